@@ -1,0 +1,46 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+use crate::local;
+
+/// Machine learning inside PostgreSQL: set up and check what crosses servers.
+#[derive(Debug, Parser)]
+#[command(name = "pgml", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the local development server (127.0.0.1:5433, database pgml_development, extension
+    /// created), initializing it on first use. Running it again is harmless.
+    Up(LocalArgs),
+    /// Stop the local development server (its data is kept).
+    Down(LocalArgs),
+    /// Show the local development server's state, connection URL and extension.
+    /// Exits 0 when it is running, 3 when it is not.
+    Status(LocalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LocalArgs {
+    /// TCP port on 127.0.0.1 (the port PostgresML's Docker image uses, so its docs' commands work).
+    #[arg(long, env = "PGML_PORT", default_value_t = local::DEFAULT_PORT)]
+    pub port: u16,
+    /// Directory holding the server (data/, run/, server.log). Default: /var/lib/pgml/development as
+    /// root, else $XDG_DATA_HOME/pgml/development (~/.local/share/pgml/development).
+    #[arg(long, env = "PGML_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Up(args) => local::up(&args),
+        Command::Down(args) => local::down(&args),
+        Command::Status(args) => local::status(&args),
+    }
+}

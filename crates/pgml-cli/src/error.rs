@@ -1,0 +1,69 @@
+use std::process::ExitCode;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure of a `pgml` command. Each class has its own exit code (documented in docs/cli.md), so
+/// scripts can tell "fix your machine" from "the server failed" from "the SQL failed".
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Something the machine lacks: PostgreSQL binaries, the extension files, an OS user. Exit 4.
+    #[error("{message}")]
+    Environment {
+        message: String,
+        hint: Option<String>,
+    },
+    /// A server could not be initialized, started, stopped or reached. Exit 5.
+    #[error("{message}")]
+    Server {
+        message: String,
+        hint: Option<String>,
+    },
+    /// A statement failed on a server. Exit 6.
+    #[error("{context}: {}", pgml_testkit::describe_pg_error(.source))]
+    Sql {
+        context: String,
+        #[source]
+        source: postgres::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Error::Environment { .. } => 4,
+            Error::Server { .. } => 5,
+            Error::Sql { .. } => 6,
+        })
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Environment { hint, .. } | Error::Server { hint, .. } => hint.clone(),
+            // describe_pg_error already includes the server's hint.
+            Error::Sql { .. } => None,
+        }
+    }
+
+    pub fn sql(context: impl Into<String>, source: postgres::Error) -> Self {
+        Error::Sql {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<pgml_testkit::Error> for Error {
+    fn from(e: pgml_testkit::Error) -> Self {
+        use pgml_testkit::Error as T;
+        match e {
+            T::NoInstall(_) | T::NoOsUser { .. } => Error::Environment {
+                message: e.to_string(),
+                hint: Some("run scripts/bootstrap to install what pgml needs".into()),
+            },
+            _ => Error::Server {
+                message: e.to_string(),
+                hint: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! pgml's machine-learning core. Nothing here knows about PostgreSQL, so it is unit-tested and
+//! benchmarked on its own; the extension converts SQL values into these types and back.
+#![forbid(unsafe_code)]
+
+pub mod file_parts;
+
+/// The version of pgml this core belongs to; the extension and the CLI report the same one.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

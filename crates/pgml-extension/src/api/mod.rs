@@ -1,0 +1,4 @@
+//! Every function SQL can call, one module per feature. Functions here only convert arguments,
+//! call the core or the catalog, and convert the result.
+
+pub mod version;

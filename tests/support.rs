@@ -1,0 +1,139 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is the failure report
+
+use std::path::PathBuf;
+
+pub use pgml_testkit::{Server, ServerBuilder};
+
+/// The version the extension under test must report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Starts servers in parallel (each initdb + start takes a second or two).
+pub fn start_servers(names: &[&str]) -> Vec<Server> {
+    let handles: Vec<_> = names
+        .iter()
+        .map(|n| {
+            let n = n.to_string();
+            std::thread::spawn(move || Server::start(&n))
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .expect("server start thread panicked")
+                .expect("server did not start")
+        })
+        .collect()
+}
+
+/// A new database on `server` with the pgml extension created in it.
+pub fn database_with_pgml(server: &Server, db: &str) {
+    server.create_database(db).expect("create database");
+    server
+        .execute(db, "CREATE EXTENSION pgml")
+        .expect("CREATE EXTENSION pgml (is the release build installed? scripts/test installs it)");
+}
+
+/// The `pgml` binary under test: `$PGML_BIN`, else the release build in the target directory.
+pub fn pgml_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("PGML_BIN") {
+        let p = PathBuf::from(p);
+        // Tests run in the package directory, so a relative path would point somewhere else.
+        assert!(
+            p.is_absolute(),
+            "PGML_BIN must be an absolute path, got {}",
+            p.display()
+        );
+        return p;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("release/pgml");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build --release -p pgml-cli` or set PGML_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `producer | consumer` (e.g. pg_dump | psql) and returns the consumer's stdout and stderr.
+/// Panics with both programs' stderr when either fails.
+pub fn pipe(
+    mut producer: std::process::Command,
+    mut consumer: std::process::Command,
+) -> (String, String) {
+    use std::process::Stdio;
+    let mut p = producer
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn producer");
+    let out = consumer
+        .stdin(p.stdout.take().expect("producer stdout"))
+        .output()
+        .expect("run consumer");
+    let p_out = p.wait_with_output().expect("wait for producer");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        p_out.status.success(),
+        "{:?} failed: {}",
+        producer.get_program(),
+        String::from_utf8_lossy(&p_out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{:?} failed: {stderr}",
+        consumer.get_program()
+    );
+    (stdout, stderr)
+}
+
+/// A fingerprint of a table's rows (in text order), to compare a table across servers.
+pub fn table_fingerprint(server: &Server, db: &str, table: &str) -> String {
+    server
+        .query_text(
+            db,
+            &format!("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t"),
+        )
+        .expect("fingerprint query")
+        .unwrap_or_default()
+}
+
+/// Fills the catalog with a project, a snapshot (and its table), a model in two file parts and two
+/// deployments, as a training run would.
+pub fn seed_catalog(server: &Server, db: &str) {
+    server
+        .execute(
+            db,
+            r#"
+            INSERT INTO pgml.projects (name, task) VALUES ('Diabetes Progression', 'regression'),
+                                                         ('Breast Cancer', 'classification');
+            INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status, columns)
+            VALUES ('public.diabetes', '{target}', 0.25, 'random', 'successful', '[{"name": "age"}]');
+            CREATE TABLE pgml.snapshot_1 (age real, target real);
+            INSERT INTO pgml.snapshot_1 SELECT g / 10.0, g FROM generate_series(1, 100) g;
+            INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, hyperparams, status, metrics)
+            SELECT p.id, 1, 1, 'linear', '{"fit_intercept": true}', 'successful', '{"r2": 0.5}'
+              FROM pgml.projects p ORDER BY p.id;
+            INSERT INTO pgml.files (model_id, path, part, data, checksum)
+            SELECT m.id, 'estimator.bin', part.n, part.bytes, sha256(part.bytes)
+              FROM pgml.models m,
+                   LATERAL (VALUES (0, '\x00010203'::bytea), (1, '\xfffe'::bytea)) AS part (n, bytes);
+            INSERT INTO pgml.deployments (project_id, model_id, strategy)
+            SELECT project_id, id, 'new_score' FROM pgml.models ORDER BY id;
+            "#,
+        )
+        .expect("seed the catalog");
+}
+
+pub const CATALOG_TABLES: [&str; 5] = [
+    "pgml.projects",
+    "pgml.snapshots",
+    "pgml.models",
+    "pgml.files",
+    "pgml.deployments",
+];
