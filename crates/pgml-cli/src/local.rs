@@ -137,6 +137,23 @@ pub fn up(args: &LocalArgs) -> Result<ExitCode> {
     }
     db.batch_execute("CREATE EXTENSION IF NOT EXISTS pgml")
         .map_err(|e| Error::sql("creating the pgml extension", e))?;
+    // A newer build installed since the database was created: bring its SQL objects up to date, as
+    // a developer rebuilding the extension expects.
+    let row = db
+        .query_one(
+            "SELECT default_version, installed_version FROM pg_available_extensions WHERE name = 'pgml'",
+            &[],
+        )
+        .map_err(|e| Error::sql("reading the pgml extension's versions", e))?;
+    let (available, installed): (String, Option<String>) = (row.get(0), row.get(1));
+    if installed.as_deref() != Some(available.as_str()) {
+        db.batch_execute("ALTER EXTENSION pgml UPDATE")
+            .map_err(|e| Error::sql(format!("updating the pgml extension to {available}"), e))?;
+        println!(
+            "updated extension pgml from {} to {available}",
+            installed.as_deref().unwrap_or("?")
+        );
+    }
     print_status(&local, port, &mut db)?;
     Ok(ExitCode::SUCCESS)
 }

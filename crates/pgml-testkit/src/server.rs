@@ -173,11 +173,14 @@ impl Server {
         self.url_as("postgres", &self.password, db)
     }
 
-    /// A libpq URL for another role over loopback TCP.
+    /// A libpq URL for another role over loopback TCP (user, password and database percent-encoded).
     pub fn url_as(&self, user: &str, password: &str, db: &str) -> String {
         format!(
-            "postgresql://{user}:{password}@127.0.0.1:{}/{db}",
-            self.port
+            "postgresql://{}:{}@127.0.0.1:{}/{}",
+            percent_encode(user),
+            percent_encode(password),
+            self.port,
+            percent_encode(db)
         )
     }
 
@@ -389,4 +392,33 @@ pub fn quote_ident(s: &str) -> String {
 /// Quotes an SQL string literal the way PostgreSQL's quote_literal does (standard strings).
 pub fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, for a URL's user, password or path.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_and_escapes_the_rest() {
+        assert_eq!(percent_encode("abc-XYZ_0.9~"), "abc-XYZ_0.9~");
+        assert_eq!(percent_encode("p@ss w:rd/é"), "p%40ss%20w%3Ard%2F%C3%A9");
+    }
+
+    #[test]
+    fn identifiers_and_literals_are_quoted_like_postgres() {
+        assert_eq!(quote_ident(r#"my "db""#), r#""my ""db""""#);
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
 }
