@@ -2,7 +2,21 @@
 //! benchmarked on its own; the extension converts SQL values into these types and back.
 #![forbid(unsafe_code)]
 
+pub mod algorithms;
+pub mod datasets;
+mod error;
 pub mod file_parts;
+pub mod hyperparams;
+pub mod linalg;
+mod matrix;
+pub mod metrics;
+pub mod model;
+pub mod split;
+mod task;
+
+pub use error::{Error, Result};
+pub use matrix::Matrix;
+pub use task::Task;
 
 /// The version of pgml this core belongs to; the extension and the CLI report the same one.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

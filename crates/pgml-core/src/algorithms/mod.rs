@@ -1,0 +1,337 @@
+//! The algorithm registry: names (PostgresML's), which tasks each supports, their hyperparameters,
+//! and one `fit` entry point. Trained estimators are plain data (serde), evaluated in Rust.
+
+mod linear;
+mod logistic;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hyperparams::{self, DefaultValue, Hyperparams, Kind, Param};
+use crate::{Error, Matrix, Result, Task};
+
+pub use linear::{LinearModel, Output as LinearOutput};
+pub use logistic::LogisticModel;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    Linear,
+    Ridge,
+    Lasso,
+    ElasticNet,
+}
+
+impl Algorithm {
+    pub const SUPPORTED: [Algorithm; 4] = [
+        Algorithm::Linear,
+        Algorithm::Ridge,
+        Algorithm::Lasso,
+        Algorithm::ElasticNet,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Linear => "linear",
+            Algorithm::Ridge => "ridge",
+            Algorithm::Lasso => "lasso",
+            Algorithm::ElasticNet => "elastic_net",
+        }
+    }
+
+    /// Parses an algorithm name. Names PostgresML accepts but pgml does not train yet are a
+    /// "not supported" error; anything else is an unknown name. Both list what is supported.
+    pub fn parse(name: &str) -> Result<Algorithm> {
+        if let Some(a) = Self::SUPPORTED.into_iter().find(|a| a.as_str() == name) {
+            return Ok(a);
+        }
+        let supported = Self::SUPPORTED.map(Algorithm::as_str).join(", ");
+        if POSTGRESML_ALGORITHMS.contains(&name) {
+            Err(Error::not_supported(
+                format!("algorithm {name} is not supported by pgml yet"),
+                format!("supported algorithms: {supported}"),
+            ))
+        } else {
+            Err(Error::invalid_with_hint(
+                format!("unknown algorithm \"{name}\""),
+                format!("supported algorithms: {supported}"),
+            ))
+        }
+    }
+
+    pub fn supports(self, task: Task) -> bool {
+        match self {
+            Algorithm::Linear | Algorithm::Ridge => {
+                matches!(task, Task::Regression | Task::Classification)
+            }
+            Algorithm::Lasso | Algorithm::ElasticNet => task == Task::Regression,
+        }
+    }
+
+    /// What `(self, task)` is called in scikit-learn terms, for messages and the catalog.
+    pub fn estimator_name(self, task: Task) -> &'static str {
+        match (self, task) {
+            (Algorithm::Linear, Task::Classification) => "LogisticRegression",
+            (Algorithm::Linear, _) => "LinearRegression",
+            (Algorithm::Ridge, Task::Classification) => "RidgeClassifier",
+            (Algorithm::Ridge, _) => "Ridge",
+            (Algorithm::Lasso, _) => "Lasso",
+            (Algorithm::ElasticNet, _) => "ElasticNet",
+        }
+    }
+
+    pub fn params(self, task: Task) -> &'static [Param] {
+        match (self, task) {
+            (Algorithm::Linear, Task::Classification) => LOGISTIC,
+            (Algorithm::Linear, _) => LINEAR,
+            (Algorithm::Ridge, _) => RIDGE,
+            (Algorithm::Lasso, _) => LASSO,
+            (Algorithm::ElasticNet, _) => ELASTIC_NET,
+        }
+    }
+
+    /// Checks the pair and the user's hyperparameters before any data is read.
+    pub fn resolve(self, task: Task, given: &serde_json::Value) -> Result<Hyperparams> {
+        if !self.supports(task) {
+            let others: Vec<&str> = Self::SUPPORTED
+                .into_iter()
+                .filter(|a| a.supports(task))
+                .map(Algorithm::as_str)
+                .collect();
+            return Err(Error::not_supported(
+                format!("algorithm {} does not support {task}", self.as_str()),
+                format!("algorithms for {task}: {}", others.join(", ")),
+            ));
+        }
+        hyperparams::resolve(self.as_str(), self.params(task), given)
+    }
+}
+
+/// The algorithm names PostgresML's `pgml.algorithm` enum has (and ours, for compatibility).
+pub const POSTGRESML_ALGORITHMS: &[&str] = &[
+    "linear",
+    "xgboost",
+    "svm",
+    "lasso",
+    "elastic_net",
+    "ridge",
+    "kmeans",
+    "dbscan",
+    "knn",
+    "random_forest",
+    "least_angle",
+    "lasso_least_angle",
+    "orthogonal_matching_pursuit",
+    "bayesian_ridge",
+    "automatic_relevance_determination",
+    "stochastic_gradient_descent",
+    "perceptron",
+    "passive_aggressive",
+    "ransac",
+    "theil_sen",
+    "huber",
+    "quantile",
+    "kernel_ridge",
+    "gaussian_process",
+    "nu_svm",
+    "linear_svm",
+    "ada_boost",
+    "bagging",
+    "extra_trees",
+    "gradient_boosting_trees",
+    "hist_gradient_boosting",
+    "mini_batch_kmeans",
+    "mean_shift",
+    "affinity_propagation",
+    "birch",
+    "spectral",
+    "spectral_bi",
+    "spectral_co",
+    "lightgbm",
+    "catboost",
+    "pca",
+    "xgboost_random_forest",
+];
+
+const FIT_INTERCEPT: Param = Param {
+    name: "fit_intercept",
+    kind: Kind::Bool,
+    default: DefaultValue::Bool(true),
+};
+const ALPHA: Param = Param {
+    name: "alpha",
+    kind: Kind::Float {
+        min: 0.0,
+        max: f64::INFINITY,
+        min_exclusive: false,
+    },
+    default: DefaultValue::Float(1.0),
+};
+const TOL: Param = Param {
+    name: "tol",
+    kind: Kind::Float {
+        min: 0.0,
+        max: f64::INFINITY,
+        min_exclusive: true,
+    },
+    default: DefaultValue::Float(1e-4),
+};
+const fn max_iter(default: i64) -> Param {
+    Param {
+        name: "max_iter",
+        kind: Kind::Int {
+            min: 1,
+            max: 1_000_000,
+        },
+        default: DefaultValue::Int(default),
+    }
+}
+
+const LINEAR: &[Param] = &[FIT_INTERCEPT];
+const RIDGE: &[Param] = &[ALPHA, FIT_INTERCEPT];
+const LASSO: &[Param] = &[ALPHA, FIT_INTERCEPT, max_iter(1000), TOL];
+const ELASTIC_NET: &[Param] = &[
+    ALPHA,
+    Param {
+        name: "l1_ratio",
+        kind: Kind::Float {
+            min: 0.0,
+            max: 1.0,
+            min_exclusive: false,
+        },
+        default: DefaultValue::Float(0.5),
+    },
+    FIT_INTERCEPT,
+    max_iter(1000),
+    TOL,
+];
+const LOGISTIC: &[Param] = &[
+    Param {
+        name: "C",
+        kind: Kind::Float {
+            min: 0.0,
+            max: f64::INFINITY,
+            min_exclusive: true,
+        },
+        default: DefaultValue::Float(1.0),
+    },
+    Param {
+        name: "penalty",
+        kind: Kind::Choice(&["l2", "none"]),
+        default: DefaultValue::Str("l2"),
+    },
+    FIT_INTERCEPT,
+    max_iter(100),
+    TOL,
+];
+
+/// A trained estimator: everything predict needs, as plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Estimator {
+    Linear(LinearModel),
+    Logistic(LogisticModel),
+}
+
+/// Labels for `fit`: regression targets, or class codes 0..k for classification.
+#[derive(Debug, Clone, Copy)]
+pub enum Labels<'a> {
+    Values(&'a [f32]),
+    Classes {
+        codes: &'a [u32],
+        num_classes: usize,
+    },
+}
+
+/// Trains `algorithm` for `task`. `check_interrupts` is called between iterations; it may unwind
+/// (PostgreSQL's query cancel), so nothing here holds state that must be cleaned up.
+pub fn fit(
+    algorithm: Algorithm,
+    task: Task,
+    params: &Hyperparams,
+    x: &Matrix,
+    labels: Labels<'_>,
+    check_interrupts: &dyn Fn(),
+) -> Result<Estimator> {
+    let fit_intercept = params.bool("fit_intercept");
+    match (algorithm, task, labels) {
+        (Algorithm::Linear, Task::Regression, Labels::Values(y)) => Ok(Estimator::Linear(
+            linear::fit_least_squares(x, y, 0.0, fit_intercept, check_interrupts),
+        )),
+        (Algorithm::Ridge, Task::Regression, Labels::Values(y)) => Ok(Estimator::Linear(
+            linear::fit_least_squares(x, y, params.float("alpha"), fit_intercept, check_interrupts),
+        )),
+        (Algorithm::Lasso | Algorithm::ElasticNet, Task::Regression, Labels::Values(y)) => {
+            let l1_ratio = if algorithm == Algorithm::Lasso {
+                1.0
+            } else {
+                params.float("l1_ratio")
+            };
+            Ok(Estimator::Linear(linear::fit_coordinate_descent(
+                x,
+                y,
+                params.float("alpha"),
+                l1_ratio,
+                fit_intercept,
+                usize::try_from(params.int("max_iter")).unwrap_or(1),
+                params.float("tol"),
+                check_interrupts,
+            )))
+        }
+        (Algorithm::Ridge, Task::Classification, Labels::Classes { codes, num_classes }) => {
+            Ok(Estimator::Linear(linear::fit_ridge_classifier(
+                x,
+                codes,
+                num_classes,
+                params.float("alpha"),
+                fit_intercept,
+                check_interrupts,
+            )))
+        }
+        (Algorithm::Linear, Task::Classification, Labels::Classes { codes, num_classes }) => {
+            Ok(Estimator::Logistic(logistic::fit(
+                x,
+                codes,
+                num_classes,
+                logistic::Options {
+                    c: if params.str("penalty") == "none" {
+                        f64::INFINITY
+                    } else {
+                        params.float("C")
+                    },
+                    fit_intercept,
+                    max_iter: usize::try_from(params.int("max_iter")).unwrap_or(1),
+                    tol: params.float("tol"),
+                },
+                check_interrupts,
+            )?))
+        }
+        (a, t, _) => Err(Error::not_supported(
+            format!("algorithm {} does not support {t}", a.as_str()),
+            "choose another algorithm",
+        )),
+    }
+}
+
+impl Estimator {
+    /// Width of the feature vector this estimator expects.
+    pub fn num_features(&self) -> usize {
+        match self {
+            Estimator::Linear(m) => m.num_features(),
+            Estimator::Logistic(m) => m.num_features(),
+        }
+    }
+
+    /// The prediction for one row: a value (regression) or a class code (classification).
+    pub fn predict(&self, x: &[f32]) -> f32 {
+        match self {
+            Estimator::Linear(m) => m.predict(x),
+            Estimator::Logistic(m) => m.predict(x),
+        }
+    }
+
+    /// Class probabilities for one row, or None for estimators without them.
+    pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
+        match self {
+            Estimator::Linear(_) => None,
+            Estimator::Logistic(m) => Some(m.predict_proba(x)),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! A trained model as stored in `pgml.files`: self-contained and versioned.
+//!
+//! The bytes start with an 8-byte magic number and a little-endian u32 format version, followed by
+//! the model in postcard. A reader refuses unknown magic (not a pgml model, or damaged) and
+//! format versions newer than it knows (a newer pgml wrote it), naming both versions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::algorithms::{Algorithm, Estimator};
+use crate::{Error, Result, Task};
+
+pub const MAGIC: [u8; 8] = *b"PGMLMODL";
+/// Bumped whenever the serialized layout changes; readers keep decoding every older version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One input column as the model was trained on it, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feature {
+    pub name: String,
+    /// The PostgreSQL type it had (`real`, `integer`, `real[]`, ...).
+    pub pg_type: String,
+    /// How many values it contributes to the feature vector (1, or an array's length).
+    pub width: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub task: Task,
+    pub algorithm: Algorithm,
+    /// The resolved hyperparameters, as JSON text.
+    pub hyperparams: String,
+    pub features: Vec<Feature>,
+    /// Classification: the label of each class code (code = position), as text.
+    pub classes: Option<Vec<String>>,
+    pub estimator: Estimator,
+    /// The pgml version that trained it.
+    pub pgml_version: String,
+}
+
+impl Model {
+    /// Length of the feature vector predict expects.
+    pub fn num_inputs(&self) -> usize {
+        self.features.iter().map(|f| f.width).sum()
+    }
+
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        postcard::to_io(self, &mut out).map_err(|e| Error::BadModel {
+            message: format!("cannot serialize the model: {e}"),
+            newer_format: false,
+        })?;
+        Ok(out)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Model> {
+        let bad = |message: String| Error::BadModel {
+            message,
+            newer_format: false,
+        };
+        if bytes.len() < 12 || bytes[..8] != MAGIC {
+            return Err(bad(
+                "stored model is not a pgml model (bad magic number)".into()
+            ));
+        }
+        let mut v = [0u8; 4];
+        v.copy_from_slice(&bytes[8..12]);
+        let version = u32::from_le_bytes(v);
+        if version > FORMAT_VERSION {
+            return Err(Error::BadModel {
+                message: format!(
+                    "stored model has format version {version}, but this pgml ({}) reads versions up to {FORMAT_VERSION}",
+                    crate::VERSION
+                ),
+                newer_format: true,
+            });
+        }
+        postcard::from_bytes(&bytes[12..]).map_err(|e| bad(format!("stored model is damaged: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algorithms::LinearModel;
+
+    fn model() -> Model {
+        Model {
+            task: Task::Regression,
+            algorithm: Algorithm::Linear,
+            hyperparams: r#"{"fit_intercept":true}"#.into(),
+            features: vec![Feature {
+                name: "age".into(),
+                pg_type: "real".into(),
+                width: 1,
+            }],
+            classes: None,
+            estimator: Estimator::Linear(LinearModel {
+                p: 1,
+                coef: vec![2.0],
+                intercept: vec![1.0],
+                output: crate::algorithms::LinearOutput::Value,
+            }),
+            pgml_version: crate::VERSION.into(),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let m = model();
+        let bytes = m.encode().unwrap();
+        assert_eq!(&bytes[..8], b"PGMLMODL");
+        assert_eq!(Model::decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn newer_formats_bad_magic_and_damage_are_refused() {
+        let mut bytes = model().encode().unwrap();
+        let mut newer = bytes.clone();
+        newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        match Model::decode(&newer) {
+            Err(Error::BadModel {
+                message,
+                newer_format: true,
+            }) => {
+                assert!(
+                    message.contains(&format!("format version {}", FORMAT_VERSION + 1)),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Model::decode(b"not a model at all").is_err());
+        bytes.truncate(bytes.len() - 3);
+        assert!(matches!(
+            Model::decode(&bytes),
+            Err(Error::BadModel {
+                newer_format: false,
+                ..
+            })
+        ));
+    }
+}
