@@ -7,12 +7,14 @@ pub mod datasets;
 mod error;
 pub mod file_parts;
 pub mod hyperparams;
+pub mod labels;
 pub mod linalg;
 mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod split;
 mod task;
+pub mod training;
 
 pub use error::{Error, Result};
 pub use matrix::Matrix;

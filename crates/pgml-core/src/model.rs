@@ -32,6 +32,9 @@ pub struct Model {
     pub features: Vec<Feature>,
     /// Classification: the label of each class code (code = position), as text.
     pub classes: Option<Vec<String>>,
+    /// Classification: what predict returns for each class code: the label's own value for
+    /// numeric and boolean labels (true = 1), the code itself for text labels.
+    pub class_values: Option<Vec<f32>>,
     pub estimator: Estimator,
     /// The pgml version that trained it.
     pub pgml_version: String,
@@ -96,6 +99,7 @@ mod tests {
                 width: 1,
             }],
             classes: None,
+            class_values: None,
             estimator: Estimator::Linear(LinearModel {
                 p: 1,
                 coef: vec![2.0],

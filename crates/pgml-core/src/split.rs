@@ -37,23 +37,11 @@ impl Sampling {
 /// How many of `n` rows go to the test set. `test_size` in (0, 1) is a fraction (rounded up, as
 /// scikit-learn does); a whole number ≥ 1 is a row count.
 pub fn test_rows(n: usize, test_size: f64) -> Result<usize> {
-    if !test_size.is_finite() || test_size <= 0.0 {
-        return Err(Error::invalid_with_hint(
-            format!("test_size must be positive, got {test_size}"),
-            "use a fraction such as 0.25, or a number of rows such as 100",
-        ));
-    }
+    validate_test_size(test_size)?;
     let count = if test_size < 1.0 {
         (n as f64 * test_size).ceil() as usize
-    } else if test_size.fract() == 0.0 {
-        test_size as usize
     } else {
-        return Err(Error::invalid_with_hint(
-            format!(
-                "test_size {test_size} is neither a fraction below 1 nor a whole number of rows"
-            ),
-            "use a fraction such as 0.25, or a number of rows such as 100",
-        ));
+        test_size as usize
     };
     if count == 0 || count >= n {
         return Err(Error::bad_data(
@@ -64,6 +52,25 @@ pub fn test_rows(n: usize, test_size: f64) -> Result<usize> {
         ));
     }
     Ok(count)
+}
+
+/// Checks `test_size` alone: a fraction in (0, 1) or a whole number of rows.
+pub fn validate_test_size(test_size: f64) -> Result<()> {
+    if !test_size.is_finite() || test_size <= 0.0 {
+        return Err(Error::invalid_with_hint(
+            format!("test_size must be positive, got {test_size}"),
+            "use a fraction such as 0.25, or a number of rows such as 100",
+        ));
+    }
+    if test_size >= 1.0 && test_size.fract() != 0.0 {
+        return Err(Error::invalid_with_hint(
+            format!(
+                "test_size {test_size} is neither a fraction below 1 nor a whole number of rows"
+            ),
+            "use a fraction such as 0.25, or a number of rows such as 100",
+        ));
+    }
+    Ok(())
 }
 
 /// The indices of the training and test rows. `classes` (one code per row) is needed for

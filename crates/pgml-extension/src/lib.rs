@@ -6,6 +6,8 @@
 
 mod api;
 mod catalog;
+mod error;
+mod pg;
 #[cfg(test)]
 mod upgrade_scripts;
 

@@ -1,4 +1,8 @@
 //! Every function SQL can call, one module per feature. Functions here only convert arguments,
 //! call the core or the catalog, and convert the result.
 
+pub mod deploy;
+pub mod load_dataset;
+pub mod predict;
+pub mod train;
 pub mod version;

@@ -1,5 +1,10 @@
-//! The `pgml` schema's catalog. The DDL is hand-written SQL in `schema.sql`, run first when the
-//! extension is created; typed access to the tables will live beside it.
+//! The `pgml` schema's catalog: the DDL is hand-written SQL in `schema.sql`, run first when the
+//! extension is created; typed access to each table lives in the module named after it.
+
+pub mod deployment;
+pub mod model;
+pub mod project;
+pub mod snapshot;
 
 pgrx::extension_sql_file!("schema.sql", name = "catalog", bootstrap);
 

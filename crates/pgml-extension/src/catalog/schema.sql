@@ -45,6 +45,10 @@ CREATE TABLE pgml.snapshots (
     columns       jsonb,
     analysis      jsonb,
     materialized  boolean NOT NULL DEFAULT true,
+    -- Added by pgml: the split is reproducible from the seed, and its sizes are recorded.
+    seed           bigint NOT NULL DEFAULT 0,
+    num_train_rows bigint,
+    num_test_rows  bigint,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT snapshots_test_size_positive CHECK (test_size > 0)
@@ -63,6 +67,11 @@ CREATE TABLE pgml.models (
     search        pgml.search,
     search_params jsonb NOT NULL DEFAULT '{}',
     search_args   jsonb NOT NULL DEFAULT '{}',
+    -- Added by pgml, for visibility (the model's files hold the same, and predict reads those):
+    -- the input columns in order with their types and widths, and for classification the label
+    -- of each class code.
+    features      jsonb,
+    label_mapping jsonb,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at    timestamptz NOT NULL DEFAULT clock_timestamp()
 );
@@ -95,6 +104,56 @@ CREATE TABLE pgml.files (
     updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT files_model_id_path_part_key UNIQUE (model_id, path, part)
 );
+
+-- A deployment must name a model of its own project, whatever inserts it (pgml.deploy, a restore,
+-- replication or a hand-written INSERT): otherwise predict would silently serve another project's model.
+CREATE FUNCTION pgml.deployments_check_project() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    owner bigint;
+BEGIN
+    SELECT project_id INTO owner FROM pgml.models WHERE id = NEW.model_id;
+    IF owner IS DISTINCT FROM NEW.project_id THEN
+        RAISE EXCEPTION 'model % belongs to project %, not to project %', NEW.model_id, owner, NEW.project_id
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'deploy a model of the same project';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER deployments_check_project BEFORE INSERT OR UPDATE ON pgml.deployments
+    FOR EACH ROW EXECUTE FUNCTION pgml.deployments_check_project();
+-- Fires on subscribers too (logical replication of the catalog), where the apply worker runs with
+-- session_replication_role = replica.
+ALTER TABLE pgml.deployments ENABLE ALWAYS TRIGGER deployments_check_project;
+
+-- The newest deployment of each project.
+CREATE VIEW pgml.deployed_models AS
+SELECT p.id, p.name, p.task, m.algorithm, d.model_id, d.created_at AS deployed_at
+  FROM pgml.projects p
+  JOIN (SELECT DISTINCT ON (project_id) project_id, model_id, created_at
+          FROM pgml.deployments ORDER BY project_id, id DESC) d ON d.project_id = p.id
+  JOIN pgml.models m ON m.id = d.model_id
+ ORDER BY p.name;
+
+CREATE VIEW pgml.trained_models AS
+SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_sampling, s.test_size,
+       s.num_train_rows, s.num_test_rows, m.metrics, m.label_mapping,
+       dm.model_id IS NOT NULL AS deployed
+  FROM pgml.projects p
+  JOIN pgml.models m ON m.project_id = p.id
+  LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
+  LEFT JOIN pgml.deployed_models dm ON dm.model_id = m.id
+ ORDER BY m.created_at DESC;
+
+CREATE VIEW pgml.overview AS
+SELECT p.name, dm.deployed_at, p.task, m.algorithm, s.relation_name, s.y_column_name, s.test_sampling,
+       s.test_size
+  FROM pgml.projects p
+  JOIN pgml.deployed_models dm ON dm.id = p.id
+  JOIN pgml.models m ON m.id = dm.model_id
+  LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
+ ORDER BY dm.deployed_at DESC;
 
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects', '');
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects_id_seq', '');

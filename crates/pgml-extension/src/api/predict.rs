@@ -1,0 +1,212 @@
+//! `pgml.predict`, `pgml.predict_proba`: by project name (the deployed model, read from
+//! `pgml.deployments` at every call, so a deploy that arrives by any route counts at once) or by
+//! model id. Loaded models are cached per backend by (database, model id): model rows never
+//! change, so a cached model can never be stale.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use pgml_core::model::Model;
+use pgml_core::Task;
+use pgrx::prelude::*;
+use pgrx::Array;
+
+use crate::catalog::{deployment, model, project};
+use crate::error::{OrReport, PgmlError, Result};
+
+thread_local! {
+    static MODELS: RefCell<HashMap<(u32, i64), Rc<Model>>> = RefCell::new(HashMap::new());
+}
+
+fn database_id() -> u32 {
+    // SAFETY: MyDatabaseId is set once at backend start and only read afterwards.
+    unsafe { pg_sys::MyDatabaseId }.to_u32()
+}
+
+/// Model `id`, from this backend's cache or the catalog.
+pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
+    let key = (database_id(), id);
+    if let Some(m) = MODELS.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(m);
+    }
+    let (_, loaded) = model::load(id)?.ok_or_else(|| {
+        PgmlError::undefined(format!("model {id} does not exist"))
+            .hint("SELECT id, project_id, algorithm FROM pgml.models lists the models")
+    })?;
+    let loaded = Rc::new(loaded);
+    MODELS.with(|c| c.borrow_mut().insert(key, loaded.clone()));
+    Ok(loaded)
+}
+
+/// The deployed model of a project, with its id.
+fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
+    let p = project::get(project_name)?;
+    let id = deployment::deployed_model(p.id)?.ok_or_else(|| {
+        PgmlError::not_ready(format!("project \"{project_name}\" has no deployed model"))
+            .hint("train it with pgml.train, or deploy a model with pgml.deploy")
+    })?;
+    Ok((id, model_by_id(id)?))
+}
+
+fn features<T: Into<f64>>(values: impl Iterator<Item = Option<T>>) -> Result<Vec<f32>> {
+    values
+        .enumerate()
+        .map(|(i, v)| {
+            let v = v.ok_or_else(|| {
+                PgmlError::null(format!("feature {} is NULL", i + 1))
+                    .hint("predict needs every feature; fill NULLs with COALESCE")
+            })?;
+            Ok(v.into() as f32)
+        })
+        .collect()
+}
+
+fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
+    if x.len() != m.num_inputs() {
+        let names: Vec<String> = m
+            .features
+            .iter()
+            .map(|f| {
+                if f.width == 1 {
+                    f.name.clone()
+                } else {
+                    format!("{}[{}]", f.name, f.width)
+                }
+            })
+            .collect();
+        return Err(PgmlError::invalid(format!(
+            "model {id} expects {} features, got {}",
+            m.num_inputs(),
+            x.len()
+        ))
+        .hint(format!(
+            "pass them in the order it was trained on: {}",
+            names.join(", ")
+        )));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(PgmlError::data(format!("feature {} is {}", i + 1, x[i]))
+            .hint("features must be finite numbers"));
+    }
+    Ok(())
+}
+
+fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
+    check_width(id, m, x)?;
+    let out = m.estimator.predict(x);
+    Ok(match (&m.class_values, m.task) {
+        (Some(values), Task::Classification) => values.get(out as usize).copied().unwrap_or(out),
+        _ => out,
+    })
+}
+
+fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
+    if m.task != Task::Classification {
+        return Err(PgmlError::not_supported(format!(
+            "predict_proba needs a classification model; model {id} is {}",
+            m.task
+        ))
+        .hint("use pgml.predict"));
+    }
+    check_width(id, m, x)?;
+    m.estimator.predict_proba(x).ok_or_else(|| {
+        PgmlError::not_supported(format!(
+            "model {id} ({}) does not estimate probabilities",
+            m.algorithm.estimator_name(m.task)
+        ))
+        .hint("use pgml.predict, or train with an algorithm that has probabilities (linear)")
+    })
+}
+
+fn by_name(project_name: &str, x: Result<Vec<f32>>) -> f32 {
+    x.and_then(|x| {
+        let (id, m) = deployed(project_name)?;
+        predict_with(id, &m, &x)
+    })
+    .or_report()
+}
+
+fn by_id(model_id: i64, x: Result<Vec<f32>>) -> f32 {
+    x.and_then(|x| predict_with(model_id, &*model_by_id(model_id)?, &x))
+        .or_report()
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_real(project_name: &str, features: Array<'_, f32>) -> f32 {
+    by_name(project_name, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_double(project_name: &str, features: Array<'_, f64>) -> f32 {
+    by_name(project_name, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_int(project_name: &str, features: Array<'_, i32>) -> f32 {
+    by_name(project_name, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_bigint(project_name: &str, features: Array<'_, i64>) -> f32 {
+    // bigint → f64 → f32: features are f32 everywhere in pgml.
+    by_name(
+        project_name,
+        self::features(features.iter().map(|v| v.map(|v| v as f64))),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_smallint(project_name: &str, features: Array<'_, i16>) -> f32 {
+    by_name(project_name, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_bool(project_name: &str, features: Array<'_, bool>) -> f32 {
+    by_name(
+        project_name,
+        self::features(
+            features
+                .iter()
+                .map(|v| v.map(|b| if b { 1.0 } else { 0.0 })),
+        ),
+    )
+}
+
+/// By model id: STABLE (not IMMUTABLE) because it reads the catalog; a model's rows never change.
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_real(model_id: i64, features: Array<'_, f32>) -> f32 {
+    by_id(model_id, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_double(model_id: i64, features: Array<'_, f64>) -> f32 {
+    by_id(model_id, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_real(project_name: &str, features: Array<'_, f32>) -> Vec<f32> {
+    self::features(features.iter())
+        .and_then(|x| {
+            let (id, m) = deployed(project_name)?;
+            predict_proba_with(id, &m, &x)
+        })
+        .or_report()
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_double(project_name: &str, features: Array<'_, f64>) -> Vec<f32> {
+    self::features(features.iter())
+        .and_then(|x| {
+            let (id, m) = deployed(project_name)?;
+            predict_proba_with(id, &m, &x)
+        })
+        .or_report()
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_model(model_id: i64, features: Array<'_, f32>) -> Vec<f32> {
+    self::features(features.iter())
+        .and_then(|x| predict_proba_with(model_id, &*model_by_id(model_id)?, &x))
+        .or_report()
+}

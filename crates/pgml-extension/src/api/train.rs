@@ -1,0 +1,373 @@
+//! `pgml.train(...)`: the PostgresML-compatible signature is the SQL wrapper in `train.sql`
+//! (it has the enum-typed parameters and defaults); it calls `pgml._train` here with text.
+
+use pgml_core::algorithms::Algorithm;
+use pgml_core::labels::{self, LabelKind};
+use pgml_core::model::Model;
+use pgml_core::split::Sampling;
+use pgml_core::training::{self, Target};
+use pgml_core::Task;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+use crate::catalog::{deployment, model, project, snapshot};
+use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::reader::{self, LabelRead};
+use crate::pg::relation::{self, ColumnKind};
+
+#[allow(clippy::too_many_arguments)] // PostgresML's signature
+#[pg_extern(volatile, parallel_unsafe, name = "_train")]
+fn train_internal(
+    project_name: Option<&str>,
+    task: Option<&str>,
+    relation_name: Option<&str>,
+    y_column_name: Option<&str>,
+    algorithm: Option<&str>,
+    hyperparams: Option<JsonB>,
+    search: Option<&str>,
+    search_params: Option<JsonB>,
+    search_args: Option<JsonB>,
+    test_size: Option<f32>,
+    test_sampling: Option<&str>,
+    runtime: Option<&str>,
+    automatic_deploy: Option<bool>,
+    materialize_snapshot: Option<bool>,
+    preprocess: Option<JsonB>,
+) -> TableIterator<
+    'static,
+    (
+        name!(project, String),
+        name!(task, String),
+        name!(algorithm, String),
+        name!(deployed, bool),
+    ),
+> {
+    let args = Args {
+        project_name: required(project_name, "project_name").or_report(),
+        task,
+        relation_name,
+        y_column_name,
+        algorithm: algorithm.unwrap_or("linear"),
+        hyperparams: hyperparams.map_or(serde_json::Value::Null, |j| j.0),
+        search,
+        search_params: search_params.map_or(serde_json::Value::Null, |j| j.0),
+        search_args: search_args.map_or(serde_json::Value::Null, |j| j.0),
+        test_size: test_size.unwrap_or(0.25),
+        test_sampling: test_sampling.unwrap_or("stratified"),
+        runtime,
+        automatic_deploy: automatic_deploy.unwrap_or(true),
+        materialize_snapshot: materialize_snapshot.unwrap_or(true),
+        preprocess: preprocess.map_or(serde_json::Value::Null, |j| j.0),
+    };
+    let row = train(&args).or_report();
+    TableIterator::once(row)
+}
+
+struct Args<'a> {
+    project_name: &'a str,
+    task: Option<&'a str>,
+    relation_name: Option<&'a str>,
+    y_column_name: Option<&'a str>,
+    algorithm: &'a str,
+    hyperparams: serde_json::Value,
+    search: Option<&'a str>,
+    search_params: serde_json::Value,
+    search_args: serde_json::Value,
+    test_size: f32,
+    test_sampling: &'a str,
+    runtime: Option<&'a str>,
+    automatic_deploy: bool,
+    materialize_snapshot: bool,
+    preprocess: serde_json::Value,
+}
+
+fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str> {
+    v.ok_or_else(|| PgmlError::null(format!("{name} must not be NULL")))
+}
+
+fn is_empty(j: &serde_json::Value) -> bool {
+    j.is_null() || j.as_object().is_some_and(|o| o.is_empty())
+}
+
+fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
+    // SAFETY: reads a flag of shared memory, as every backend may.
+    if unsafe { pg_sys::RecoveryInProgress() } {
+        return Err(PgmlError::new(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            "cannot train on a hot standby: it is read-only",
+        )
+        .hint(
+            "train on the primary; its models and deployments reach this server by replication",
+        ));
+    }
+    if a.search.is_some() || !is_empty(&a.search_params) || !is_empty(&a.search_args) {
+        return Err(
+            PgmlError::not_supported("hyperparameter search is not supported by pgml yet").hint(
+                "train once per set of hyperparameters, then pgml.deploy(project, 'best_score')",
+            ),
+        );
+    }
+    if a.runtime == Some("python") {
+        return Err(
+            PgmlError::not_supported("the python runtime is not available in pgml")
+                .hint("leave runtime NULL or use 'rust': every algorithm runs in Rust"),
+        );
+    }
+    if !is_empty(&a.preprocess) {
+        return Err(
+            PgmlError::not_supported("preprocess is not supported by pgml yet").hint(
+                "prepare the columns in a view (scaling, encoding, imputing) and train on the view",
+            ),
+        );
+    }
+
+    let requested_task = a.task.map(Task::parse).transpose()?;
+    let existing = project::find(a.project_name)?;
+    let task = match (&existing, requested_task) {
+        (Some(p), Some(t)) if p.task != t => {
+            return Err(PgmlError::invalid(format!(
+                "project \"{}\" is a {} project; it cannot train {t}",
+                p.name, p.task
+            ))
+            .hint("a project's task is fixed by its first train; use another project name"))
+        }
+        (Some(p), _) => p.task,
+        (None, Some(t)) => t,
+        (None, None) => {
+            return Err(PgmlError::invalid(format!(
+                "project \"{}\" does not exist, and its first train needs a task",
+                a.project_name
+            ))
+            .hint(format!(
+                "pass the task: pgml.train('{}', 'regression', 'my_table', 'my_label') (or classification, clustering, decomposition)",
+                a.project_name
+            )))
+        }
+    };
+    let algorithm = Algorithm::parse(a.algorithm)?;
+    let params = algorithm.resolve(task, &a.hyperparams)?;
+    let sampling = Sampling::parse(a.test_sampling)?;
+    pgml_core::split::validate_test_size(f64::from(a.test_size))?;
+
+    let snap = match a.relation_name {
+        Some(name) => {
+            let rel = relation::resolve(name)?;
+            let y = match (task.needs_label(), a.y_column_name) {
+                (true, None) => {
+                    return Err(PgmlError::invalid(format!(
+                        "{task} needs y_column_name, the label column"
+                    ))
+                    .hint(format!(
+                        "columns of {}: {}",
+                        rel.name,
+                        column_list(&rel)
+                    )))
+                }
+                (_, Some(y)) => Some(rel.column(y)?.name.clone()),
+                (false, None) => None,
+            };
+            let columns = serde_json::Value::Array(
+                rel.columns
+                    .iter()
+                    .map(|c| serde_json::json!({"name": c.name, "type": c.type_name}))
+                    .collect(),
+            );
+            snapshot::create(
+                &rel.name,
+                y.as_deref(),
+                a.test_size,
+                sampling,
+                a.materialize_snapshot,
+                columns,
+            )?
+        }
+        None => match &existing {
+            Some(p) => snapshot::last_for_project(p.id)?.ok_or_else(|| {
+                PgmlError::not_ready(format!(
+                    "project \"{}\" has no snapshot to train on",
+                    p.name
+                ))
+                .hint("pass relation_name")
+            })?,
+            None => {
+                return Err(PgmlError::undefined(format!(
+                    "project \"{}\" does not exist",
+                    a.project_name
+                ))
+                .hint("its first train needs a task and a relation_name"))
+            }
+        },
+    };
+
+    // Columns of what is actually read: the snapshot table when materialized.
+    let source = snap.source();
+    let rel = relation::resolve(&source)?;
+    let label = snap
+        .y_column_name
+        .as_deref()
+        .map(|y| rel.column(y))
+        .transpose()?;
+    let features: Vec<_> = rel
+        .columns
+        .iter()
+        .filter(|c| Some(c.name.as_str()) != snap.y_column_name.as_deref())
+        .cloned()
+        .collect();
+    if features.is_empty() {
+        return Err(PgmlError::data(format!(
+            "{} has no feature columns besides the label",
+            rel.name
+        )));
+    }
+    for c in &features {
+        match c.kind {
+            ColumnKind::Number
+            | ColumnKind::Bool
+            | ColumnKind::NumberArray
+            | ColumnKind::BoolArray => {}
+            ColumnKind::Text => {
+                return Err(PgmlError::not_supported(format!(
+                "feature column \"{}\" has type {}: text features are not supported by pgml yet",
+                c.name, c.type_name
+            ))
+                .hint("encode it as a number in a view, or leave it out of the view you train on"))
+            }
+            ColumnKind::Other => {
+                return Err(PgmlError::new(
+                    PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                    format!(
+                        "feature column \"{}\" has type {}, which cannot be a feature",
+                        c.name, c.type_name
+                    ),
+                )
+                .hint(
+                    "features are numbers, booleans or arrays of them; leave it out with a view",
+                ))
+            }
+        }
+    }
+    let read_label = label.map(|l| {
+        (
+            l,
+            if task == Task::Classification {
+                LabelRead::Class
+            } else {
+                LabelRead::Value
+            },
+        )
+    });
+    if let Some((l, LabelRead::Value)) = read_label {
+        if !matches!(l.kind, ColumnKind::Number | ColumnKind::Bool) {
+            return Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "label column \"{}\" has type {}; {task} needs a number",
+                    l.name, l.type_name
+                ),
+            ));
+        }
+    }
+    let data = reader::read(&source, &features, read_label)?;
+
+    let check = || {
+        pg_sys::check_for_interrupts!();
+    };
+    let (outcome, classes, class_values) = match task {
+        Task::Classification => {
+            let kind = match label.map(|l| l.kind) {
+                Some(ColumnKind::Number) => LabelKind::Numeric,
+                Some(ColumnKind::Bool) => LabelKind::Boolean,
+                _ => LabelKind::Text,
+            };
+            let enc = labels::encode(&data.class_labels, kind)?;
+            let target = Target::Classes {
+                codes: &enc.codes,
+                num_classes: enc.classes.len(),
+            };
+            let outcome = training::run(
+                task,
+                algorithm,
+                &params,
+                &data.x,
+                target,
+                f64::from(snap.test_size),
+                snap.sampling,
+                snap.seed as u64,
+                &check,
+            )?;
+            (outcome, Some(enc.classes), Some(enc.values))
+        }
+        Task::Regression => {
+            let outcome = training::run(
+                task,
+                algorithm,
+                &params,
+                &data.x,
+                Target::Values(&data.values),
+                f64::from(snap.test_size),
+                snap.sampling,
+                snap.seed as u64,
+                &check,
+            )?;
+            (outcome, None, None)
+        }
+        Task::Clustering | Task::Decomposition => {
+            return Err(PgmlError::not_supported(format!(
+                "{task} is not supported by pgml yet"
+            )))
+        }
+    };
+
+    snapshot::finish(
+        snap.id,
+        outcome.num_train_rows,
+        outcome.num_test_rows,
+        serde_json::json!({"num_rows": data.x.rows(), "num_features": data.x.cols()}),
+    )?;
+    let project = match existing {
+        Some(p) => p,
+        None => project::create(a.project_name, task)?,
+    };
+    let trained = Model {
+        task,
+        algorithm,
+        hyperparams: params.to_json().to_string(),
+        features: data.features,
+        classes,
+        class_values,
+        estimator: outcome.estimator,
+        pgml_version: pgml_core::VERSION.to_string(),
+    };
+    let model_id = model::insert(project.id, snap.id, &trained, &outcome.metrics)?;
+
+    // Deploy unless the deployed model is strictly better on the task's key metric.
+    let key = task.key_metric();
+    let new_score = outcome.metrics.get(key).copied();
+    let deploy = a.automatic_deploy
+        && match deployment::deployed_model(project.id)? {
+            None => true,
+            Some(current) => match (deployment::key_metric(current, key)?, new_score) {
+                (Some(old), Some(new)) => old <= new || old.is_nan(),
+                _ => true,
+            },
+        };
+    if deploy {
+        deployment::insert(project.id, model_id, "new_score")?;
+    }
+    Ok((
+        project.name,
+        task.to_string(),
+        algorithm.as_str().to_string(),
+        deploy,
+    ))
+}
+
+fn column_list(rel: &relation::Relation) -> String {
+    rel.columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+extension_sql_file!("train.sql", name = "train", requires = [train_internal]);

@@ -1,0 +1,26 @@
+-- The PostgresML-compatible signature, with its enum-typed parameters and defaults. The work is
+-- done by pgml._train, which takes the enums as text.
+CREATE FUNCTION pgml.train(
+    project_name text,
+    task text DEFAULT NULL,
+    relation_name text DEFAULT NULL,
+    y_column_name text DEFAULT NULL,
+    algorithm pgml.algorithm DEFAULT 'linear',
+    hyperparams jsonb DEFAULT '{}',
+    search pgml.search DEFAULT NULL,
+    search_params jsonb DEFAULT '{}',
+    search_args jsonb DEFAULT '{}',
+    test_size real DEFAULT 0.25,
+    test_sampling pgml.sampling DEFAULT 'stratified',
+    runtime pgml.runtime DEFAULT NULL,
+    automatic_deploy boolean DEFAULT true,
+    materialize_snapshot boolean DEFAULT true,
+    preprocess jsonb DEFAULT '{}'
+) RETURNS TABLE (project text, task text, algorithm text, deployed boolean)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$
+    SELECT * FROM pgml._train(project_name, task, relation_name, y_column_name, algorithm::text,
+                              hyperparams, search::text, search_params, search_args, test_size,
+                              test_sampling::text, runtime::text, automatic_deploy,
+                              materialize_snapshot, preprocess)
+$$;

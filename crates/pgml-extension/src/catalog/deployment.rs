@@ -1,0 +1,38 @@
+//! `pgml.deployments`: append-only; a project's deployed model is its newest row.
+
+use pgrx::prelude::*;
+
+use crate::error::Result;
+
+/// The deployed model of a project, read from the catalog every time it is asked for, so a
+/// deployment arriving by WAL, logical replication or a restore counts at once.
+pub fn deployed_model(project_id: i64) -> Result<Option<i64>> {
+    match Spi::get_one_with_args::<i64>(
+        "SELECT model_id FROM pgml.deployments WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
+        &[project_id.into()],
+    ) {
+        Ok(v) => Ok(v),
+        Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<()> {
+    Spi::run_with_args(
+        "INSERT INTO pgml.deployments (project_id, model_id, strategy) VALUES ($1, $2, $3::pgml.strategy)",
+        &[project_id.into(), model_id.into(), strategy.into()],
+    )?;
+    Ok(())
+}
+
+/// The key metric of a model, from its row (NULL when absent).
+pub fn key_metric(model_id: i64, metric: &str) -> Result<Option<f64>> {
+    match Spi::get_one_with_args::<f64>(
+        "SELECT (metrics ->> $2)::float8 FROM pgml.models WHERE id = $1",
+        &[model_id.into(), metric.into()],
+    ) {
+        Ok(v) => Ok(v),
+        Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

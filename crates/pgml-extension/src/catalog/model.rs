@@ -1,0 +1,107 @@
+//! `pgml.models` and `pgml.files`: a model row and its bytes in checksummed parts.
+
+use pgml_core::file_parts;
+use pgml_core::metrics::Metrics;
+use pgml_core::model::Model;
+use pgrx::prelude::*;
+
+use crate::error::{PgmlError, Result};
+
+/// The file path of the serialized model inside `pgml.files`.
+pub const MODEL_PATH: &str = "model.pgml";
+
+/// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads).
+pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metrics) -> Result<i64> {
+    let hyperparams: serde_json::Value = serde_json::from_str(&model.hyperparams)
+        .map_err(|e| PgmlError::data(format!("hyperparameters do not serialize: {e}")))?;
+    let features = serde_json::to_value(&model.features)
+        .map_err(|e| PgmlError::data(format!("features do not serialize: {e}")))?;
+    let label_mapping = model.classes.as_ref().map(|classes| {
+        serde_json::Value::Object(
+            classes
+                .iter()
+                .enumerate()
+                .map(|(code, label)| (label.clone(), serde_json::Value::from(code)))
+                .collect(),
+        )
+    });
+    let metrics = serde_json::to_value(metrics)
+        .map_err(|e| PgmlError::data(format!("metrics do not serialize: {e}")))?;
+    let id = Spi::get_one_with_args::<i64>(
+        "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams,
+                                  status, metrics, features, label_mapping)
+         VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8)
+         RETURNING id",
+        &[
+            project_id.into(),
+            snapshot_id.into(),
+            i32::try_from(model.num_inputs()).unwrap_or(i32::MAX).into(),
+            model.algorithm.as_str().into(),
+            pgrx::JsonB(hyperparams).into(),
+            pgrx::JsonB(metrics).into(),
+            pgrx::JsonB(features).into(),
+            label_mapping.map(pgrx::JsonB).into(),
+        ],
+    )?
+    .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;
+
+    let bytes = model.encode()?;
+    let parts = file_parts::split(&bytes, file_parts::DEFAULT_PART_SIZE)
+        .map_err(|e| PgmlError::data(format!("model {id} cannot be split into parts: {e}")))?;
+    for part in parts {
+        Spi::run_with_args(
+            "INSERT INTO pgml.files (model_id, path, part, data, checksum) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                id.into(),
+                MODEL_PATH.into(),
+                part.part.into(),
+                part.data.into(),
+                part.checksum.to_vec().into(),
+            ],
+        )?;
+    }
+    Ok(id)
+}
+
+/// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
+/// Returns the project id with it; None when there is no such model.
+pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
+    let project_id = Spi::get_one_with_args::<i64>(
+        "SELECT project_id FROM pgml.models WHERE id = $1",
+        &[id.into()],
+    );
+    let project_id = match project_id {
+        Ok(Some(p)) => p,
+        Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let parts: Vec<(i32, Vec<u8>, Vec<u8>)> = Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT part, data, checksum FROM pgml.files WHERE model_id = $1 AND path = $2 ORDER BY part",
+            None,
+            &[id.into(), MODEL_PATH.into()],
+        )?;
+        let mut parts = Vec::new();
+        for row in rows {
+            parts.push((
+                row.get::<i32>(1)?.unwrap_or(-1),
+                row.get::<Vec<u8>>(2)?.unwrap_or_default(),
+                row.get::<Vec<u8>>(3)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, PgmlError>(parts)
+    })?;
+    let bytes = file_parts::join(
+        parts
+            .iter()
+            .map(|(p, d, c)| (*p, d.as_slice(), c.as_slice())),
+    )
+    .map_err(|e| {
+        PgmlError::new(
+            pgrx::PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("model {id} cannot be read from pgml.files: {e}"),
+        )
+        .hint("restore pgml.files from a backup or dump, or train the model again")
+    })?;
+    Ok(Some((project_id, Model::decode(&bytes)?)))
+}

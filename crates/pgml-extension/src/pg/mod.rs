@@ -1,0 +1,9 @@
+//! PostgreSQL plumbing: relations and their columns, and reading training data through SPI.
+
+pub mod reader;
+pub mod relation;
+
+/// Quotes an identifier for SQL text, as quote_ident does.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

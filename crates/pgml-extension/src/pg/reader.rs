@@ -1,0 +1,175 @@
+//! Reads training data through an SPI cursor in batches, straight into one column-major `f32`
+//! buffer per feature, checking for NULLs, NaN and ragged arrays as it goes.
+
+use pgml_core::model::Feature;
+use pgml_core::Matrix;
+use pgrx::prelude::*;
+
+use crate::error::{PgmlError, Result};
+use crate::pg::quote_ident;
+use crate::pg::relation::{Column, ColumnKind};
+
+const BATCH_ROWS: i64 = 10_000;
+
+/// How the label column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelRead {
+    /// Regression: a number.
+    Value,
+    /// Classification: the label's text, mapped to class codes afterwards.
+    Class,
+}
+
+#[derive(Debug)]
+pub struct Data {
+    pub x: Matrix,
+    pub features: Vec<Feature>,
+    pub values: Vec<f32>,
+    pub class_labels: Vec<String>,
+}
+
+/// Reads `features` (and `label`) from `source` (a quoted relation name).
+pub fn read(
+    source: &str,
+    features: &[Column],
+    label: Option<(&Column, LabelRead)>,
+) -> Result<Data> {
+    let mut exprs: Vec<String> = features.iter().map(Column::feature_expr).collect();
+    if let Some((column, how)) = label {
+        let c = quote_ident(&column.name);
+        exprs.push(match (how, column.kind) {
+            (LabelRead::Value, ColumnKind::Bool) => format!("{c}::int::float8"),
+            (LabelRead::Value, _) => format!("{c}::float8"),
+            (LabelRead::Class, _) => format!("{c}::text"),
+        });
+    }
+    let query = format!("SELECT {} FROM {source}", exprs.join(", "));
+
+    // One growing buffer per input column; arrays get their width from the first row.
+    let mut widths: Vec<Option<usize>> = features
+        .iter()
+        .map(|c| (!c.is_array()).then_some(1))
+        .collect();
+    let mut columns: Vec<Vec<f32>> = vec![Vec::new(); features.len()];
+    let mut values = Vec::new();
+    let mut class_labels = Vec::new();
+    let mut rows = 0usize;
+
+    Spi::connect(|client| {
+        let mut cursor = client.open_cursor(query.as_str(), &[]);
+        loop {
+            pg_sys::check_for_interrupts!();
+            let batch = cursor.fetch(BATCH_ROWS)?;
+            if batch.is_empty() {
+                break;
+            }
+            for row in batch {
+                rows += 1;
+                for (i, column) in features.iter().enumerate() {
+                    if column.is_array() {
+                        let v: Option<Vec<Option<f32>>> = row.get(i + 1)?;
+                        let v = v.ok_or_else(|| null_feature(column, rows))?;
+                        let width = *widths[i].get_or_insert(v.len());
+                        if v.len() != width {
+                            return Err(PgmlError::data(format!(
+                                "array column \"{}\" has {} values in row {rows} but {width} in the first row",
+                                column.name,
+                                v.len()
+                            ))
+                            .hint("every row of an array feature must have the same length"));
+                        }
+                        for x in v {
+                            let x = x.ok_or_else(|| null_feature(column, rows))?;
+                            columns[i].push(finite(x, column, rows)?);
+                        }
+                    } else {
+                        let x: Option<f32> = row.get(i + 1)?;
+                        let x = x.ok_or_else(|| null_feature(column, rows))?;
+                        columns[i].push(finite(x, column, rows)?);
+                    }
+                }
+                if let Some((column, how)) = label {
+                    let null_label = || {
+                        PgmlError::null(format!(
+                            "label column \"{}\" is NULL in row {rows}",
+                            column.name
+                        ))
+                        .hint("leave such rows out with a view: WHERE label IS NOT NULL")
+                    };
+                    match how {
+                        LabelRead::Value => {
+                            let y: Option<f64> = row.get(features.len() + 1)?;
+                            let y = y.ok_or_else(null_label)?;
+                            if !y.is_finite() {
+                                return Err(PgmlError::data(format!(
+                                    "label column \"{}\" is {y} in row {rows}",
+                                    column.name
+                                ))
+                                .hint("labels must be finite numbers"));
+                            }
+                            values.push(y as f32);
+                        }
+                        LabelRead::Class => {
+                            let y: Option<String> = row.get(features.len() + 1)?;
+                            class_labels.push(y.ok_or_else(null_label)?);
+                        }
+                    }
+                }
+            }
+        }
+        Ok::<_, PgmlError>(())
+    })?;
+
+    if rows == 0 {
+        return Err(
+            PgmlError::data(format!("relation {source} has no rows to train on"))
+                .hint("check the relation, or the view's WHERE clause"),
+        );
+    }
+    let mut feature_info = Vec::with_capacity(features.len());
+    let mut data = Vec::with_capacity(rows * columns.len());
+    for (i, column) in features.iter().enumerate() {
+        let width = widths[i].unwrap_or(0);
+        feature_info.push(Feature {
+            name: column.name.clone(),
+            pg_type: column.type_name.clone(),
+            width,
+        });
+        // An array column's values arrived row by row; the matrix wants each element as a column.
+        if width == 1 {
+            data.extend_from_slice(&columns[i]);
+        } else {
+            for k in 0..width {
+                data.extend(columns[i].iter().skip(k).step_by(width));
+            }
+        }
+    }
+    let width: usize = feature_info.iter().map(|f| f.width).sum();
+    let x = Matrix::from_columns(rows, width, data)?;
+    Ok(Data {
+        x,
+        features: feature_info,
+        values,
+        class_labels,
+    })
+}
+
+fn null_feature(column: &Column, row: usize) -> PgmlError {
+    PgmlError::null(format!(
+        "feature column \"{}\" is NULL in row {row}",
+        column.name
+    ))
+    .hint("fill or leave out NULLs with a view (COALESCE, or WHERE ... IS NOT NULL)")
+}
+
+fn finite(x: f32, column: &Column, row: usize) -> Result<f32> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(PgmlError::data(format!(
+            "feature column \"{}\" is {x} in row {row}",
+            column.name
+        ))
+        .hint("features must be finite: filter out NaN and Infinity with a view"))
+    }
+}
