@@ -3,18 +3,15 @@
 use pgrx::prelude::*;
 
 use crate::error::Result;
+use crate::pg::spi::read_one;
 
 /// The deployed model of a project, read from the catalog every time it is asked for, so a
 /// deployment arriving by WAL, logical replication or a restore counts at once.
 pub fn deployed_model(project_id: i64) -> Result<Option<i64>> {
-    match Spi::get_one_with_args::<i64>(
+    read_one::<i64>(
         "SELECT model_id FROM pgml.deployments WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
         &[project_id.into()],
-    ) {
-        Ok(v) => Ok(v),
-        Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    )
 }
 
 pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<()> {
@@ -27,12 +24,8 @@ pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<()> {
 
 /// The key metric of a model, from its row (NULL when absent).
 pub fn key_metric(model_id: i64, metric: &str) -> Result<Option<f64>> {
-    match Spi::get_one_with_args::<f64>(
+    read_one::<f64>(
         "SELECT (metrics ->> $2)::float8 FROM pgml.models WHERE id = $1",
         &[model_id.into(), metric.into()],
-    ) {
-        Ok(v) => Ok(v),
-        Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    )
 }

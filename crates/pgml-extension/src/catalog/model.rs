@@ -6,6 +6,7 @@ use pgml_core::model::Model;
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
+use crate::pg::spi::read_one;
 
 /// The file path of the serialized model inside `pgml.files`.
 pub const MODEL_PATH: &str = "model.pgml";
@@ -66,14 +67,12 @@ pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metric
 /// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
 /// Returns the project id with it; None when there is no such model.
 pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
-    let project_id = Spi::get_one_with_args::<i64>(
+    let Some(project_id) = read_one::<i64>(
         "SELECT project_id FROM pgml.models WHERE id = $1",
         &[id.into()],
-    );
-    let project_id = match project_id {
-        Ok(Some(p)) => p,
-        Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    )?
+    else {
+        return Ok(None);
     };
     let parts: Vec<(i32, Vec<u8>, Vec<u8>)> = Spi::connect(|client| {
         let rows = client.select(

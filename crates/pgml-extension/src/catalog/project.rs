@@ -4,6 +4,7 @@ use pgml_core::Task;
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
+use crate::pg::spi::read_two;
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -13,18 +14,16 @@ pub struct Project {
 }
 
 pub fn find(name: &str) -> Result<Option<Project>> {
-    let row = Spi::get_two_with_args::<i64, String>(
+    match read_two::<i64, String>(
         "SELECT id, task::text FROM pgml.projects WHERE name = $1",
         &[name.into()],
-    );
-    match row {
-        Ok((Some(id), Some(task))) => Ok(Some(Project {
+    )? {
+        (Some(id), Some(task)) => Ok(Some(Project {
             id,
             name: name.to_string(),
             task: Task::parse(&task)?,
         })),
-        Ok(_) | Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
-        Err(e) => Err(e.into()),
+        _ => Ok(None),
     }
 }
 

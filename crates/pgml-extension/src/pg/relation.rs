@@ -4,6 +4,7 @@ use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
 use crate::pg::quote_ident;
+use crate::pg::spi::read_two;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
@@ -65,7 +66,7 @@ impl Relation {
 /// or without schema, quoted or not) through `regclass`, which PostgreSQL parses itself: a missing
 /// relation is PostgreSQL's own 42P01, and no name can inject SQL.
 pub fn resolve(name: &str) -> Result<Relation> {
-    let (canonical, relkind) = Spi::get_two_with_args::<String, String>(
+    let (canonical, relkind) = read_two::<String, String>(
         "SELECT c.oid::regclass::text, c.relkind::text FROM pg_class c WHERE c.oid = $1::regclass",
         &[name.into()],
     )?;

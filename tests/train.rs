@@ -1,0 +1,249 @@
+//! Train → deploy → predict on real servers: PostgresML's quick start unchanged, deployments seen
+//! by other backends and by a hot standby at their next statement, and pg_dump carrying models
+//! that predict exactly the same elsewhere.
+
+use pgml_e2e::{database_with_pgml, pipe, start_servers};
+
+const BREAST_CANCER_FEATURES: &str = r#""mean radius", "mean texture", "mean perimeter", "mean area", "mean smoothness", "mean compactness", "mean concavity", "mean concave points", "mean symmetry", "mean fractal dimension", "radius error", "texture error", "perimeter error", "area error", "smoothness error", "compactness error", "concavity error", "concave points error", "symmetry error", "fractal dimension error", "worst radius", "worst texture", "worst perimeter", "worst area", "worst smoothness", "worst compactness", "worst concavity", "worst concave points", "worst symmetry", "worst fractal dimension""#;
+
+const DIABETES: &str = "ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]";
+
+fn f64_of(client: &mut postgres::Client, sql: &str) -> f64 {
+    client.query_one(sql, &[]).unwrap().get::<_, f64>(0)
+}
+
+#[test]
+fn postgresml_quick_start_runs_unchanged() {
+    let servers = start_servers(&["quickstart"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(&format!(
+        r#"
+        SELECT pgml.load_dataset('diabetes');
+        SELECT * FROM pgml.train('Diabetes Progression', 'regression', 'pgml.diabetes', 'target');
+        SELECT target, pgml.predict('Diabetes Progression', {DIABETES}) FROM pgml.diabetes LIMIT 10;
+        SELECT * FROM pgml.train('Diabetes Progression', algorithm => 'ridge', hyperparams => '{{"alpha": 0.1}}');
+        SELECT * FROM pgml.deploy('Diabetes Progression', 'best_score');
+        SELECT pgml.load_dataset('breast_cancer');
+        SELECT * FROM pgml.train('Breast Cancer', 'classification', 'pgml.breast_cancer', 'malignant');
+        SELECT malignant, pgml.predict_proba('Breast Cancer', ARRAY[{BREAST_CANCER_FEATURES}]) FROM pgml.breast_cancer LIMIT 5;
+        "#
+    ))
+    .unwrap();
+
+    // Predictions are sensible, not just present: the models learned something.
+    let r2 = f64_of(&mut c, "SELECT (metrics->>'r2')::float8 FROM pgml.trained_models WHERE name = 'Diabetes Progression' AND deployed");
+    assert!(r2 > 0.35, "diabetes r2 {r2}");
+    let accuracy = f64_of(
+        &mut c,
+        &format!(
+            "SELECT avg((pgml.predict('Breast Cancer', ARRAY[{BREAST_CANCER_FEATURES}]) = malignant::int)::int)::float8 FROM pgml.breast_cancer"
+        ),
+    );
+    assert!(accuracy > 0.95, "breast cancer accuracy {accuracy}");
+    let proba_sum = f64_of(
+        &mut c,
+        &format!("SELECT max(abs(p[1] + p[2] - 1))::float8 FROM (SELECT pgml.predict_proba('Breast Cancer', ARRAY[{BREAST_CANCER_FEATURES}]) p FROM pgml.breast_cancer) t"),
+    );
+    assert!(
+        proba_sum < 1e-5,
+        "probabilities do not sum to 1: {proba_sum}"
+    );
+
+    // Integer labels predict the label itself; the mapping is in the catalog.
+    c.batch_execute(
+        "SELECT pgml.load_dataset('iris');
+         SELECT * FROM pgml.train('Iris', 'classification', 'pgml.iris', 'target');",
+    )
+    .unwrap();
+    let iris = f64_of(
+        &mut c,
+        "SELECT avg((pgml.predict('Iris', ARRAY[sepal_length, sepal_width, petal_length, petal_width]) = target)::int)::float8 FROM pgml.iris",
+    );
+    assert!(iris > 0.9, "iris accuracy {iris}");
+    let mapping: String = c
+        .query_one(
+            "SELECT label_mapping::text FROM pgml.trained_models WHERE name = 'Iris'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(mapping, r#"{"0": 0, "1": 1, "2": 2}"#);
+
+    // An image column (smallint[][]) trains as its 64 values, and predicts from the same column.
+    c.batch_execute(
+        "SELECT pgml.load_dataset('digits');
+         SELECT * FROM pgml.train('Digits', 'classification', 'pgml.digits', 'target');",
+    )
+    .unwrap();
+    let digits = f64_of(
+        &mut c,
+        "SELECT avg((pgml.predict('Digits', image) = target)::int)::float8 FROM pgml.digits",
+    );
+    assert!(digits > 0.9, "digits accuracy {digits}");
+
+    // Text labels predict class codes, documented in label_mapping.
+    c.batch_execute(
+        "CREATE VIEW iris_named AS SELECT sepal_length, sepal_width, petal_length, petal_width,
+                (ARRAY['setosa', 'versicolor', 'virginica'])[target + 1] AS species FROM pgml.iris;
+         SELECT * FROM pgml.train('Iris Named', 'classification', 'iris_named', 'species');",
+    )
+    .unwrap();
+    let mapping: String = c
+        .query_one(
+            "SELECT label_mapping::text FROM pgml.trained_models WHERE name = 'Iris Named'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(mapping, r#"{"setosa": 0, "virginica": 2, "versicolor": 1}"#);
+    let setosa: f32 = c
+        .query_one(
+            "SELECT pgml.predict('Iris Named', ARRAY[5.1, 3.5, 1.4, 0.2]::real[])",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(setosa, 0.0);
+}
+
+#[test]
+fn a_second_backend_sees_a_new_deployment_at_its_next_statement() {
+    let servers = start_servers(&["deploys"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut trainer = s.connect("app").unwrap();
+    trainer
+        .batch_execute(
+            "SELECT pgml.load_dataset('diabetes');
+             SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target');
+             SELECT * FROM pgml.train('D', algorithm => 'lasso', hyperparams => '{\"alpha\": 5}', automatic_deploy => false);",
+        )
+        .unwrap();
+    let mut server = s.connect("app").unwrap();
+    let predict = format!("SELECT pgml.predict('D', {DIABETES}) FROM pgml.diabetes LIMIT 1");
+    let first: f32 = server.query_one(&predict, &[]).unwrap().get(0);
+    trainer
+        .batch_execute("SELECT * FROM pgml.deploy('D', 'most_recent')")
+        .unwrap();
+    let second: f32 = server.query_one(&predict, &[]).unwrap().get(0);
+    assert_ne!(
+        first, second,
+        "the held connection still predicts with the old model"
+    );
+    trainer
+        .batch_execute("SELECT * FROM pgml.deploy('D', 'rollback')")
+        .unwrap();
+    let third: f32 = server.query_one(&predict, &[]).unwrap().get(0);
+    assert_eq!(first, third, "rollback did not bring the first model back");
+}
+
+#[test]
+fn a_hot_standby_predicts_with_the_primary_deployment_and_refuses_to_train() {
+    let servers = start_servers(&["primary"]);
+    let primary = &servers[0];
+    database_with_pgml(primary, "app");
+    let mut p = primary.connect("app").unwrap();
+    p.batch_execute(
+        "SELECT pgml.load_dataset('diabetes');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target');
+         SELECT * FROM pgml.train('D', algorithm => 'lasso', hyperparams => '{\"alpha\": 5}', automatic_deploy => false);",
+    )
+    .unwrap();
+    let standby = primary.standby("standby").unwrap();
+    primary.wait_for_replay(&standby).unwrap();
+    let mut r = standby.connect("app").unwrap();
+    let predict = format!(
+        "SELECT array_agg(pgml.predict('D', {DIABETES}) ORDER BY ctid)::text FROM pgml.diabetes"
+    );
+    let on_primary: String = p.query_one(&predict, &[]).unwrap().get(0);
+    assert_eq!(
+        r.query_one(&predict, &[]).unwrap().get::<_, String>(0),
+        on_primary
+    );
+
+    p.batch_execute("SELECT * FROM pgml.deploy('D', 'most_recent')")
+        .unwrap();
+    primary.wait_for_replay(&standby).unwrap();
+    let after: String = p.query_one(&predict, &[]).unwrap().get(0);
+    assert_ne!(after, on_primary);
+    assert_eq!(
+        r.query_one(&predict, &[]).unwrap().get::<_, String>(0),
+        after,
+        "standby kept the old model"
+    );
+
+    let err = r
+        .batch_execute("SELECT * FROM pgml.train('D', algorithm => 'ridge')")
+        .unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "25006");
+    assert!(
+        db.message().contains("cannot train on a hot standby"),
+        "{}",
+        db.message()
+    );
+    assert!(db.hint().unwrap_or("").contains("train on the primary"));
+}
+
+#[test]
+fn pg_dump_carries_models_that_predict_identically_elsewhere() {
+    let servers = start_servers(&["training", "serving"]);
+    let (a, b) = (&servers[0], &servers[1]);
+    database_with_pgml(a, "train");
+    database_with_pgml(b, "serve");
+    let mut ca = a.connect("train").unwrap();
+    ca.batch_execute(
+        "SELECT pgml.load_dataset('diabetes');
+         SELECT pgml.load_dataset('iris');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target');
+         SELECT * FROM pgml.train('D', algorithm => 'ridge');
+         SELECT * FROM pgml.train('D', algorithm => 'lasso', hyperparams => '{\"alpha\": 0.1}');
+         SELECT * FROM pgml.train('D', algorithm => 'elastic_net', hyperparams => '{\"alpha\": 0.01}');
+         SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
+         SELECT * FROM pgml.train('I', algorithm => 'ridge');",
+    )
+    .unwrap();
+
+    let mut dump = a.command("pg_dump", "train");
+    dump.args(["-n", "pgml", "--no-owner"]);
+    let mut restore = b.command("psql", "serve");
+    restore.args(["-X", "-q", "-o", "/dev/null"]);
+    pipe(dump, restore);
+
+    // Every model, by id, on every row: bit-identical predictions on both servers.
+    let every_model = "SELECT m.id, array_agg(CASE WHEN p.task = 'regression'
+                              THEN pgml.predict(m.id, ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6])
+                              ELSE NULL END ORDER BY d.ctid)::text
+                         FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.diabetes d
+                        WHERE p.task = 'regression' GROUP BY m.id
+                        UNION ALL
+                       SELECT m.id, array_agg(pgml.predict(m.id, ARRAY[sepal_length, sepal_width, petal_length, petal_width]) ORDER BY i.ctid)::text
+                         FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.iris i
+                        WHERE p.task = 'classification' GROUP BY m.id
+                        ORDER BY 1";
+    let mut cb = b.connect("serve").unwrap();
+    let rows_a: Vec<(i64, String)> = ca
+        .query(every_model, &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let rows_b: Vec<(i64, String)> = cb
+        .query(every_model, &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows_a.len(), 6);
+    assert_eq!(rows_a, rows_b);
+    // And by project name, through the restored deployments.
+    let by_name = format!(
+        "SELECT array_agg(pgml.predict('D', {DIABETES}) ORDER BY ctid)::text FROM pgml.diabetes"
+    );
+    assert_eq!(
+        ca.query_one(&by_name, &[]).unwrap().get::<_, String>(0),
+        cb.query_one(&by_name, &[]).unwrap().get::<_, String>(0)
+    );
+}

@@ -1,0 +1,125 @@
+//! Every bad input to the training and serving API gets its own SQLSTATE and a message that says
+//! what was wrong, and a failed call leaves nothing behind.
+
+use pgml_e2e::{database_with_pgml, start_servers};
+
+/// (what, SQL, SQLSTATE, a fragment of the message or hint)
+const CASES: &[(&str, &str, &str, &str)] = &[
+    ("unknown project at predict", "SELECT pgml.predict('nope', ARRAY[1, 2]::real[])", "42704", "project \"nope\" does not exist"),
+    ("unknown relation", "SELECT * FROM pgml.train('e1', 'regression', 'no_such_table', 'y')", "42P01", "no_such_table"),
+    ("unknown label column", "SELECT * FROM pgml.train('e2', 'regression', 'pgml.diabetes', 'nope')", "42703", "column \"nope\" does not exist"),
+    ("algorithm outside the enum", "SELECT * FROM pgml.train('e3', 'regression', 'pgml.diabetes', 'target', algorithm => 'nope')", "22P02", "pgml.algorithm"),
+    ("algorithm not supported yet", "SELECT * FROM pgml.train('e4', 'regression', 'pgml.diabetes', 'target', algorithm => 'svm')", "0A000", "supported algorithms: linear"),
+    ("unknown hyperparameter", "SELECT * FROM pgml.train('e5', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"alpah\": 1}')", "22023", "known hyperparameters: alpha"),
+    ("hyperparameter of the wrong type", "SELECT * FROM pgml.train('e6', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"alpha\": \"big\"}')", "22023", "must be a number"),
+    ("hyperparameter out of range", "SELECT * FROM pgml.train('e7', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"alpha\": -1}')", "22023", "at least 0"),
+    ("bad JSON", "SELECT * FROM pgml.train('e8', 'regression', 'pgml.diabetes', 'target', hyperparams => '{bad')", "22P02", "json"),
+    ("hyperparams not an object", "SELECT * FROM pgml.train('e9', 'regression', 'pgml.diabetes', 'target', hyperparams => '[1]')", "22023", "must be a JSON object"),
+    ("unknown task", "SELECT * FROM pgml.train('e10', 'nope', 'pgml.diabetes', 'target')", "22023", "unknown task"),
+    ("first train without a task", "SELECT * FROM pgml.train('e11', relation_name => 'pgml.diabetes', y_column_name => 'target')", "22023", "needs a task"),
+    ("task change", "SELECT * FROM pgml.train('Existing', 'classification', 'pgml.iris', 'target')", "22023", "is a regression project"),
+    ("label with NULLs", "SELECT * FROM pgml.train('e13', 'regression', 'null_label', 'y')", "22004", "label column \"y\" is NULL"),
+    ("feature with NULLs", "SELECT * FROM pgml.train('e14', 'regression', 'null_feature', 'y')", "22004", "feature column \"x\" is NULL"),
+    ("text feature", "SELECT * FROM pgml.train('e15', 'regression', 'text_feature', 'y')", "0A000", "text features"),
+    ("feature of an unusable type", "SELECT * FROM pgml.train('e16', 'regression', 'json_feature', 'y')", "42804", "cannot be a feature"),
+    ("empty relation", "SELECT * FROM pgml.train('e17', 'regression', 'empty', 'y')", "22000", "no rows"),
+    ("too few rows for the split", "SELECT * FROM pgml.train('e18', 'regression', 'one_row', 'y')", "22000", "cannot be split"),
+    ("one class only", "SELECT * FROM pgml.train('e19', 'classification', 'one_class', 'y')", "22000", "only one class"),
+    ("NaN feature", "SELECT * FROM pgml.train('e20', 'regression', 'nan_feature', 'y')", "22000", "NaN"),
+    ("Infinity feature", "SELECT * FROM pgml.train('e21', 'regression', 'inf_feature', 'y')", "22000", "inf"),
+    ("wrong feature count at predict", "SELECT pgml.predict('Existing', ARRAY[1, 2, 3]::real[])", "22023", "expects 10 features, got 3"),
+    ("predict before any deployment", "SELECT pgml.predict('Undeployed', ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "55000", "has no deployed model"),
+    ("predict_proba on a regression project", "SELECT pgml.predict_proba('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "0A000", "needs a classification model"),
+    ("predict_proba without probabilities", "SELECT pgml.predict_proba('Ridge Iris', ARRAY[1, 2, 3, 4]::real[])", "0A000", "does not estimate probabilities"),
+    ("deployment of another project's model", "INSERT INTO pgml.deployments (project_id, model_id, strategy) SELECT (SELECT id FROM pgml.projects WHERE name = 'Ridge Iris'), (SELECT max(m.id) FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'Existing'), 'specific'", "23503", "belongs to project"),
+    ("negative test_size", "SELECT * FROM pgml.train('e28', 'regression', 'pgml.diabetes', 'target', test_size => -0.5)", "22023", "test_size must be positive"),
+    ("fractional row count", "SELECT * FROM pgml.train('e29', 'regression', 'pgml.diabetes', 'target', test_size => 1.5)", "22023", "neither a fraction"),
+    ("deploy of an unknown project", "SELECT * FROM pgml.deploy('nope', 'best_score')", "42704", "project \"nope\" does not exist"),
+    ("rollback without an earlier deployment", "SELECT * FROM pgml.deploy('Ridge Iris', 'rollback')", "55000", "no earlier deployment"),
+    ("deploy of an unknown model id", "SELECT * FROM pgml.deploy(123456)", "42704", "model 123456 does not exist"),
+    ("predict with an unknown model id", "SELECT pgml.predict(123456::bigint, ARRAY[1]::real[])", "42704", "model 123456 does not exist"),
+    ("NULL feature at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,NULL]::real[])", "22004", "feature 10 is NULL"),
+    ("lasso for classification", "SELECT * FROM pgml.train('e35', 'classification', 'pgml.iris', 'target', algorithm => 'lasso')", "0A000", "does not support classification"),
+    ("hyperparameter search", "SELECT * FROM pgml.train('e36', 'regression', 'pgml.diabetes', 'target', search => 'grid')", "0A000", "search"),
+    ("unknown dataset", "SELECT * FROM pgml.load_dataset('mnist')", "22023", "built-in datasets: breast_cancer"),
+    ("new project without a relation", "SELECT * FROM pgml.train('e38', 'regression')", "42704", "does not exist"),
+    ("regression without a label", "SELECT * FROM pgml.train('e39', 'regression', 'pgml.diabetes')", "22023", "needs y_column_name"),
+    ("a sequence is not a relation to train on", "SELECT * FROM pgml.train('e40', 'regression', 'a_sequence', 'y')", "42809", "not a table or view"),
+    ("text label for regression", "SELECT * FROM pgml.train('e41', 'regression', 'text_label', 'y')", "42804", "needs a number"),
+    ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
+];
+
+const FIXTURES: &str = r#"
+    SELECT pgml.load_dataset('diabetes');
+    SELECT pgml.load_dataset('iris');
+    SELECT * FROM pgml.train('Existing', 'regression', 'pgml.diabetes', 'target');
+    SELECT * FROM pgml.train('Undeployed', 'regression', 'pgml.diabetes', 'target', automatic_deploy => false);
+    SELECT * FROM pgml.train('Ridge Iris', 'classification', 'pgml.iris', 'target', algorithm => 'ridge');
+    CREATE TABLE null_label AS SELECT g::real AS x, CASE WHEN g = 7 THEN NULL ELSE g END::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE null_feature AS SELECT CASE WHEN g = 7 THEN NULL ELSE g END::real AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE text_feature AS SELECT 'a' || g AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE json_feature AS SELECT '{}'::json AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE empty (x real, y real);
+    CREATE TABLE one_row AS SELECT 1::real AS x, 1::real AS y;
+    CREATE TABLE one_class AS SELECT g::real AS x, 1 AS y FROM generate_series(1, 20) g;
+    CREATE TABLE nan_feature AS SELECT CASE WHEN g = 3 THEN 'NaN'::real ELSE g END AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE inf_feature AS SELECT CASE WHEN g = 3 THEN 'Infinity'::real ELSE g END AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE text_label AS SELECT g::real AS x, 'a' || g AS y FROM generate_series(1, 20) g;
+    CREATE SEQUENCE a_sequence;
+"#;
+
+fn catalog_counts(client: &mut postgres::Client) -> String {
+    client
+        .query_one(
+            "SELECT format('%s/%s/%s/%s/%s/%s', (SELECT count(*) FROM pgml.projects), (SELECT count(*) FROM pgml.snapshots),
+                    (SELECT count(*) FROM pgml.models), (SELECT count(*) FROM pgml.files),
+                    (SELECT count(*) FROM pgml.deployments),
+                    (SELECT count(*) FROM pg_tables WHERE schemaname = 'pgml' AND tablename LIKE 'snapshot\\_%'))",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn every_bad_input_gets_its_own_sqlstate_and_leaves_nothing_behind() {
+    let servers = start_servers(&["errors"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut client = s.connect("app").unwrap();
+    client.batch_execute(FIXTURES).unwrap();
+    let before = catalog_counts(&mut client);
+
+    let mut failures = Vec::new();
+    for (what, sql, code, fragment) in CASES {
+        match client.batch_execute(sql) {
+            Ok(()) => failures.push(format!("{what}: succeeded, expected {code}")),
+            Err(e) => {
+                let Some(db) = e.as_db_error() else {
+                    failures.push(format!("{what}: not a server error: {e}"));
+                    continue;
+                };
+                let text = format!("{} {}", db.message(), db.hint().unwrap_or(""));
+                if db.code().code() != *code || !text.contains(fragment) {
+                    failures.push(format!(
+                        "{what}: got {} \"{text}\", expected {code} containing \"{fragment}\"",
+                        db.code().code()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+    assert!(CASES.len() >= 30);
+    assert_eq!(
+        catalog_counts(&mut client),
+        before,
+        "a failed call left catalog rows or snapshot tables behind"
+    );
+}
