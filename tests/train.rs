@@ -1,6 +1,7 @@
 //! Train → deploy → predict on real servers: PostgresML's quick start unchanged, deployments seen
 //! by other backends and by a hot standby at their next statement, and pg_dump carrying models
 //! that predict exactly the same elsewhere.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 use pgml_e2e::{database_with_pgml, pipe, start_servers};
 

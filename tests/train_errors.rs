@@ -1,5 +1,6 @@
 //! Every bad input to the training and serving API gets its own SQLSTATE and a message that says
 //! what was wrong, and a failed call leaves nothing behind.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 use pgml_e2e::{database_with_pgml, start_servers};
 
