@@ -3,8 +3,9 @@
 //!
 //! Features are standardized inside the fit (and the weights mapped back), which keeps L-BFGS
 //! well conditioned on raw columns such as breast_cancer's areas (~1000) next to its smoothness
-//! (~0.1). The penalty therefore applies to standardized weights: the model scikit-learn fits with
-//! `make_pipeline(StandardScaler(), LogisticRegression())`, which is what its docs recommend.
+//! (~0.1). The penalty is still scikit-learn's, on the weights in raw feature units (each
+//! standardized weight is penalized by 1/σ²), so `C` means what it means there and the optimum is
+//! the same model scikit-learn's lbfgs converges to.
 
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +100,8 @@ struct Problem<'a> {
     fit_intercept: bool,
     /// Penalty weight on ½‖W‖² per sample: 1 / (C · n).
     lambda: f64,
+    /// Per-feature penalty scale 1/σ², so the penalty applies to raw-unit weights.
+    scale: &'a [f64],
 }
 
 impl Problem<'_> {
@@ -163,8 +166,8 @@ impl Problem<'_> {
                     .zip(&self.z[j])
                     .map(|(a, &b)| a * f64::from(b))
                     .sum();
-                grad[c * (p + 1) + j] = g / nf + self.lambda * w;
-                penalty += w * w;
+                grad[c * (p + 1) + j] = g / nf + self.lambda * self.scale[j] * w;
+                penalty += self.scale[j] * w * w;
             }
             grad[c * (p + 1) + p] = if self.fit_intercept {
                 d.iter().sum::<f64>() / nf
@@ -208,7 +211,9 @@ pub fn fit(
                 .collect()
         })
         .collect();
+    let scale: Vec<f64> = sigma.iter().map(|s| 1.0 / (s * s)).collect();
     let problem = Problem {
+        scale: &scale,
         z: &z,
         codes,
         m: if num_classes == 2 { 1 } else { num_classes },

@@ -1,0 +1,202 @@
+//! Accuracy on the built-in toy datasets against scikit-learn's on exactly the same split (rows
+//! whose index is a multiple of 4 are the test set). The reference numbers come from
+//! `benches/toy_accuracy_sklearn.py` (scikit-learn 1.5.2); pgml must be no worse than them minus a
+//! small margin. Results are printed with `--nocapture` and recorded in docs/benchmarks.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use pgml_core::algorithms::{self, Algorithm, Labels};
+use pgml_core::labels::{self, LabelKind};
+use pgml_core::metrics;
+use pgml_core::{datasets, Matrix, Task};
+
+const MARGIN: f64 = 0.02;
+
+struct Data {
+    x: Vec<Vec<f32>>,
+    labels: Vec<String>,
+}
+
+fn load(name: &str, label: &str) -> Data {
+    let d = datasets::find(name).unwrap();
+    let label_at = d.columns.iter().position(|(c, _)| *c == label).unwrap();
+    let mut x = Vec::new();
+    let mut labels = Vec::new();
+    for row in d.rows() {
+        let mut features = Vec::new();
+        for (i, v) in row.iter().enumerate() {
+            if i == label_at {
+                labels.push(v.to_string());
+            } else if v.starts_with('{') {
+                features.extend(
+                    v.split(|c| c == ',' || c == '{' || c == '}')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.parse::<f32>().unwrap()),
+                );
+            } else {
+                features.push(match *v {
+                    "true" => 1.0,
+                    "false" => 0.0,
+                    n => n.parse().unwrap(),
+                });
+            }
+        }
+        x.push(features);
+    }
+    Data { x, labels }
+}
+
+fn split<T: Clone>(v: &[T]) -> (Vec<T>, Vec<T>) {
+    let train = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 4 != 0)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let test = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 4 == 0)
+        .map(|(_, r)| r.clone())
+        .collect();
+    (train, test)
+}
+
+fn regression(name: &str, label: &str, algorithm: &str, hyperparams: &str) -> f64 {
+    let d = load(name, label);
+    let y: Vec<f32> = d.labels.iter().map(|v| v.parse().unwrap()).collect();
+    let (xtr, xte) = split(&d.x);
+    let (ytr, yte) = split(&y);
+    let a = Algorithm::parse(algorithm).unwrap();
+    let params = a
+        .resolve(
+            Task::Regression,
+            &serde_json::from_str(hyperparams).unwrap(),
+        )
+        .unwrap();
+    let m = algorithms::fit(
+        a,
+        Task::Regression,
+        &params,
+        &Matrix::from_rows(&xtr).unwrap(),
+        Labels::Values(&ytr),
+        &|| {},
+    )
+    .unwrap();
+    let pred: Vec<f32> = xte.iter().map(|r| m.predict(r)).collect();
+    metrics::regression(&yte, &pred)["r2"]
+}
+
+fn classification(name: &str, label: &str, algorithm: &str) -> (f64, f64) {
+    let d = load(name, label);
+    let kind = if d.labels[0] == "true" || d.labels[0] == "false" {
+        LabelKind::Boolean
+    } else {
+        LabelKind::Numeric
+    };
+    let enc = labels::encode(&d.labels, kind).unwrap();
+    let (xtr, xte) = split(&d.x);
+    let (ytr, yte) = split(&enc.codes);
+    let a = Algorithm::parse(algorithm).unwrap();
+    let params = a
+        .resolve(Task::Classification, &serde_json::json!({}))
+        .unwrap();
+    let k = enc.classes.len();
+    let m = algorithms::fit(
+        a,
+        Task::Classification,
+        &params,
+        &Matrix::from_rows(&xtr).unwrap(),
+        Labels::Classes {
+            codes: &ytr,
+            num_classes: k,
+        },
+        &|| {},
+    )
+    .unwrap();
+    let pred: Vec<u32> = xte.iter().map(|r| m.predict(r) as u32).collect();
+    let got = metrics::classification(&yte, &pred, None, k);
+    (got["accuracy"], got["f1"])
+}
+
+#[test]
+fn regression_matches_scikit_learn() {
+    // (dataset, label, algorithm, hyperparameters, scikit-learn's r2 on the same split)
+    let cases = [
+        (
+            "diabetes",
+            "target",
+            "linear",
+            "{}",
+            SKLEARN_DIABETES_LINEAR,
+        ),
+        ("diabetes", "target", "ridge", "{}", SKLEARN_DIABETES_RIDGE),
+        (
+            "diabetes",
+            "target",
+            "lasso",
+            r#"{"alpha": 0.1}"#,
+            SKLEARN_DIABETES_LASSO,
+        ),
+        (
+            "diabetes",
+            "target",
+            "elastic_net",
+            r#"{"alpha": 0.01}"#,
+            SKLEARN_DIABETES_ELASTIC_NET,
+        ),
+    ];
+    for (name, label, algorithm, hp, reference) in cases {
+        let r2 = regression(name, label, algorithm, hp);
+        println!("{name:14} {algorithm:12} r2 {r2:.4} (scikit-learn {reference:.4})");
+        assert!(
+            r2 >= reference - MARGIN,
+            "{name} {algorithm}: r2 {r2} < scikit-learn {reference} - {MARGIN}"
+        );
+    }
+}
+
+#[test]
+fn classification_matches_scikit_learn() {
+    // (dataset, label, algorithm, scikit-learn's accuracy on the same split)
+    let cases = [
+        (
+            "breast_cancer",
+            "malignant",
+            "linear",
+            SKLEARN_BREAST_CANCER_LOGISTIC,
+        ),
+        (
+            "breast_cancer",
+            "malignant",
+            "ridge",
+            SKLEARN_BREAST_CANCER_RIDGE,
+        ),
+        ("iris", "target", "linear", SKLEARN_IRIS_LOGISTIC),
+        ("iris", "target", "ridge", SKLEARN_IRIS_RIDGE),
+        ("wine", "target", "linear", SKLEARN_WINE_LOGISTIC),
+        ("digits", "target", "linear", SKLEARN_DIGITS_LOGISTIC),
+        ("digits", "target", "ridge", SKLEARN_DIGITS_RIDGE),
+    ];
+    for (name, label, algorithm, reference) in cases {
+        let (accuracy, f1) = classification(name, label, algorithm);
+        println!("{name:14} {algorithm:12} accuracy {accuracy:.4} f1 {f1:.4} (scikit-learn accuracy {reference:.4})");
+        assert!(
+            accuracy >= reference - MARGIN,
+            "{name} {algorithm}: accuracy {accuracy} < scikit-learn {reference} - {MARGIN}"
+        );
+    }
+}
+
+// scikit-learn 1.5.2 on the same split (`python3 benches/toy_accuracy_sklearn.py`, 2026-11-27).
+// LogisticRegression with max_iter=10000 so that it converges on the raw features.
+const SKLEARN_DIABETES_LINEAR: f64 = 0.4629;
+const SKLEARN_DIABETES_RIDGE: f64 = 0.3999;
+const SKLEARN_DIABETES_LASSO: f64 = 0.4670;
+const SKLEARN_DIABETES_ELASTIC_NET: f64 = 0.3493;
+const SKLEARN_BREAST_CANCER_LOGISTIC: f64 = 0.9720;
+const SKLEARN_BREAST_CANCER_RIDGE: f64 = 0.9650;
+const SKLEARN_IRIS_LOGISTIC: f64 = 1.0;
+const SKLEARN_IRIS_RIDGE: f64 = 0.8421;
+const SKLEARN_WINE_LOGISTIC: f64 = 1.0;
+const SKLEARN_DIGITS_LOGISTIC: f64 = 0.9756;
+const SKLEARN_DIGITS_RIDGE: f64 = 0.9422;
