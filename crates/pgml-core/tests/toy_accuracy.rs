@@ -28,7 +28,7 @@ fn load(name: &str, label: &str) -> Data {
                 labels.push(v.to_string());
             } else if v.starts_with('{') {
                 features.extend(
-                    v.split(|c| c == ',' || c == '{' || c == '}')
+                    v.split([',', '{', '}'])
                         .filter(|s| !s.is_empty())
                         .map(|s| s.parse::<f32>().unwrap()),
                 );
