@@ -335,3 +335,120 @@ impl Estimator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use serde_json::json;
+
+    fn data() -> (Matrix, Vec<f32>, Vec<u32>) {
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|i| vec![(i % 17) as f32, ((i * 7) % 13) as f32, (i % 5) as f32])
+            .collect();
+        let y: Vec<f32> = rows
+            .iter()
+            .map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2])
+            .collect();
+        let codes: Vec<u32> = rows.iter().map(|r| u32::from(r[0] + r[2] > r[1])).collect();
+        (Matrix::from_rows(&rows).unwrap(), y, codes)
+    }
+
+    /// Query cancel reaches every iterative fit: the check is called at least once per iteration.
+    #[test]
+    fn every_iterative_fit_checks_for_interrupts_each_iteration() {
+        let (x, y, codes) = data();
+        let cases: [(Algorithm, Task, serde_json::Value, usize); 3] = [
+            (
+                Algorithm::Lasso,
+                Task::Regression,
+                json!({"alpha": 1e-9, "max_iter": 7, "tol": 1e-300}),
+                7,
+            ),
+            (
+                Algorithm::ElasticNet,
+                Task::Regression,
+                json!({"alpha": 1e-9, "max_iter": 9, "tol": 1e-300}),
+                9,
+            ),
+            (
+                Algorithm::Linear,
+                Task::Classification,
+                json!({"max_iter": 5, "tol": 1e-300}),
+                5,
+            ),
+        ];
+        for (algorithm, task, hp, iterations) in cases {
+            let calls = Cell::new(0usize);
+            let params = algorithm.resolve(task, &hp).unwrap();
+            let labels = match task {
+                Task::Classification => Labels::Classes {
+                    codes: &codes,
+                    num_classes: 2,
+                },
+                _ => Labels::Values(&y),
+            };
+            fit(algorithm, task, &params, &x, labels, &|| {
+                calls.set(calls.get() + 1)
+            })
+            .unwrap();
+            assert!(
+                calls.get() >= iterations,
+                "{algorithm:?}: {} checks for {iterations} iterations",
+                calls.get()
+            );
+        }
+    }
+
+    /// A check that raises (PostgreSQL's cancel unwinds through Rust) stops the fit at once.
+    #[test]
+    fn an_interrupt_stops_the_fit() {
+        let (x, _, codes) = data();
+        let params = Algorithm::Linear
+            .resolve(Task::Classification, &json!({}))
+            .unwrap();
+        let stopped = std::panic::catch_unwind(|| {
+            fit(
+                Algorithm::Linear,
+                Task::Classification,
+                &params,
+                &x,
+                Labels::Classes {
+                    codes: &codes,
+                    num_classes: 2,
+                },
+                &|| panic!("canceling statement due to user request"),
+            )
+        });
+        assert!(stopped.is_err());
+    }
+
+    #[test]
+    fn names_tasks_and_hyperparameters_are_checked_before_any_data() {
+        assert!(matches!(
+            Algorithm::parse("svm"),
+            Err(Error::NotSupported { .. })
+        ));
+        assert!(matches!(
+            Algorithm::parse("nope"),
+            Err(Error::InvalidParameter { .. })
+        ));
+        let e = Algorithm::Lasso
+            .resolve(Task::Classification, &json!({}))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "algorithm lasso does not support classification"
+        );
+        assert_eq!(
+            e.hint(),
+            Some("algorithms for classification: linear, ridge")
+        );
+        let h = Algorithm::Linear
+            .resolve(Task::Classification, &json!({}))
+            .unwrap();
+        assert_eq!(h.float("C"), 1.0);
+        assert_eq!(h.int("max_iter"), 100);
+    }
+}
