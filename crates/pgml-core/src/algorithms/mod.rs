@@ -369,8 +369,8 @@ mod tests {
             (
                 Algorithm::ElasticNet,
                 Task::Regression,
-                json!({"alpha": 1e-9, "max_iter": 9, "tol": 1e-300}),
-                9,
+                json!({"alpha": 1e-9, "max_iter": 4, "tol": 1e-300}),
+                4,
             ),
             (
                 Algorithm::Linear,
