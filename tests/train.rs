@@ -248,3 +248,43 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         cb.query_one(&by_name, &[]).unwrap().get::<_, String>(0)
     );
 }
+
+#[test]
+fn a_deploy_counts_at_the_next_statement_even_inside_one_transaction_or_function() {
+    let servers = start_servers(&["statement-cache"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('diabetes');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target');
+         SELECT * FROM pgml.train('D', algorithm => 'lasso', hyperparams => '{\"alpha\": 5}', automatic_deploy => false);
+         CREATE FUNCTION flip() RETURNS text LANGUAGE plpgsql AS $$
+         DECLARE before real; after real;
+         BEGIN
+           SELECT pgml.predict('D', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]) INTO before FROM pgml.diabetes LIMIT 1;
+           PERFORM pgml.deploy('D', 'rollback');
+           SELECT pgml.predict('D', ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]) INTO after FROM pgml.diabetes LIMIT 1;
+           RETURN before::text || ' ' || after::text;
+         END $$;",
+    )
+    .unwrap();
+    let predict = format!("SELECT pgml.predict('D', {DIABETES}) FROM pgml.diabetes LIMIT 1");
+    let mut tx = c.transaction().unwrap();
+    let first: f32 = tx.query_one(&predict, &[]).unwrap().get(0);
+    tx.batch_execute("SELECT * FROM pgml.deploy('D', 'most_recent')")
+        .unwrap();
+    let second: f32 = tx.query_one(&predict, &[]).unwrap().get(0);
+    assert_ne!(
+        first, second,
+        "a deploy earlier in the transaction was not seen"
+    );
+    // Within one statement (a function), a deploy between two predicts is seen by the second.
+    let flipped: String = tx.query_one("SELECT flip()", &[]).unwrap().get(0);
+    let parts: Vec<&str> = flipped.split(' ').collect();
+    assert_ne!(
+        parts[0], parts[1],
+        "deploy inside a function was not seen: {flipped}"
+    );
+    tx.commit().unwrap();
+}

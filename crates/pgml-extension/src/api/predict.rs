@@ -1,6 +1,6 @@
 //! `pgml.predict`, `pgml.predict_proba`: by project name (the deployed model, read from
-//! `pgml.deployments` at every call, so a deploy that arrives by any route counts at once) or by
-//! model id. Loaded models are cached per backend by (database, model id): model rows never
+//! `pgml.deployments` once per statement, so a deploy that arrives by any route counts at the next
+//! statement) or by model id. Loaded models are cached per backend by (database, model id): model rows never
 //! change, so a cached model can never be stale.
 
 use std::cell::RefCell;
@@ -12,8 +12,9 @@ use pgml_core::Task;
 use pgrx::prelude::*;
 use pgrx::Array;
 
-use crate::catalog::{deployment, model, project};
+use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::spi::read_two;
 
 thread_local! {
     static MODELS: RefCell<HashMap<(u32, i64), Rc<Model>>> = RefCell::new(HashMap::new());
@@ -39,10 +40,71 @@ pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
     Ok(loaded)
 }
 
-/// The deployed model of a project, with its id.
+/// Which statement this is: a deployment lookup is reused only within one statement (and one
+/// command inside it), so a deploy that commits, replays or is restored counts at the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StatementKey {
+    database: u32,
+    transaction_start: i64,
+    statement_start: i64,
+    command: u32,
+}
+
+fn statement_key() -> StatementKey {
+    // SAFETY: plain reads of the current transaction's state, valid inside any function call.
+    unsafe {
+        StatementKey {
+            database: database_id(),
+            transaction_start: pg_sys::GetCurrentTransactionStartTimestamp(),
+            statement_start: pg_sys::GetCurrentStatementStartTimestamp(),
+            command: pg_sys::GetCurrentCommandId(false),
+        }
+    }
+}
+
+type Deployments = HashMap<String, Option<i64>>;
+
+thread_local! {
+    static DEPLOYMENTS: RefCell<Option<(StatementKey, Deployments)>> = const { RefCell::new(None) };
+}
+
+/// The deployed model of a project, with its id. One catalog query per project and statement:
+/// `SELECT pgml.predict('p', ...) FROM big` looks the deployment up once, not once per row.
 fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
-    let p = project::get(project_name)?;
-    let id = deployment::deployed_model(p.id)?.ok_or_else(|| {
+    let key = statement_key();
+    let cached = DEPLOYMENTS.with(|c| match &*c.borrow() {
+        Some((k, map)) if *k == key => map.get(project_name).copied(),
+        _ => None,
+    });
+    let model_id = match cached {
+        Some(id) => id,
+        None => {
+            let (project_id, model_id) = read_two::<i64, i64>(
+                "SELECT p.id, d.model_id
+                   FROM pgml.projects p
+                   LEFT JOIN LATERAL (SELECT model_id FROM pgml.deployments
+                                       WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
+                  WHERE p.name = $1",
+                &[project_name.into()],
+            )?;
+            if project_id.is_none() {
+                return Err(project::get(project_name).err().unwrap_or_else(|| {
+                    PgmlError::undefined(format!("project \"{project_name}\" does not exist"))
+                }));
+            }
+            DEPLOYMENTS.with(|c| {
+                let mut c = c.borrow_mut();
+                match &mut *c {
+                    Some((k, map)) if *k == key => {
+                        map.insert(project_name.to_string(), model_id);
+                    }
+                    _ => *c = Some((key, HashMap::from([(project_name.to_string(), model_id)]))),
+                }
+            });
+            model_id
+        }
+    };
+    let id = model_id.ok_or_else(|| {
         PgmlError::not_ready(format!("project \"{project_name}\" has no deployed model"))
             .hint("train it with pgml.train, or deploy a model with pgml.deploy")
     })?;
