@@ -57,3 +57,17 @@ for name, label, algorithm, model in CASES:
         print(f"{name:14} {algorithm:12} r2 {r2_score(yte, pred):.4f}")
     else:
         print(f"{name:14} {algorithm:12} accuracy {accuracy_score(yte, pred):.4f} f1 {f1_score(yte, pred, average='macro'):.4f}")
+
+# Unsupervised, on digits: PCA's explained variance (train split) and KMeans' silhouette (test split).
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+
+xtr, _, xte, _ = load("digits", "target")
+pca = PCA(n_components=3).fit(xtr)
+print(f"{'digits':14} {'pca':12} explained_variance_ratio(3) {sum(pca.explained_variance_ratio_):.4f}")
+scores = []
+for seed in range(5):
+    km = KMeans(n_clusters=10, n_init=1, random_state=seed).fit(xtr)
+    scores.append(silhouette_score(xte, km.predict(xte)))
+print(f"{'digits':14} {'kmeans':12} silhouette mean of 5 seeds {sum(scores) / len(scores):.4f} (min {min(scores):.4f})")

@@ -288,3 +288,50 @@ fn a_deploy_counts_at_the_next_statement_even_inside_one_transaction_or_function
     );
     tx.commit().unwrap();
 }
+
+#[test]
+fn clustering_and_decomposition_run_postgresml_examples() {
+    let servers = start_servers(&["unsupervised"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('digits');
+         CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits;
+         SELECT * FROM pgml.train('Digits', 'clustering', 'digit_vectors', hyperparams => '{\"n_clusters\": 10}');
+         SELECT * FROM pgml.train('Digit Components', 'decomposition', 'digit_vectors', hyperparams => '{\"n_components\": 3}');",
+    )
+    .unwrap();
+    // Every image lands in one of the 10 clusters, and most clusters are used.
+    let (min, max, used): (f32, f32, i64) = {
+        let r = c
+            .query_one(
+                "SELECT min(p), max(p), count(DISTINCT p) FROM (SELECT pgml.predict('Digits', image) p FROM pgml.digits) t",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert!(
+        min >= 0.0 && max <= 9.0 && used >= 8,
+        "clusters {min}..{max}, {used} used"
+    );
+    let silhouette = f64_of(
+        &mut c,
+        "SELECT (metrics->>'silhouette')::float8 FROM pgml.trained_models WHERE name = 'Digits'",
+    );
+    assert!(silhouette > 0.1, "silhouette {silhouette}");
+    let components: i32 = c
+        .query_one("SELECT cardinality(pgml.decompose('Digit Components', image::real[])) FROM pgml.digits LIMIT 1", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(components, 3);
+    let explained = f64_of(
+        &mut c,
+        "SELECT (metrics->>'cumulative_explained_variance')::float8 FROM pgml.trained_models WHERE name = 'Digit Components'",
+    );
+    assert!(
+        explained > 0.3 && explained < 0.6,
+        "explained variance {explained}"
+    );
+}

@@ -47,6 +47,10 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("regression without a label", "SELECT * FROM pgml.train('e39', 'regression', 'pgml.diabetes')", "22023", "needs y_column_name"),
     ("a sequence is not a relation to train on", "SELECT * FROM pgml.train('e40', 'regression', 'a_sequence', 'y')", "42809", "not a table or view"),
     ("text label for regression", "SELECT * FROM pgml.train('e41', 'regression', 'text_label', 'y')", "42804", "needs a number"),
+    ("predict on a decomposition model", "SELECT pgml.predict('Iris PCA', ARRAY[1, 2, 3, 4, 5]::real[])", "0A000", "pgml.decompose"),
+    ("decompose on a regression model", "SELECT pgml.decompose('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "0A000", "needs a decomposition model"),
+    ("more clusters than rows", "SELECT * FROM pgml.train('e45', 'clustering', 'one_class', hyperparams => '{\"n_clusters\": 100}')", "22000", "cannot form 100 clusters"),
+    ("too many components", "SELECT * FROM pgml.train('e46', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 9}')", "22023", "n_components 9"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
 ];
 
@@ -56,6 +60,7 @@ const FIXTURES: &str = r#"
     SELECT * FROM pgml.train('Existing', 'regression', 'pgml.diabetes', 'target');
     SELECT * FROM pgml.train('Undeployed', 'regression', 'pgml.diabetes', 'target', automatic_deploy => false);
     SELECT * FROM pgml.train('Ridge Iris', 'classification', 'pgml.iris', 'target', algorithm => 'ridge');
+    SELECT * FROM pgml.train('Iris PCA', 'decomposition', 'pgml.iris', hyperparams => '{"n_components": 2}');
     CREATE TABLE null_label AS SELECT g::real AS x, CASE WHEN g = 7 THEN NULL ELSE g END::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE null_feature AS SELECT CASE WHEN g = 7 THEN NULL ELSE g END::real AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE text_feature AS SELECT 'a' || g AS x, g::real AS y FROM generate_series(1, 20) g;

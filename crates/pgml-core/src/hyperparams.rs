@@ -33,6 +33,8 @@ pub struct Param {
 
 #[derive(Debug, Clone, Copy)]
 pub enum DefaultValue {
+    /// No value: the algorithm decides (scikit-learn's `None`).
+    Null,
     Float(f64),
     Int(i64),
     Bool(bool),
@@ -41,6 +43,7 @@ pub enum DefaultValue {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    Null,
     Float(f64),
     Int(i64),
     Bool(bool),
@@ -69,6 +72,14 @@ impl Hyperparams {
         }
     }
 
+    /// An integer parameter whose default is "none".
+    pub fn opt_int(&self, name: &str) -> Option<i64> {
+        match self.values.get(name) {
+            Some(Value::Int(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
     pub fn bool(&self, name: &str) -> bool {
         matches!(self.values.get(name), Some(Value::Bool(true)))
     }
@@ -87,6 +98,7 @@ impl Hyperparams {
                 .iter()
                 .map(|(k, v)| {
                     let j = match v {
+                        Value::Null => Json::Null,
                         Value::Float(f) => {
                             serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number)
                         }
@@ -129,6 +141,7 @@ pub fn resolve(algorithm: &str, params: &[Param], given: &Json) -> Result<Hyperp
     for p in params {
         let v = match object.get(p.name) {
             None | Some(Json::Null) => match p.default {
+                DefaultValue::Null => Value::Null,
                 DefaultValue::Float(f) => Value::Float(f),
                 DefaultValue::Int(i) => Value::Int(i),
                 DefaultValue::Bool(b) => Value::Bool(b),

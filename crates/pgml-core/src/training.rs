@@ -3,11 +3,14 @@
 
 use std::time::Instant;
 
-use crate::algorithms::{self, Algorithm, Estimator, Labels};
+use crate::algorithms::{self, kmeans, pca, Algorithm, Estimator, Labels};
 use crate::hyperparams::Hyperparams;
 use crate::metrics::{self, Metrics};
 use crate::split::{self, Sampling};
 use crate::{Matrix, Result, Task};
+
+/// The silhouette costs O(n²): it is computed on at most this many test rows, evenly spaced.
+pub const SILHOUETTE_ROWS: usize = 2000;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
@@ -16,6 +19,8 @@ pub enum Target<'a> {
         codes: &'a [u32],
         num_classes: usize,
     },
+    /// Clustering and decomposition.
+    None,
 }
 
 #[derive(Debug)]
@@ -40,7 +45,7 @@ pub fn run(
 ) -> Result<Outcome> {
     let codes = match target {
         Target::Classes { codes, .. } => Some(codes),
-        Target::Values(_) => None,
+        Target::Values(_) | Target::None => None,
     };
     let (train, test) = split::split(x.rows(), test_size, sampling, codes, seed)?;
     let x_train = x.select_rows(&train);
@@ -79,6 +84,14 @@ pub fn run(
                 check_interrupts,
             )?
         }
+        Target::None => algorithms::fit(
+            algorithm,
+            task,
+            params,
+            &x_train,
+            Labels::None,
+            check_interrupts,
+        )?,
     };
     let fit_time = started.elapsed().as_secs_f64();
 
@@ -87,7 +100,7 @@ pub fn run(
         Target::Values(y) => {
             let y_test: Vec<f32> = test.iter().map(|&i| y[i]).collect();
             let pred: Vec<f32> = (0..x_test.rows())
-                .map(|i| estimator.predict(&x_test.row(i)))
+                .map(|i| estimator.predict(&x_test.row(i)).unwrap_or(f32::NAN))
                 .collect();
             metrics::regression(&y_test, &pred)
         }
@@ -97,7 +110,7 @@ pub fn run(
             let mut proba: Option<Vec<f32>> = Some(Vec::with_capacity(test.len() * num_classes));
             for i in 0..x_test.rows() {
                 let row = x_test.row(i);
-                pred.push(estimator.predict(&row) as u32);
+                pred.push(estimator.predict(&row).unwrap_or(0.0) as u32);
                 match (estimator.predict_proba(&row), proba.as_mut()) {
                     (Some(p), Some(all)) => all.extend(p),
                     _ => proba = None,
@@ -105,6 +118,23 @@ pub fn run(
             }
             metrics::classification(&y_test, &pred, proba.as_deref(), num_classes)
         }
+        Target::None => match &estimator {
+            Estimator::KMeans(m) => {
+                let labels: Vec<usize> = (0..x_test.rows())
+                    .map(|i| m.predict(&x_test.row(i)) as usize)
+                    .collect();
+                let mut metrics = Metrics::new();
+                if let Some(s) = kmeans::silhouette(&x_test, &labels, SILHOUETTE_ROWS) {
+                    metrics.insert("silhouette".into(), s);
+                }
+                metrics
+            }
+            Estimator::Pca(m) => Metrics::from([(
+                "cumulative_explained_variance".to_string(),
+                pca::cumulative_explained_variance(m, &x_test),
+            )]),
+            _ => Metrics::new(),
+        },
     };
     metrics.insert("fit_time".into(), fit_time);
     metrics.insert("score_time".into(), started.elapsed().as_secs_f64());

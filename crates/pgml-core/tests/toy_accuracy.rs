@@ -82,7 +82,7 @@ fn regression(name: &str, label: &str, algorithm: &str, hyperparams: &str) -> f6
         &|| {},
     )
     .unwrap();
-    let pred: Vec<f32> = xte.iter().map(|r| m.predict(r)).collect();
+    let pred: Vec<f32> = xte.iter().map(|r| m.predict(r).unwrap()).collect();
     metrics::regression(&yte, &pred)["r2"]
 }
 
@@ -113,7 +113,7 @@ fn classification(name: &str, label: &str, algorithm: &str) -> (f64, f64) {
         &|| {},
     )
     .unwrap();
-    let pred: Vec<u32> = xte.iter().map(|r| m.predict(r) as u32).collect();
+    let pred: Vec<u32> = xte.iter().map(|r| m.predict(r).unwrap() as u32).collect();
     let got = metrics::classification(&yte, &pred, None, k);
     (got["accuracy"], got["f1"])
 }
@@ -187,6 +187,45 @@ fn classification_matches_scikit_learn() {
     }
 }
 
+#[test]
+fn unsupervised_matches_scikit_learn() {
+    let d = load("digits", "target");
+    let (xtr, xte) = split(&d.x);
+    let (xtr, xte) = (
+        Matrix::from_rows(&xtr).unwrap(),
+        Matrix::from_rows(&xte).unwrap(),
+    );
+
+    let pca = algorithms::pca::fit(&xtr, Some(3), &|| {}).unwrap();
+    let ratio: f64 = pca.explained_variance_ratio.iter().sum();
+    println!("digits         pca          explained_variance_ratio(3) {ratio:.4} (scikit-learn {SKLEARN_DIGITS_PCA3:.4})");
+    assert!(
+        (ratio - SKLEARN_DIGITS_PCA3).abs() < 1e-3,
+        "PCA differs from scikit-learn: {ratio}"
+    );
+
+    let mut scores = Vec::new();
+    for seed in 0..5 {
+        let opts = algorithms::kmeans::Options {
+            n_clusters: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            seed,
+        };
+        let m = algorithms::kmeans::fit(&xtr, &opts, &|| {}).unwrap();
+        let labels: Vec<usize> = (0..xte.rows())
+            .map(|i| m.predict(&xte.row(i)) as usize)
+            .collect();
+        scores.push(algorithms::kmeans::silhouette(&xte, &labels, 10_000).unwrap());
+    }
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    println!("digits         kmeans       silhouette mean of 5 seeds {mean:.4} (scikit-learn {SKLEARN_DIGITS_KMEANS:.4})");
+    assert!(
+        mean >= SKLEARN_DIGITS_KMEANS - MARGIN,
+        "k-means silhouette {mean}"
+    );
+}
+
 // scikit-learn 1.5.2 on the same split (`python3 benches/toy_accuracy_sklearn.py`, 2026-11-27).
 // LogisticRegression with max_iter=10000 so that it converges on the raw features.
 const SKLEARN_DIABETES_LINEAR: f64 = 0.4629;
@@ -200,3 +239,6 @@ const SKLEARN_IRIS_RIDGE: f64 = 0.8421;
 const SKLEARN_WINE_LOGISTIC: f64 = 1.0;
 const SKLEARN_DIGITS_LOGISTIC: f64 = 0.9756;
 const SKLEARN_DIGITS_RIDGE: f64 = 0.9422;
+const SKLEARN_DIGITS_PCA3: f64 = 0.4038;
+/// KMeans(n_clusters=10, n_init=1), mean over random_state 0..5.
+const SKLEARN_DIGITS_KMEANS: f64 = 0.1745;

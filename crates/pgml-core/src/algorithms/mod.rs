@@ -1,8 +1,10 @@
 //! The algorithm registry: names (PostgresML's), which tasks each supports, their hyperparameters,
 //! and one `fit` entry point. Trained estimators are plain data (serde), evaluated in Rust.
 
+pub mod kmeans;
 mod linear;
 mod logistic;
+pub mod pca;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,14 +20,18 @@ pub enum Algorithm {
     Ridge,
     Lasso,
     ElasticNet,
+    Kmeans,
+    Pca,
 }
 
 impl Algorithm {
-    pub const SUPPORTED: [Algorithm; 4] = [
+    pub const SUPPORTED: [Algorithm; 6] = [
         Algorithm::Linear,
         Algorithm::Ridge,
         Algorithm::Lasso,
         Algorithm::ElasticNet,
+        Algorithm::Kmeans,
+        Algorithm::Pca,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +40,8 @@ impl Algorithm {
             Algorithm::Ridge => "ridge",
             Algorithm::Lasso => "lasso",
             Algorithm::ElasticNet => "elastic_net",
+            Algorithm::Kmeans => "kmeans",
+            Algorithm::Pca => "pca",
         }
     }
 
@@ -57,12 +65,25 @@ impl Algorithm {
         }
     }
 
+    /// The algorithm a train call means: `linear` is `pgml.train`'s default, which for clustering
+    /// and decomposition (where no linear model exists) stands for their own defaults, kmeans and
+    /// pca, so PostgresML's examples that leave the algorithm out work unchanged.
+    pub fn for_task(name: &str, task: Task) -> Result<Algorithm> {
+        match (name, task) {
+            ("linear", Task::Clustering) => Ok(Algorithm::Kmeans),
+            ("linear", Task::Decomposition) => Ok(Algorithm::Pca),
+            _ => Algorithm::parse(name),
+        }
+    }
+
     pub fn supports(self, task: Task) -> bool {
         match self {
             Algorithm::Linear | Algorithm::Ridge => {
                 matches!(task, Task::Regression | Task::Classification)
             }
             Algorithm::Lasso | Algorithm::ElasticNet => task == Task::Regression,
+            Algorithm::Kmeans => task == Task::Clustering,
+            Algorithm::Pca => task == Task::Decomposition,
         }
     }
 
@@ -75,6 +96,8 @@ impl Algorithm {
             (Algorithm::Ridge, _) => "Ridge",
             (Algorithm::Lasso, _) => "Lasso",
             (Algorithm::ElasticNet, _) => "ElasticNet",
+            (Algorithm::Kmeans, _) => "KMeans",
+            (Algorithm::Pca, _) => "PCA",
         }
     }
 
@@ -85,6 +108,8 @@ impl Algorithm {
             (Algorithm::Ridge, _) => RIDGE,
             (Algorithm::Lasso, _) => LASSO,
             (Algorithm::ElasticNet, _) => ELASTIC_NET,
+            (Algorithm::Kmeans, _) => KMEANS,
+            (Algorithm::Pca, _) => PCA,
         }
     }
 
@@ -203,6 +228,34 @@ const ELASTIC_NET: &[Param] = &[
     max_iter(1000),
     TOL,
 ];
+const KMEANS: &[Param] = &[
+    Param {
+        name: "n_clusters",
+        kind: Kind::Int {
+            min: 1,
+            max: 100_000,
+        },
+        default: DefaultValue::Int(8),
+    },
+    max_iter(300),
+    TOL,
+    Param {
+        name: "random_state",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        default: DefaultValue::Int(0),
+    },
+];
+const PCA: &[Param] = &[Param {
+    name: "n_components",
+    kind: Kind::Int {
+        min: 1,
+        max: 100_000,
+    },
+    default: DefaultValue::Null,
+}];
 const LOGISTIC: &[Param] = &[
     Param {
         name: "C",
@@ -228,6 +281,8 @@ const LOGISTIC: &[Param] = &[
 pub enum Estimator {
     Linear(LinearModel),
     Logistic(LogisticModel),
+    KMeans(kmeans::KMeansModel),
+    Pca(pca::PcaModel),
 }
 
 /// Labels for `fit`: regression targets, or class codes 0..k for classification.
@@ -238,6 +293,8 @@ pub enum Labels<'a> {
         codes: &'a [u32],
         num_classes: usize,
     },
+    /// Clustering and decomposition learn from the features alone.
+    None,
 }
 
 /// Trains `algorithm` for `task`. `check_interrupts` is called between iterations; it may unwind
@@ -303,6 +360,23 @@ pub fn fit(
                 check_interrupts,
             )?))
         }
+        (Algorithm::Kmeans, Task::Clustering, _) => Ok(Estimator::KMeans(kmeans::fit(
+            x,
+            &kmeans::Options {
+                n_clusters: usize::try_from(params.int("n_clusters")).unwrap_or(1),
+                max_iter: usize::try_from(params.int("max_iter")).unwrap_or(1),
+                tol: params.float("tol"),
+                seed: params.int("random_state").unsigned_abs(),
+            },
+            check_interrupts,
+        )?)),
+        (Algorithm::Pca, Task::Decomposition, _) => Ok(Estimator::Pca(pca::fit(
+            x,
+            params
+                .opt_int("n_components")
+                .and_then(|n| usize::try_from(n).ok()),
+            check_interrupts,
+        )?)),
         (a, t, _) => Err(Error::not_supported(
             format!("algorithm {} does not support {t}", a.as_str()),
             "choose another algorithm",
@@ -316,21 +390,34 @@ impl Estimator {
         match self {
             Estimator::Linear(m) => m.num_features(),
             Estimator::Logistic(m) => m.num_features(),
+            Estimator::KMeans(m) => m.num_features(),
+            Estimator::Pca(m) => m.num_features(),
         }
     }
 
-    /// The prediction for one row: a value (regression) or a class code (classification).
-    pub fn predict(&self, x: &[f32]) -> f32 {
+    /// The prediction for one row: a value (regression), a class code (classification) or a
+    /// cluster (clustering); None for decomposition, which has `decompose` instead.
+    pub fn predict(&self, x: &[f32]) -> Option<f32> {
         match self {
-            Estimator::Linear(m) => m.predict(x),
-            Estimator::Logistic(m) => m.predict(x),
+            Estimator::Linear(m) => Some(m.predict(x)),
+            Estimator::Logistic(m) => Some(m.predict(x)),
+            Estimator::KMeans(m) => Some(m.predict(x)),
+            Estimator::Pca(_) => None,
+        }
+    }
+
+    /// The row projected onto the model's components (decomposition only).
+    pub fn decompose(&self, x: &[f32]) -> Option<Vec<f32>> {
+        match self {
+            Estimator::Pca(m) => Some(m.decompose(x)),
+            _ => None,
         }
     }
 
     /// Class probabilities for one row, or None for estimators without them.
     pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
         match self {
-            Estimator::Linear(_) => None,
+            Estimator::Linear(_) | Estimator::KMeans(_) | Estimator::Pca(_) => None,
             Estimator::Logistic(m) => Some(m.predict_proba(x)),
         }
     }

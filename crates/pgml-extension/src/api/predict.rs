@@ -156,7 +156,13 @@ fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
 
 fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
     check_width(id, m, x)?;
-    let out = m.estimator.predict(x);
+    let out = m.estimator.predict(x).ok_or_else(|| {
+        PgmlError::not_supported(format!(
+            "model {id} is a {} model: it has no single prediction",
+            m.task
+        ))
+        .hint("use pgml.decompose(project_name, features) for decomposition")
+    })?;
     Ok(match (&m.class_values, m.task) {
         (Some(values), Task::Classification) => values.get(out as usize).copied().unwrap_or(out),
         _ => out,
@@ -270,5 +276,24 @@ fn predict_proba_double(project_name: &str, features: Array<'_, f64>) -> Vec<f32
 fn predict_proba_model(model_id: i64, features: Array<'_, f32>) -> Vec<f32> {
     self::features(features.iter())
         .and_then(|x| predict_proba_with(model_id, &*model_by_id(model_id)?, &x))
+        .or_report()
+}
+
+/// `pgml.decompose(project_name, vector)`: the row projected onto the deployed decomposition
+/// model's components.
+#[pg_extern(stable, parallel_safe, strict)]
+fn decompose(project_name: &str, vector: Array<'_, f32>) -> Vec<f32> {
+    self::features(vector.iter())
+        .and_then(|x| {
+            let (id, m) = deployed(project_name)?;
+            check_width(id, &m, &x)?;
+            m.estimator.decompose(&x).ok_or_else(|| {
+                PgmlError::not_supported(format!(
+                    "pgml.decompose needs a decomposition model; project \"{project_name}\" is {}",
+                    m.task
+                ))
+                .hint("use pgml.predict")
+            })
+        })
         .or_report()
 }

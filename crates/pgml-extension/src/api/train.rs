@@ -144,7 +144,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             )))
         }
     };
-    let algorithm = Algorithm::parse(a.algorithm)?;
+    let algorithm = Algorithm::for_task(a.algorithm, task)?;
     let params = algorithm.resolve(task, &a.hyperparams)?;
     let sampling = Sampling::parse(a.test_sampling)?;
     pgml_core::split::validate_test_size(f64::from(a.test_size))?;
@@ -246,7 +246,9 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             }
         }
     }
-    let read_label = label.map(|l| {
+    // Clustering and decomposition learn from the features alone: a label column given to them is
+    // left out of the features and not read.
+    let read_label = label.filter(|_| task.needs_label()).map(|l| {
         (
             l,
             if task == Task::Classification {
@@ -312,9 +314,18 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             (outcome, None, None)
         }
         Task::Clustering | Task::Decomposition => {
-            return Err(PgmlError::not_supported(format!(
-                "{task} is not supported by pgml yet"
-            )))
+            let outcome = training::run(
+                task,
+                algorithm,
+                &params,
+                &data.x,
+                Target::None,
+                f64::from(snap.test_size),
+                snap.sampling,
+                snap.seed as u64,
+                &check,
+            )?;
+            (outcome, None, None)
         }
     };
 
