@@ -71,3 +71,27 @@ for seed in range(5):
     km = KMeans(n_clusters=10, n_init=1, random_state=seed).fit(xtr)
     scores.append(silhouette_score(xte, km.predict(xte)))
 print(f"{'digits':14} {'kmeans':12} silhouette mean of 5 seeds {sum(scores) / len(scores):.4f} (min {min(scores):.4f})")
+
+# Tree ensembles: XGBoost (Python package 1.7, same defaults pgml passes) and scikit-learn's random forest.
+import xgboost
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+for name, label, kind in [("diabetes", "target", "r"), ("breast_cancer", "malignant", "c"), ("iris", "target", "c"),
+                          ("wine", "target", "c"), ("digits", "target", "c")]:
+    xtr, ytr, xte, yte = load(name, label)
+    if kind == "r":
+        for algorithm, model in [("xgboost", xgboost.XGBRegressor(tree_method="hist", n_estimators=100, max_depth=6,
+                                                                     learning_rate=0.3, nthread=1)),
+                                 ]:
+            model.fit(xtr, ytr)
+            print(f"{name:14} {algorithm:12} r2 {r2_score(yte, model.predict(xte)):.4f}")
+        scores = [r2_score(yte, RandomForestRegressor(random_state=s).fit(xtr, ytr).predict(xte)) for s in range(5)]
+        print(f"{name:14} random_forest r2 mean of 5 seeds {sum(scores) / 5:.4f}")
+    else:
+        for algorithm, model in [("xgboost", xgboost.XGBClassifier(tree_method="hist", n_estimators=100, max_depth=6,
+                                                                      learning_rate=0.3, nthread=1)),
+                                 ]:
+            model.fit(xtr, ytr)
+            print(f"{name:14} {algorithm:12} accuracy {accuracy_score(yte, model.predict(xte)):.4f}")
+        scores = [accuracy_score(yte, RandomForestClassifier(random_state=s).fit(xtr, ytr).predict(xte)) for s in range(5)]
+        print(f"{name:14} random_forest accuracy mean of 5 seeds {sum(scores) / 5:.4f}")

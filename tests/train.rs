@@ -24,10 +24,11 @@ fn postgresml_quick_start_runs_unchanged() {
         SELECT pgml.load_dataset('diabetes');
         SELECT * FROM pgml.train('Diabetes Progression', 'regression', 'pgml.diabetes', 'target');
         SELECT target, pgml.predict('Diabetes Progression', {DIABETES}) FROM pgml.diabetes LIMIT 10;
+        SELECT * FROM pgml.train('Diabetes Progression', algorithm => 'xgboost', hyperparams => '{{"n_estimators": 10}}');
         SELECT * FROM pgml.train('Diabetes Progression', algorithm => 'ridge', hyperparams => '{{"alpha": 0.1}}');
         SELECT * FROM pgml.deploy('Diabetes Progression', 'best_score');
         SELECT pgml.load_dataset('breast_cancer');
-        SELECT * FROM pgml.train('Breast Cancer', 'classification', 'pgml.breast_cancer', 'malignant');
+        SELECT * FROM pgml.train('Breast Cancer', 'classification', 'pgml.breast_cancer', 'malignant', algorithm => 'xgboost');
         SELECT malignant, pgml.predict_proba('Breast Cancer', ARRAY[{BREAST_CANCER_FEATURES}]) FROM pgml.breast_cancer LIMIT 5;
         "#
     ))
@@ -202,8 +203,13 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('D', algorithm => 'ridge');
          SELECT * FROM pgml.train('D', algorithm => 'lasso', hyperparams => '{\"alpha\": 0.1}');
          SELECT * FROM pgml.train('D', algorithm => 'elastic_net', hyperparams => '{\"alpha\": 0.01}');
+         SELECT * FROM pgml.train('D', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 20}');
          SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
-         SELECT * FROM pgml.train('I', algorithm => 'ridge');",
+         SELECT * FROM pgml.train('I', algorithm => 'ridge');
+         SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');",
     )
     .unwrap();
 
@@ -223,6 +229,10 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
                        SELECT m.id, array_agg(pgml.predict(m.id, ARRAY[sepal_length, sepal_width, petal_length, petal_width]) ORDER BY i.ctid)::text
                          FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.iris i
                         WHERE p.task = 'classification' GROUP BY m.id
+                        UNION ALL
+                       SELECT m.id, array_agg(pgml.predict(m.id, ARRAY[sepal_length, sepal_width, petal_length, petal_width, target]) ORDER BY i.ctid)::text
+                         FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.iris i
+                        WHERE p.task = 'clustering' GROUP BY m.id
                         ORDER BY 1";
     let mut cb = b.connect("serve").unwrap();
     let rows_a: Vec<(i64, String)> = ca
@@ -237,7 +247,11 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(rows_a.len(), 6);
+    assert_eq!(
+        rows_a.len(),
+        11,
+        "every model of every algorithm is compared"
+    );
     assert_eq!(rows_a, rows_b);
     // And by project name, through the restored deployments.
     let by_name = format!(
@@ -333,5 +347,62 @@ fn clustering_and_decomposition_run_postgresml_examples() {
     assert!(
         explained > 0.3 && explained < 0.6,
         "explained variance {explained}"
+    );
+}
+
+#[test]
+fn training_threads_are_capped_by_a_superuser_setting() {
+    let servers = start_servers(&["threads"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    s.execute(
+        "app",
+        "CREATE ROLE analyst LOGIN PASSWORD 'analyst'; GRANT USAGE ON SCHEMA pgml TO analyst",
+    )
+    .unwrap();
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('iris');
+         SET pgml.training_threads = 2;
+         SELECT * FROM pgml.train('T', 'classification', 'pgml.iris', 'target', algorithm => 'xgboost', hyperparams => '{\"nthread\": 8}');
+         SELECT * FROM pgml.train('T', algorithm => 'xgboost');",
+    )
+    .unwrap();
+    let used: Vec<String> = c
+        .query(
+            "SELECT hyperparams->>'nthread' FROM pgml.models ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        used,
+        vec!["2", "2"],
+        "nthread above the cap, or 0, becomes the cap"
+    );
+    // A role that is not superuser cannot raise its own share: neither before pgml is loaded in
+    // its session (the placeholder is discarded when the library defines the setting) nor after.
+    let mut analyst =
+        postgres::Client::connect(&s.url_as("analyst", "analyst", "app"), postgres::NoTls).unwrap();
+    analyst
+        .batch_execute("SET pgml.training_threads = 16")
+        .unwrap();
+    let shown: String = analyst
+        .query_one(
+            "SELECT pgml.version(), current_setting('pgml.training_threads')",
+            &[],
+        )
+        .unwrap()
+        .get(1);
+    assert_eq!(shown, "1");
+    let err = analyst
+        .batch_execute("SET pgml.training_threads = 16")
+        .unwrap_err();
+    assert_eq!(
+        err.as_db_error().map(|d| d.code().code()),
+        Some("42501"),
+        "{err:?}"
     );
 }

@@ -51,6 +51,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("decompose on a regression model", "SELECT pgml.decompose('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "0A000", "needs a decomposition model"),
     ("more clusters than rows", "SELECT * FROM pgml.train('e45', 'clustering', 'one_class', hyperparams => '{\"n_clusters\": 100}')", "22000", "cannot form 100 clusters"),
     ("too many components", "SELECT * FROM pgml.train('e46', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 9}')", "22023", "n_components 9"),
+    ("two names of one hyperparameter", "SELECT * FROM pgml.train('e47', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"eta\": 0.1, \"learning_rate\": 0.2}')", "22023", "two names of one hyperparameter"),
+    ("xgboost for clustering", "SELECT * FROM pgml.train('e48', 'clustering', 'pgml.iris', algorithm => 'xgboost')", "0A000", "algorithms for clustering: kmeans"),
+    ("xgboost hyperparameter out of range", "SELECT * FROM pgml.train('e49', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"subsample\": 0}')", "22023", "greater than 0"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
 ];
 

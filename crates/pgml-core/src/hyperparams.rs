@@ -72,6 +72,20 @@ impl Hyperparams {
         }
     }
 
+    /// A float parameter whose default is "none".
+    pub fn opt_float(&self, name: &str) -> Option<f64> {
+        match self.values.get(name) {
+            Some(Value::Float(v)) => Some(*v),
+            Some(Value::Int(v)) => Some(*v as f64),
+            _ => None,
+        }
+    }
+
+    /// Replaces an integer parameter (e.g. a thread count capped by the server's setting).
+    pub fn set_int(&mut self, name: &'static str, value: i64) {
+        self.values.insert(name, Value::Int(value));
+    }
+
     /// An integer parameter whose default is "none".
     pub fn opt_int(&self, name: &str) -> Option<i64> {
         match self.values.get(name) {

@@ -7,11 +7,19 @@
 mod api;
 mod catalog;
 mod error;
+mod guc;
 mod pg;
 #[cfg(test)]
 mod upgrade_scripts;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Called when a backend loads pgml.so. Never trains or predicts here: XGBoost's OpenMP threads
+/// must not start in a process that later forks (the postmaster, with shared_preload_libraries).
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    guc::init();
+}
 
 /// Required by `cargo pgrx test`; must sit at the crate root.
 #[cfg(test)]

@@ -5,6 +5,8 @@ pub mod kmeans;
 mod linear;
 mod logistic;
 pub mod pca;
+pub mod trees;
+pub mod xgboost;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,14 +24,18 @@ pub enum Algorithm {
     ElasticNet,
     Kmeans,
     Pca,
+    Xgboost,
+    RandomForest,
 }
 
 impl Algorithm {
-    pub const SUPPORTED: [Algorithm; 6] = [
+    pub const SUPPORTED: [Algorithm; 8] = [
         Algorithm::Linear,
         Algorithm::Ridge,
         Algorithm::Lasso,
         Algorithm::ElasticNet,
+        Algorithm::Xgboost,
+        Algorithm::RandomForest,
         Algorithm::Kmeans,
         Algorithm::Pca,
     ];
@@ -42,6 +48,8 @@ impl Algorithm {
             Algorithm::ElasticNet => "elastic_net",
             Algorithm::Kmeans => "kmeans",
             Algorithm::Pca => "pca",
+            Algorithm::Xgboost => "xgboost",
+            Algorithm::RandomForest => "random_forest",
         }
     }
 
@@ -78,7 +86,7 @@ impl Algorithm {
 
     pub fn supports(self, task: Task) -> bool {
         match self {
-            Algorithm::Linear | Algorithm::Ridge => {
+            Algorithm::Linear | Algorithm::Ridge | Algorithm::Xgboost | Algorithm::RandomForest => {
                 matches!(task, Task::Regression | Task::Classification)
             }
             Algorithm::Lasso | Algorithm::ElasticNet => task == Task::Regression,
@@ -98,6 +106,10 @@ impl Algorithm {
             (Algorithm::ElasticNet, _) => "ElasticNet",
             (Algorithm::Kmeans, _) => "KMeans",
             (Algorithm::Pca, _) => "PCA",
+            (Algorithm::Xgboost, Task::Classification) => "XGBClassifier",
+            (Algorithm::Xgboost, _) => "XGBRegressor",
+            (Algorithm::RandomForest, Task::Classification) => "XGBRFClassifier",
+            (Algorithm::RandomForest, _) => "XGBRFRegressor",
         }
     }
 
@@ -110,6 +122,8 @@ impl Algorithm {
             (Algorithm::ElasticNet, _) => ELASTIC_NET,
             (Algorithm::Kmeans, _) => KMEANS,
             (Algorithm::Pca, _) => PCA,
+            (Algorithm::Xgboost, _) => XGBOOST,
+            (Algorithm::RandomForest, _) => RANDOM_FOREST,
         }
     }
 
@@ -228,6 +242,89 @@ const ELASTIC_NET: &[Param] = &[
     max_iter(1000),
     TOL,
 ];
+const fn float(
+    name: &'static str,
+    min: f64,
+    max: f64,
+    min_exclusive: bool,
+    default: DefaultValue,
+) -> Param {
+    Param {
+        name,
+        kind: Kind::Float {
+            min,
+            max,
+            min_exclusive,
+        },
+        default,
+    }
+}
+const fn int(name: &'static str, min: i64, max: i64, default: DefaultValue) -> Param {
+    Param {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+    }
+}
+const INF: f64 = f64::INFINITY;
+const NTHREAD: Param = int("nthread", 0, 1024, DefaultValue::Int(0));
+const RANDOM_STATE: Param = int("random_state", 0, i32::MAX as i64, DefaultValue::Int(0));
+/// XGBoost's names; aliases (eta/learning_rate, lambda/reg_lambda, alpha/reg_alpha) default to
+/// "none" so that giving both is caught.
+const XGBOOST: &[Param] = &[
+    int("n_estimators", 1, 100_000, DefaultValue::Int(100)),
+    int("max_depth", 0, 64, DefaultValue::Int(6)),
+    float("learning_rate", 0.0, 1.0, false, DefaultValue::Null),
+    float("eta", 0.0, 1.0, false, DefaultValue::Null),
+    float("subsample", 0.0, 1.0, true, DefaultValue::Float(1.0)),
+    float("colsample_bytree", 0.0, 1.0, true, DefaultValue::Float(1.0)),
+    float(
+        "colsample_bylevel",
+        0.0,
+        1.0,
+        true,
+        DefaultValue::Float(1.0),
+    ),
+    float("colsample_bynode", 0.0, 1.0, true, DefaultValue::Float(1.0)),
+    float(
+        "min_child_weight",
+        0.0,
+        INF,
+        false,
+        DefaultValue::Float(1.0),
+    ),
+    float("gamma", 0.0, INF, false, DefaultValue::Float(0.0)),
+    float("lambda", 0.0, INF, false, DefaultValue::Null),
+    float("reg_lambda", 0.0, INF, false, DefaultValue::Null),
+    float("alpha", 0.0, INF, false, DefaultValue::Null),
+    float("reg_alpha", 0.0, INF, false, DefaultValue::Null),
+    int("max_bin", 2, 65_536, DefaultValue::Int(256)),
+    Param {
+        name: "tree_method",
+        kind: Kind::Choice(&["hist", "approx", "exact", "auto"]),
+        default: DefaultValue::Str("hist"),
+    },
+    NTHREAD,
+    RANDOM_STATE,
+];
+/// A random forest in XGBoost's random-forest mode: one round of `n_estimators` parallel trees,
+/// each on a row subsample and a per-split feature subsample (scikit-learn's max_features).
+const RANDOM_FOREST: &[Param] = &[
+    int("n_estimators", 1, 100_000, DefaultValue::Int(100)),
+    int("max_depth", 0, 64, DefaultValue::Int(0)),
+    float("max_features", 0.0, 1.0, true, DefaultValue::Null),
+    float("subsample", 0.0, 1.0, true, DefaultValue::Float(0.632)),
+    float(
+        "min_child_weight",
+        0.0,
+        INF,
+        false,
+        DefaultValue::Float(0.0),
+    ),
+    int("max_bin", 2, 65_536, DefaultValue::Int(256)),
+    NTHREAD,
+    RANDOM_STATE,
+];
 const KMEANS: &[Param] = &[
     Param {
         name: "n_clusters",
@@ -283,6 +380,102 @@ pub enum Estimator {
     Logistic(LogisticModel),
     KMeans(kmeans::KMeansModel),
     Pca(pca::PcaModel),
+    Trees(xgboost::XgboostModel),
+}
+
+/// One of two alias names, or the default; both given is an error.
+fn alias(params: &Hyperparams, a: &str, b: &str, default: f64) -> Result<f64> {
+    match (params.opt_float(a), params.opt_float(b)) {
+        (Some(_), Some(_)) => Err(Error::invalid_with_hint(
+            format!("hyperparameters {a} and {b} are the same; give only one"),
+            format!("{a} and {b} are two names of one hyperparameter"),
+        )),
+        (Some(v), None) | (None, Some(v)) => Ok(v),
+        (None, None) => Ok(default),
+    }
+}
+
+/// XGBoost's parameters for boosting, or for its random-forest mode.
+fn xgboost_options(
+    algorithm: Algorithm,
+    params: &Hyperparams,
+    p: usize,
+    classification: bool,
+) -> Result<xgboost::Options> {
+    let mut out: Vec<(&'static str, String)> = vec![
+        ("nthread", params.int("nthread").max(1).to_string()),
+        ("seed", params.int("random_state").to_string()),
+        ("max_bin", params.int("max_bin").to_string()),
+        (
+            "min_child_weight",
+            params.float("min_child_weight").to_string(),
+        ),
+        ("subsample", params.float("subsample").to_string()),
+        ("verbosity", "0".into()),
+    ];
+    let n_estimators = usize::try_from(params.int("n_estimators")).unwrap_or(1);
+    if algorithm == Algorithm::RandomForest {
+        // scikit-learn's max_features: sqrt(p) of the features for classification, all for regression.
+        let max_features = params
+            .opt_float("max_features")
+            .unwrap_or(if classification {
+                ((p as f64).sqrt().floor().max(1.0) / p.max(1) as f64).min(1.0)
+            } else {
+                1.0
+            });
+        let depth = params.int("max_depth");
+        out.extend([
+            ("tree_method", "hist".to_string()),
+            ("learning_rate", "1".to_string()),
+            // Leaves are plain averages, as in scikit-learn's forests: no L2 shrinkage.
+            ("reg_lambda", "0".to_string()),
+            ("num_parallel_tree", n_estimators.to_string()),
+            ("colsample_bynode", max_features.to_string()),
+            ("max_depth", depth.to_string()),
+            // Unlimited depth (scikit-learn's default) needs XGBoost's loss-guided growth.
+            (
+                "grow_policy",
+                if depth == 0 { "lossguide" } else { "depthwise" }.to_string(),
+            ),
+        ]);
+        return Ok(xgboost::Options {
+            rounds: 1,
+            params: out,
+        });
+    }
+    out.extend([
+        ("tree_method", params.str("tree_method").to_string()),
+        ("max_depth", params.int("max_depth").to_string()),
+        (
+            "learning_rate",
+            alias(params, "learning_rate", "eta", 0.3)?.to_string(),
+        ),
+        (
+            "reg_lambda",
+            alias(params, "lambda", "reg_lambda", 1.0)?.to_string(),
+        ),
+        (
+            "reg_alpha",
+            alias(params, "alpha", "reg_alpha", 0.0)?.to_string(),
+        ),
+        ("gamma", params.float("gamma").to_string()),
+        (
+            "colsample_bytree",
+            params.float("colsample_bytree").to_string(),
+        ),
+        (
+            "colsample_bylevel",
+            params.float("colsample_bylevel").to_string(),
+        ),
+        (
+            "colsample_bynode",
+            params.float("colsample_bynode").to_string(),
+        ),
+    ]);
+    Ok(xgboost::Options {
+        rounds: n_estimators,
+        params: out,
+    })
 }
 
 /// Labels for `fit`: regression targets, or class codes 0..k for classification.
@@ -360,6 +553,24 @@ pub fn fit(
                 check_interrupts,
             )?))
         }
+        (
+            Algorithm::Xgboost | Algorithm::RandomForest,
+            _,
+            Labels::Values(_) | Labels::Classes { .. },
+        ) => {
+            let opts = xgboost_options(
+                algorithm,
+                params,
+                x.cols(),
+                matches!(labels, Labels::Classes { .. }),
+            )?;
+            Ok(Estimator::Trees(xgboost::fit(
+                x,
+                labels,
+                &opts,
+                check_interrupts,
+            )?))
+        }
         (Algorithm::Kmeans, Task::Clustering, _) => Ok(Estimator::KMeans(kmeans::fit(
             x,
             &kmeans::Options {
@@ -392,6 +603,7 @@ impl Estimator {
             Estimator::Logistic(m) => m.num_features(),
             Estimator::KMeans(m) => m.num_features(),
             Estimator::Pca(m) => m.num_features(),
+            Estimator::Trees(m) => m.ensemble.num_features,
         }
     }
 
@@ -402,6 +614,7 @@ impl Estimator {
             Estimator::Linear(m) => Some(m.predict(x)),
             Estimator::Logistic(m) => Some(m.predict(x)),
             Estimator::KMeans(m) => Some(m.predict(x)),
+            Estimator::Trees(m) => Some(m.ensemble.predict(x)),
             Estimator::Pca(_) => None,
         }
     }
@@ -419,6 +632,7 @@ impl Estimator {
         match self {
             Estimator::Linear(_) | Estimator::KMeans(_) | Estimator::Pca(_) => None,
             Estimator::Logistic(m) => Some(m.predict_proba(x)),
+            Estimator::Trees(m) => m.ensemble.predict_proba(x),
         }
     }
 }

@@ -145,7 +145,13 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         }
     };
     let algorithm = Algorithm::for_task(a.algorithm, task)?;
-    let params = algorithm.resolve(task, &a.hyperparams)?;
+    let mut params = algorithm.resolve(task, &a.hyperparams)?;
+    // Threads: the user's nthread, at most pgml.training_threads; 0 (the default) means the cap.
+    if algorithm.params(task).iter().any(|p| p.name == "nthread") {
+        let cap = i64::from(crate::guc::TRAINING_THREADS.get().max(1));
+        let asked = params.int("nthread");
+        params.set_int("nthread", if asked == 0 { cap } else { asked.min(cap) });
+    }
     let sampling = Sampling::parse(a.test_sampling)?;
     pgml_core::split::validate_test_size(f64::from(a.test_size))?;
 
