@@ -312,6 +312,7 @@ fn clustering_and_decomposition_run_postgresml_examples() {
     c.batch_execute(
         "SELECT pgml.load_dataset('digits');
          CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits;
+         SELECT pgml.load_dataset('digits'); -- loading again keeps the view working
          SELECT * FROM pgml.train('Digits', 'clustering', 'digit_vectors', hyperparams => '{\"n_clusters\": 10}');
          SELECT * FROM pgml.train('Digit Components', 'decomposition', 'digit_vectors', hyperparams => '{\"n_components\": 3}');",
     )

@@ -1,4 +1,4 @@
-//! `pgml.load_dataset(name)`: the built-in toy datasets into `pgml.<name>`, replacing the table.
+//! `pgml.load_dataset(name)`: the built-in toy datasets into `pgml.<name>` (refilled if it exists).
 
 use pgml_core::datasets;
 use pgrx::prelude::*;
@@ -50,8 +50,18 @@ fn load(
         .iter()
         .map(|(c, t)| format!("{} {t}", quote_ident(c)))
         .collect();
-    Spi::run(&format!("DROP TABLE IF EXISTS {table}"))?;
-    Spi::run(&format!("CREATE TABLE {table} ({})", columns.join(", ")))?;
+    // Loading again refills the table in place rather than dropping it, so views built on it
+    // (CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits) keep working.
+    let exists = crate::pg::spi::read_one::<bool>(
+        "SELECT to_regclass($1) IS NOT NULL",
+        &[table.as_str().into()],
+    )?
+    .unwrap_or(false);
+    if exists {
+        Spi::run(&format!("TRUNCATE {table}"))?;
+    } else {
+        Spi::run(&format!("CREATE TABLE {table} ({})", columns.join(", ")))?;
+    }
     let rows: Vec<Vec<&str>> = dataset.rows().take(limit).collect();
     for chunk in rows.chunks(CHUNK) {
         pg_sys::check_for_interrupts!();
