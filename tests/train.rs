@@ -53,6 +53,19 @@ fn postgresml_quick_start_runs_unchanged() {
         "probabilities do not sum to 1: {proba_sum}"
     );
 
+    // A whole row predicts the same, matched by column name (the label column is ignored), in any
+    // column order.
+    let mismatches = f64_of(
+        &mut c,
+        &format!(
+            "SELECT count(*)::float8 FROM pgml.diabetes d
+              WHERE pgml.predict('Diabetes Progression', d) <> pgml.predict('Diabetes Progression', {DIABETES})
+                 OR pgml.predict('Diabetes Progression', (SELECT r FROM (SELECT d.s6, d.s5, d.s4, d.s3, d.s2, d.s1, d.bp, d.bmi, d.sex, d.age) r))
+                    <> pgml.predict('Diabetes Progression', {DIABETES})"
+        ),
+    );
+    assert_eq!(mismatches, 0.0);
+
     // Integer labels predict the label itself; the mapping is in the catalog.
     c.batch_execute(
         "SELECT pgml.load_dataset('iris');
@@ -84,6 +97,14 @@ fn postgresml_quick_start_runs_unchanged() {
         "SELECT avg((pgml.predict('Digits', image) = target)::int)::float8 FROM pgml.digits",
     );
     assert!(digits > 0.9, "digits accuracy {digits}");
+    let same: String = c
+        .query_one("SELECT bool_and(pgml.predict('Digits', d) = pgml.predict('Digits', image))::text FROM pgml.digits d", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        same, "true",
+        "a row with an image column predicts like the image array"
+    );
 
     // Text labels predict class codes, documented in label_mapping.
     c.batch_execute(

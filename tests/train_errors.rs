@@ -54,6 +54,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("two names of one hyperparameter", "SELECT * FROM pgml.train('e47', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"eta\": 0.1, \"learning_rate\": 0.2}')", "22023", "two names of one hyperparameter"),
     ("xgboost for clustering", "SELECT * FROM pgml.train('e48', 'clustering', 'pgml.iris', algorithm => 'xgboost')", "0A000", "algorithms for clustering: kmeans"),
     ("xgboost hyperparameter out of range", "SELECT * FROM pgml.train('e49', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"subsample\": 0}')", "22023", "greater than 0"),
+    ("row without the model's columns", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex) r", "22023", "lacks the model's feature column(s): bmi, bp"),
+    ("row column of an unusable type", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 'x'::text AS s6) r", "42804", "\"s6\" has type text"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
 ];
 

@@ -744,7 +744,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest")
         );
         let h = Algorithm::Linear
             .resolve(Task::Classification, &json!({}))

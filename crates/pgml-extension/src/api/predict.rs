@@ -297,3 +297,25 @@ fn decompose(project_name: &str, vector: Array<'_, f32>) -> Vec<f32> {
         })
         .or_report()
 }
+
+/// `pgml.predict('project', t) FROM t`: a composite row, matched to the model's features by column
+/// name (extra columns such as the label are ignored); also any numeric array type (numeric[]).
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_row(project_name: &str, row: pgrx::AnyElement) -> f32 {
+    deployed(project_name)
+        .and_then(|(id, m)| {
+            let x = crate::pg::row::features(&m, &row)?;
+            predict_with(id, &m, &x)
+        })
+        .or_report()
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_row(project_name: &str, row: pgrx::AnyElement) -> Vec<f32> {
+    deployed(project_name)
+        .and_then(|(id, m)| {
+            let x = crate::pg::row::features(&m, &row)?;
+            predict_proba_with(id, &m, &x)
+        })
+        .or_report()
+}

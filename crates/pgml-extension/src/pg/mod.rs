@@ -2,6 +2,7 @@
 
 pub mod reader;
 pub mod relation;
+pub mod row;
 pub mod spi;
 
 /// Quotes an identifier for SQL text, as quote_ident does.
