@@ -65,6 +65,22 @@ fn postgresml_quick_start_runs_unchanged() {
         ),
     );
     assert_eq!(mismatches, 0.0);
+    let batch: String = c
+        .query_one(
+            &format!(
+                "WITH three AS (SELECT row_number() OVER () AS n, * FROM (SELECT * FROM pgml.diabetes LIMIT 3) d)
+                 SELECT ((SELECT array_agg(p) FROM pgml.predict_batch('Diabetes Progression',
+                            (SELECT array_agg(v ORDER BY n, i) FROM three, unnest({DIABETES}) WITH ORDINALITY u(v, i))) p)
+                       = (SELECT array_agg(pgml.predict('Diabetes Progression', {DIABETES}) ORDER BY n) FROM three))::text"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        batch, "true",
+        "predict_batch differs from row-by-row predict"
+    );
 
     // Integer labels predict the label itself; the mapping is in the catalog.
     c.batch_execute(

@@ -56,6 +56,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("xgboost hyperparameter out of range", "SELECT * FROM pgml.train('e49', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"subsample\": 0}')", "22023", "greater than 0"),
     ("row without the model's columns", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex) r", "22023", "lacks the model's feature column(s): bmi, bp"),
     ("row column of an unusable type", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 'x'::text AS s6) r", "42804", "\"s6\" has type text"),
+    ("predict_batch with a partial row", "SELECT pgml.predict_batch('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10,11]::real[])", "22023", "not a multiple of the 10 features"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
 ];
 

@@ -319,3 +319,24 @@ fn predict_proba_row(project_name: &str, row: pgrx::AnyElement) -> Vec<f32> {
         })
         .or_report()
 }
+
+/// `pgml.predict_batch(project_name, features)`: `features` holds several rows back to back (each
+/// as wide as the model's inputs); one prediction per row, in order.
+#[pg_extern(stable, parallel_safe, strict)]
+fn predict_batch(project_name: &str, features: Array<'_, f32>) -> SetOfIterator<'static, f32> {
+    let out = self::features(features.iter())
+        .and_then(|x| {
+            let (id, m) = deployed(project_name)?;
+            let width = m.num_inputs().max(1);
+            if x.len() % width != 0 {
+                return Err(PgmlError::invalid(format!(
+                    "predict_batch got {} values, not a multiple of the {width} features of model {id}",
+                    x.len()
+                ))
+                .hint("pass whole rows, back to back"));
+            }
+            x.chunks(width).map(|row| predict_with(id, &m, row)).collect::<Result<Vec<f32>>>()
+        })
+        .or_report();
+    SetOfIterator::new(out)
+}
