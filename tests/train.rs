@@ -444,3 +444,101 @@ fn training_threads_are_capped_by_a_superuser_setting() {
         "{err:?}"
     );
 }
+
+#[test]
+fn text_features_are_categories_encoded_as_in_training() {
+    let servers = start_servers(&["text"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    // The price depends on the colour only through its category: red 10, green 20, blue 30.
+    c.batch_execute(
+        "CREATE TABLE sales AS
+         SELECT (ARRAY['red', 'green', 'blue'])[1 + g % 3] AS colour, (g % 7)::real AS size,
+                (10 * (1 + g % 3) + (g % 7))::real AS price
+           FROM generate_series(1, 300) g;
+         SELECT * FROM pgml.train('Prices', 'regression', 'sales', 'price', algorithm => 'xgboost');",
+    )
+    .unwrap();
+    let features: String = c
+        .query_one("SELECT features::text FROM pgml.models", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        features.contains(r#""categories": ["blue", "green", "red"]"#),
+        "{features}"
+    );
+    let (red, blue): (f32, f32) = {
+        let r = c
+            .query_one(
+                "SELECT pgml.predict('Prices', r1), pgml.predict('Prices', r2)
+                   FROM (SELECT 'red' AS colour, 3::real AS size) r1, (SELECT 'blue' AS colour, 3::real AS size) r2",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(
+        (red - 13.0).abs() < 1.0 && (blue - 33.0).abs() < 1.0,
+        "red {red}, blue {blue}"
+    );
+}
+
+#[test]
+fn training_runs_with_the_callers_privileges_and_row_level_security() {
+    let servers = start_servers(&["privileges"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    // The grants docs/sql-reference.md gives a training role; nothing on the data itself.
+    s.execute(
+        "app",
+        "CREATE ROLE trainer LOGIN PASSWORD 'trainer';
+         GRANT USAGE, CREATE ON SCHEMA pgml TO trainer;
+         GRANT SELECT, INSERT, UPDATE ON pgml.projects, pgml.snapshots, pgml.models, pgml.files, pgml.deployments TO trainer;
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgml TO trainer;
+         CREATE TABLE secret AS SELECT g::real AS x, (2 * g)::real AS y FROM generate_series(1, 100) g;
+         CREATE TABLE shared AS
+           SELECT g::real AS x, (2 * g)::real AS y, CASE WHEN g <= 40 THEN 'trainer' ELSE 'someone else' END AS owner
+             FROM generate_series(1, 100) g;
+         ALTER TABLE shared ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own_rows ON shared FOR SELECT USING (owner = current_user);
+         GRANT SELECT ON shared TO trainer;
+         CREATE VIEW shared_numbers WITH (security_invoker = true) AS SELECT x, y FROM shared;
+         GRANT SELECT ON shared_numbers TO trainer;",
+    )
+    .unwrap();
+    let mut t =
+        postgres::Client::connect(&s.url_as("trainer", "trainer", "app"), postgres::NoTls).unwrap();
+
+    let err = t
+        .batch_execute("SELECT * FROM pgml.train('Secret', 'regression', 'secret', 'y')")
+        .unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "42501", "{}", db.message());
+    assert!(db.message().contains("secret"), "{}", db.message());
+
+    // Row-level security applies to the snapshot: only the trainer's 40 rows are trained on.
+    // (Through a view it holds too, when the view is security_invoker; a plain view reads as its
+    // owner, as PostgreSQL defines.)
+    t.batch_execute("SELECT * FROM pgml.train('Mine', 'regression', 'shared_numbers', 'y')")
+        .unwrap();
+    let rows: i64 = t
+        .query_one(
+            "SELECT num_train_rows + num_test_rows FROM pgml.snapshots ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 40, "row-level security was bypassed");
+    let owner: String = s
+        .query_text(
+            "app",
+            "SELECT tableowner FROM pg_tables WHERE tablename LIKE 'snapshot\\_%'",
+        )
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(
+        owner, "trainer",
+        "the snapshot was not created as the caller"
+    );
+}

@@ -21,7 +21,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("task change", "SELECT * FROM pgml.train('Existing', 'classification', 'pgml.iris', 'target')", "22023", "is a regression project"),
     ("label with NULLs", "SELECT * FROM pgml.train('e13', 'regression', 'null_label', 'y')", "22004", "label column \"y\" is NULL"),
     ("feature with NULLs", "SELECT * FROM pgml.train('e14', 'regression', 'null_feature', 'y')", "22004", "feature column \"x\" is NULL"),
-    ("text feature", "SELECT * FROM pgml.train('e15', 'regression', 'text_feature', 'y')", "0A000", "text features"),
+    ("unknown category at predict", "SELECT pgml.predict('Text', r) FROM (SELECT 'zzz'::text AS x) r", "22023", "\"zzz\" is not a category of feature \"x\""),
     ("feature of an unusable type", "SELECT * FROM pgml.train('e16', 'regression', 'json_feature', 'y')", "42804", "cannot be a feature"),
     ("empty relation", "SELECT * FROM pgml.train('e17', 'regression', 'empty', 'y')", "22000", "no rows"),
     ("too few rows for the split", "SELECT * FROM pgml.train('e18', 'regression', 'one_row', 'y')", "22000", "cannot be split"),
@@ -70,6 +70,7 @@ const FIXTURES: &str = r#"
     CREATE TABLE null_label AS SELECT g::real AS x, CASE WHEN g = 7 THEN NULL ELSE g END::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE null_feature AS SELECT CASE WHEN g = 7 THEN NULL ELSE g END::real AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE text_feature AS SELECT 'a' || g AS x, g::real AS y FROM generate_series(1, 20) g;
+    SELECT * FROM pgml.train('Text', 'regression', 'text_feature', 'y');
     CREATE TABLE json_feature AS SELECT '{}'::json AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE empty (x real, y real);
     CREATE TABLE one_row AS SELECT 1::real AS x, 1::real AS y;

@@ -21,6 +21,46 @@ pub struct Feature {
     pub pg_type: String,
     /// How many values it contributes to the feature vector (1, or an array's length).
     pub width: usize,
+    /// A text (categorical) column: its values seen in training, sorted; a value is encoded as its
+    /// position in this list.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+}
+
+impl Feature {
+    /// The code of a category of this text feature (an error names the known ones).
+    pub fn encode(&self, value: &str) -> Result<f32> {
+        let categories = self.categories.as_deref().unwrap_or(&[]);
+        match categories.binary_search_by(|c| c.as_str().cmp(value)) {
+            Ok(i) => Ok(i as f32),
+            Err(_) => {
+                let shown: Vec<&str> = categories.iter().take(20).map(String::as_str).collect();
+                Err(Error::invalid_with_hint(
+                    format!(
+                        "\"{value}\" is not a category of feature \"{}\" seen in training",
+                        self.name
+                    ),
+                    format!(
+                        "known categories: {}{}",
+                        shown.join(", "),
+                        if categories.len() > 20 { ", ..." } else { "" }
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Encodes a text column: the sorted distinct values, and each row's position among them.
+pub fn encode_categories(values: &[String]) -> (Vec<String>, Vec<f32>) {
+    let mut categories = values.to_vec();
+    categories.sort();
+    categories.dedup();
+    let codes = values
+        .iter()
+        .map(|v| categories.binary_search(v).unwrap_or(0) as f32)
+        .collect();
+    (categories, codes)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +137,7 @@ mod tests {
                 name: "age".into(),
                 pg_type: "real".into(),
                 width: 1,
+                categories: None,
             }],
             classes: None,
             class_values: None,
@@ -108,6 +149,26 @@ mod tests {
             }),
             pgml_version: crate::VERSION.into(),
         }
+    }
+
+    #[test]
+    fn categories_encode_in_sorted_order_and_unknown_ones_are_named() {
+        let (cats, codes) = encode_categories(&["b".into(), "a".into(), "c".into(), "a".into()]);
+        assert_eq!(cats, vec!["a", "b", "c"]);
+        assert_eq!(codes, vec![1.0, 0.0, 2.0, 0.0]);
+        let f = Feature {
+            name: "color".into(),
+            pg_type: "text".into(),
+            width: 1,
+            categories: Some(cats),
+        };
+        assert_eq!(f.encode("c").unwrap(), 2.0);
+        let e = f.encode("z").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"z\" is not a category of feature \"color\" seen in training"
+        );
+        assert_eq!(e.hint(), Some("known categories: a, b, c"));
     }
 
     #[test]

@@ -230,14 +230,8 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             ColumnKind::Number
             | ColumnKind::Bool
             | ColumnKind::NumberArray
-            | ColumnKind::BoolArray => {}
-            ColumnKind::Text => {
-                return Err(PgmlError::not_supported(format!(
-                "feature column \"{}\" has type {}: text features are not supported by pgml yet",
-                c.name, c.type_name
-            ))
-                .hint("encode it as a number in a view, or leave it out of the view you train on"))
-            }
+            | ColumnKind::BoolArray
+            | ColumnKind::Text => {}
             ColumnKind::Other => {
                 return Err(PgmlError::new(
                     PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
@@ -247,7 +241,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                     ),
                 )
                 .hint(
-                    "features are numbers, booleans or arrays of them; leave it out with a view",
+                    "features are numbers, booleans, text or arrays of numbers; leave it out with a view",
                 ))
             }
         }

@@ -1,7 +1,7 @@
 //! Reads training data through an SPI cursor in batches, straight into one column-major `f32`
 //! buffer per feature, checking for NULLs, NaN and ragged arrays as it goes.
 
-use pgml_core::model::Feature;
+use pgml_core::model::{encode_categories, Feature};
 use pgml_core::Matrix;
 use pgrx::prelude::*;
 
@@ -51,6 +51,8 @@ pub fn read(
         .map(|c| (!c.is_array()).then_some(1))
         .collect();
     let mut columns: Vec<Vec<f32>> = vec![Vec::new(); features.len()];
+    // Text (categorical) columns are read as text and encoded once all rows are in.
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); features.len()];
     let mut values = Vec::new();
     let mut class_labels = Vec::new();
     let mut rows = 0usize;
@@ -66,7 +68,10 @@ pub fn read(
             for row in batch {
                 rows += 1;
                 for (i, column) in features.iter().enumerate() {
-                    if column.is_array() {
+                    if column.kind == ColumnKind::Text {
+                        let v: Option<String> = row.get(i + 1)?;
+                        texts[i].push(v.ok_or_else(|| null_feature(column, rows))?);
+                    } else if column.is_array() {
                         let v: Option<Vec<Option<f32>>> = row.get(i + 1)?;
                         let v = v.ok_or_else(|| null_feature(column, rows))?;
                         let width = *widths[i].get_or_insert(v.len());
@@ -130,10 +135,18 @@ pub fn read(
     let mut data = Vec::with_capacity(rows * columns.len());
     for (i, column) in features.iter().enumerate() {
         let width = widths[i].unwrap_or(0);
+        let categories = if column.kind == ColumnKind::Text {
+            let (categories, codes) = encode_categories(&texts[i]);
+            columns[i] = codes;
+            Some(categories)
+        } else {
+            None
+        };
         feature_info.push(Feature {
             name: column.name.clone(),
             pg_type: column.type_name.clone(),
             width,
+            categories,
         });
         // An array column's values arrived row by row; the matrix wants each element as a column.
         if width == 1 {

@@ -33,7 +33,8 @@ impl Column {
             ColumnKind::Bool => format!("{c}::int::real"),
             ColumnKind::NumberArray => format!("{c}::real[]"),
             ColumnKind::BoolArray => format!("ARRAY(SELECT v::int::real FROM unnest({c}) v)"),
-            ColumnKind::Text | ColumnKind::Other => c,
+            ColumnKind::Text => format!("{c}::text"),
+            ColumnKind::Other => c,
         }
     }
 

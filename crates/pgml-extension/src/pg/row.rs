@@ -46,6 +46,19 @@ pub fn features(model: &Model, row: &AnyElement) -> Result<Vec<f32>> {
         })?;
         let type_oid = attribute.type_oid().value();
         let before = x.len();
+        if f.categories.is_some() {
+            // A text feature: the row's value, encoded with the categories seen in training.
+            let value: Option<String> = tuple.get_by_index::<String>(index).map_err(|e| {
+                PgmlError::new(
+                    PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                    format!("column \"{}\" must be text, as in training: {e}", f.name),
+                )
+            })?;
+            let value = value
+                .ok_or_else(|| PgmlError::null(format!("feature column \"{}\" is NULL", f.name)))?;
+            x.push(f.encode(&value)?);
+            continue;
+        }
         read_attribute(&tuple, index, type_oid, &f.name, &mut x)?;
         if x.len() - before != f.width {
             return Err(PgmlError::invalid(format!(
