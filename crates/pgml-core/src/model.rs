@@ -86,6 +86,17 @@ impl Model {
         self.features.iter().map(|f| f.width).sum()
     }
 
+    /// Files stored beside the model that predict never reads: the library's own model format,
+    /// kept for export (path, bytes).
+    pub fn native_files(&self) -> Vec<(&'static str, &[u8])> {
+        match &self.estimator {
+            Estimator::Trees(m) if !m.native_json.is_empty() => {
+                vec![("xgboost.json", m.native_json.as_slice())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(&MAGIC);

@@ -10,7 +10,10 @@ use crate::{Error, Matrix, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct XgboostModel {
     pub ensemble: TreeEnsemble,
-    /// XGBoost's own JSON model, for export (`xgboost.Booster().load_model(...)` reads it).
+    /// XGBoost's own JSON model, for export (`xgboost.Booster().load_model(...)` reads it). Not part
+    /// of the serialized model: it is stored as a file of its own (see `Model::native_files`), so
+    /// that loading a model for predict reads only the compact trees.
+    #[serde(skip)]
     pub native_json: Vec<u8>,
 }
 

@@ -8,7 +8,8 @@ use pgrx::prelude::*;
 use crate::error::{PgmlError, Result};
 use crate::pg::spi::read_one;
 
-/// The file path of the serialized model inside `pgml.files`.
+/// The file path of the serialized model inside `pgml.files` (the one predict reads); library
+/// models kept for export sit beside it under their own paths (`xgboost.json`).
 pub const MODEL_PATH: &str = "model.pgml";
 
 /// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads).
@@ -47,19 +48,26 @@ pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metric
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;
 
     let bytes = model.encode()?;
-    let parts = file_parts::split(&bytes, file_parts::DEFAULT_PART_SIZE)
-        .map_err(|e| PgmlError::data(format!("model {id} cannot be split into parts: {e}")))?;
-    for part in parts {
-        Spi::run_with_args(
-            "INSERT INTO pgml.files (model_id, path, part, data, checksum) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                id.into(),
-                MODEL_PATH.into(),
-                part.part.into(),
-                part.data.into(),
-                part.checksum.to_vec().into(),
-            ],
-        )?;
+    let mut files = vec![(MODEL_PATH, bytes.as_slice())];
+    files.extend(model.native_files());
+    for (path, bytes) in files {
+        let parts = file_parts::split(bytes, file_parts::DEFAULT_PART_SIZE).map_err(|e| {
+            PgmlError::data(format!(
+                "model {id} file {path} cannot be split into parts: {e}"
+            ))
+        })?;
+        for part in parts {
+            Spi::run_with_args(
+                "INSERT INTO pgml.files (model_id, path, part, data, checksum) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    id.into(),
+                    path.into(),
+                    part.part.into(),
+                    part.data.into(),
+                    part.checksum.to_vec().into(),
+                ],
+            )?;
+        }
     }
     Ok(id)
 }
