@@ -542,3 +542,39 @@ fn training_runs_with_the_callers_privileges_and_row_level_security() {
         "the snapshot was not created as the caller"
     );
 }
+
+#[test]
+fn a_reused_model_id_never_serves_the_old_model() {
+    // DROP EXTENSION and CREATE EXTENSION restart the id sequences: model 1 is then another model.
+    // A backend that cached the old model 1 must not keep predicting with it.
+    let servers = start_servers(&["reuse"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('diabetes');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target');",
+    )
+    .unwrap();
+    let predict = format!("SELECT pgml.predict(1::bigint, {DIABETES}) FROM pgml.diabetes LIMIT 1");
+    let first: f32 = c.query_one(&predict, &[]).unwrap().get(0);
+    c.batch_execute(
+        "DROP EXTENSION pgml CASCADE; DROP SCHEMA pgml CASCADE; CREATE EXTENSION pgml;
+         SELECT pgml.load_dataset('diabetes');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target', algorithm => 'lasso', hyperparams => '{\"alpha\": 5}');",
+    )
+    .unwrap();
+    let second: f32 = c.query_one(&predict, &[]).unwrap().get(0);
+    assert_ne!(
+        first, second,
+        "model 1 was served from the cache after the id was reused"
+    );
+    let by_name: f32 = c
+        .query_one(
+            &format!("SELECT pgml.predict('D', {DIABETES}) FROM pgml.diabetes LIMIT 1"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(by_name, second);
+}

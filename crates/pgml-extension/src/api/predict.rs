@@ -14,10 +14,11 @@ use pgrx::Array;
 
 use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
-use crate::pg::spi::read_two;
 
 thread_local! {
-    static MODELS: RefCell<HashMap<(u32, i64), Rc<Model>>> = RefCell::new(HashMap::new());
+    /// Loaded models by (database, model id), with the version (the `pgml.models` row's xmin) they
+    /// were loaded at: ids are reused after DROP EXTENSION or a restore, row versions are not.
+    static MODELS: RefCell<HashMap<(u32, i64), (i64, Rc<Model>)>> = RefCell::new(HashMap::new());
 }
 
 fn database_id() -> u32 {
@@ -25,18 +26,23 @@ fn database_id() -> u32 {
     unsafe { pg_sys::MyDatabaseId }.to_u32()
 }
 
-/// Model `id`, from this backend's cache or the catalog.
+/// Model `id`, from this backend's cache or the catalog. Its row version is checked once per
+/// statement, so a cached model is never served for a different model that reuses the id.
 pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
-    let key = (database_id(), id);
-    if let Some(m) = MODELS.with(|c| c.borrow().get(&key).cloned()) {
-        return Ok(m);
-    }
-    let (_, loaded) = model::load(id)?.ok_or_else(|| {
+    let version = model_version(id)?.ok_or_else(|| {
         PgmlError::undefined(format!("model {id} does not exist"))
             .hint("SELECT id, project_id, algorithm FROM pgml.models lists the models")
     })?;
+    let key = (database_id(), id);
+    if let Some((v, m)) = MODELS.with(|c| c.borrow().get(&key).cloned()) {
+        if v == version {
+            return Ok(m);
+        }
+    }
+    let (_, loaded) = model::load(id)?
+        .ok_or_else(|| PgmlError::undefined(format!("model {id} does not exist")))?;
     let loaded = Rc::new(loaded);
-    MODELS.with(|c| c.borrow_mut().insert(key, loaded.clone()));
+    MODELS.with(|c| c.borrow_mut().insert(key, (version, loaded.clone())));
     Ok(loaded)
 }
 
@@ -62,45 +68,121 @@ fn statement_key() -> StatementKey {
     }
 }
 
-type Deployments = HashMap<String, Option<i64>>;
+/// What one statement has looked up: project deployments and model row versions.
+#[derive(Debug, Default)]
+struct StatementCache {
+    key: Option<StatementKey>,
+    deployments: HashMap<String, Option<i64>>,
+    versions: HashMap<i64, Option<i64>>,
+}
 
 thread_local! {
-    static DEPLOYMENTS: RefCell<Option<(StatementKey, Deployments)>> = const { RefCell::new(None) };
+    static STATEMENT: RefCell<StatementCache> = RefCell::new(StatementCache::default());
+}
+
+/// Runs `f` on this statement's cache, emptied first if it belongs to an earlier statement.
+fn with_statement<R>(f: impl FnOnce(&mut StatementCache) -> R) -> R {
+    let key = statement_key();
+    STATEMENT.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.key != Some(key) {
+            *c = StatementCache {
+                key: Some(key),
+                ..StatementCache::default()
+            };
+        }
+        f(&mut c)
+    })
+}
+
+const DEPLOYMENT_LOOKUP: &str = "SELECT p.id, d.model_id
+       FROM pgml.projects p
+       LEFT JOIN LATERAL (SELECT model_id FROM pgml.deployments
+                           WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
+      WHERE p.name = $1";
+const VERSION_LOOKUP: &str = "SELECT xmin::text::bigint FROM pgml.models WHERE id = $1";
+
+thread_local! {
+    /// The deployment lookup, planned once per backend (SPI_keepplan): parsing and planning it on
+    /// every single-row predict cost more than the prediction itself. PostgreSQL's plan cache
+    /// replans it if the catalog tables change.
+    static LOOKUP_PLAN: RefCell<Option<pgrx::spi::OwnedPreparedStatement>> = const { RefCell::new(None) };
+    static VERSION_PLAN: RefCell<Option<pgrx::spi::OwnedPreparedStatement>> = const { RefCell::new(None) };
+}
+
+/// The row version of model `id` (None when there is no such model), once per statement.
+fn model_version(id: i64) -> Result<Option<i64>> {
+    if let Some(v) = with_statement(|c| c.versions.get(&id).copied()) {
+        return Ok(v);
+    }
+    let version = Spi::connect(|client| {
+        VERSION_PLAN.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                let plan = client.prepare(
+                    VERSION_LOOKUP,
+                    &[pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID)],
+                )?;
+                *slot = Some(plan.keep());
+            }
+            let Some(plan) = slot.as_ref() else {
+                return Ok(None);
+            };
+            match client
+                .select(plan, Some(1), &[id.into()])
+                .and_then(|t| t.first().get_one::<i64>())
+            {
+                Ok(v) => Ok(v),
+                Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
+                Err(e) => Err(PgmlError::from(e)),
+            }
+        })
+    })?;
+    with_statement(|c| c.versions.insert(id, version));
+    Ok(version)
+}
+
+/// (project id, deployed model id) of a project, each None when absent.
+fn lookup_deployment(project_name: &str) -> Result<(Option<i64>, Option<i64>)> {
+    Spi::connect(|client| {
+        LOOKUP_PLAN.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                let plan = client.prepare(
+                    DEPLOYMENT_LOOKUP,
+                    &[pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::TEXTOID)],
+                )?;
+                *slot = Some(plan.keep());
+            }
+            let Some(plan) = slot.as_ref() else {
+                return Ok((None, None));
+            };
+            let result = client
+                .select(plan, Some(1), &[project_name.into()])
+                .and_then(|t| t.first().get_two::<i64, i64>());
+            match result {
+                Ok(v) => Ok(v),
+                Err(pgrx::spi::SpiError::InvalidPosition) => Ok((None, None)),
+                Err(e) => Err(e.into()),
+            }
+        })
+    })
 }
 
 /// The deployed model of a project, with its id. One catalog query per project and statement:
 /// `SELECT pgml.predict('p', ...) FROM big` looks the deployment up once, not once per row.
 fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
-    let key = statement_key();
-    let cached = DEPLOYMENTS.with(|c| match &*c.borrow() {
-        Some((k, map)) if *k == key => map.get(project_name).copied(),
-        _ => None,
-    });
+    let cached = with_statement(|c| c.deployments.get(project_name).copied());
     let model_id = match cached {
         Some(id) => id,
         None => {
-            let (project_id, model_id) = read_two::<i64, i64>(
-                "SELECT p.id, d.model_id
-                   FROM pgml.projects p
-                   LEFT JOIN LATERAL (SELECT model_id FROM pgml.deployments
-                                       WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
-                  WHERE p.name = $1",
-                &[project_name.into()],
-            )?;
+            let (project_id, model_id) = lookup_deployment(project_name)?;
             if project_id.is_none() {
                 return Err(project::get(project_name).err().unwrap_or_else(|| {
                     PgmlError::undefined(format!("project \"{project_name}\" does not exist"))
                 }));
             }
-            DEPLOYMENTS.with(|c| {
-                let mut c = c.borrow_mut();
-                match &mut *c {
-                    Some((k, map)) if *k == key => {
-                        map.insert(project_name.to_string(), model_id);
-                    }
-                    _ => *c = Some((key, HashMap::from([(project_name.to_string(), model_id)]))),
-                }
-            });
+            with_statement(|c| c.deployments.insert(project_name.to_string(), model_id));
             model_id
         }
     };
