@@ -15,10 +15,13 @@ use pgrx::Array;
 use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
 
+/// (database oid, model id)
+type ModelKey = (u32, i64);
+
 thread_local! {
     /// Loaded models by (database, model id), with the version (the `pgml.models` row's xmin) they
     /// were loaded at: ids are reused after DROP EXTENSION or a restore, row versions are not.
-    static MODELS: RefCell<HashMap<(u32, i64), (i64, Rc<Model>)>> = RefCell::new(HashMap::new());
+    static MODELS: RefCell<HashMap<ModelKey, (i64, Rc<Model>)>> = RefCell::new(HashMap::new());
 }
 
 fn database_id() -> u32 {
