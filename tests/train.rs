@@ -578,3 +578,37 @@ fn a_reused_model_id_never_serves_the_old_model() {
         .get(0);
     assert_eq!(by_name, second);
 }
+
+#[test]
+fn hyperparameter_search_keeps_the_best_candidate() {
+    let servers = start_servers(&["search"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('diabetes');
+         SELECT * FROM pgml.train('D', 'regression', 'pgml.diabetes', 'target', algorithm => 'lasso',
+                                  search => 'grid', search_params => '{\"alpha\": [100, 0.01]}',
+                                  search_args => '{\"cv\": 3}');
+         SELECT * FROM pgml.train('D', algorithm => 'xgboost', search => 'random',
+                                  search_params => '{\"max_depth\": [2, 3, 4], \"n_estimators\": [5, 10]}',
+                                  search_args => '{\"n_iter\": 3}');",
+    )
+    .unwrap();
+    let rows = c
+        .query(
+            "SELECT algorithm, search::text, hyperparams->>'alpha', (metrics ? 'search_cv_score')
+               FROM pgml.models ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2, "a search stores one model, the chosen one");
+    assert_eq!(rows[0].get::<_, String>(1), "grid");
+    assert_eq!(
+        rows[0].get::<_, Option<String>>(2).as_deref(),
+        Some("0.01"),
+        "the better alpha was not chosen"
+    );
+    assert!(rows[0].get::<_, bool>(3));
+    assert_eq!(rows[1].get::<_, String>(1), "random");
+}

@@ -2,8 +2,10 @@
 //! (it has the enum-typed parameters and defaults); it calls `pgml._train` here with text.
 
 use pgml_core::algorithms::Algorithm;
+use pgml_core::hyperparams::Hyperparams;
 use pgml_core::labels::{self, LabelKind};
 use pgml_core::model::Model;
+use pgml_core::search::{self, Search};
 use pgml_core::split::Sampling;
 use pgml_core::training::{self, Target};
 use pgml_core::Task;
@@ -100,13 +102,6 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             "train on the primary; its models and deployments reach this server by replication",
         ));
     }
-    if a.search.is_some() || !is_empty(&a.search_params) || !is_empty(&a.search_args) {
-        return Err(
-            PgmlError::not_supported("hyperparameter search is not supported by pgml yet").hint(
-                "train once per set of hyperparameters, then pgml.deploy(project, 'best_score')",
-            ),
-        );
-    }
     if a.runtime == Some("python") {
         return Err(
             PgmlError::not_supported("the python runtime is not available in pgml")
@@ -145,13 +140,40 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         }
     };
     let algorithm = Algorithm::for_task(a.algorithm, task)?;
-    let mut params = algorithm.resolve(task, &a.hyperparams)?;
+    let cap = i64::from(crate::guc::TRAINING_THREADS.get().max(1));
+    let has_threads = algorithm.params(task).iter().any(|p| p.name == "nthread");
     // Threads: the user's nthread, at most pgml.training_threads; 0 (the default) means the cap.
-    if algorithm.params(task).iter().any(|p| p.name == "nthread") {
-        let cap = i64::from(crate::guc::TRAINING_THREADS.get().max(1));
-        let asked = params.int("nthread");
-        params.set_int("nthread", if asked == 0 { cap } else { asked.min(cap) });
-    }
+    let resolve = |given: &serde_json::Value| -> Result<Hyperparams> {
+        let mut params = algorithm.resolve(task, given)?;
+        if has_threads {
+            let asked = params.int("nthread");
+            params.set_int("nthread", if asked == 0 { cap } else { asked.min(cap) });
+        }
+        Ok(params)
+    };
+    let params = resolve(&a.hyperparams)?;
+    // A search: every candidate is checked here, before any data is read.
+    let candidates = match a.search {
+        Some(kind) => {
+            let args = search::parse_args(&a.search_args)?;
+            let list = search::candidates(
+                Search::parse(kind)?,
+                &a.hyperparams,
+                &a.search_params,
+                &args,
+            )?
+            .iter()
+            .map(&resolve)
+            .collect::<Result<Vec<_>>>()?;
+            Some((list, args.cv))
+        }
+        None if !is_empty(&a.search_params) || !is_empty(&a.search_args) => {
+            return Err(PgmlError::invalid(
+                "search_params and search_args need search => 'grid' or 'random'",
+            ))
+        }
+        None => None,
+    };
     let sampling = Sampling::parse(a.test_sampling)?;
     pgml_core::split::validate_test_size(f64::from(a.test_size))?;
 
@@ -274,59 +296,60 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     let check = || {
         pg_sys::check_for_interrupts!();
     };
-    let (outcome, classes, class_values) = match task {
+    let encoded = match task {
         Task::Classification => {
             let kind = match label.map(|l| l.kind) {
                 Some(ColumnKind::Number) => LabelKind::Numeric,
                 Some(ColumnKind::Bool) => LabelKind::Boolean,
                 _ => LabelKind::Text,
             };
-            let enc = labels::encode(&data.class_labels, kind)?;
-            let target = Target::Classes {
-                codes: &enc.codes,
-                num_classes: enc.classes.len(),
-            };
-            let outcome = training::run(
+            Some(labels::encode(&data.class_labels, kind)?)
+        }
+        _ => None,
+    };
+    let target = match (&encoded, task) {
+        (Some(enc), _) => Target::Classes {
+            codes: &enc.codes,
+            num_classes: enc.classes.len(),
+        },
+        (None, Task::Regression) => Target::Values(&data.values),
+        (None, _) => Target::None,
+    };
+    let (test_size, seed) = (f64::from(snap.test_size), snap.seed as u64);
+    let (outcome, params) = match &candidates {
+        None => (
+            training::run(
                 task,
                 algorithm,
                 &params,
                 &data.x,
                 target,
-                f64::from(snap.test_size),
+                test_size,
                 snap.sampling,
-                snap.seed as u64,
+                seed,
                 &check,
-            )?;
-            (outcome, Some(enc.classes), Some(enc.values))
-        }
-        Task::Regression => {
-            let outcome = training::run(
+            )?,
+            params,
+        ),
+        Some((list, cv)) => {
+            let found = training::run_search(
                 task,
                 algorithm,
-                &params,
+                list,
+                *cv,
                 &data.x,
-                Target::Values(&data.values),
-                f64::from(snap.test_size),
+                target,
+                test_size,
                 snap.sampling,
-                snap.seed as u64,
+                seed,
                 &check,
             )?;
-            (outcome, None, None)
+            (found.outcome, list[found.chosen].clone())
         }
-        Task::Clustering | Task::Decomposition => {
-            let outcome = training::run(
-                task,
-                algorithm,
-                &params,
-                &data.x,
-                Target::None,
-                f64::from(snap.test_size),
-                snap.sampling,
-                snap.seed as u64,
-                &check,
-            )?;
-            (outcome, None, None)
-        }
+    };
+    let (classes, class_values) = match encoded {
+        Some(enc) => (Some(enc.classes), Some(enc.values)),
+        None => (None, None),
     };
 
     snapshot::finish(
@@ -349,7 +372,10 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         estimator: outcome.estimator,
         pgml_version: pgml_core::VERSION.to_string(),
     };
-    let model_id = model::insert(project.id, snap.id, &trained, &outcome.metrics)?;
+    let search_info = a
+        .search
+        .map(|kind| (kind, &a.search_params, &a.search_args));
+    let model_id = model::insert(project.id, snap.id, &trained, &outcome.metrics, search_info)?;
 
     // Deploy unless the deployed model is strictly better on the task's key metric.
     let key = task.key_metric();

@@ -13,7 +13,16 @@ use crate::pg::spi::read_one;
 pub const MODEL_PATH: &str = "model.pgml";
 
 /// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads).
-pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metrics) -> Result<i64> {
+/// How a model's hyperparameters were chosen: (search, search_params, search_args).
+pub type SearchInfo<'a> = (&'a str, &'a serde_json::Value, &'a serde_json::Value);
+
+pub fn insert(
+    project_id: i64,
+    snapshot_id: i64,
+    model: &Model,
+    metrics: &Metrics,
+    search: Option<SearchInfo<'_>>,
+) -> Result<i64> {
     let hyperparams: serde_json::Value = serde_json::from_str(&model.hyperparams)
         .map_err(|e| PgmlError::data(format!("hyperparameters do not serialize: {e}")))?;
     let features = serde_json::to_value(&model.features)
@@ -31,8 +40,9 @@ pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metric
         .map_err(|e| PgmlError::data(format!("metrics do not serialize: {e}")))?;
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams,
-                                  status, metrics, features, label_mapping)
-         VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8)
+                                  status, metrics, features, label_mapping, search, search_params, search_args)
+         VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8, $9::pgml.search,
+                 coalesce($10, '{}'), coalesce($11, '{}'))
          RETURNING id",
         &[
             project_id.into(),
@@ -43,6 +53,9 @@ pub fn insert(project_id: i64, snapshot_id: i64, model: &Model, metrics: &Metric
             pgrx::JsonB(metrics).into(),
             pgrx::JsonB(features).into(),
             label_mapping.map(pgrx::JsonB).into(),
+            search.map(|(kind, _, _)| kind).into(),
+            search.map(|(_, p, _)| pgrx::JsonB(p.clone())).into(),
+            search.map(|(_, _, a)| pgrx::JsonB(a.clone())).into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;
