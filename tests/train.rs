@@ -612,3 +612,122 @@ fn hyperparameter_search_keeps_the_best_candidate() {
     assert!(rows[0].get::<_, bool>(3));
     assert_eq!(rows[1].get::<_, String>(1), "random");
 }
+
+#[test]
+fn preprocess_imputes_scales_and_one_hot_encodes_in_training_and_at_predict() {
+    let servers = start_servers(&["preprocess"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    // price = 10·size + 100 for red, 300 for blue; every 10th size is missing.
+    c.batch_execute(
+        "CREATE TABLE items AS
+         SELECT CASE WHEN g % 10 = 0 THEN NULL ELSE (g % 7)::real END AS size,
+                (ARRAY['red', 'blue'])[1 + g % 2] AS colour,
+                (10 * (g % 7) + CASE WHEN g % 2 = 0 THEN 100 ELSE 300 END)::real AS price
+           FROM generate_series(1, 400) g;
+         SELECT * FROM pgml.train('Items', 'regression', 'items', 'price',
+             preprocess => '{\"size\": {\"impute\": \"median\", \"scale\": \"standard\"}, \"colour\": {\"encode\": \"one_hot\"}}');",
+    )
+    .unwrap();
+    let features: String = c
+        .query_one("SELECT features::text FROM pgml.models", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        features.contains(r#""one_hot": true"#) && features.contains(r#""impute": 3.0"#),
+        "{features}"
+    );
+    let r2: f64 = c
+        .query_one("SELECT (metrics->>'r2')::float8 FROM pgml.models", &[])
+        .unwrap()
+        .get(0);
+    assert!(r2 > 0.95, "r2 {r2}");
+    let (known, imputed): (f32, f32) = {
+        let r = c
+            .query_one(
+                "SELECT pgml.predict('Items', a), pgml.predict('Items', b)
+                   FROM (SELECT 5::real AS size, 'blue' AS colour) a, (SELECT NULL::real AS size, 'blue' AS colour) b",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!((known - 350.0).abs() < 5.0, "blue size 5: {known}");
+    assert!(
+        (imputed - 330.0).abs() < 5.0,
+        "blue with the median size 3: {imputed}"
+    );
+}
+
+#[test]
+fn trains_on_views_materialized_views_partitioned_and_foreign_tables() {
+    let servers = start_servers(&["relations"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    s.create_database("remote").unwrap();
+    s.execute(
+        "remote",
+        "CREATE TABLE far AS SELECT g::real AS x, (3 * g + 1)::real AS y FROM generate_series(1, 200) g;",
+    )
+    .unwrap();
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(&format!(
+        "CREATE TABLE base AS SELECT g::real AS x, (3 * g + 1)::real AS y FROM generate_series(1, 200) g;
+         CREATE VIEW \"My View\" AS SELECT x, y FROM base WHERE x > 10;
+         CREATE MATERIALIZED VIEW mat AS SELECT x, y FROM base;
+         CREATE TABLE parted (x real, y real) PARTITION BY RANGE (x);
+         CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (100);
+         CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (100) TO (1000);
+         INSERT INTO parted SELECT x, y FROM base;
+         CREATE SCHEMA \"Other Schema\";
+         CREATE TABLE \"Other Schema\".\"Quoted Table\" AS SELECT * FROM base;
+         CREATE EXTENSION postgres_fdw;
+         CREATE SERVER loop FOREIGN DATA WRAPPER postgres_fdw
+           OPTIONS (host '127.0.0.1', port '{port}', dbname 'remote', fetch_size '10000');
+         CREATE USER MAPPING FOR postgres SERVER loop OPTIONS (user 'postgres', password '{password}');
+         CREATE FOREIGN TABLE far (x real, y real) SERVER loop;
+         CREATE VIEW far_view AS SELECT x, y FROM far WHERE x <= 100;",
+        port = s.port(),
+        password = s.password()
+    ))
+    .unwrap();
+    for (project, relation, rows) in [
+        ("view", "\"My View\"", 190),
+        ("matview", "mat", 200),
+        ("partitioned", "parted", 200),
+        ("quoted", "\"Other Schema\".\"Quoted Table\"", 200),
+        ("foreign", "far", 200),
+        ("view over foreign", "far_view", 100),
+    ] {
+        c.batch_execute(&format!(
+            "SELECT * FROM pgml.train('{project}', 'regression', '{}', 'y')",
+            relation.replace('\'', "''")
+        ))
+        .unwrap_or_else(|e| panic!("{project}: {}", pgml_testkit::describe_pg_error(&e)));
+        let (n, r2): (i64, f64) = {
+            let r = c
+                .query_one(
+                    "SELECT num_train_rows + num_test_rows, (metrics->>'r2')::float8 FROM pgml.trained_models
+                      WHERE name = $1",
+                    &[&project],
+                )
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert_eq!(n, rows, "{project}: rows in the snapshot");
+        assert!(r2 > 0.999, "{project}: r2 {r2}");
+    }
+    // A relation name cannot smuggle SQL: it is resolved by regclass, not pasted.
+    let err = c
+        .batch_execute(
+            "SELECT * FROM pgml.train('evil', 'regression', 'base; DROP TABLE base', 'y')",
+        )
+        .unwrap_err();
+    assert!(err.as_db_error().is_some(), "{err:?}");
+    let still_there: i64 = c
+        .query_one("SELECT count(*) FROM base", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(still_there, 200);
+}

@@ -39,7 +39,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("rollback without an earlier deployment", "SELECT * FROM pgml.deploy('Ridge Iris', 'rollback')", "55000", "no earlier deployment"),
     ("deploy of an unknown model id", "SELECT * FROM pgml.deploy(123456)", "42704", "model 123456 does not exist"),
     ("predict with an unknown model id", "SELECT pgml.predict(123456::bigint, ARRAY[1]::real[])", "42704", "model 123456 does not exist"),
-    ("NULL feature at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,NULL]::real[])", "22004", "feature 10 is NULL"),
+    ("NULL feature at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,NULL]::real[])", "22004", "feature \"s6\" is NULL"),
     ("lasso for classification", "SELECT * FROM pgml.train('e35', 'classification', 'pgml.iris', 'target', algorithm => 'lasso')", "0A000", "does not support classification"),
     ("search without search_params", "SELECT * FROM pgml.train('e36', 'regression', 'pgml.diabetes', 'target', search => 'grid')", "22023", "a search needs search_params"),
     ("search_params without a search", "SELECT * FROM pgml.train('e50', 'regression', 'pgml.diabetes', 'target', search_params => '{\"alpha\": [1]}')", "22023", "need search => 'grid' or 'random'"),
@@ -60,6 +60,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("row without the model's columns", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex) r", "22023", "lacks the model's feature column(s): bmi, bp"),
     ("row column of an unusable type", "SELECT pgml.predict('Existing', r) FROM (SELECT 1 AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 'x'::text AS s6) r", "42804", "\"s6\" has type text"),
     ("predict_batch with a partial row", "SELECT pgml.predict_batch('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10,11]::real[])", "22023", "not a multiple of the 10 features"),
+    ("preprocess of an unknown column", "SELECT * FROM pgml.train('e53', 'regression', 'pgml.diabetes', 'target', preprocess => '{\"agee\": {\"impute\": \"mean\"}}')", "22023", "\"agee\", which is not a feature column"),
+    ("preprocess with an unknown strategy", "SELECT * FROM pgml.train('e54', 'regression', 'pgml.diabetes', 'target', preprocess => '{\"age\": {\"scale\": \"zscore\"}}')", "22023", "must be one of preserve, standard"),
+    ("imputing a text column", "SELECT * FROM pgml.train('e55', 'regression', 'text_feature', 'y', preprocess => '{\"x\": {\"impute\": \"mode\"}}')", "0A000", "apply to number columns"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
 ];
 

@@ -21,6 +21,12 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// A NULL where a value is needed (SQLSTATE 22004).
+    #[error("{message}")]
+    NullValue {
+        message: String,
+        hint: Option<String>,
+    },
     /// A stored model cannot be read (SQLSTATE XX001, data corrupted, or 0A000 for a newer format).
     #[error("{message}")]
     BadModel { message: String, newer_format: bool },
@@ -59,7 +65,8 @@ impl Error {
         match self {
             Error::InvalidParameter { hint, .. }
             | Error::NotSupported { hint, .. }
-            | Error::BadData { hint, .. } => hint.as_deref(),
+            | Error::BadData { hint, .. }
+            | Error::NullValue { hint, .. } => hint.as_deref(),
             Error::BadModel { .. } => None,
         }
     }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::algorithms::{Algorithm, Estimator};
+use crate::preprocess::Prep;
 use crate::{Error, Result, Task};
 
 pub const MAGIC: [u8; 8] = *b"PGMLMODL";
@@ -14,7 +15,7 @@ pub const MAGIC: [u8; 8] = *b"PGMLMODL";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One input column as the model was trained on it, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feature {
     pub name: String,
     /// The PostgreSQL type it had (`real`, `integer`, `real[]`, ...).
@@ -25,9 +26,21 @@ pub struct Feature {
     /// position in this list.
     #[serde(default)]
     pub categories: Option<Vec<String>>,
+    /// Imputing, scaling and one-hot encoding learned in training (`preprocess`).
+    #[serde(default)]
+    pub prep: Prep,
 }
 
 impl Feature {
+    /// How many model inputs this feature becomes (a one-hot text column: one per category).
+    pub fn output_width(&self) -> usize {
+        if self.prep.one_hot {
+            self.categories.as_ref().map_or(0, Vec::len)
+        } else {
+            self.width
+        }
+    }
+
     /// The code of a category of this text feature (an error names the known ones).
     pub fn encode(&self, value: &str) -> Result<f32> {
         let categories = self.categories.as_deref().unwrap_or(&[]);
@@ -49,6 +62,46 @@ impl Feature {
             }
         }
     }
+}
+
+/// Turns raw feature values (None for NULL; text as category codes) into the estimator's inputs:
+/// impute, scale, one-hot. Used on every training row and every predicted row alike.
+pub fn transform(features: &[Feature], raw: &[Option<f32>]) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut at = 0;
+    for f in features {
+        let values = raw
+            .get(at..at + f.width)
+            .ok_or_else(|| Error::invalid("too few feature values"))?;
+        at += f.width;
+        for (k, &v) in values.iter().enumerate() {
+            if f.prep.one_hot {
+                let n = f.output_width();
+                let code = v
+                    .filter(|c| c.fract() == 0.0 && *c >= 0.0 && (*c as usize) < n)
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "feature \"{}\" needs a category code below {n}, got {v:?}",
+                            f.name
+                        ))
+                    })? as usize;
+                out.extend((0..n).map(|i| f32::from(u8::from(i == code))));
+            } else {
+                let value = f.prep.apply(v).ok_or_else(|| {
+                    let which = if f.width > 1 { format!("element {} of ", k + 1) } else { String::new() };
+                    Error::NullValue {
+                        message: format!("{which}feature \"{}\" is NULL", f.name),
+                        hint: Some(format!(
+                            "fill it, or train with preprocess => '{{\"{}\": {{\"impute\": \"mean\"}}}}'",
+                            f.name
+                        )),
+                    }
+                })?;
+                out.push(value);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Encodes a text column: the sorted distinct values, and each row's position among them.
@@ -81,9 +134,14 @@ pub struct Model {
 }
 
 impl Model {
-    /// Length of the feature vector predict expects.
+    /// Length of the feature vector predict expects (before encoding).
     pub fn num_inputs(&self) -> usize {
         self.features.iter().map(|f| f.width).sum()
+    }
+
+    /// Raw values to the estimator's inputs (see [`transform`]).
+    pub fn transform(&self, raw: &[Option<f32>]) -> Result<Vec<f32>> {
+        transform(&self.features, raw)
     }
 
     /// Files stored beside the model that predict never reads: the library's own model format,
@@ -149,6 +207,7 @@ mod tests {
                 pg_type: "real".into(),
                 width: 1,
                 categories: None,
+                prep: Prep::default(),
             }],
             classes: None,
             class_values: None,
@@ -172,6 +231,7 @@ mod tests {
             pg_type: "text".into(),
             width: 1,
             categories: Some(cats),
+            prep: Prep::default(),
         };
         assert_eq!(f.encode("c").unwrap(), 2.0);
         let e = f.encode("z").unwrap_err();

@@ -79,6 +79,7 @@ impl From<pgml_core::Error> for PgmlError {
             E::InvalidParameter { .. } => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             E::NotSupported { .. } => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
             E::BadData { .. } => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            E::NullValue { .. } => PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
             E::BadModel {
                 newer_format: true, ..
             } => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,

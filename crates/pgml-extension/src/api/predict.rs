@@ -196,17 +196,12 @@ fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
     Ok((id, model_by_id(id)?))
 }
 
+/// The raw feature values; a NULL becomes NaN here and is imputed (or refused, naming the
+/// feature) by the model's own transform.
 fn features<T: Into<f64>>(values: impl Iterator<Item = Option<T>>) -> Result<Vec<f32>> {
-    values
-        .enumerate()
-        .map(|(i, v)| {
-            let v = v.ok_or_else(|| {
-                PgmlError::null(format!("feature {} is NULL", i + 1))
-                    .hint("predict needs every feature; fill NULLs with COALESCE")
-            })?;
-            Ok(v.into() as f32)
-        })
-        .collect()
+    Ok(values
+        .map(|v| v.map_or(f32::NAN, |v| v.into() as f32))
+        .collect())
 }
 
 fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
@@ -232,16 +227,27 @@ fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
             names.join(", ")
         )));
     }
-    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        return Err(PgmlError::data(format!("feature {} is {}", i + 1, x[i]))
-            .hint("features must be finite numbers"));
-    }
     Ok(())
 }
 
-fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
+/// Raw values (NaN for NULL) to the estimator's inputs: width checked, then the model's own
+/// imputing, scaling and encoding, then every input must be finite.
+fn prepare(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     check_width(id, m, x)?;
-    let out = m.estimator.predict(x).ok_or_else(|| {
+    let raw: Vec<Option<f32>> = x.iter().map(|&v| (!v.is_nan()).then_some(v)).collect();
+    let inputs = m.transform(&raw)?;
+    if let Some(i) = inputs.iter().position(|v| !v.is_finite()) {
+        return Err(
+            PgmlError::data(format!("model input {} is {}", i + 1, inputs[i]))
+                .hint("features must be finite numbers"),
+        );
+    }
+    Ok(inputs)
+}
+
+fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
+    let x = prepare(id, m, x)?;
+    let out = m.estimator.predict(&x).ok_or_else(|| {
         PgmlError::not_supported(format!(
             "model {id} is a {} model: it has no single prediction",
             m.task
@@ -262,8 +268,8 @@ fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
         ))
         .hint("use pgml.predict"));
     }
-    check_width(id, m, x)?;
-    m.estimator.predict_proba(x).ok_or_else(|| {
+    let x = prepare(id, m, x)?;
+    m.estimator.predict_proba(&x).ok_or_else(|| {
         PgmlError::not_supported(format!(
             "model {id} ({}) does not estimate probabilities",
             m.algorithm.estimator_name(m.task)
@@ -371,7 +377,7 @@ fn decompose(project_name: &str, vector: Array<'_, f32>) -> Vec<f32> {
     self::features(vector.iter())
         .and_then(|x| {
             let (id, m) = deployed(project_name)?;
-            check_width(id, &m, &x)?;
+            let x = prepare(id, &m, &x)?;
             m.estimator.decompose(&x).ok_or_else(|| {
                 PgmlError::not_supported(format!(
                     "pgml.decompose needs a decomposition model; project \"{project_name}\" is {}",

@@ -5,6 +5,7 @@ use pgml_core::algorithms::Algorithm;
 use pgml_core::hyperparams::Hyperparams;
 use pgml_core::labels::{self, LabelKind};
 use pgml_core::model::Model;
+use pgml_core::preprocess;
 use pgml_core::search::{self, Search};
 use pgml_core::split::Sampling;
 use pgml_core::training::{self, Target};
@@ -106,13 +107,6 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         return Err(
             PgmlError::not_supported("the python runtime is not available in pgml")
                 .hint("leave runtime NULL or use 'rust': every algorithm runs in Rust"),
-        );
-    }
-    if !is_empty(&a.preprocess) {
-        return Err(
-            PgmlError::not_supported("preprocess is not supported by pgml yet").hint(
-                "prepare the columns in a view (scaling, encoding, imputing) and train on the view",
-            ),
         );
     }
 
@@ -291,7 +285,17 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             ));
         }
     }
-    let data = reader::read(&source, &features, read_label)?;
+    // preprocess: parsed (and every mistake in it named) before the data is read.
+    let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
+    let specs = preprocess::parse(&a.preprocess, &names)?;
+    let nullable: Vec<bool> = features
+        .iter()
+        .map(|c| specs.get(&c.name).is_some_and(|s| s.impute.is_some()))
+        .collect();
+    let mut data = reader::read(&source, &features, &nullable, read_label)?;
+    if !specs.is_empty() {
+        data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;
+    }
 
     let check = || {
         pg_sys::check_for_interrupts!();
@@ -397,6 +401,46 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         algorithm.as_str().to_string(),
         deploy,
     ))
+}
+
+/// Learns each column's preprocessing from the snapshot's rows, stores it in the features, and
+/// returns the matrix the estimator trains on (imputed, scaled, one-hot), built by the same
+/// transform predict applies to every row.
+fn apply_preprocess(
+    specs: &std::collections::BTreeMap<String, preprocess::ColumnSpec>,
+    columns: &[relation::Column],
+    features: &mut [pgml_core::model::Feature],
+    x: &pgml_core::Matrix,
+) -> Result<pgml_core::Matrix> {
+    let mut at = 0;
+    for (column, feature) in columns.iter().zip(features.iter_mut()) {
+        let spec = specs.get(&column.name).copied().unwrap_or_default();
+        feature.prep = match column.kind {
+            ColumnKind::Text => preprocess::fit_text(&column.name, &spec)?,
+            ColumnKind::NumberArray | ColumnKind::BoolArray => {
+                if specs.contains_key(&column.name) {
+                    return Err(PgmlError::not_supported(format!(
+                        "preprocess applies to single-value columns; \"{}\" is an array",
+                        column.name
+                    )));
+                }
+                preprocess::Prep::default()
+            }
+            _ => preprocess::fit_numeric(&column.name, &spec, x.col(at))?,
+        };
+        at += feature.width;
+    }
+    let rows: Vec<Vec<f32>> = (0..x.rows())
+        .map(|i| {
+            let raw: Vec<Option<f32>> = x
+                .row(i)
+                .into_iter()
+                .map(|v| (!v.is_nan()).then_some(v))
+                .collect();
+            pgml_core::model::transform(features, &raw)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(pgml_core::Matrix::from_rows(&rows)?)
 }
 
 fn column_list(rel: &relation::Relation) -> String {

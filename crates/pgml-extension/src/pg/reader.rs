@@ -28,10 +28,12 @@ pub struct Data {
     pub class_labels: Vec<String>,
 }
 
-/// Reads `features` (and `label`) from `source` (a quoted relation name).
+/// Reads `features` (and `label`) from `source` (a quoted relation name). `nullable[i]`: feature
+/// i may be NULL (it is imputed); its NULLs are read as NaN.
 pub fn read(
     source: &str,
     features: &[Column],
+    nullable: &[bool],
     label: Option<(&Column, LabelRead)>,
 ) -> Result<Data> {
     let mut exprs: Vec<String> = features.iter().map(Column::feature_expr).collect();
@@ -89,8 +91,13 @@ pub fn read(
                         }
                     } else {
                         let x: Option<f32> = row.get(i + 1)?;
-                        let x = x.ok_or_else(|| null_feature(column, rows))?;
-                        columns[i].push(finite(x, column, rows)?);
+                        match x {
+                            Some(x) => columns[i].push(finite(x, column, rows)?),
+                            None if nullable.get(i).copied().unwrap_or(false) => {
+                                columns[i].push(f32::NAN)
+                            }
+                            None => return Err(null_feature(column, rows)),
+                        }
                     }
                 }
                 if let Some((column, how)) = label {
@@ -147,6 +154,7 @@ pub fn read(
             pg_type: column.type_name.clone(),
             width,
             categories,
+            prep: Default::default(),
         });
         // An array column's values arrived row by row; the matrix wants each element as a column.
         if width == 1 {

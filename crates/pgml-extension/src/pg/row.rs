@@ -59,7 +59,15 @@ pub fn features(model: &Model, row: &AnyElement) -> Result<Vec<f32>> {
             x.push(f.encode(&value)?);
             continue;
         }
-        read_attribute(&tuple, index, type_oid, &f.name, &mut x)?;
+        // A NULL the model imputes is passed on as NaN; any other NULL is an error.
+        read_attribute(
+            &tuple,
+            index,
+            type_oid,
+            &f.name,
+            f.prep.impute.is_some(),
+            &mut x,
+        )?;
         if x.len() - before != f.width {
             return Err(PgmlError::invalid(format!(
                 "column \"{}\" gives {} value(s); the model was trained on {} ({})",
@@ -78,6 +86,7 @@ fn read_attribute(
     index: NonZeroUsize,
     type_oid: pg_sys::Oid,
     name: &str,
+    imputed: bool,
     x: &mut Vec<f32>,
 ) -> Result<()> {
     let null = || {
@@ -88,10 +97,14 @@ fn read_attribute(
         |e: pgrx::datum::TryFromDatumError| PgmlError::invalid(format!("column \"{name}\": {e}"));
     macro_rules! scalar {
         ($t:ty) => {
-            tuple
-                .get_by_index::<$t>(index)
-                .map_err(bad)?
-                .ok_or_else(null)?
+            match tuple.get_by_index::<$t>(index).map_err(bad)? {
+                Some(v) => v,
+                None if imputed => {
+                    x.push(f32::NAN);
+                    return Ok(());
+                }
+                None => return Err(null()),
+            }
         };
     }
     let v: f32 = match type_oid {
