@@ -4,5 +4,6 @@
 pub mod deploy;
 pub mod load_dataset;
 pub mod predict;
+pub mod snapshot;
 pub mod train;
 pub mod version;
