@@ -343,6 +343,54 @@ fn predict_model_double(model_id: i64, features: Array<'_, f64>) -> f32 {
     by_id(model_id, self::features(features.iter()))
 }
 
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_int(model_id: i64, features: Array<'_, i32>) -> f32 {
+    by_id(model_id, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_bigint(model_id: i64, features: Array<'_, i64>) -> f32 {
+    by_id(
+        model_id,
+        self::features(features.iter().map(|v| v.map(|v| v as f64))),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_smallint(model_id: i64, features: Array<'_, i16>) -> f32 {
+    by_id(model_id, self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_bool(model_id: i64, features: Array<'_, bool>) -> f32 {
+    by_id(
+        model_id,
+        self::features(
+            features
+                .iter()
+                .map(|v| v.map(|b| if b { 1.0 } else { 0.0 })),
+        ),
+    )
+}
+
+/// A whole row, by model id (columns matched by name, as by project).
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_model_row(model_id: i64, row: pgrx::AnyElement) -> f32 {
+    model_by_id(model_id)
+        .and_then(|m| {
+            let x = crate::pg::row::features(&m, &row)?;
+            predict_with(model_id, &m, &x)
+        })
+        .or_report()
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_model_double(model_id: i64, features: Array<'_, f64>) -> Vec<f32> {
+    self::features(features.iter())
+        .and_then(|x| predict_proba_with(model_id, &*model_by_id(model_id)?, &x))
+        .or_report()
+}
+
 #[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
 fn predict_proba_real(project_name: &str, features: Array<'_, f32>) -> Vec<f32> {
     self::features(features.iter())
