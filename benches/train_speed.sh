@@ -10,7 +10,7 @@ VENV=${VENV:-/tmp/skvenv}
 q() { psql -X -q -v ON_ERROR_STOP=1 "$URL" -At "$@"; }
 cols=$(seq 1 20 | sed 's/.*/random()::real AS f&/' | paste -sd,)
 setup() { # rows
-  q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_train; DELETE FROM pgml.projects WHERE name LIKE 'bench train %'"
+  q -c "SET client_min_messages = warning" -c "DROP VIEW IF EXISTS bench_one; DROP TABLE IF EXISTS bench_train; DELETE FROM pgml.projects WHERE name LIKE 'bench train %'"
   q -c "CREATE TABLE bench_train AS SELECT $cols FROM generate_series(1, $1)"
   q -c "ALTER TABLE bench_train ADD COLUMN y real, ADD COLUMN c boolean;
         UPDATE bench_train SET y = f1 * 3 + f2 * f3 - f4 + random()::real / 10, c = f1 + f2 * f3 > 0.75 + random()::real / 4"
@@ -18,7 +18,7 @@ setup() { # rows
 }
 run() { # name, task, label, algorithm, hyperparams, rows
   local ms
-  q -c "DROP VIEW IF EXISTS bench_one" -c "CREATE VIEW bench_one AS SELECT $(seq 1 20 | sed 's/.*/f&/' | paste -sd,), $3 FROM bench_train"
+  q -c "SET client_min_messages = warning" -c "DROP VIEW IF EXISTS bench_one" -c "CREATE VIEW bench_one AS SELECT $(seq 1 20 | sed 's/.*/f&/' | paste -sd,), $3 FROM bench_train"
   ms=$(q -c "SET pgml.training_threads = 2" -c '\timing on' -c "SELECT * FROM pgml.train('bench train $1', '$2', 'bench_one', '$3', algorithm => '$4', hyperparams => '$5')" \
         | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
   local fit
