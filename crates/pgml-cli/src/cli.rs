@@ -24,6 +24,15 @@ pub enum Command {
     /// Show the local development server's state, connection URL and extension.
     /// Exits 0 when it is running, 3 when it is not.
     Status(LocalArgs),
+    /// Move training data to a pgml server with PostgreSQL's own mechanisms.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Copy tables with pg_dump | psql (small data that changes rarely): checked, streamed, verified.
+    Dump(crate::sync::dump::DumpArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,5 +51,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Up(args) => local::up(&args),
         Command::Down(args) => local::down(&args),
         Command::Status(args) => local::status(&args),
+        Command::Sync(SyncCommand::Dump(args)) => crate::sync::dump::run(&args),
     }
 }

@@ -18,6 +18,24 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// The command line is wrong (a malformed URL, a missing argument). Exit 2, like clap's.
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    /// A check before acting refused to go on; nothing was changed. Exit 7.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
+    /// The action ran but its result does not check out (e.g. row counts differ). Exit 8.
+    #[error("{message}")]
+    Verification {
+        message: String,
+        hint: Option<String>,
+    },
     /// A statement failed on a server. Exit 6.
     #[error("{context}: {}", pgml_testkit::describe_pg_error(.source))]
     Sql {
@@ -30,15 +48,22 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
+            Error::Usage { .. } => 2,
             Error::Environment { .. } => 4,
             Error::Server { .. } => 5,
             Error::Sql { .. } => 6,
+            Error::Refused { .. } => 7,
+            Error::Verification { .. } => 8,
         })
     }
 
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Environment { hint, .. } | Error::Server { hint, .. } => hint.clone(),
+            Error::Environment { hint, .. }
+            | Error::Server { hint, .. }
+            | Error::Usage { hint, .. }
+            | Error::Refused { hint, .. }
+            | Error::Verification { hint, .. } => hint.clone(),
             // describe_pg_error already includes the server's hint.
             Error::Sql { .. } => None,
         }

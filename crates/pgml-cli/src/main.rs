@@ -4,6 +4,8 @@
 mod cli;
 mod error;
 mod local;
+mod pg;
+mod sync;
 
 use clap::Parser;
 

@@ -1,0 +1,3 @@
+//! `pgml sync`: moving training data to a pgml server by PostgreSQL's own mechanisms.
+
+pub mod dump;

@@ -1,0 +1,185 @@
+//! `pgml sync dump` between two real servers: checked, streamed, verified, refused when it would
+//! overwrite, a dry run that changes nothing, and pgml.train on the copied table.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::process::{Command, Output};
+
+use pgml_e2e::{database_with_pgml, pgml_bin, start_servers};
+
+fn pgml(args: &[&str]) -> Output {
+    Command::new(pgml_bin())
+        .args(args)
+        .output()
+        .expect("run pgml")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn sync_dump_copies_checks_and_verifies() {
+    let servers = start_servers(&["production", "pgml"]);
+    let (prod, ml) = (&servers[0], &servers[1]);
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE customers (id bigint PRIMARY KEY, age int, income numeric(12, 2), churned boolean);
+         INSERT INTO customers SELECT g, 20 + g % 50, 1000 * (g % 97), (g % 50) > 30 FROM generate_series(1, 10000) g;
+         CREATE TABLE orders AS SELECT g AS id, g % 100 AS customer_id FROM generate_series(1, 500) g;
+         CREATE ROLE reader LOGIN PASSWORD 'r3ader-secret';
+         GRANT SELECT ON customers, orders TO reader;",
+    )
+    .unwrap();
+    database_with_pgml(ml, "ml");
+    let source = prod.url_as("reader", "r3ader-secret", "shop");
+    let target = ml.url("ml");
+
+    let dry = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--table",
+        "orders",
+        "--dry-run",
+    ]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("pg_dump --no-owner --no-privileges -t orders"),
+        "{}",
+        text(&dry)
+    );
+    assert!(
+        !text(&dry).contains("r3ader-secret"),
+        "password printed:\n{}",
+        text(&dry)
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT to_regclass('orders') IS NULL")
+            .unwrap()
+            .as_deref(),
+        Some("t"),
+        "a dry run created the table"
+    );
+
+    let copy = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--table",
+        "customers",
+        "--table",
+        "orders",
+    ]);
+    assert!(copy.status.success(), "{}", text(&copy));
+    assert!(
+        text(&copy).contains("verified: public.customers has 10000 rows on both servers")
+            || text(&copy).contains("verified: customers has 10000 rows on both servers"),
+        "{}",
+        text(&copy)
+    );
+    assert!(
+        !text(&copy).contains("r3ader-secret"),
+        "password printed:\n{}",
+        text(&copy)
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM customers")
+            .unwrap()
+            .as_deref(),
+        Some("10000")
+    );
+
+    // Copying again would overwrite: refused, nothing changed.
+    ml.execute("ml", "INSERT INTO orders VALUES (-1, -1)")
+        .unwrap();
+    let again = pgml(&[
+        "sync", "dump", "--source", &source, "--target", &target, "--table", "orders",
+    ]);
+    assert_eq!(again.status.code(), Some(7), "{}", text(&again));
+    assert!(
+        text(&again).contains("already exist") && text(&again).contains("--replace"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM orders")
+            .unwrap()
+            .as_deref(),
+        Some("501")
+    );
+
+    let replaced = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &source,
+        "--target",
+        &target,
+        "--table",
+        "orders",
+        "--replace",
+    ]);
+    assert!(replaced.status.success(), "{}", text(&replaced));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM orders")
+            .unwrap()
+            .as_deref(),
+        Some("500")
+    );
+
+    let missing = pgml(&[
+        "sync", "dump", "--source", &source, "--target", &target, "--table", "nope",
+    ]);
+    assert_eq!(missing.status.code(), Some(7), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("table nope does not exist on the source"),
+        "{}",
+        text(&missing)
+    );
+
+    let wrong_password = prod.url_as("reader", "wrong", "shop");
+    let denied = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &wrong_password,
+        "--target",
+        &target,
+        "--table",
+        "orders",
+    ]);
+    assert_eq!(denied.status.code(), Some(5), "{}", text(&denied));
+    assert!(
+        !text(&denied).contains("wrong@"),
+        "password printed:\n{}",
+        text(&denied)
+    );
+
+    // The copied data trains and predicts on the pgml server.
+    let mut c = ml.connect("ml").unwrap();
+    c.batch_execute(
+        "CREATE VIEW churn AS SELECT age, income, churned FROM customers;
+         SELECT * FROM pgml.train('Churn', 'classification', 'churn', 'churned', algorithm => 'xgboost');",
+    )
+    .unwrap();
+    let accuracy: f64 = c
+        .query_one(
+            "SELECT avg((pgml.predict('Churn', c) = churned::int)::int)::float8 FROM churn c",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(accuracy > 0.95, "accuracy on the copied data {accuracy}");
+}
