@@ -33,6 +33,9 @@ pub enum Command {
 pub enum SyncCommand {
     /// Copy tables with pg_dump | psql (small data that changes rarely): checked, streamed, verified.
     Dump(crate::sync::dump::DumpArgs),
+    /// Read the source's tables through postgres_fdw (medium data that changes often): rights checked,
+    /// foreign server with a bulk fetch_size, user mapping, IMPORT FOREIGN SCHEMA, a row read back.
+    Fdw(crate::sync::fdw::FdwArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Down(args) => local::down(&args),
         Command::Status(args) => local::status(&args),
         Command::Sync(SyncCommand::Dump(args)) => crate::sync::dump::run(&args),
+        Command::Sync(SyncCommand::Fdw(args)) => crate::sync::fdw::run(&args),
     }
 }

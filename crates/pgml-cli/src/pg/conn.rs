@@ -60,6 +60,22 @@ impl Server {
             .to_string()
     }
 
+    /// (host, port, dbname, user, password) as a foreign server and user mapping need them.
+    pub fn parts(&self) -> (String, u16, String, String, Option<String>) {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let user = self.config.get_user().unwrap_or("postgres").to_string();
+        let password = self
+            .config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        (host, port, self.dbname(), user, password)
+    }
+
     /// libpq environment for a child program: the connection without any secret in its argv.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = Vec::new();

@@ -3,3 +3,31 @@
 
 pub mod conn;
 pub mod tools;
+
+/// An identifier as PostgreSQL's quote_ident writes it: bare when it is a plain lower-case name,
+/// double-quoted otherwise (upper case, spaces, quotes). Reserved words are not detected: they are
+/// unusual as table names, and quoting them would only be needed in hand-typed SQL.
+pub fn ident(s: &str) -> String {
+    let plain = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        s.to_string()
+    } else {
+        pgml_testkit::quote_ident(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identifiers_are_quoted_only_when_needed() {
+        assert_eq!(super::ident("customers"), "customers");
+        assert_eq!(super::ident("My Table"), "\"My Table\"");
+        assert_eq!(super::ident("Orders"), "\"Orders\"");
+        assert_eq!(super::ident("a\"b"), "\"a\"\"b\"");
+    }
+}

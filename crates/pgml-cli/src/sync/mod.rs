@@ -1,3 +1,4 @@
 //! `pgml sync`: moving training data to a pgml server by PostgreSQL's own mechanisms.
 
 pub mod dump;
+pub mod fdw;
