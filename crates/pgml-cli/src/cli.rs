@@ -24,6 +24,9 @@ pub enum Command {
     /// Show the local development server's state, connection URL and extension.
     /// Exits 0 when it is running, 3 when it is not.
     Status(LocalArgs),
+    /// Measure the source (sizes, rows, write churn, version, wal_level, slots, privileges) and
+    /// recommend how to move its data to a pgml server, with what must change first.
+    Plan(crate::plan::PlanArgs),
     /// Move training data to a pgml server with PostgreSQL's own mechanisms.
     #[command(subcommand)]
     Sync(SyncCommand),
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Up(args) => local::up(&args),
         Command::Down(args) => local::down(&args),
         Command::Status(args) => local::status(&args),
+        Command::Plan(args) => crate::plan::run(&args),
         Command::Sync(SyncCommand::Dump(args)) => crate::sync::dump::run(&args),
         Command::Sync(SyncCommand::Fdw(args)) => crate::sync::fdw::run(&args),
     }

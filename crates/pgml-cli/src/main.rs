@@ -5,6 +5,7 @@ mod cli;
 mod error;
 mod local;
 mod pg;
+mod plan;
 mod sync;
 
 use clap::Parser;

@@ -1,0 +1,95 @@
+//! `pgml plan` on a real source: measures tables and write churn, recommends a mechanism, and lists
+//! what must change first (wal_level, replication privilege, replica identity, grants).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::process::Command;
+
+use pgml_e2e::{database_with_pgml, pgml_bin, start_servers};
+
+#[test]
+fn plan_measures_recommends_and_lists_prerequisites() {
+    let servers = start_servers(&["production", "pgml"]);
+    let (prod, ml) = (&servers[0], &servers[1]);
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE customers (id bigint PRIMARY KEY, age int);
+         INSERT INTO customers SELECT g, g % 90 FROM generate_series(1, 5000) g;
+         CREATE TABLE events (at timestamptz, kind text);
+         INSERT INTO events SELECT now(), 'x' FROM generate_series(1, 100) g;
+         ANALYZE;
+         CREATE ROLE analyst LOGIN PASSWORD 'an-s3cret';
+         GRANT SELECT ON customers TO analyst;",
+    )
+    .unwrap();
+    database_with_pgml(ml, "ml");
+    let source = prod.url_as("analyst", "an-s3cret", "shop");
+
+    // Quiet data: a dump, and the missing grant is named.
+    let out = Command::new(pgml_bin())
+        .args([
+            "plan",
+            "--source",
+            &source,
+            "--target",
+            &ml.url("ml"),
+            "--sample-seconds",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("public.customers") || text.contains("customers "),
+        "{text}"
+    );
+    assert!(
+        text.contains("recommended: pg_dump | psql (pgml sync dump)"),
+        "{text}"
+    );
+    assert!(text.contains("GRANT SELECT ON events TO analyst"), "{text}");
+    assert!(text.contains("pgml installed"), "{text}");
+    assert!(!text.contains("an-s3cret"), "{text}");
+
+    // Busy data (many writes per minute for its size): replication, with what it needs first.
+    let writer = {
+        let url = prod.url("shop");
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            while std::time::Instant::now() < until {
+                c.batch_execute("UPDATE customers SET age = age + 1 WHERE id % 10 = 0")
+                    .unwrap();
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = Command::new(pgml_bin())
+        .args([
+            "plan",
+            "--source",
+            &source,
+            "--tables",
+            "customers",
+            "--sample-seconds",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let text = String::from_utf8_lossy(&busy.stdout).into_owned();
+    assert!(busy.status.success(), "{text}");
+    assert!(
+        text.contains("recommended: postgres_fdw"),
+        "5 000 rows rewritten many times a minute:\n{text}"
+    );
+    assert!(
+        text.contains("change per minute: a copy would be stale at once"),
+        "{text}"
+    );
+}
