@@ -39,6 +39,9 @@ pub enum SyncCommand {
     /// Read the source's tables through postgres_fdw (medium data that changes often): rights checked,
     /// foreign server with a bulk fetch_size, user mapping, IMPORT FOREIGN SCHEMA, a row read back.
     Fdw(crate::sync::fdw::FdwArgs),
+    /// Replicate tables logically (large data that changes): preflight, schema copy, publication,
+    /// subscription, initial-copy progress, lag.
+    Replicate(crate::sync::replicate::ReplicateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,5 +63,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => crate::plan::run(&args),
         Command::Sync(SyncCommand::Dump(args)) => crate::sync::dump::run(&args),
         Command::Sync(SyncCommand::Fdw(args)) => crate::sync::fdw::run(&args),
+        Command::Sync(SyncCommand::Replicate(args)) => crate::sync::replicate::run(&args),
     }
 }

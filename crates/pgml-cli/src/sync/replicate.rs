@@ -1,0 +1,425 @@
+//! `pgml sync replicate`: logical replication of tables from the source to the pgml server —
+//! preflight on both sides, table definitions copied with `pg_dump --schema-only`, publication,
+//! subscription, per-table initial-copy progress until every table is ready, then the lag.
+
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use pgml_testkit::quote_literal;
+
+use crate::error::{Error, Result};
+use crate::pg::conn::Server;
+use crate::pg::ident;
+use crate::pg::tools;
+
+#[derive(Debug, clap::Args)]
+pub struct ReplicateArgs {
+    /// The publisher (libpq URL; its role needs REPLICATION, SELECT on the tables and to own them).
+    #[arg(long)]
+    pub source: String,
+    /// The pgml server, the subscriber (its role must be superuser on PostgreSQL 15).
+    #[arg(long)]
+    pub target: String,
+    /// Tables to replicate.
+    #[arg(long, value_delimiter = ',', required_unless_present = "all_tables")]
+    pub tables: Vec<String>,
+    /// Every table of --schema.
+    #[arg(long)]
+    pub all_tables: bool,
+    #[arg(long, default_value = "public")]
+    pub schema: String,
+    /// Name of the publication, subscription and slot.
+    #[arg(long, default_value = "pgml")]
+    pub name: String,
+    /// Seconds to wait for the initial copy.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Print the SQL and shell steps and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
+    let source = Server::parse(&args.source)?;
+    let target = Server::parse(&args.target)?;
+    let mut src = source.connect()?;
+    let mut dst = target.connect()?;
+    let name = ident(&args.name);
+
+    // Preflight on the source.
+    let mut problems: Vec<String> = Vec::new();
+    let r = src
+        .query_one(
+            "SELECT current_setting('server_version_num')::int, current_setting('wal_level'),
+                    current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int,
+                    current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int,
+                    r.rolsuper OR r.rolreplication, current_user::text,
+                    EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
+                    EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)
+               FROM pg_roles r WHERE r.rolname = current_user",
+            &[&args.name],
+        )
+        .map_err(|e| Error::sql("checking the source", e))?;
+    let (version, wal_level, slots, senders, can_replicate, role, slot_exists, pub_exists): (
+        i32,
+        String,
+        i32,
+        i32,
+        bool,
+        String,
+        bool,
+        bool,
+    ) = (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+    );
+    if version < 100_000 {
+        problems.push(
+            "the source is older than PostgreSQL 10, which has no logical replication".into(),
+        );
+    }
+    if wal_level != "logical" {
+        problems.push(format!(
+            "wal_level is {wal_level} on the source: ALTER SYSTEM SET wal_level = logical; and restart it"
+        ));
+    }
+    if slots < 1 && !slot_exists {
+        problems.push(
+            "no free replication slot on the source: raise max_replication_slots (restart)".into(),
+        );
+    }
+    if senders < 1 {
+        problems.push("no free WAL sender on the source: raise max_wal_senders (restart)".into());
+    }
+    if !can_replicate {
+        problems.push(format!(
+            "role {role} may not replicate: ALTER ROLE {} REPLICATION;",
+            ident(&role)
+        ));
+    }
+    if !pub_exists {
+        let can_create: bool = src
+            .query_one(
+                "SELECT has_database_privilege(current_user, current_database(), 'CREATE')",
+                &[],
+            )
+            .map_err(|e| Error::sql("checking the source role's rights", e))?
+            .get(0);
+        if !can_create {
+            problems.push(format!(
+                "role {role} cannot create a publication: GRANT CREATE ON DATABASE {} TO {};",
+                ident(&source.dbname()),
+                ident(&role)
+            ));
+        }
+    }
+    if slot_exists {
+        problems.push(format!(
+            "a replication slot {} already exists on the source: pgml sync teardown --name {}, or choose --name",
+            args.name, args.name
+        ));
+    }
+    let tables: Vec<(String, bool, bool, bool)> = {
+        let query = "SELECT c.oid::regclass::text, has_table_privilege(current_user, c.oid, 'SELECT'),
+                            pg_has_role(current_user, c.relowner, 'USAGE'),
+                            c.relreplident = 'f' OR c.relreplident = 'i'
+                              OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace";
+        let rows = if args.all_tables {
+            src.query(
+                &format!("{query} WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1"),
+                &[&args.schema],
+            )
+        } else {
+            src.query(&format!("{query} WHERE c.oid = ANY ($1::text[]::regclass[]) ORDER BY 1"), &[&args.tables])
+        }
+        .map_err(|e| Error::sql("listing the tables on the source", e))?;
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect()
+    };
+    if tables.is_empty() {
+        problems.push("no tables to replicate".into());
+    }
+    for (t, select, owner, identity) in &tables {
+        if !select {
+            problems.push(format!("role {role} cannot SELECT from {t} (needed for the initial copy): GRANT SELECT ON {t} TO {};", ident(&role)));
+        }
+        if !owner && !pub_exists {
+            problems.push(format!(
+                "role {role} does not own {t}, so it cannot publish it: run as its owner"
+            ));
+        }
+        if !identity {
+            problems.push(format!(
+                "{t} has no primary key or replica identity, so updates and deletes could not be replicated: add a primary key"
+            ));
+        }
+    }
+    // Preflight on the target.
+    let r = dst
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .map_err(|e| Error::sql("checking the target", e))?;
+    if !r.get::<_, bool>(0) {
+        problems.push(
+            "the target role is not superuser, which CREATE SUBSCRIPTION needs on PostgreSQL 15"
+                .into(),
+        );
+    }
+    let sub_exists = dst
+        .query_opt(
+            "SELECT 1 FROM pg_subscription WHERE subname = $1",
+            &[&args.name],
+        )
+        .map_err(|e| Error::sql("checking subscriptions on the target", e))?
+        .is_some();
+    if sub_exists {
+        problems.push(format!(
+            "subscription {} already exists on the target: pgml sync status shows it",
+            args.name
+        ));
+    }
+    for (t, ..) in &tables {
+        let there = dst
+            .query_opt("SELECT 1 WHERE to_regclass($1) IS NOT NULL", &[t])
+            .map_err(|e| Error::sql("checking the target's tables", e))?
+            .is_some();
+        if there {
+            problems.push(format!("{t} already exists on the target: the initial copy would clash with its rows; drop it first"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Refused {
+            message: format!(
+                "preflight failed; nothing was changed:\n  - {}",
+                problems.join("\n  - ")
+            ),
+            hint: None,
+        });
+    }
+
+    let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+    let mut dump_args: Vec<String> = vec![
+        "--schema-only".into(),
+        "--no-owner".into(),
+        "--no-privileges".into(),
+    ];
+    for t in &names {
+        dump_args.push("-t".into());
+        dump_args.push((*t).to_string());
+    }
+    let psql_args: Vec<String> = [
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-o",
+        "/dev/null",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (host, port, dbname, user, password) = source.parts();
+    // libpq connection string, each value single-quoted with \ and ' escaped.
+    let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let conninfo = |password: Option<&str>| {
+        let mut c = format!(
+            "host={} port={port} dbname={} user={}",
+            q(&host),
+            q(&dbname),
+            q(&user)
+        );
+        if let Some(p) = password {
+            c.push_str(&format!(" password={}", q(p)));
+        }
+        c
+    };
+    let publication_sql = if pub_exists {
+        None
+    } else {
+        Some(format!(
+            "CREATE PUBLICATION {name} FOR TABLE {}",
+            names.join(", ")
+        ))
+    };
+    let subscription_sql = |password: Option<&str>| {
+        format!(
+            "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {name}",
+            quote_literal(&conninfo(password))
+        )
+    };
+    println!(
+        "plan: replicate {} from {} to {}",
+        names.join(", "),
+        source.masked(),
+        target.masked()
+    );
+    println!(
+        "  1. {}\n       | {}",
+        tools::describe("pg_dump", &dump_args, &source),
+        tools::describe("psql", &psql_args, &target)
+    );
+    if let Some(sql) = &publication_sql {
+        println!("  2. on the source: {sql};");
+    } else {
+        println!(
+            "  2. on the source: publication {} exists already, used as it is",
+            args.name
+        );
+    }
+    println!(
+        "  3. on the target: {};",
+        subscription_sql(password.as_ref().map(|_| "***"))
+    );
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // 1. Table definitions.
+    let mut dump = tools::command("pg_dump", &source)?
+        .args(&dump_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| tools::spawn_error("pg_dump", e))?;
+    let stdout = dump.stdout.take().ok_or_else(|| Error::Server {
+        message: "pg_dump gave no output".into(),
+        hint: None,
+    })?;
+    let restore = tools::command("psql", &target)?
+        .args(&psql_args)
+        .stdin(stdout)
+        .output()
+        .map_err(|e| tools::spawn_error("psql", e))?;
+    let dumped = dump
+        .wait_with_output()
+        .map_err(|e| tools::spawn_error("pg_dump", e))?;
+    if !dumped.status.success() || !restore.status.success() {
+        return Err(Error::Server {
+            message: format!(
+                "copying the table definitions failed; nothing was created\npg_dump: {}\npsql: {}",
+                String::from_utf8_lossy(&dumped.stderr).trim(),
+                String::from_utf8_lossy(&restore.stderr).trim()
+            ),
+            hint: None,
+        });
+    }
+    println!("copied the definitions of {} table(s)", names.len());
+    // 2. Publication. 3. Subscription (creates the slot on the source and starts the initial copy).
+    // A failure here undoes what this run created, so a retry starts from a clean state.
+    let undo = |src: &mut postgres::Client, dst: &mut postgres::Client, publication: bool| {
+        for t in &names {
+            let _ = dst.batch_execute(&format!("DROP TABLE IF EXISTS {t}"));
+        }
+        if publication {
+            let _ = src.batch_execute(&format!("DROP PUBLICATION IF EXISTS {name}"));
+        }
+    };
+    if let Some(sql) = &publication_sql {
+        if let Err(e) = src.batch_execute(sql) {
+            undo(&mut src, &mut dst, false);
+            return Err(Error::sql(
+                "creating the publication (the copied definitions were dropped again)",
+                e,
+            ));
+        }
+        println!("created publication {} on the source", args.name);
+    }
+    if let Err(e) = dst.batch_execute(&subscription_sql(password.as_deref())) {
+        undo(&mut src, &mut dst, publication_sql.is_some());
+        return Err(Error::sql(
+            format!("creating subscription {} on the target (undone)", args.name),
+            e,
+        ));
+    }
+    println!(
+        "created subscription {} on the target; initial copy running",
+        args.name
+    );
+
+    // Progress until every table is ready.
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let states = dst
+            .query(
+                "SELECT sr.srrelid::regclass::text, sr.srsubstate::text FROM pg_subscription_rel sr
+                   JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1 ORDER BY 1",
+                &[&args.name],
+            )
+            .map_err(|e| Error::sql("reading the subscription's progress", e))?;
+        let line: Vec<String> = states
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.get::<_, String>(0),
+                    state(&r.get::<_, String>(1))
+                )
+            })
+            .collect();
+        let line = line.join(", ");
+        if line != last {
+            println!("  {line}");
+            last = line;
+        }
+        if !states.is_empty() && states.iter().all(|r| r.get::<_, String>(1) == "r") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(args.timeout) {
+            return Err(Error::Verification {
+                message: format!(
+                    "the initial copy did not finish within {} s: {last}",
+                    args.timeout
+                ),
+                hint: Some("see the target's server log; pgml sync status shows the state".into()),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "initial copy done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for t in &names {
+        let n: i64 = dst
+            .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+            .map_err(|e| Error::sql(format!("counting {t} on the target"), e))?
+            .get(0);
+        println!("  {t}: {n} rows on the target");
+    }
+    let lag: Option<i64> = src
+        .query_one(
+            "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1
+             UNION ALL SELECT NULL LIMIT 1",
+            &[&args.name],
+        )
+        .map_err(|e| Error::sql("reading the slot on the source", e))?
+        .get(0);
+    println!(
+        "apply lag: {} bytes of WAL not yet confirmed by the target",
+        lag.unwrap_or(0)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn state(code: &str) -> &'static str {
+    match code {
+        "i" => "initializing",
+        "d" => "copying",
+        "f" => "copied",
+        "s" => "synchronizing",
+        "r" => "ready",
+        _ => "unknown",
+    }
+}

@@ -1,0 +1,190 @@
+//! `pgml sync replicate` between two real servers: preflight refusals that change nothing, a dry
+//! run, the schema copy, publication and subscription, initial copy to ready, live changes arriving,
+//! and pgml.train on the replicated table.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use pgml_e2e::{database_with_pgml, pgml_bin, Server};
+
+fn pgml(args: &[&str]) -> Output {
+    Command::new(pgml_bin())
+        .args(args)
+        .output()
+        .expect("run pgml")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn sync_replicate_preflights_copies_and_keeps_replicating() {
+    let prod = Server::builder("production")
+        .logical_replication()
+        .start()
+        .unwrap();
+    let ml = Server::start("pgml").unwrap();
+    prod.create_database("shop").unwrap();
+    prod.create_role("publisher", "pub s3cret'x", "REPLICATION")
+        .unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE customers (id bigint PRIMARY KEY, age int, income real, churned boolean);
+         INSERT INTO customers SELECT g, 18 + g % 60, 1000 * (g % 97), (g % 97) > 60 FROM generate_series(1, 20000) g;
+         CREATE TABLE nokey (a int);
+         ALTER TABLE customers OWNER TO publisher;
+         ALTER TABLE nokey OWNER TO publisher;",
+    )
+    .unwrap();
+    database_with_pgml(&ml, "ml");
+    let source = prod.url_as("publisher", "pub s3cret'x", "shop");
+    let target = ml.url("ml");
+    let replicate = |extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            "replicate",
+            "--source",
+            &source,
+            "--target",
+            &target,
+            "--timeout",
+            "60",
+        ];
+        args.extend_from_slice(extra);
+        pgml(&args)
+    };
+    let nothing_created = || {
+        assert_eq!(
+            prod.query_text("shop", "SELECT count(*) FROM pg_publication")
+                .unwrap()
+                .as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            ml.query_text("ml", "SELECT count(*) FROM pg_subscription")
+                .unwrap()
+                .as_deref(),
+            Some("0")
+        );
+    };
+
+    let refused = replicate(&["--tables", "customers,nokey"]);
+    assert_eq!(refused.status.code(), Some(7), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("nokey has no primary key"),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        text(&refused).contains("GRANT CREATE ON DATABASE shop TO publisher"),
+        "{}",
+        text(&refused)
+    );
+    nothing_created();
+    assert_eq!(
+        ml.query_text("ml", "SELECT to_regclass('customers') IS NULL")
+            .unwrap()
+            .as_deref(),
+        Some("t")
+    );
+    prod.execute("shop", "GRANT CREATE ON DATABASE shop TO publisher")
+        .unwrap();
+
+    // A source without wal_level = logical is refused with what to change.
+    let not_logical = pgml(&[
+        "sync",
+        "replicate",
+        "--source",
+        &ml.url("ml"),
+        "--target",
+        &target,
+        "--tables",
+        "pgml.projects",
+    ]);
+    assert_eq!(not_logical.status.code(), Some(7), "{}", text(&not_logical));
+    assert!(
+        text(&not_logical).contains("wal_level is replica"),
+        "{}",
+        text(&not_logical)
+    );
+
+    let dry = replicate(&["--tables", "customers", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("CREATE PUBLICATION pgml FOR TABLE customers"),
+        "{}",
+        text(&dry)
+    );
+    assert!(text(&dry).contains("password=''***''"), "{}", text(&dry));
+    assert!(
+        !text(&dry).contains("s3cret"),
+        "password printed:\n{}",
+        text(&dry)
+    );
+    nothing_created();
+
+    let done = replicate(&["--tables", "customers"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("initial copy done"), "{}", text(&done));
+    assert!(
+        text(&done).contains("customers: 20000 rows on the target"),
+        "{}",
+        text(&done)
+    );
+    assert!(
+        !text(&done).contains("s3cret"),
+        "password printed:\n{}",
+        text(&done)
+    );
+
+    // Live changes keep arriving.
+    prod.execute(
+        "shop",
+        "INSERT INTO customers VALUES (20001, 30, 5000, true)",
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = ml
+            .query_text("ml", "SELECT count(*) FROM customers")
+            .unwrap()
+            .unwrap();
+        if n == "20001" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new row did not arrive ({n} rows)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Running it again is refused: the subscription exists.
+    let again = replicate(&["--tables", "customers"]);
+    assert_eq!(again.status.code(), Some(7), "{}", text(&again));
+
+    // Train on the replicated data.
+    let mut c = ml.connect("ml").unwrap();
+    c.batch_execute(
+        "CREATE VIEW churn AS SELECT age, income, churned FROM customers;
+         SELECT * FROM pgml.train('Churn', 'classification', 'churn', 'churned', algorithm => 'xgboost');",
+    )
+    .unwrap();
+    let p: f32 = c
+        .query_one(
+            "SELECT pgml.predict('Churn', ARRAY[30, 90000]::real[])",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(p, 1.0);
+    // Leave the source clean: dropping the subscription drops its slot.
+    ml.execute("ml", "DROP SUBSCRIPTION pgml").unwrap();
+}
