@@ -185,6 +185,52 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         .unwrap()
         .get(0);
     assert_eq!(p, 1.0);
+    // Status: the subscription, its table ready, the slot active.
+    let status = |extra: &[&str]| {
+        let mut a = vec!["sync", "status", "--target", &target, "--source", &source];
+        a.extend_from_slice(extra);
+        pgml(&a)
+    };
+    let ok = status(&[]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("subscription pgml: enabled, worker running"),
+        "{}",
+        text(&ok)
+    );
+    assert!(text(&ok).contains("customers ready"), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("slot pgml (logical): active"),
+        "{}",
+        text(&ok)
+    );
+    // A disabled subscription leaves its slot inactive on the source: flagged loudly, exit 9.
+    ml.execute("ml", "ALTER SUBSCRIPTION pgml DISABLE").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let flagged = loop {
+        let out = status(&[]);
+        if out.status.code() == Some(9) || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(flagged.status.code(), Some(9), "{}", text(&flagged));
+    assert!(
+        text(&flagged).contains("WARNING: slot pgml is inactive"),
+        "{}",
+        text(&flagged)
+    );
+    assert!(
+        text(&flagged).contains("pg_drop_replication_slot('pgml')"),
+        "{}",
+        text(&flagged)
+    );
+    assert!(
+        text(&flagged).contains("subscription pgml: DISABLED"),
+        "{}",
+        text(&flagged)
+    );
+    ml.execute("ml", "ALTER SUBSCRIPTION pgml ENABLE").unwrap();
     // Leave the source clean: dropping the subscription drops its slot.
     ml.execute("ml", "DROP SUBSCRIPTION pgml").unwrap();
 }

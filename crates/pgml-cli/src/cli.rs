@@ -42,6 +42,9 @@ pub enum SyncCommand {
     /// Replicate tables logically (large data that changes): preflight, schema copy, publication,
     /// subscription, initial-copy progress, lag.
     Replicate(crate::sync::replicate::ReplicateArgs),
+    /// Subscriptions, table states and lag on the pgml server; WAL retained by the source's slots, with
+    /// a loud warning (exit 9) for inactive or bloated slots.
+    Status(crate::sync::status::StatusArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,5 +67,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync(SyncCommand::Dump(args)) => crate::sync::dump::run(&args),
         Command::Sync(SyncCommand::Fdw(args)) => crate::sync::fdw::run(&args),
         Command::Sync(SyncCommand::Replicate(args)) => crate::sync::replicate::run(&args),
+        Command::Sync(SyncCommand::Status(args)) => crate::sync::status::run(&args),
     }
 }
