@@ -231,6 +231,51 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         text(&flagged)
     );
     ml.execute("ml", "ALTER SUBSCRIPTION pgml ENABLE").unwrap();
-    // Leave the source clean: dropping the subscription drops its slot.
-    ml.execute("ml", "DROP SUBSCRIPTION pgml").unwrap();
+    // Teardown: a dry run changes nothing; then subscription, slot and publication are gone.
+    let teardown = |extra: &[&str]| {
+        let mut a = vec!["sync", "teardown", "--target", &target, "--source", &source];
+        a.extend_from_slice(extra);
+        pgml(&a)
+    };
+    let dry = teardown(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("DROP SUBSCRIPTION pgml;")
+            && text(&dry).contains("DROP PUBLICATION pgml;"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM pg_subscription")
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    let gone = teardown(&[]);
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM pg_subscription")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        prod.query_text("shop", "SELECT count(*) FROM pg_publication")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        prod.query_text("shop", "SELECT count(*) FROM pg_replication_slots")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    // The replicated table and the model stay on the pgml server.
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM customers")
+            .unwrap()
+            .as_deref(),
+        Some("20001")
+    );
 }

@@ -45,6 +45,9 @@ pub enum SyncCommand {
     /// Subscriptions, table states and lag on the pgml server; WAL retained by the source's slots, with
     /// a loud warning (exit 9) for inactive or bloated slots.
     Status(crate::sync::status::StatusArgs),
+    /// Remove what pgml sync created: subscription (and its slot), publication, a slot left behind,
+    /// optionally the FDW server.
+    Teardown(crate::sync::teardown::TeardownArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync(SyncCommand::Fdw(args)) => crate::sync::fdw::run(&args),
         Command::Sync(SyncCommand::Replicate(args)) => crate::sync::replicate::run(&args),
         Command::Sync(SyncCommand::Status(args)) => crate::sync::status::run(&args),
+        Command::Sync(SyncCommand::Teardown(args)) => crate::sync::teardown::run(&args),
     }
 }

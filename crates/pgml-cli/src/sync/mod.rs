@@ -4,3 +4,4 @@ pub mod dump;
 pub mod fdw;
 pub mod replicate;
 pub mod status;
+pub mod teardown;
