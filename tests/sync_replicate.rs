@@ -231,6 +231,71 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         text(&flagged)
     );
     ml.execute("ml", "ALTER SUBSCRIPTION pgml ENABLE").unwrap();
+    // Schema: no drift now; a column added on the source only is drift check names, before it breaks apply.
+    let schema = |cmd: &str, extra: &[&str]| {
+        let mut a = vec!["sync", cmd, "--source", &source, "--target", &target];
+        a.extend_from_slice(extra);
+        pgml(&a)
+    };
+    let clean = schema("check", &[]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    prod.execute("shop", "ALTER TABLE customers ADD COLUMN tier int")
+        .unwrap();
+    let drifted = schema("check", &[]);
+    assert_eq!(drifted.status.code(), Some(8), "{}", text(&drifted));
+    assert!(
+        text(&drifted).contains("customers.tier (integer) is missing on the target"),
+        "{}",
+        text(&drifted)
+    );
+    ml.execute("ml", "ALTER TABLE customers ADD COLUMN tier int")
+        .unwrap();
+    assert!(schema("check", &[]).status.success());
+
+    // A change under load through sync alter: subscriber first, then publisher; rows keep arriving.
+    let load = {
+        let url = prod.url("shop");
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            for id in 30_000..30_200 {
+                c.execute(
+                    "INSERT INTO customers (id, age, income, churned) VALUES ($1, 40, 1000, false)",
+                    &[&(id as i64)],
+                )
+                .unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let altered = schema(
+        "alter",
+        &["--sql", "ALTER TABLE customers ADD COLUMN segment text"],
+    );
+    load.join().unwrap();
+    assert!(altered.status.success(), "{}", text(&altered));
+    assert!(
+        text(&altered).contains("verified: the published tables match"),
+        "{}",
+        text(&altered)
+    );
+    prod.execute("shop", "INSERT INTO customers (id, age, income, churned, segment) VALUES (40000, 50, 1, true, 'gold')")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = ml
+            .query_text("ml", "SELECT count(*) FILTER (WHERE id >= 30000 AND id < 30200)::text || '/' || coalesce(max(segment), '') FROM customers")
+            .unwrap()
+            .unwrap();
+        if got == "200/gold" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replication stalled after the change: {got}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     // Teardown: a dry run changes nothing; then subscription, slot and publication are gone.
     let teardown = |extra: &[&str]| {
         let mut a = vec!["sync", "teardown", "--target", &target, "--source", &source];
@@ -276,6 +341,6 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         ml.query_text("ml", "SELECT count(*) FROM customers")
             .unwrap()
             .as_deref(),
-        Some("20001")
+        Some("20202")
     );
 }

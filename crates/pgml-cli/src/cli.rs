@@ -48,6 +48,10 @@ pub enum SyncCommand {
     /// Remove what pgml sync created: subscription (and its slot), publication, a slot left behind,
     /// optionally the FDW server.
     Teardown(crate::sync::teardown::TeardownArgs),
+    /// A schema change under replication: subscriber first, then publisher, then refresh.
+    Alter(crate::sync::schema::AlterArgs),
+    /// Compare the published tables on both sides and list drift that will break apply.
+    Check(crate::sync::schema::CheckArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,5 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync(SyncCommand::Replicate(args)) => crate::sync::replicate::run(&args),
         Command::Sync(SyncCommand::Status(args)) => crate::sync::status::run(&args),
         Command::Sync(SyncCommand::Teardown(args)) => crate::sync::teardown::run(&args),
+        Command::Sync(SyncCommand::Alter(args)) => crate::sync::schema::alter(&args),
+        Command::Sync(SyncCommand::Check(args)) => crate::sync::schema::check(&args),
     }
 }

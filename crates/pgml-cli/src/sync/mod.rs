@@ -3,5 +3,6 @@
 pub mod dump;
 pub mod fdw;
 pub mod replicate;
+pub mod schema;
 pub mod status;
 pub mod teardown;
