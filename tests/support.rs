@@ -137,3 +137,21 @@ pub const CATALOG_TABLES: [&str; 5] = [
     "pgml.files",
     "pgml.deployments",
 ];
+
+/// Runs the `pgml` binary under test with `args`.
+pub fn pgml(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(pgml_bin())
+        .args(args)
+        .output()
+        .expect("run pgml")
+}
+
+/// Exit status, stdout and stderr of a run, for assertions and their messages.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

@@ -2,25 +2,7 @@
 //! overwrite, a dry run that changes nothing, and pgml.train on the copied table.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
-
-use pgml_e2e::{database_with_pgml, pgml_bin, start_servers};
-
-fn pgml(args: &[&str]) -> Output {
-    Command::new(pgml_bin())
-        .args(args)
-        .output()
-        .expect("run pgml")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use pgml_e2e::{database_with_pgml, pgml, start_servers, text};
 
 #[test]
 fn sync_dump_copies_checks_and_verifies() {

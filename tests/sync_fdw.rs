@@ -3,25 +3,7 @@
 //! foreign table pulling only the rows the view selects.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
-
-use pgml_e2e::{database_with_pgml, pgml_bin, start_servers};
-
-fn pgml(args: &[&str]) -> Output {
-    Command::new(pgml_bin())
-        .args(args)
-        .output()
-        .expect("run pgml")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use pgml_e2e::{database_with_pgml, pgml, start_servers, text};
 
 #[test]
 fn sync_fdw_checks_rights_imports_and_trains_through_a_view() {

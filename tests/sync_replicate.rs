@@ -3,26 +3,9 @@
 //! and pgml.train on the replicated table.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use pgml_e2e::{database_with_pgml, pgml_bin, Server};
-
-fn pgml(args: &[&str]) -> Output {
-    Command::new(pgml_bin())
-        .args(args)
-        .output()
-        .expect("run pgml")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use pgml_e2e::{database_with_pgml, pgml, text, Server};
 
 #[test]
 fn sync_replicate_preflights_copies_and_keeps_replicating() {
