@@ -19,10 +19,6 @@ impl Sym {
             a: vec![0.0; p * p],
         }
     }
-
-    pub fn get(&self, i: usize, j: usize) -> f64 {
-        self.a[i * self.p + j]
-    }
 }
 
 /// Eigenvalues (descending) and eigenvectors (column k of `vectors`, row-major p×p).

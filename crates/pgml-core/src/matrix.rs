@@ -79,8 +79,4 @@ impl Matrix {
             data,
         }
     }
-
-    pub fn data(&self) -> &[f32] {
-        &self.data
-    }
 }

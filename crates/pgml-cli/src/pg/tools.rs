@@ -37,3 +37,64 @@ pub fn spawn_error(program: &str, e: std::io::Error) -> Error {
         hint: Some("install postgresql-client-15 (scripts/bootstrap does)".into()),
     }
 }
+
+/// Runs `pg_dump ... | psql ...`, streaming through this process so the bytes can be counted (and,
+/// with `progress`, printed every second on stderr). When either program fails the error is
+/// `failed` followed by both programs' messages. Returns the bytes copied.
+pub fn pipe(mut dump: Command, mut restore: Command, progress: bool, failed: &str) -> Result<u64> {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let mut dump = dump
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error("pg_dump", e))?;
+    let mut restore = restore
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn_error("psql", e))?;
+    let (Some(mut from), Some(mut to)) = (dump.stdout.take(), restore.stdin.take()) else {
+        return Err(Error::Server {
+            message: "could not connect pg_dump to psql".into(),
+            hint: None,
+        });
+    };
+    let mut last = Instant::now();
+    let mut copied: u64 = 0;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = from.read(&mut buffer).map_err(|e| Error::Server {
+            message: format!("reading pg_dump's output: {e}"),
+            hint: None,
+        })?;
+        if n == 0 || to.write_all(&buffer[..n]).is_err() {
+            break; // the end, or psql stopped: its error is reported below
+        }
+        copied += n as u64;
+        if progress && last.elapsed() > Duration::from_secs(1) {
+            eprintln!("  copied {:.1} MB", copied as f64 / 1e6);
+            last = Instant::now();
+        }
+    }
+    drop(to);
+    let dumped = dump
+        .wait_with_output()
+        .map_err(|e| spawn_error("pg_dump", e))?;
+    let restored = restore
+        .wait_with_output()
+        .map_err(|e| spawn_error("psql", e))?;
+    if !dumped.status.success() || !restored.status.success() {
+        return Err(Error::Server {
+            message: format!(
+                "{failed}\npg_dump: {}\npsql: {}",
+                String::from_utf8_lossy(&dumped.stderr).trim(),
+                String::from_utf8_lossy(&restored.stderr).trim()
+            ),
+            hint: None,
+        });
+    }
+    Ok(copied)
+}

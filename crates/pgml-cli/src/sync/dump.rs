@@ -1,9 +1,8 @@
 //! `pgml sync dump`: copy tables with `pg_dump -t ... | psql`, streamed (no temporary file), with a
 //! check first, progress while copying, and row counts compared at the end.
 
-use std::io::{Read, Write};
-use std::process::{ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
@@ -134,65 +133,17 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     }
 
     // Run: pg_dump's output is streamed into psql through this process, to count bytes for progress.
-    let mut dump = tools::command("pg_dump", &source)?
-        .args(&dump_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| tools::spawn_error("pg_dump", e))?;
-    let mut restore = tools::command("psql", &target)?
-        .args(&psql_args)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| tools::spawn_error("psql", e))?;
-    let (mut from, mut to) = match (dump.stdout.take(), restore.stdin.take()) {
-        (Some(f), Some(t)) => (f, t),
-        _ => {
-            return Err(Error::Server {
-                message: "could not connect pg_dump to psql".into(),
-                hint: None,
-            })
-        }
-    };
     let started = Instant::now();
-    let mut last = Instant::now();
-    let mut copied: u64 = 0;
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = from.read(&mut buffer).map_err(|e| Error::Server {
-            message: format!("reading pg_dump's output: {e}"),
-            hint: None,
-        })?;
-        if n == 0 {
-            break;
-        }
-        if to.write_all(&buffer[..n]).is_err() {
-            break; // psql stopped; its error is reported below
-        }
-        copied += n as u64;
-        if last.elapsed() > Duration::from_secs(1) {
-            eprintln!("  copied {:.1} MB", copied as f64 / 1e6);
-            last = Instant::now();
-        }
-    }
-    drop(to);
-    let dump_out = dump
-        .wait_with_output()
-        .map_err(|e| tools::spawn_error("pg_dump", e))?;
-    let restore_out = restore
-        .wait_with_output()
-        .map_err(|e| tools::spawn_error("psql", e))?;
-    if !dump_out.status.success() || !restore_out.status.success() {
-        return Err(Error::Server {
-            message: format!(
-                "the copy failed; the target was left unchanged (one transaction)\npg_dump: {}\npsql: {}",
-                String::from_utf8_lossy(&dump_out.stderr).trim(),
-                String::from_utf8_lossy(&restore_out.stderr).trim()
-            ),
-            hint: None,
-        });
-    }
+    let mut dump = tools::command("pg_dump", &source)?;
+    dump.args(&dump_args);
+    let mut restore = tools::command("psql", &target)?;
+    restore.args(&psql_args);
+    let copied = tools::pipe(
+        dump,
+        restore,
+        true,
+        "the copy failed; the target was left unchanged (one transaction)",
+    )?;
     println!(
         "copied {:.1} MB in {:.1} s",
         copied as f64 / 1e6,

@@ -2,7 +2,7 @@
 //! preflight on both sides, table definitions copied with `pg_dump --schema-only`, publication,
 //! subscription, per-table initial-copy progress until every table is ready, then the lag.
 
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use pgml_testkit::quote_literal;
@@ -286,34 +286,16 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     }
 
     // 1. Table definitions.
-    let mut dump = tools::command("pg_dump", &source)?
-        .args(&dump_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| tools::spawn_error("pg_dump", e))?;
-    let stdout = dump.stdout.take().ok_or_else(|| Error::Server {
-        message: "pg_dump gave no output".into(),
-        hint: None,
-    })?;
-    let restore = tools::command("psql", &target)?
-        .args(&psql_args)
-        .stdin(stdout)
-        .output()
-        .map_err(|e| tools::spawn_error("psql", e))?;
-    let dumped = dump
-        .wait_with_output()
-        .map_err(|e| tools::spawn_error("pg_dump", e))?;
-    if !dumped.status.success() || !restore.status.success() {
-        return Err(Error::Server {
-            message: format!(
-                "copying the table definitions failed; nothing was created\npg_dump: {}\npsql: {}",
-                String::from_utf8_lossy(&dumped.stderr).trim(),
-                String::from_utf8_lossy(&restore.stderr).trim()
-            ),
-            hint: None,
-        });
-    }
+    let mut dump = tools::command("pg_dump", &source)?;
+    dump.args(&dump_args);
+    let mut restore = tools::command("psql", &target)?;
+    restore.args(&psql_args);
+    tools::pipe(
+        dump,
+        restore,
+        false,
+        "copying the table definitions failed; nothing was created",
+    )?;
     println!("copied the definitions of {} table(s)", names.len());
     // 2. Publication. 3. Subscription (creates the slot on the source and starts the initial copy).
     // A failure here undoes what this run created, so a retry starts from a clean state.

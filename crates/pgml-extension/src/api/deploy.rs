@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 
 use crate::catalog::{deployment, project};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::spi::{read_pair, read_triple};
 
 #[pg_extern(volatile, parallel_unsafe, name = "_deploy")]
 fn deploy_strategy(
@@ -52,22 +53,11 @@ fn deploy_model(
 }
 
 fn model_owner(model_id: i64) -> Result<Option<(i64, String, String)>> {
-    Spi::connect(|client| {
-        let mut rows = client.select(
-            "SELECT p.id, p.name, m.algorithm FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
-              WHERE m.id = $1",
-            None,
-            &[model_id.into()],
-        )?;
-        if let Some(row) = rows.next() {
-            return Ok(Some((
-                row.get(1)?.unwrap_or_default(),
-                row.get(2)?.unwrap_or_default(),
-                row.get(3)?.unwrap_or_default(),
-            )));
-        }
-        Ok(None)
-    })
+    read_triple(
+        "SELECT p.id, p.name, m.algorithm FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+          WHERE m.id = $1",
+        &[model_id.into()],
+    )
 }
 
 fn deploy(
@@ -92,24 +82,14 @@ fn deploy(
                 "use best_score, most_recent or rollback; pgml.deploy(model_id) deploys one model",
             )),
         };
-    let chosen = Spi::connect(|client| {
-        let mut rows = client.select(
-            &format!(
-                "SELECT m.id, m.algorithm FROM pgml.models m
-                  WHERE m.project_id = $1 AND m.status = 'successful' AND ($2::text IS NULL OR m.algorithm = $2)
-                  ORDER BY {order} LIMIT 1"
-            ),
-            None,
-            &[p.id.into(), algorithm.into()],
-        )?;
-        if let Some(row) = rows.next() {
-            return Ok::<_, PgmlError>(Some((
-                row.get::<i64>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-            )));
-        }
-        Ok(None)
-    })?;
+    let chosen = read_pair::<i64, String>(
+        &format!(
+            "SELECT m.id, m.algorithm FROM pgml.models m
+              WHERE m.project_id = $1 AND m.status = 'successful' AND ($2::text IS NULL OR m.algorithm = $2)
+              ORDER BY {order} LIMIT 1"
+        ),
+        &[p.id.into(), algorithm.into()],
+    )?;
     let (model_id, algorithm_used) = chosen.ok_or_else(|| no_models(&p.name, algorithm))?;
     deployment::insert(p.id, model_id, strategy)?;
     Ok((p.name, strategy.to_string(), algorithm_used))
@@ -123,22 +103,12 @@ fn rollback(p: &project::Project, algorithm: Option<&str>) -> Result<(String, St
             p.name
         ))
     })?;
-    let previous = Spi::connect(|client| {
-        let mut rows = client.select(
-            "SELECT d.model_id, m.algorithm FROM pgml.deployments d JOIN pgml.models m ON m.id = d.model_id
-              WHERE d.project_id = $1 AND d.model_id <> $2 AND ($3::text IS NULL OR m.algorithm = $3)
-              ORDER BY d.id DESC LIMIT 1",
-            None,
-            &[p.id.into(), current.into(), algorithm.into()],
-        )?;
-        if let Some(row) = rows.next() {
-            return Ok::<_, PgmlError>(Some((
-                row.get::<i64>(1)?.unwrap_or_default(),
-                row.get::<String>(2)?.unwrap_or_default(),
-            )));
-        }
-        Ok(None)
-    })?;
+    let previous = read_pair::<i64, String>(
+        "SELECT d.model_id, m.algorithm FROM pgml.deployments d JOIN pgml.models m ON m.id = d.model_id
+          WHERE d.project_id = $1 AND d.model_id <> $2 AND ($3::text IS NULL OR m.algorithm = $3)
+          ORDER BY d.id DESC LIMIT 1",
+        &[p.id.into(), current.into(), algorithm.into()],
+    )?;
     let (model_id, algorithm_used) = previous.ok_or_else(|| {
         PgmlError::not_ready(format!(
             "project \"{}\" has no earlier deployment to roll back to",

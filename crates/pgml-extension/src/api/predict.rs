@@ -198,10 +198,19 @@ fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
 
 /// The raw feature values; a NULL becomes NaN here and is imputed (or refused, naming the
 /// feature) by the model's own transform.
-fn features<T: Into<f64>>(values: impl Iterator<Item = Option<T>>) -> Result<Vec<f32>> {
-    Ok(values
+fn features<T: Into<f64>>(values: impl Iterator<Item = Option<T>>) -> Vec<f32> {
+    values
         .map(|v| v.map_or(f32::NAN, |v| v.into() as f32))
-        .collect())
+        .collect()
+}
+
+/// bigint → f64 → f32: features are f32 everywhere in pgml.
+fn bigints(values: Array<'_, i64>) -> Vec<f32> {
+    features(values.iter().map(|v| v.map(|v| v as f64)))
+}
+
+fn booleans(values: Array<'_, bool>) -> Vec<f32> {
+    features(values.iter().map(|v| v.map(|b| if b { 1.0 } else { 0.0 })))
 }
 
 fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
@@ -278,153 +287,170 @@ fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     })
 }
 
-fn by_name(project_name: &str, x: Result<Vec<f32>>) -> f32 {
-    x.and_then(|x| {
-        let (id, m) = deployed(project_name)?;
-        predict_with(id, &m, &x)
-    })
-    .or_report()
+/// Which model a call predicts with: a project's deployed model, or one model by id.
+#[derive(Debug, Clone, Copy)]
+enum Using<'a> {
+    Project(&'a str),
+    Model(i64),
 }
 
-fn by_id(model_id: i64, x: Result<Vec<f32>>) -> f32 {
-    x.and_then(|x| predict_with(model_id, &*model_by_id(model_id)?, &x))
+impl Using<'_> {
+    fn resolve(self) -> Result<(i64, Rc<Model>)> {
+        match self {
+            Using::Project(name) => deployed(name),
+            Using::Model(id) => Ok((id, model_by_id(id)?)),
+        }
+    }
+}
+
+fn predict(using: Using<'_>, x: &[f32]) -> f32 {
+    using
+        .resolve()
+        .and_then(|(id, m)| predict_with(id, &m, x))
+        .or_report()
+}
+
+fn proba(using: Using<'_>, x: &[f32]) -> Vec<f32> {
+    using
+        .resolve()
+        .and_then(|(id, m)| predict_proba_with(id, &m, x))
+        .or_report()
+}
+
+fn predict_on_row(using: Using<'_>, row: &pgrx::AnyElement) -> f32 {
+    using
+        .resolve()
+        .and_then(|(id, m)| predict_with(id, &m, &crate::pg::row::features(&m, row)?))
         .or_report()
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_real(project_name: &str, features: Array<'_, f32>) -> f32 {
-    by_name(project_name, self::features(features.iter()))
+    predict(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_double(project_name: &str, features: Array<'_, f64>) -> f32 {
-    by_name(project_name, self::features(features.iter()))
+    predict(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_int(project_name: &str, features: Array<'_, i32>) -> f32 {
-    by_name(project_name, self::features(features.iter()))
+    predict(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_bigint(project_name: &str, features: Array<'_, i64>) -> f32 {
-    // bigint → f64 → f32: features are f32 everywhere in pgml.
-    by_name(
-        project_name,
-        self::features(features.iter().map(|v| v.map(|v| v as f64))),
-    )
+    predict(Using::Project(project_name), &bigints(features))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_smallint(project_name: &str, features: Array<'_, i16>) -> f32 {
-    by_name(project_name, self::features(features.iter()))
+    predict(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_bool(project_name: &str, features: Array<'_, bool>) -> f32 {
-    by_name(
-        project_name,
-        self::features(
-            features
-                .iter()
-                .map(|v| v.map(|b| if b { 1.0 } else { 0.0 })),
-        ),
-    )
+    predict(Using::Project(project_name), &booleans(features))
+}
+
+/// `pgml.predict('project', t) FROM t`: a composite row, matched to the model's features by column
+/// name (extra columns such as the label are ignored); also any numeric array type (numeric[]).
+#[pg_extern(stable, parallel_safe, strict, name = "predict")]
+fn predict_row(project_name: &str, row: pgrx::AnyElement) -> f32 {
+    predict_on_row(Using::Project(project_name), &row)
 }
 
 /// By model id: STABLE (not IMMUTABLE) because it reads the catalog; a model's rows never change.
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_real(model_id: i64, features: Array<'_, f32>) -> f32 {
-    by_id(model_id, self::features(features.iter()))
+    predict(Using::Model(model_id), &self::features(features.iter()))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_double(model_id: i64, features: Array<'_, f64>) -> f32 {
-    by_id(model_id, self::features(features.iter()))
+    predict(Using::Model(model_id), &self::features(features.iter()))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_int(model_id: i64, features: Array<'_, i32>) -> f32 {
-    by_id(model_id, self::features(features.iter()))
+    predict(Using::Model(model_id), &self::features(features.iter()))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_bigint(model_id: i64, features: Array<'_, i64>) -> f32 {
-    by_id(
-        model_id,
-        self::features(features.iter().map(|v| v.map(|v| v as f64))),
-    )
+    predict(Using::Model(model_id), &bigints(features))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_smallint(model_id: i64, features: Array<'_, i16>) -> f32 {
-    by_id(model_id, self::features(features.iter()))
+    predict(Using::Model(model_id), &self::features(features.iter()))
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_bool(model_id: i64, features: Array<'_, bool>) -> f32 {
-    by_id(
-        model_id,
-        self::features(
-            features
-                .iter()
-                .map(|v| v.map(|b| if b { 1.0 } else { 0.0 })),
-        ),
-    )
+    predict(Using::Model(model_id), &booleans(features))
 }
 
 /// A whole row, by model id (columns matched by name, as by project).
 #[pg_extern(stable, parallel_safe, strict, name = "predict")]
 fn predict_model_row(model_id: i64, row: pgrx::AnyElement) -> f32 {
-    model_by_id(model_id)
-        .and_then(|m| {
-            let x = crate::pg::row::features(&m, &row)?;
-            predict_with(model_id, &m, &x)
-        })
-        .or_report()
-}
-
-#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
-fn predict_proba_model_double(model_id: i64, features: Array<'_, f64>) -> Vec<f32> {
-    self::features(features.iter())
-        .and_then(|x| predict_proba_with(model_id, &*model_by_id(model_id)?, &x))
-        .or_report()
+    predict_on_row(Using::Model(model_id), &row)
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
 fn predict_proba_real(project_name: &str, features: Array<'_, f32>) -> Vec<f32> {
-    self::features(features.iter())
-        .and_then(|x| {
-            let (id, m) = deployed(project_name)?;
-            predict_proba_with(id, &m, &x)
-        })
-        .or_report()
+    proba(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
 fn predict_proba_double(project_name: &str, features: Array<'_, f64>) -> Vec<f32> {
-    self::features(features.iter())
-        .and_then(|x| {
-            let (id, m) = deployed(project_name)?;
-            predict_proba_with(id, &m, &x)
-        })
+    proba(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_row(project_name: &str, row: pgrx::AnyElement) -> Vec<f32> {
+    Using::Project(project_name)
+        .resolve()
+        .and_then(|(id, m)| predict_proba_with(id, &m, &crate::pg::row::features(&m, &row)?))
         .or_report()
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
 fn predict_proba_model(model_id: i64, features: Array<'_, f32>) -> Vec<f32> {
-    self::features(features.iter())
-        .and_then(|x| predict_proba_with(model_id, &*model_by_id(model_id)?, &x))
-        .or_report()
+    proba(Using::Model(model_id), &self::features(features.iter()))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
+fn predict_proba_model_double(model_id: i64, features: Array<'_, f64>) -> Vec<f32> {
+    proba(Using::Model(model_id), &self::features(features.iter()))
 }
 
 /// `pgml.decompose(project_name, vector)`: the row projected onto the deployed decomposition
 /// model's components.
 #[pg_extern(stable, parallel_safe, strict)]
 fn decompose(project_name: &str, vector: Array<'_, f32>) -> Vec<f32> {
-    self::features(vector.iter())
-        .and_then(|x| {
-            let (id, m) = deployed(project_name)?;
+    let x = self::features(vector.iter());
+    deployed(project_name)
+        .and_then(|(id, m)| {
             let x = prepare(id, &m, &x)?;
             m.estimator.decompose(&x).ok_or_else(|| {
                 PgmlError::not_supported(format!(
@@ -437,35 +463,13 @@ fn decompose(project_name: &str, vector: Array<'_, f32>) -> Vec<f32> {
         .or_report()
 }
 
-/// `pgml.predict('project', t) FROM t`: a composite row, matched to the model's features by column
-/// name (extra columns such as the label are ignored); also any numeric array type (numeric[]).
-#[pg_extern(stable, parallel_safe, strict, name = "predict")]
-fn predict_row(project_name: &str, row: pgrx::AnyElement) -> f32 {
-    deployed(project_name)
-        .and_then(|(id, m)| {
-            let x = crate::pg::row::features(&m, &row)?;
-            predict_with(id, &m, &x)
-        })
-        .or_report()
-}
-
-#[pg_extern(stable, parallel_safe, strict, name = "predict_proba")]
-fn predict_proba_row(project_name: &str, row: pgrx::AnyElement) -> Vec<f32> {
-    deployed(project_name)
-        .and_then(|(id, m)| {
-            let x = crate::pg::row::features(&m, &row)?;
-            predict_proba_with(id, &m, &x)
-        })
-        .or_report()
-}
-
 /// `pgml.predict_batch(project_name, features)`: `features` holds several rows back to back (each
 /// as wide as the model's inputs); one prediction per row, in order.
 #[pg_extern(stable, parallel_safe, strict)]
 fn predict_batch(project_name: &str, features: Array<'_, f32>) -> SetOfIterator<'static, f32> {
-    let out = self::features(features.iter())
-        .and_then(|x| {
-            let (id, m) = deployed(project_name)?;
+    let x = self::features(features.iter());
+    let out = deployed(project_name)
+        .and_then(|(id, m)| {
             let width = m.num_inputs().max(1);
             if x.len() % width != 0 {
                 return Err(PgmlError::invalid(format!(

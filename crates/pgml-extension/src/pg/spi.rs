@@ -35,3 +35,34 @@ pub fn read_two<A: FromDatum + IntoDatum, B: FromDatum + IntoDatum>(
         },
     )
 }
+
+/// The first row's first two columns when the row exists and both are non-NULL.
+pub fn read_pair<A: FromDatum + IntoDatum, B: FromDatum + IntoDatum>(
+    sql: &str,
+    args: &[DatumWithOid<'_>],
+) -> Result<Option<(A, B)>> {
+    Ok(match read_two::<A, B>(sql, args)? {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    })
+}
+
+/// The first row's first three columns when the row exists and all are non-NULL.
+pub fn read_triple<A, B, C>(sql: &str, args: &[DatumWithOid<'_>]) -> Result<Option<(A, B, C)>>
+where
+    A: FromDatum + IntoDatum,
+    B: FromDatum + IntoDatum,
+    C: FromDatum + IntoDatum,
+{
+    Spi::connect(|client| {
+        match client
+            .select(sql, Some(1), args)?
+            .first()
+            .get_three::<A, B, C>()
+        {
+            Ok((Some(a), Some(b), Some(c))) => Ok(Some((a, b, c))),
+            Ok(_) | Err(SpiError::InvalidPosition) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
