@@ -30,6 +30,23 @@ pub enum Command {
     /// Move training data to a pgml server with PostgreSQL's own mechanisms.
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Move trained models between servers: a checksummed package, or a replicated catalog.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Write a package of models (files, snapshots' lineage, deployments) to standard output.
+    Export(crate::models::transfer::ExportArgs),
+    /// Import a package from standard input, atomically, with new ids; each project keeps the
+    /// package's deployed model (unless --no-deploy). Importing the same package again changes nothing.
+    Import(crate::models::transfer::ImportArgs),
+    /// Export from one server and import into each --to server.
+    Push(crate::models::transfer::PushArgs),
+    /// Subscribe inference servers to the training server's catalog: every train and deploy there
+    /// reaches them; they cannot train or deploy themselves.
+    Replicate(crate::models::replicate::ReplicateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,5 +95,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync(SyncCommand::Teardown(args)) => crate::sync::teardown::run(&args),
         Command::Sync(SyncCommand::Alter(args)) => crate::sync::schema::alter(&args),
         Command::Sync(SyncCommand::Check(args)) => crate::sync::schema::check(&args),
+        Command::Models(ModelsCommand::Export(args)) => crate::models::transfer::export(&args),
+        Command::Models(ModelsCommand::Import(args)) => crate::models::transfer::import(&args),
+        Command::Models(ModelsCommand::Push(args)) => crate::models::transfer::push(&args),
+        Command::Models(ModelsCommand::Replicate(args)) => crate::models::replicate::run(&args),
     }
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod error;
 mod local;
+mod models;
 mod pg;
 mod plan;
 mod sync;

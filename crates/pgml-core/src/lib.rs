@@ -12,6 +12,7 @@ pub mod linalg;
 mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod package;
 pub mod preprocess;
 pub mod search;
 pub mod split;

@@ -76,6 +76,23 @@ impl Server {
         (host, port, self.dbname(), user, password)
     }
 
+    /// A libpq connection string for a server to reach this one (CREATE SUBSCRIPTION), each value
+    /// single-quoted with \ and ' escaped; `password` is given separately so that it can be masked.
+    pub fn conninfo(&self, password: Option<&str>) -> String {
+        let (host, port, dbname, user, _) = self.parts();
+        let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+        let mut c = format!(
+            "host={} port={port} dbname={} user={}",
+            q(&host),
+            q(&dbname),
+            q(&user)
+        );
+        if let Some(p) = password {
+            c.push_str(&format!(" password={}", q(p)));
+        }
+        c
+    }
+
     /// libpq environment for a child program: the connection without any secret in its argv.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = Vec::new();

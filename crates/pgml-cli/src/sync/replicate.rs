@@ -228,21 +228,8 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     ]
     .map(String::from)
     .to_vec();
-    let (host, port, dbname, user, password) = source.parts();
-    // libpq connection string, each value single-quoted with \ and ' escaped.
-    let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-    let conninfo = |password: Option<&str>| {
-        let mut c = format!(
-            "host={} port={port} dbname={} user={}",
-            q(&host),
-            q(&dbname),
-            q(&user)
-        );
-        if let Some(p) = password {
-            c.push_str(&format!(" password={}", q(p)));
-        }
-        c
-    };
+    let password = source.parts().4;
+    let conninfo = |password: Option<&str>| source.conninfo(password);
     let publication_sql = if pub_exists {
         None
     } else {
@@ -329,50 +316,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         args.name
     );
 
-    // Progress until every table is ready.
-    let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        let states = dst
-            .query(
-                "SELECT sr.srrelid::regclass::text, sr.srsubstate::text FROM pg_subscription_rel sr
-                   JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1 ORDER BY 1",
-                &[&args.name],
-            )
-            .map_err(|e| Error::sql("reading the subscription's progress", e))?;
-        let line: Vec<String> = states
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r.get::<_, String>(0),
-                    state(&r.get::<_, String>(1))
-                )
-            })
-            .collect();
-        let line = line.join(", ");
-        if line != last {
-            println!("  {line}");
-            last = line;
-        }
-        if !states.is_empty() && states.iter().all(|r| r.get::<_, String>(1) == "r") {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(args.timeout) {
-            return Err(Error::Verification {
-                message: format!(
-                    "the initial copy did not finish within {} s: {last}",
-                    args.timeout
-                ),
-                hint: Some("see the target's server log; pgml sync status shows the state".into()),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    println!(
-        "initial copy done in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    wait_for_initial_copy(&mut dst, &args.name, args.timeout)?;
     for t in &names {
         let n: i64 = dst
             .query_one(&format!("SELECT count(*) FROM {t}"), &[])
@@ -393,6 +337,51 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         lag.unwrap_or(0)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints each table's state of subscription `name` as it changes, until all are ready.
+pub fn wait_for_initial_copy(dst: &mut postgres::Client, name: &str, timeout: u64) -> Result<()> {
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let states = dst
+            .query(
+                "SELECT sr.srrelid::regclass::text, sr.srsubstate::text FROM pg_subscription_rel sr
+                   JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1 ORDER BY 1",
+                &[&name],
+            )
+            .map_err(|e| Error::sql("reading the subscription's progress", e))?;
+        let line: Vec<String> = states
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.get::<_, String>(0),
+                    state(&r.get::<_, String>(1))
+                )
+            })
+            .collect();
+        let line = line.join(", ");
+        if line != last {
+            println!("  {line}");
+            last = line;
+        }
+        if !states.is_empty() && states.iter().all(|r| r.get::<_, String>(1) == "r") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(timeout) {
+            return Err(Error::Verification {
+                message: format!("the initial copy did not finish within {timeout} s: {last}"),
+                hint: Some("see the target's server log; pgml sync status shows the state".into()),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "initial copy done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn state(code: &str) -> &'static str {

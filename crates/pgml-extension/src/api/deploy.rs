@@ -4,7 +4,7 @@
 use pgml_core::algorithms::Algorithm;
 use pgrx::prelude::*;
 
-use crate::catalog::{deployment, project};
+use crate::catalog::{deployment, guard, project};
 use crate::error::{OrReport, PgmlError, Result};
 use crate::pg::spi::{read_pair, read_triple};
 
@@ -24,6 +24,7 @@ fn deploy_strategy(
     let row = (|| {
         let name = project_name.ok_or_else(|| PgmlError::null("project_name must not be NULL"))?;
         let strategy = strategy.ok_or_else(|| PgmlError::null("strategy must not be NULL"))?;
+        guard::ensure_writable("deploy")?;
         deploy(name, strategy, algorithm)
     })()
     .or_report();
@@ -43,6 +44,7 @@ fn deploy_model(
     ),
 > {
     let row = (|| {
+        guard::ensure_writable("deploy")?;
         let (project_id, project_name, algorithm) = model_owner(model_id)?
             .ok_or_else(|| PgmlError::undefined(format!("model {model_id} does not exist")))?;
         deployment::insert(project_id, model_id, "specific")?;

@@ -61,6 +61,7 @@ fn load(
         Spi::run(&format!("TRUNCATE {table}"))?;
     } else {
         Spi::run(&format!("CREATE TABLE {table} ({})", columns.join(", ")))?;
+        crate::catalog::guard::refuse_restores_into(&table)?;
     }
     let rows: Vec<Vec<&str>> = dataset.rows().take(limit).collect();
     for chunk in rows.chunks(CHUNK) {

@@ -6,4 +6,5 @@ pub mod load_dataset;
 pub mod predict;
 pub mod snapshot;
 pub mod train;
+pub mod transfer;
 pub mod version;

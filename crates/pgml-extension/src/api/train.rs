@@ -13,7 +13,7 @@ use pgml_core::Task;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::catalog::{deployment, model, project, snapshot};
+use crate::catalog::{deployment, guard, model, project, snapshot};
 use crate::error::{OrReport, PgmlError, Result};
 use crate::pg::reader::{self, LabelRead};
 use crate::pg::relation::{self, ColumnKind};
@@ -93,16 +93,7 @@ fn is_empty(j: &serde_json::Value) -> bool {
 }
 
 fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
-    // SAFETY: reads a flag of shared memory, as every backend may.
-    if unsafe { pg_sys::RecoveryInProgress() } {
-        return Err(PgmlError::new(
-            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
-            "cannot train on a hot standby: it is read-only",
-        )
-        .hint(
-            "train on the primary; its models and deployments reach this server by replication",
-        ));
-    }
+    guard::ensure_writable("train")?;
     if a.runtime == Some("python") {
         return Err(
             PgmlError::not_supported("the python runtime is not available in pgml")

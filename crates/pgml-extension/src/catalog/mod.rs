@@ -2,6 +2,7 @@
 //! extension is created; typed access to each table lives in the module named after it.
 
 pub mod deployment;
+pub mod guard;
 pub mod model;
 pub mod project;
 pub mod snapshot;

@@ -38,11 +38,18 @@ pub fn insert(
     });
     let metrics = serde_json::to_value(metrics)
         .map_err(|e| PgmlError::data(format!("metrics do not serialize: {e}")))?;
+    let feature_hash = pgml_core::package::feature_hash(
+        model
+            .features
+            .iter()
+            .map(|f| (f.name.as_str(), f.pg_type.as_str())),
+    );
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams,
-                                  status, metrics, features, label_mapping, search, search_params, search_args)
+                                  status, metrics, features, label_mapping, search, search_params, search_args,
+                                  feature_hash)
          VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8, $9::pgml.search,
-                 coalesce($10, '{}'), coalesce($11, '{}'))
+                 coalesce($10, '{}'), coalesce($11, '{}'), $12)
          RETURNING id",
         &[
             project_id.into(),
@@ -56,6 +63,7 @@ pub fn insert(
             search.map(|(kind, _, _)| kind).into(),
             search.map(|(_, p, _)| pgrx::JsonB(p.clone())).into(),
             search.map(|(_, _, a)| pgrx::JsonB(a.clone())).into(),
+            feature_hash.into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;
@@ -63,6 +71,15 @@ pub fn insert(
     let bytes = model.encode()?;
     let mut files = vec![(MODEL_PATH, bytes.as_slice())];
     files.extend(model.native_files());
+    insert_files(id, files)?;
+    Ok(id)
+}
+
+/// Stores a model's files in checksummed parts.
+pub fn insert_files<'a>(
+    id: i64,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<()> {
     for (path, bytes) in files {
         let parts = file_parts::split(bytes, file_parts::DEFAULT_PART_SIZE).map_err(|e| {
             PgmlError::data(format!(
@@ -82,7 +99,7 @@ pub fn insert(
             )?;
         }
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
@@ -116,12 +133,47 @@ pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
             .iter()
             .map(|(p, d, c)| (*p, d.as_slice(), c.as_slice())),
     )
-    .map_err(|e| {
-        PgmlError::new(
-            pgrx::PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
-            format!("model {id} cannot be read from pgml.files: {e}"),
-        )
-        .hint("restore pgml.files from a backup or dump, or train the model again")
-    })?;
+    .map_err(|e| damaged(id, MODEL_PATH, e))?;
     Ok(Some((project_id, Model::decode(&bytes)?)))
+}
+
+/// Every file of model `id`, whole (parts joined, checksums verified), ordered by path.
+pub fn read_files(id: i64) -> Result<Vec<(String, Vec<u8>)>> {
+    let rows: Vec<(String, i32, Vec<u8>, Vec<u8>)> = Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT path, part, data, checksum FROM pgml.files WHERE model_id = $1 ORDER BY path, part",
+            None,
+            &[id.into()],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push((
+                row.get::<String>(1)?.unwrap_or_default(),
+                row.get::<i32>(2)?.unwrap_or(-1),
+                row.get::<Vec<u8>>(3)?.unwrap_or_default(),
+                row.get::<Vec<u8>>(4)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, PgmlError>(out)
+    })?;
+    let mut files = Vec::new();
+    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+        let path = group[0].0.clone();
+        let bytes = file_parts::join(
+            group
+                .iter()
+                .map(|(_, p, d, c)| (*p, d.as_slice(), c.as_slice())),
+        )
+        .map_err(|e| damaged(id, &path, e))?;
+        files.push((path, bytes));
+    }
+    Ok(files)
+}
+
+fn damaged(id: i64, path: &str, e: impl std::fmt::Display) -> PgmlError {
+    PgmlError::new(
+        pgrx::PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+        format!("model {id} file {path} cannot be read from pgml.files: {e}"),
+    )
+    .hint("restore pgml.files from a backup or dump, or train the model again")
 }

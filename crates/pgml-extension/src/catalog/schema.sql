@@ -51,6 +51,9 @@ CREATE TABLE pgml.snapshots (
     num_test_rows  bigint,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Added by pgml 0.2.0: where the rows came from (local table, foreign server and remote table, or
+    -- subscription with the LSN it had applied), so a model can answer "which data trained you".
+    lineage       jsonb,
     CONSTRAINT snapshots_test_size_positive CHECK (test_size > 0)
 );
 
@@ -73,7 +76,12 @@ CREATE TABLE pgml.models (
     features      jsonb,
     label_mapping jsonb,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+    updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Added by pgml 0.2.0: SHA-256 of the feature contract (names and types in order), equal for two
+    -- models exactly when they take the same input columns; and, for a model brought by
+    -- pgml.import_models, the server, database and model id it came from.
+    feature_hash  text,
+    origin        jsonb
 );
 CREATE INDEX models_project_id_idx ON pgml.models (project_id);
 CREATE INDEX models_snapshot_id_idx ON pgml.models (snapshot_id);
@@ -113,6 +121,11 @@ DECLARE
     owner bigint;
 BEGIN
     SELECT project_id INTO owner FROM pgml.models WHERE id = NEW.model_id;
+    -- A subscription's initial copy fills the tables in parallel, so the model may not be there
+    -- yet; its publisher checked the row already. Found models are checked here too.
+    IF owner IS NULL AND current_setting('session_replication_role') = 'replica' THEN
+        RETURN NEW;
+    END IF;
     IF owner IS DISTINCT FROM NEW.project_id THEN
         RAISE EXCEPTION 'model % belongs to project %, not to project %', NEW.model_id, owner, NEW.project_id
             USING ERRCODE = 'foreign_key_violation',
@@ -127,6 +140,114 @@ CREATE TRIGGER deployments_check_project BEFORE INSERT OR UPDATE ON pgml.deploym
 -- session_replication_role = replica.
 ALTER TABLE pgml.deployments ENABLE ALWAYS TRIGGER deployments_check_project;
 
+-- Which subscription, if any, replicates the catalog into this database (pgml models replicate): such
+-- an inference server must not write its own catalog rows, whose ids would collide with the next
+-- replicated ones and stop replication.
+CREATE FUNCTION pgml.catalog_subscription() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT s.subname::text
+      FROM pg_catalog.pg_subscription_rel r
+      JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid
+     WHERE r.srrelid IN ('pgml.projects'::regclass, 'pgml.snapshots'::regclass, 'pgml.models'::regclass,
+                         'pgml.files'::regclass, 'pgml.deployments'::regclass)
+     ORDER BY 1
+     LIMIT 1
+$$;
+
+-- True when the running statement is a COPY (as pg_dump writes data) into a table that already has
+-- rows: a restore that would append another server's rows to this one's.
+CREATE FUNCTION pgml.restoring_into_used_table(schema_name text, table_name text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    in_use boolean := false;
+BEGIN
+    IF current_query() ~* '^(\s|--[^\n]*\n)*copy\s' THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', schema_name, table_name) INTO in_use;
+    END IF;
+    RETURN in_use;
+END
+$$;
+
+-- Guards every write to the catalog (statement level, so the cost is per statement, not per row):
+-- 1. on a subscriber of a replicated catalog, only the apply worker may write (it runs with
+--    session_replication_role = replica, where this ordinary trigger does not fire);
+-- 2. a restore (COPY, as pg_dump writes it) into a catalog this server already uses is refused before
+--    a row is written: its ids would collide with, or worse silently join, the existing models. A
+--    restore into a fresh catalog passes: its sequences are untouched until the dump's setval at the end.
+CREATE FUNCTION pgml.catalog_write_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    sub text := pgml.catalog_subscription();
+    in_use boolean := false;
+BEGIN
+    IF sub IS NOT NULL THEN
+        RAISE EXCEPTION 'the pgml catalog of this database is replicated from another server (subscription %); it cannot be changed here', sub
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = 'train, deploy and import on the training server: its models and deployments reach this server by replication';
+    END IF;
+    -- Nested, so that the sequence is only read by a restore: a plan reading it would need SELECT
+    -- on it from every role that trains.
+    IF TG_OP = 'INSERT' AND current_query() ~* '^(\s|--[^\n]*\n)*copy\s' THEN
+        IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA, TG_TABLE_NAME) THEN
+            in_use := true;
+        ELSIF TG_TABLE_NAME <> 'projects' AND EXISTS (SELECT 1 FROM pgml.projects) THEN
+            in_use := (SELECT is_called FROM pgml.projects_id_seq);
+        END IF;
+        IF in_use THEN
+            RAISE EXCEPTION 'pgml.% already has rows: restoring another pgml catalog into this database would mix two catalogs', TG_TABLE_NAME
+                USING ERRCODE = 'unique_violation',
+                      HINT = 'restore into a database whose pgml catalog is empty, or move models between servers with `pgml models export | pgml models import` (or pgml.export_models and pgml.import_models)';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The same for the tables pgml fills itself (snapshots, datasets): a restore must not append to them.
+CREATE FUNCTION pgml.restore_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA, TG_TABLE_NAME) THEN
+        RAISE EXCEPTION '%.% already has rows: a restore would append another server''s rows to them', TG_TABLE_SCHEMA, TG_TABLE_NAME
+            USING ERRCODE = 'unique_violation',
+                  HINT = 'restore into a database where pgml has not been used, or move models with `pgml models export | pgml models import`';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER projects_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgml.projects
+    FOR EACH STATEMENT EXECUTE FUNCTION pgml.catalog_write_guard();
+CREATE TRIGGER snapshots_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgml.snapshots
+    FOR EACH STATEMENT EXECUTE FUNCTION pgml.catalog_write_guard();
+CREATE TRIGGER models_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgml.models
+    FOR EACH STATEMENT EXECUTE FUNCTION pgml.catalog_write_guard();
+CREATE TRIGGER files_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgml.files
+    FOR EACH STATEMENT EXECUTE FUNCTION pgml.catalog_write_guard();
+CREATE TRIGGER deployments_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON pgml.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION pgml.catalog_write_guard();
+
+-- Moves each catalog sequence past the ids in use: a refused restore run without ON_ERROR_STOP still
+-- executes the dump's setval lines, which can move a sequence backwards. pgml calls it before its
+-- writes. SECURITY DEFINER because trainers hold USAGE on the sequences, not UPDATE; it only ever
+-- moves a sequence forward, to an id already taken.
+CREATE FUNCTION pgml.repair_sequences() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text;
+    used bigint;
+    next_id bigint;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['projects', 'snapshots', 'models', 'files', 'deployments'] LOOP
+        EXECUTE format('SELECT max(id) FROM pgml.%I', t) INTO used;
+        EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM pgml.%I',
+                       t || '_id_seq') INTO next_id;
+        IF used IS NOT NULL AND next_id <= used THEN
+            PERFORM setval(format('pgml.%I', t || '_id_seq'), used);
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- The newest deployment of each project.
 CREATE VIEW pgml.deployed_models AS
 SELECT p.id, p.name, p.task, m.algorithm, d.model_id, d.created_at AS deployed_at
@@ -139,7 +260,8 @@ SELECT p.id, p.name, p.task, m.algorithm, d.model_id, d.created_at AS deployed_a
 CREATE VIEW pgml.trained_models AS
 SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_sampling, s.test_size,
        s.num_train_rows, s.num_test_rows, m.metrics, m.label_mapping,
-       dm.model_id IS NOT NULL AS deployed
+       dm.model_id IS NOT NULL AS deployed,
+       s.lineage, m.feature_hash, m.origin
   FROM pgml.projects p
   JOIN pgml.models m ON m.project_id = p.id
   LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id

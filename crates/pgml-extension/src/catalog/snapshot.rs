@@ -43,10 +43,11 @@ pub fn create(
     columns: serde_json::Value,
 ) -> Result<Snapshot> {
     let y: Option<Vec<String>> = y_column_name.map(|y| vec![y.to_string()]);
+    let lineage = crate::pg::lineage::of(relation_name)?;
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status,
-                                     columns, materialized)
-         VALUES ($1, $2, $3, $4::pgml.sampling, 'in_progress', $5, $6)
+                                     columns, materialized, lineage)
+         VALUES ($1, $2, $3, $4::pgml.sampling, 'in_progress', $5, $6, $7)
          RETURNING id",
         &[
             relation_name.into(),
@@ -55,6 +56,7 @@ pub fn create(
             sampling.as_str().into(),
             pgrx::JsonB(columns).into(),
             materialize.into(),
+            pgrx::JsonB(lineage).into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the snapshot returned no id"))?;
@@ -69,6 +71,7 @@ pub fn create(
             "CREATE TABLE {} AS SELECT * FROM {relation_name}",
             table_name(id)
         ))?;
+        crate::catalog::guard::refuse_restores_into(&table_name(id))?;
     }
     Ok(Snapshot {
         id,

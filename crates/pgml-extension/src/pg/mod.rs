@@ -1,5 +1,6 @@
 //! PostgreSQL plumbing: relations and their columns, and reading training data through SPI.
 
+pub mod lineage;
 pub mod reader;
 pub mod relation;
 pub mod row;
