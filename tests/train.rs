@@ -246,7 +246,8 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('I', algorithm => 'ridge');
          SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
          SELECT * FROM pgml.train('I', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 20}');
-         SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');",
+         SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
+         SELECT * FROM pgml.train('P', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
     )
     .unwrap();
 
@@ -297,6 +298,14 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
     assert_eq!(
         ca.query_one(&by_name, &[]).unwrap().get::<_, String>(0),
         cb.query_one(&by_name, &[]).unwrap().get::<_, String>(0)
+    );
+    // PCA (decomposition) answers through pgml.decompose.
+    let components = "SELECT array_agg(pgml.decompose('P', ARRAY[sepal_length, sepal_width, petal_length, petal_width, target]::real[])::text ORDER BY ctid)::text FROM pgml.iris";
+    let on_a: String = ca.query_one(components, &[]).unwrap().get(0);
+    assert!(on_a.len() > 1000, "{on_a}");
+    assert_eq!(
+        cb.query_one(components, &[]).unwrap().get::<_, String>(0),
+        on_a
     );
 }
 
