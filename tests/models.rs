@@ -95,6 +95,20 @@ fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// `pgml models import --target URL --input FILE`, which must succeed.
+fn import_file(target: &str, file: &std::path::Path) -> std::process::Output {
+    let out = pgml(&[
+        "models",
+        "import",
+        "--target",
+        target,
+        "--input",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    out
+}
+
 #[test]
 fn restoring_a_dump_into_a_catalog_in_use_is_refused_and_changes_nothing() {
     let servers = start_servers(&["training", "serving"]);
@@ -201,15 +215,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
         file.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = pgml(&[
-        "models",
-        "import",
-        "--target",
-        &s.url("serve"),
-        "--input",
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = import_file(&s.url("serve"), &file);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // "  D: model 1 -> 2, deployed": the source → target id of every model.
     let ids: HashMap<i64, i64> = stdout
@@ -280,15 +286,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
 
     // Importing the same package again changes nothing.
     let before = catalog_fingerprint(s, "serve");
-    let out = pgml(&[
-        "models",
-        "import",
-        "--target",
-        &s.url("serve"),
-        "--input",
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = import_file(&s.url("serve"), &file);
     assert!(String::from_utf8_lossy(&out.stdout).contains("(already there)"));
     assert_eq!(catalog_fingerprint(s, "serve"), before);
 

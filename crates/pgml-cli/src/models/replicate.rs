@@ -42,11 +42,7 @@ pub struct ReplicateArgs {
 
 pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     let source = Server::parse(&args.source)?;
-    let targets = args
-        .targets
-        .iter()
-        .map(|t| Server::parse(t))
-        .collect::<Result<Vec<_>>>()?;
+    let targets = Server::parse_all(&args.targets)?;
     let mut src = source.connect()?;
     let version = require_pgml(&mut src, &source.masked())?;
     let name = ident(&args.name);

@@ -126,11 +126,7 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
 
 pub fn push(args: &PushArgs) -> Result<ExitCode> {
     let source = Server::parse(&args.source)?;
-    let targets = args
-        .targets
-        .iter()
-        .map(|t| Server::parse(t))
-        .collect::<Result<Vec<_>>>()?;
+    let targets = Server::parse_all(&args.targets)?;
     let bytes = export_package(&source, &args.selection)?;
     // Every target is tried; each import is atomic, so a failed one changed nothing there.
     let mut failures: Vec<Error> = Vec::new();

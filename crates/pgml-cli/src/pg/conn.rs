@@ -40,6 +40,11 @@ impl Server {
         })
     }
 
+    /// Every URL of a repeated option, or the first one that does not parse.
+    pub fn parse_all(urls: &[String]) -> Result<Vec<Server>> {
+        urls.iter().map(|u| Server::parse(u)).collect()
+    }
+
     /// The URL with any password replaced by `***`.
     pub fn masked(&self) -> String {
         mask(&self.given)
