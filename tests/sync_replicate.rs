@@ -327,3 +327,96 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         Some("20202")
     );
 }
+
+#[test]
+fn the_source_restarting_during_the_initial_copy_does_not_stop_sync() {
+    let mut prod = Server::builder("production")
+        .logical_replication()
+        .start()
+        .unwrap();
+    // Retry a failed table copy after 1 s instead of PostgreSQL's 5 s, to keep the test short.
+    let ml = Server::builder("pgml")
+        .setting("wal_retrieve_retry_interval", "1s")
+        .start()
+        .unwrap();
+    prod.create_database("shop").unwrap();
+    // Wide enough that copying takes seconds on this machine: the restart lands mid-copy.
+    prod.execute(
+        "shop",
+        "CREATE TABLE events (id bigint PRIMARY KEY, payload text);
+         INSERT INTO events SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 600000) g;",
+    )
+    .unwrap();
+    database_with_pgml(&ml, "ml");
+    let mut cli = std::process::Command::new(pgml_e2e::pgml_bin())
+        .args([
+            "sync",
+            "replicate",
+            "--source",
+            &prod.url("shop"),
+            "--target",
+            &ml.url("ml"),
+            "--tables",
+            "events",
+            "--timeout",
+            "120",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Restart the source while the table is being copied.
+    let start = Instant::now();
+    loop {
+        let state = ml
+            .query_text(
+                "ml",
+                "SELECT string_agg(srsubstate::text, '') FROM pg_subscription_rel",
+            )
+            .unwrap();
+        if state.as_deref() == Some("d") {
+            break;
+        }
+        assert!(
+            state.as_deref() != Some("r") && state.as_deref() != Some("s"),
+            "the copy finished before the restart: make the table bigger"
+        );
+        assert!(start.elapsed() < Duration::from_secs(60), "no copy started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    prod.restart().unwrap();
+
+    let out = cli.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM events")
+            .unwrap()
+            .as_deref(),
+        Some("600000")
+    );
+    // The copy really was interrupted and retried: two sync workers started for the table.
+    let log = ml.log();
+    let starts = log
+        .matches(
+            "table synchronization worker for subscription \"pgml\", table \"events\" has started",
+        )
+        .count();
+    assert!(starts >= 2, "one copy only; the restart missed it:\n{log}");
+    // And replication goes on after the restart.
+    prod.execute("shop", "INSERT INTO events VALUES (0, 'after')")
+        .unwrap();
+    let start = Instant::now();
+    while ml
+        .query_text("ml", "SELECT count(*) FROM events WHERE id = 0")
+        .unwrap()
+        .as_deref()
+        != Some("1")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "live change did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

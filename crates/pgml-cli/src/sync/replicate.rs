@@ -324,6 +324,9 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             .get(0);
         println!("  {t}: {n} rows on the target");
     }
+    // A fresh connection: the source may have restarted during a long copy (the subscription
+    // retries and completes; the connection opened before it would be gone).
+    let mut src = source.connect()?;
     let lag: Option<i64> = src
         .query_one(
             "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1
