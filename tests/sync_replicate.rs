@@ -420,3 +420,109 @@ fn the_source_restarting_during_the_initial_copy_does_not_stop_sync() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_publication_created_by_an_administrator_is_used_without_owning_the_tables() {
+    let prod = Server::builder("production")
+        .logical_replication()
+        .start()
+        .unwrap();
+    let ml = Server::start("pgml").unwrap();
+    prod.create_database("shop").unwrap();
+    // The tables belong to the administrator; the replication role may only read them.
+    prod.create_role("reader", "reader", "REPLICATION").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, amount real);
+         INSERT INTO orders SELECT g, g / 10.0 FROM generate_series(1, 1000) g;
+         CREATE TABLE refunds (id bigint PRIMARY KEY, amount real);
+         GRANT SELECT ON orders, refunds TO reader;
+         CREATE PUBLICATION orders_pub FOR TABLE orders;",
+    )
+    .unwrap();
+    database_with_pgml(&ml, "ml");
+    let source = prod.url_as("reader", "reader", "shop");
+    let target = ml.url("ml");
+    let replicate = |tables: &str, publication: Option<&str>| {
+        let mut args = vec![
+            "sync",
+            "replicate",
+            "--source",
+            &source,
+            "--target",
+            &target,
+            "--tables",
+            tables,
+            "--timeout",
+            "60",
+        ];
+        if let Some(p) = publication {
+            args.extend_from_slice(&["--publication", p]);
+        }
+        pgml(&args)
+    };
+
+    // Without it, the role cannot publish what it does not own: the message says both ways out.
+    let out = replicate("orders", None);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(text(&out).contains("does not own orders"), "{}", text(&out));
+    assert!(text(&out).contains("--publication"), "{}", text(&out));
+    // A table the publication lacks is named, with the statement its administrator runs.
+    let out = replicate("orders,refunds", Some("orders_pub"));
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "publication orders_pub does not publish refunds: its administrator adds them with ALTER PUBLICATION orders_pub ADD TABLE refunds;"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = replicate("orders", Some("missing_pub"));
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(
+        text(&out).contains("publication missing_pub does not exist"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM pg_subscription")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+
+    let out = replicate("orders", Some("orders_pub"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("publication orders_pub exists already, used as it is"));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM orders")
+            .unwrap()
+            .as_deref(),
+        Some("1000")
+    );
+    prod.execute("shop", "INSERT INTO orders VALUES (0, 1)")
+        .unwrap();
+    let start = Instant::now();
+    while ml
+        .query_text("ml", "SELECT count(*) FROM orders")
+        .unwrap()
+        .as_deref()
+        != Some("1001")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "live change did not arrive"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The publication stays the administrator's: the subscription uses it, nothing created another.
+    assert_eq!(
+        prod.query_text(
+            "shop",
+            "SELECT string_agg(pubname, ',') FROM pg_publication"
+        )
+        .unwrap()
+        .as_deref(),
+        Some("orders_pub")
+    );
+}

@@ -28,7 +28,11 @@ pub struct ReplicateArgs {
     pub all_tables: bool,
     #[arg(long, default_value = "public")]
     pub schema: String,
-    /// Name of the publication, subscription and slot.
+    /// A publication an administrator created beforehand (as the tables' owner), used instead of
+    /// creating one; it must publish every table asked for. The source role then needs no ownership.
+    #[arg(long)]
+    pub publication: Option<String>,
+    /// Name of the publication (unless --publication), subscription and slot.
     #[arg(long, default_value = "pgml")]
     pub name: String,
     /// Seconds to wait for the initial copy.
@@ -45,6 +49,8 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     let mut src = source.connect()?;
     let mut dst = target.connect()?;
     let name = ident(&args.name);
+    let pub_name = args.publication.as_deref().unwrap_or(&args.name);
+    let publication = ident(pub_name);
 
     // Preflight on the source.
     let mut problems: Vec<String> = Vec::new();
@@ -55,9 +61,9 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
                     current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int,
                     r.rolsuper OR r.rolreplication, current_user::text,
                     EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1),
-                    EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)
+                    EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2)
                FROM pg_roles r WHERE r.rolname = current_user",
-            &[&args.name],
+            &[&args.name, &pub_name],
         )
         .map_err(|e| Error::sql("checking the source", e))?;
     let (version, wal_level, slots, senders, can_replicate, role, slot_exists, pub_exists): (
@@ -103,7 +109,11 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             ident(&role)
         ));
     }
-    if !pub_exists {
+    if args.publication.is_some() && !pub_exists {
+        problems.push(format!(
+            "publication {pub_name} does not exist on the source: its administrator creates it (as the tables' owner) with CREATE PUBLICATION {publication} FOR TABLE ..."
+        ));
+    } else if !pub_exists {
         let can_create: bool = src
             .query_one(
                 "SELECT has_database_privilege(current_user, current_database(), 'CREATE')",
@@ -153,12 +163,35 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         }
         if !owner && !pub_exists {
             problems.push(format!(
-                "role {role} does not own {t}, so it cannot publish it: run as its owner"
+                "role {role} does not own {t}, so it cannot publish it: run as its owner, or have an administrator create a publication of it and pass --publication"
             ));
         }
         if !identity {
             problems.push(format!(
                 "{t} has no primary key or replica identity, so updates and deletes could not be replicated: add a primary key"
+            ));
+        }
+    }
+    if pub_exists && !tables.is_empty() {
+        let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+        let missing: Vec<String> = src
+            .query(
+                "SELECT t FROM unnest($2::text[]) AS t
+                  WHERE NOT EXISTS (SELECT 1 FROM pg_publication_tables p
+                                     WHERE p.pubname = $1
+                                       AND format('%I.%I', p.schemaname, p.tablename)::regclass = t::regclass)
+                  ORDER BY 1",
+                &[&pub_name, &names],
+            )
+            .map_err(|e| Error::sql("reading the publication's tables", e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "publication {pub_name} does not publish {}: its administrator adds them with ALTER PUBLICATION {publication} ADD TABLE {};",
+                missing.join(", "),
+                missing.join(", ")
             ));
         }
     }
@@ -234,13 +267,13 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         None
     } else {
         Some(format!(
-            "CREATE PUBLICATION {name} FOR TABLE {}",
+            "CREATE PUBLICATION {publication} FOR TABLE {}",
             names.join(", ")
         ))
     };
     let subscription_sql = |password: Option<&str>| {
         format!(
-            "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {name}",
+            "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {publication}",
             quote_literal(&conninfo(password))
         )
     };
@@ -258,10 +291,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     if let Some(sql) = &publication_sql {
         println!("  2. on the source: {sql};");
     } else {
-        println!(
-            "  2. on the source: publication {} exists already, used as it is",
-            args.name
-        );
+        println!("  2. on the source: publication {pub_name} exists already, used as it is");
     }
     println!(
         "  3. on the target: {};",
@@ -291,7 +321,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             let _ = dst.batch_execute(&format!("DROP TABLE IF EXISTS {t}"));
         }
         if publication {
-            let _ = src.batch_execute(&format!("DROP PUBLICATION IF EXISTS {name}"));
+            let _ = src.batch_execute(&format!("DROP PUBLICATION IF EXISTS {publication}"));
         }
     };
     if let Some(sql) = &publication_sql {
@@ -302,7 +332,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
                 e,
             ));
         }
-        println!("created publication {} on the source", args.name);
+        println!("created publication {pub_name} on the source");
     }
     if let Err(e) = dst.batch_execute(&subscription_sql(password.as_deref())) {
         undo(&mut src, &mut dst, publication_sql.is_some());
