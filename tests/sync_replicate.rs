@@ -348,7 +348,7 @@ fn the_source_restarting_during_the_initial_copy_does_not_stop_sync() {
     )
     .unwrap();
     database_with_pgml(&ml, "ml");
-    let mut cli = std::process::Command::new(pgml_e2e::pgml_bin())
+    let cli = std::process::Command::new(pgml_e2e::pgml_bin())
         .args([
             "sync",
             "replicate",
