@@ -295,6 +295,34 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
     for f in &servers2 {
         database_with_pgml(f, "serve");
     }
+    // A dry run imports and rolls back: the report is real, nothing stays.
+    let out = pgml(&[
+        "models",
+        "push",
+        "--source",
+        &t.url("train"),
+        "--dry-run",
+        "--to",
+        &servers2[0].url("serve"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("dry run: rolled back, nothing changed"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("D: model 2 -> 3, deployed"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        servers2[0]
+            .query_text("serve", "SELECT count(*) FROM pgml.models")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
     let out = pgml(&[
         "models",
         "push",
@@ -487,16 +515,50 @@ fn a_replicated_catalog_switches_the_fleet_and_inference_servers_cannot_write_it
         )
         .unwrap();
     }
-    let out = pgml(&[
-        "models",
-        "replicate",
-        "--source",
-        &training.url("train"),
-        "--to",
-        &fleet[0].url("serve"),
-        "--to",
-        &fleet[1].url("serve"),
-    ]);
+    let (source_url, to1, to2) = (
+        training.url("train"),
+        fleet[0].url("serve"),
+        fleet[1].url("serve"),
+    );
+    let replicate = |extra: &[&str]| {
+        let mut args = vec![
+            "models",
+            "replicate",
+            "--source",
+            &source_url,
+            "--to",
+            &to1,
+            "--to",
+            &to2,
+        ];
+        args.extend_from_slice(extra);
+        pgml(&args)
+    };
+    // A dry run shows the SQL with the password masked and creates nothing.
+    let out = replicate(&["--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("CREATE PUBLICATION pgml_models FOR TABLE pgml.projects"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("CREATE SUBSCRIPTION pgml_models").count(),
+        2,
+        "{shown}"
+    );
+    assert!(
+        shown.contains("password=''***''") && !shown.contains(training.password()),
+        "{shown}"
+    );
+    assert_eq!(
+        training
+            .query_text("train", "SELECT count(*) FROM pg_publication")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    let out = replicate(&[]);
     assert!(out.status.success(), "{}", text(&out));
     let mut ct = training.connect("train").unwrap();
     let mut conns: Vec<postgres::Client> =

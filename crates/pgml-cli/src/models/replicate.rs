@@ -38,6 +38,9 @@ pub struct ReplicateArgs {
     /// Seconds to wait for each initial copy.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// Check both sides and print the SQL (passwords masked); change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
@@ -149,21 +152,44 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         });
     }
 
+    let publication_sql = format!("CREATE PUBLICATION {name} FOR TABLE {}", CATALOG.join(", "));
+    let password = source.parts().4;
+    let subscription_sql = |slot: &str, password: Option<&str>| {
+        format!(
+            "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {name} WITH (slot_name = {})",
+            quote_literal(&source.conninfo(password)),
+            quote_literal(slot)
+        )
+    };
+    println!("plan: replicate the pgml catalog of {}", source.masked());
+    if pub_exists {
+        println!(
+            "  on the source: publication {} exists already, used as it is",
+            args.name
+        );
+    } else {
+        println!("  on the source: {publication_sql};");
+    }
+    let masked = password.as_ref().map(|_| "***");
+    for (target, _, slot) in &plans {
+        println!(
+            "  on {}: {};",
+            target.masked(),
+            subscription_sql(slot, masked)
+        );
+    }
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+
     if !pub_exists {
-        src.batch_execute(&format!(
-            "CREATE PUBLICATION {name} FOR TABLE {}",
-            CATALOG.join(", ")
-        ))
-        .map_err(|e| Error::sql("creating the publication on the source", e))?;
+        src.batch_execute(&publication_sql)
+            .map_err(|e| Error::sql("creating the publication on the source", e))?;
         println!("created publication {} on the source", args.name);
     }
-    let password = source.parts().4;
     for (target, mut dst, slot) in plans {
-        let sql = format!(
-            "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {name} WITH (slot_name = {})",
-            quote_literal(&source.conninfo(password.as_deref())),
-            quote_literal(&slot)
-        );
+        let sql = subscription_sql(&slot, password.as_deref());
         dst.batch_execute(&sql).map_err(|e| {
             Error::sql(
                 format!("creating subscription {} on {}", args.name, target.masked()),

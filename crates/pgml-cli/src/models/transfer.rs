@@ -43,6 +43,9 @@ pub struct ImportArgs {
     /// Import without changing which model each project deploys.
     #[arg(long)]
     pub no_deploy: bool,
+    /// Run the import and roll it back: every check runs, nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,6 +61,9 @@ pub struct PushArgs {
     /// Import without changing which model each project deploys.
     #[arg(long)]
     pub no_deploy: bool,
+    /// Run each import and roll it back: every check runs, nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn export(args: &ExportArgs) -> Result<ExitCode> {
@@ -120,7 +126,7 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
         });
     }
     let target = Server::parse(&args.target)?;
-    import_package(&target, &bytes, !args.no_deploy)?;
+    import_package(&target, &bytes, !args.no_deploy, args.dry_run)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -131,7 +137,7 @@ pub fn push(args: &PushArgs) -> Result<ExitCode> {
     // Every target is tried; each import is atomic, so a failed one changed nothing there.
     let mut failures: Vec<Error> = Vec::new();
     for target in &targets {
-        if let Err(e) = import_package(target, &bytes, !args.no_deploy) {
+        if let Err(e) = import_package(target, &bytes, !args.no_deploy, args.dry_run) {
             eprintln!("pgml: error: {}: {e}", target.masked());
             if let Some(hint) = e.hint() {
                 eprintln!("hint: {hint}");
@@ -168,16 +174,31 @@ fn export_package(source: &Server, selection: &Selection) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn import_package(target: &Server, bytes: &[u8], deploy: bool) -> Result<()> {
+/// Imports into `target`; with `dry_run` the import runs and is rolled back, so every check (and the
+/// ids it would get) is real and nothing stays.
+fn import_package(target: &Server, bytes: &[u8], deploy: bool, dry_run: bool) -> Result<()> {
     let mut db = target.connect()?;
     super::require_pgml(&mut db, &target.masked())?;
-    let rows = db
+    let mut tx = db
+        .transaction()
+        .map_err(|e| Error::sql(format!("starting a transaction on {}", target.masked()), e))?;
+    let rows = tx
         .query(
             "SELECT project, source_model_id, model_id, imported, deployed FROM pgml.import_models($1, $2)",
             &[&bytes, &deploy],
         )
         .map_err(|e| Error::sql(format!("importing models into {}", target.masked()), e))?;
-    println!("{}:", target.masked());
+    if dry_run { tx.rollback() } else { tx.commit() }
+        .map_err(|e| Error::sql(format!("finishing the import into {}", target.masked()), e))?;
+    println!(
+        "{}:{}",
+        target.masked(),
+        if dry_run {
+            " (dry run: rolled back, nothing changed)"
+        } else {
+            ""
+        }
+    );
     for r in &rows {
         let (project, source_id, id, imported, deployed): (String, i64, i64, bool, bool) =
             (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
