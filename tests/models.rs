@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgml_e2e::{
-    database_with_pgml, pgml, start_servers, table_fingerprint, text, Server, CATALOG_TABLES,
+    database_with_pgml, pgml, start_servers, table_fingerprint, text, wait_for_value, wait_until,
+    Server, CATALOG_TABLES,
 };
 
 const DIABETES: &str = "ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]";
@@ -82,17 +83,6 @@ fn db_error(e: &postgres::Error) -> (String, String, String) {
         db.message().to_string(),
         db.hint().unwrap_or("").to_string(),
     )
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting until {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// `pgml models import --target URL --input FILE`, which must succeed.
@@ -714,24 +704,12 @@ fn lineage_names_local_foreign_and_subscribed_sources() {
             ),
         )
         .unwrap();
-    wait_until("the subscription copied points", || {
-        pgml_server
-            .query_text("ml", "SELECT count(*) FROM points")
-            .unwrap()
-            .as_deref()
-            == Some("200")
-    });
+    wait_for_value(&pgml_server, "ml", "SELECT count(*) FROM points", "200");
     // A change after the initial copy, so the subscription has applied a transaction.
     source
         .execute("prod", "INSERT INTO points VALUES (201, 201, 403)")
         .unwrap();
-    wait_until("the subscription applied the insert", || {
-        pgml_server
-            .query_text("ml", "SELECT count(*) FROM points")
-            .unwrap()
-            .as_deref()
-            == Some("201")
-    });
+    wait_for_value(&pgml_server, "ml", "SELECT count(*) FROM points", "201");
     pgml_server
         .execute(
             "ml",

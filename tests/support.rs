@@ -155,3 +155,32 @@ pub fn text(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// Polls `ok` every 50 ms until it holds; panics naming `what` after 60 s.
+pub fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Waits until `sql` on `server`/`db` returns `expected` (replication, apply); on timeout (60 s)
+/// panics with the last value seen.
+pub fn wait_for_value(server: &Server, db: &str, sql: &str, expected: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let got = server.query_text(db, sql).expect("polling query");
+        if got.as_deref() == Some(expected) {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{sql} still returns {got:?}, not {expected}, after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use pgml_e2e::{database_with_pgml, pgml, text, Server};
+use pgml_e2e::{database_with_pgml, pgml, text, wait_for_value, Server};
 
 #[test]
 fn sync_replicate_preflights_copies_and_keeps_replicating() {
@@ -133,21 +133,7 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
         "INSERT INTO customers VALUES (20001, 30, 5000, true)",
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let n = ml
-            .query_text("ml", "SELECT count(*) FROM customers")
-            .unwrap()
-            .unwrap();
-        if n == "20001" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new row did not arrive ({n} rows)"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_value(&ml, "ml", "SELECT count(*) FROM customers", "20001");
 
     // Running it again is refused: the subscription exists.
     let again = replicate(&["--tables", "customers"]);
@@ -263,21 +249,12 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
     );
     prod.execute("shop", "INSERT INTO customers (id, age, income, churned, segment) VALUES (40000, 50, 1, true, 'gold')")
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = ml
-            .query_text("ml", "SELECT count(*) FILTER (WHERE id >= 30000 AND id < 30200)::text || '/' || coalesce(max(segment), '') FROM customers")
-            .unwrap()
-            .unwrap();
-        if got == "200/gold" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "replication stalled after the change: {got}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_value(
+        &ml,
+        "ml",
+        "SELECT count(*) FILTER (WHERE id >= 30000 AND id < 30200)::text || '/' || coalesce(max(segment), '') FROM customers",
+        "200/gold",
+    );
 
     // Teardown: a dry run changes nothing; then subscription, slot and publication are gone.
     let teardown = |extra: &[&str]| {
@@ -406,19 +383,7 @@ fn the_source_restarting_during_the_initial_copy_does_not_stop_sync() {
     // And replication goes on after the restart.
     prod.execute("shop", "INSERT INTO events VALUES (0, 'after')")
         .unwrap();
-    let start = Instant::now();
-    while ml
-        .query_text("ml", "SELECT count(*) FROM events WHERE id = 0")
-        .unwrap()
-        .as_deref()
-        != Some("1")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "live change did not arrive"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_value(&ml, "ml", "SELECT count(*) FROM events WHERE id = 0", "1");
 }
 
 #[test]
@@ -502,19 +467,7 @@ fn a_publication_created_by_an_administrator_is_used_without_owning_the_tables()
     );
     prod.execute("shop", "INSERT INTO orders VALUES (0, 1)")
         .unwrap();
-    let start = Instant::now();
-    while ml
-        .query_text("ml", "SELECT count(*) FROM orders")
-        .unwrap()
-        .as_deref()
-        != Some("1001")
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "live change did not arrive"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_value(&ml, "ml", "SELECT count(*) FROM orders", "1001");
     // The publication stays the administrator's: the subscription uses it, nothing created another.
     assert_eq!(
         prod.query_text(

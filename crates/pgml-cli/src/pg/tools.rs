@@ -26,6 +26,22 @@ pub fn command(program: &str, server: &Server) -> Result<Command> {
     Ok(cmd)
 }
 
+/// psql's arguments for applying a dump: quiet, one transaction, stop at the first error (so a
+/// failed restore leaves nothing behind).
+pub fn restore_args() -> Vec<String> {
+    [
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-o",
+        "/dev/null",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The command line as it would be typed, with the connection as a masked URL, for --dry-run.
 pub fn describe(program: &str, args: &[String], server: &Server) -> String {
     format!("{program} {} # on {}", args.join(" "), server.masked())

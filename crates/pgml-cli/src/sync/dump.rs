@@ -93,17 +93,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         dump_args.push("-t".into());
         dump_args.push(t.given.clone());
     }
-    let psql_args: Vec<String> = [
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "--single-transaction",
-        "-o",
-        "/dev/null",
-    ]
-    .map(String::from)
-    .to_vec();
+    let psql_args = tools::restore_args();
     println!(
         "plan: copy {} table(s) from {} to {}",
         tables.len(),

@@ -250,19 +250,8 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         dump_args.push("-t".into());
         dump_args.push((*t).to_string());
     }
-    let psql_args: Vec<String> = [
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "--single-transaction",
-        "-o",
-        "/dev/null",
-    ]
-    .map(String::from)
-    .to_vec();
+    let psql_args = tools::restore_args();
     let password = source.parts().4;
-    let conninfo = |password: Option<&str>| source.conninfo(password);
     let publication_sql = if pub_exists {
         None
     } else {
@@ -274,7 +263,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     let subscription_sql = |password: Option<&str>| {
         format!(
             "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {publication}",
-            quote_literal(&conninfo(password))
+            quote_literal(&source.conninfo(password))
         )
     };
     println!(

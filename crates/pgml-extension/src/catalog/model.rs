@@ -112,11 +112,38 @@ pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
     else {
         return Ok(None);
     };
+    let bytes = read_file(id, MODEL_PATH)?;
+    Ok(Some((project_id, Model::decode(&bytes)?)))
+}
+
+/// Every file of model `id`, whole (parts joined, checksums verified), ordered by path.
+pub fn read_files(id: i64) -> Result<Vec<(String, Vec<u8>)>> {
+    let paths: Vec<String> = Spi::connect(|client| {
+        client
+            .select(
+                "SELECT DISTINCT path FROM pgml.files WHERE model_id = $1 ORDER BY path",
+                None,
+                &[id.into()],
+            )?
+            .map(|row| Ok(row.get::<String>(1)?.unwrap_or_default()))
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })?;
+    paths
+        .into_iter()
+        .map(|path| {
+            let bytes = read_file(id, &path)?;
+            Ok((path, bytes))
+        })
+        .collect()
+}
+
+/// One file of model `id` from its parts, verifying their order and checksums.
+fn read_file(id: i64, path: &str) -> Result<Vec<u8>> {
     let parts: Vec<(i32, Vec<u8>, Vec<u8>)> = Spi::connect(|client| {
         let rows = client.select(
             "SELECT part, data, checksum FROM pgml.files WHERE model_id = $1 AND path = $2 ORDER BY part",
             None,
-            &[id.into(), MODEL_PATH.into()],
+            &[id.into(), path.into()],
         )?;
         let mut parts = Vec::new();
         for row in rows {
@@ -128,46 +155,12 @@ pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
         }
         Ok::<_, PgmlError>(parts)
     })?;
-    let bytes = file_parts::join(
+    file_parts::join(
         parts
             .iter()
             .map(|(p, d, c)| (*p, d.as_slice(), c.as_slice())),
     )
-    .map_err(|e| damaged(id, MODEL_PATH, e))?;
-    Ok(Some((project_id, Model::decode(&bytes)?)))
-}
-
-/// Every file of model `id`, whole (parts joined, checksums verified), ordered by path.
-pub fn read_files(id: i64) -> Result<Vec<(String, Vec<u8>)>> {
-    let rows: Vec<(String, i32, Vec<u8>, Vec<u8>)> = Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT path, part, data, checksum FROM pgml.files WHERE model_id = $1 ORDER BY path, part",
-            None,
-            &[id.into()],
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<i32>(2)?.unwrap_or(-1),
-                row.get::<Vec<u8>>(3)?.unwrap_or_default(),
-                row.get::<Vec<u8>>(4)?.unwrap_or_default(),
-            ));
-        }
-        Ok::<_, PgmlError>(out)
-    })?;
-    let mut files = Vec::new();
-    for group in rows.chunk_by(|a, b| a.0 == b.0) {
-        let path = group[0].0.clone();
-        let bytes = file_parts::join(
-            group
-                .iter()
-                .map(|(_, p, d, c)| (*p, d.as_slice(), c.as_slice())),
-        )
-        .map_err(|e| damaged(id, &path, e))?;
-        files.push((path, bytes));
-    }
-    Ok(files)
+    .map_err(|e| damaged(id, path, e))
 }
 
 fn damaged(id: i64, path: &str, e: impl std::fmt::Display) -> PgmlError {
