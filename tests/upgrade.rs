@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use pgml_e2e::{seed_catalog, start_servers, table_fingerprint, Server, CATALOG_TABLES, VERSION};
 
 /// Releases before the current one, oldest first, each with its install script in tests/fixtures.
-const EARLIER: [&str; 1] = ["0.1.0"];
+const EARLIER: [&str; 2] = ["0.1.0", "0.2.0"];
 
 /// Everything the extension defines in the pgml schema, one line per object, sorted.
 const DESCRIBE: &str = r#"
@@ -30,10 +30,39 @@ SELECT string_agg(line, E'\n' ORDER BY line) FROM (
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
      WHERE c.relnamespace = 'pgml'::regnamespace AND NOT t.tgisinternal
     UNION ALL
-    SELECT format('function %s(%s) returns %s %s volatile=%s parallel=%s strict=%s src=%s', p.proname,
-                  pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
-                  pg_get_function_arguments(p.oid), p.provolatile, p.proparallel, p.proisstrict, md5(p.prosrc))
+    SELECT format('function %s(%s) returns %s %s volatile=%s parallel=%s strict=%s src=%s definer=%s config=%s owner=%s acl=%s',
+                  p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
+                  pg_get_function_arguments(p.oid), p.provolatile, p.proparallel, p.proisstrict, md5(p.prosrc),
+                  p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),
+                  (SELECT string_agg(format('%s:%s', CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+                                            a.privilege_type), ',' ORDER BY 1)
+                     FROM aclexplode(coalesce(p.proacl, acldefault('f'::"char", p.proowner))) a))
       FROM pg_proc p WHERE p.pronamespace = 'pgml'::regnamespace
+    UNION ALL
+    SELECT format('relation %s kind=%s owner=%s rls=%s force=%s options=%s acl=%s', c.relname, c.relkind,
+                  pg_get_userbyid(c.relowner), c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
+                  (SELECT string_agg(format('%s:%s', CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+                                            a.privilege_type), ',' ORDER BY 1)
+                     FROM aclexplode(coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))) a))
+      FROM pg_class c
+     WHERE c.relnamespace = 'pgml'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+       AND c.relname NOT LIKE 'snapshot\_%'
+    UNION ALL
+    SELECT format('policy %s on %s for %s to %s using %s check %s', pol.polname, pol.polrelid::regclass, pol.polcmd,
+                  pol.polroles::regrole[], pg_get_expr(pol.polqual, pol.polrelid),
+                  pg_get_expr(pol.polwithcheck, pol.polrelid))
+      FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+     WHERE c.relnamespace = 'pgml'::regnamespace
+    UNION ALL
+    SELECT format('schema pgml owner=%s acl=%s', pg_get_userbyid(n.nspowner),
+                  (SELECT string_agg(format('%s:%s', CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+                                            a.privilege_type), ',' ORDER BY 1)
+                     FROM aclexplode(coalesce(n.nspacl, acldefault('n'::"char", n.nspowner))) a))
+      FROM pg_namespace n WHERE n.nspname = 'pgml'
+    UNION ALL
+    SELECT format('role %s login=%s super=%s member_of=%s', r.rolname, r.rolcanlogin, r.rolsuper,
+                  (SELECT string_agg(m.roleid::regrole::text, ',' ORDER BY 1) FROM pg_auth_members m WHERE m.member = r.oid))
+      FROM pg_roles r WHERE r.rolname IN ('pgml_trainer', 'pgml_predictor')
     UNION ALL
     SELECT format('view %s %s', c.relname, md5(pg_get_viewdef(c.oid)))
       FROM pg_class c WHERE c.relnamespace = 'pgml'::regnamespace AND c.relkind = 'v'

@@ -18,6 +18,11 @@ mod upgrade_scripts;
 /// must not start in a process that later forks (the postmaster, with shared_preload_libraries).
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // pgrx attaches a Rust backtrace to an error's DETAIL when backtraces are enabled
+    // (RUST_BACKTRACE=1 in the server's environment): internal frames are no business of a client,
+    // so library backtraces are turned off here, before any can be captured. Panics still name
+    // their place in the server log.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     guc::init();
 }
 

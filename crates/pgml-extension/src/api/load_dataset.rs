@@ -5,7 +5,9 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::privilege::{as_owner, caller_is_owner, fixed_search_path};
 use crate::pg::quote_ident;
+use crate::pg::spi::{read_one, read_two};
 
 /// Rows per INSERT statement.
 const CHUNK: usize = 500;
@@ -17,7 +19,7 @@ fn load_dataset(
     limit: default!(Option<i64>, "NULL"),
     kwargs: default!(Option<JsonB>, "'{}'"),
 ) -> TableIterator<'static, (name!(table_name, String), name!(rows, i64))> {
-    let row = load(source, subset, limit, kwargs).or_report();
+    let row = fixed_search_path(|| load(source, subset, limit, kwargs)).or_report();
     TableIterator::once(row)
 }
 
@@ -45,39 +47,90 @@ fn load(
         }
     };
     let table = format!("pgml.{}", quote_ident(dataset.name));
+    // How the table is named in messages.
+    let shown = format!("pgml.{}", dataset.name);
     let columns: Vec<String> = dataset
         .columns
         .iter()
         .map(|(c, t)| format!("{} {t}", quote_ident(c)))
         .collect();
-    // Loading again refills the table in place rather than dropping it, so views built on it
-    // (CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits) keep working.
-    let exists = crate::pg::spi::read_one::<bool>(
-        "SELECT to_regclass($1) IS NOT NULL",
-        &[table.as_str().into()],
-    )?
-    .unwrap_or(false);
+    let full = dataset.rows().count();
+    let wanted = full.min(limit);
+    // Dataset tables are shared by everyone in the database and belong to the extension's owner:
+    // a table of that name that pgml did not create (possible before 0.3.0) is never written to
+    // (a trigger on it would run as whoever loads the dataset).
+    let state = as_owner(|| {
+        read_two::<bool, i64>(
+            "SELECT c.relkind = 'r' AND c.relowner = e.extowner, c.reltuples::bigint
+               FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
+              WHERE c.oid = pg_catalog.to_regclass($1) AND e.extname = 'pgml'",
+            &[table.as_str().into()],
+        )
+    })?;
+    let exists = match state {
+        (Some(false), _) => {
+            return Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("{shown} exists but was not created by pgml; pgml will not write to it"),
+            )
+            .hint(format!(
+                "drop or rename {shown} (as its owner or a superuser), then load the dataset again"
+            )))
+        }
+        (Some(true), _) => true,
+        _ => false,
+    };
     if exists {
-        Spi::run(&format!("TRUNCATE {table}"))?;
-    } else {
-        Spi::run(&format!("CREATE TABLE {table} ({})", columns.join(", ")))?;
-        crate::catalog::guard::refuse_restores_into(&table)?;
+        let rows = as_owner(|| read_one::<i64>(&format!("SELECT count(*) FROM {table}"), &[]))?
+            .unwrap_or(0);
+        if usize::try_from(rows).ok() == Some(wanted) {
+            // Already as asked: nothing to write.
+            return Ok((format!("pgml.{}", dataset.name), rows));
+        }
+        // Refilling with fewer rows would take rows away from everyone using the table: only the
+        // extension's owner (or a superuser) may do that. Anyone may refill it completely.
+        if wanted < full && !caller_is_owner()? {
+            return Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!(
+                    "{shown} is shared and holds {rows} rows; only the extension's owner can reload it with a limit of {wanted}"
+                ),
+            )
+            .hint(format!(
+                "use the table as it is (SELECT * FROM {shown} LIMIT {wanted}), or call pgml.load_dataset('{}') without a limit",
+                dataset.name
+            )));
+        }
     }
     let rows: Vec<Vec<&str>> = dataset.rows().take(limit).collect();
-    for chunk in rows.chunks(CHUNK) {
-        pg_sys::check_for_interrupts!();
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|row| {
-                let cells: Vec<String> = row
-                    .iter()
-                    .zip(dataset.columns)
-                    .map(|(v, (_, t))| format!("'{}'::{t}", v.replace('\'', "''")))
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        Spi::run(&format!("INSERT INTO {table} VALUES {}", values.join(", ")))?;
-    }
+    as_owner(|| {
+        // Loading again refills the table in place rather than dropping it, so views built on it
+        // (CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits) keep working.
+        if exists {
+            Spi::run(&format!("TRUNCATE {table}"))?;
+        } else {
+            Spi::run(&format!(
+                "CREATE TABLE {table} ({}); GRANT SELECT ON {table} TO pgml_predictor",
+                columns.join(", ")
+            ))?;
+            crate::catalog::guard::refuse_restores_into(&table)?;
+        }
+        for chunk in rows.chunks(CHUNK) {
+            pg_sys::check_for_interrupts!();
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|row| {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .zip(dataset.columns)
+                        .map(|(v, (_, t))| format!("'{}'::{t}", v.replace('\'', "''")))
+                        .collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            Spi::run(&format!("INSERT INTO {table} VALUES {}", values.join(", ")))?;
+        }
+        Ok(())
+    })?;
     Ok((format!("pgml.{}", dataset.name), rows.len() as i64))
 }

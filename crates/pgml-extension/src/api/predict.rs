@@ -12,8 +12,11 @@ use pgml_core::Task;
 use pgrx::prelude::*;
 use pgrx::Array;
 
+use crate::catalog::project::Privilege;
 use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::privilege::{as_owner, fixed_search_path};
+use crate::pg::spi::read_one;
 
 /// (database oid, model id)
 type ModelKey = (u32, i64);
@@ -30,23 +33,56 @@ fn database_id() -> u32 {
 }
 
 /// Model `id`, from this backend's cache or the catalog. Its row version is checked once per
-/// statement, so a cached model is never served for a different model that reuses the id.
+/// statement, so a cached model is never served for a different model that reuses the id; the
+/// caller's `predict` right on its project is checked with it (so a cached model is served only to
+/// a role that may use it).
 pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
-    let version = model_version(id)?.ok_or_else(|| {
-        PgmlError::undefined(format!("model {id} does not exist"))
-            .hint("SELECT id, project_id, algorithm FROM pgml.models lists the models")
-    })?;
+    let version = match model_version(id)? {
+        Some(Visible {
+            version,
+            allowed: true,
+            ..
+        }) => version,
+        Some(Visible { project, .. }) => {
+            return Err(denied(project::by_id(project)?, id));
+        }
+        None => {
+            // Not visible to the caller: it does not exist, or the caller holds no right on its
+            // project (row-level security hides it). Say which, as PostgreSQL does for tables.
+            let project_id = as_owner(|| {
+                read_one::<i64>(
+                    "SELECT project_id FROM pgml.models WHERE id = $1",
+                    &[id.into()],
+                )
+            })?;
+            return Err(match project_id {
+                Some(p) => denied(project::by_id(p)?, id),
+                None => PgmlError::undefined(format!("model {id} does not exist"))
+                    .hint("SELECT id, project_id, algorithm FROM pgml.models lists the models"),
+            });
+        }
+    };
     let key = (database_id(), id);
     if let Some((v, m)) = MODELS.with(|c| c.borrow().get(&key).cloned()) {
         if v == version {
             return Ok(m);
         }
     }
-    let (_, loaded) = model::load(id)?
+    let (_, loaded) = fixed_search_path(|| model::load(id))?
         .ok_or_else(|| PgmlError::undefined(format!("model {id} does not exist")))?;
     let loaded = Rc::new(loaded);
     MODELS.with(|c| c.borrow_mut().insert(key, (version, loaded.clone())));
     Ok(loaded)
+}
+
+fn denied(p: Option<project::Project>, model_id: i64) -> PgmlError {
+    match p.map(|p| p.require(Privilege::Predict)) {
+        Some(Err(e)) => e,
+        _ => PgmlError::new(
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("permission denied to predict with model {model_id}"),
+        ),
+    }
 }
 
 /// Which statement this is: a deployment lookup is reused only within one statement (and one
@@ -54,6 +90,8 @@ pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct StatementKey {
     database: u32,
+    /// Rights are checked per role: a SECURITY DEFINER function calling predict runs as another.
+    user: u32,
     transaction_start: i64,
     statement_start: i64,
     command: u32,
@@ -64,6 +102,7 @@ fn statement_key() -> StatementKey {
     unsafe {
         StatementKey {
             database: database_id(),
+            user: pg_sys::GetUserId().to_u32(),
             transaction_start: pg_sys::GetCurrentTransactionStartTimestamp(),
             statement_start: pg_sys::GetCurrentStatementStartTimestamp(),
             command: pg_sys::GetCurrentCommandId(false),
@@ -76,7 +115,17 @@ fn statement_key() -> StatementKey {
 struct StatementCache {
     key: Option<StatementKey>,
     deployments: HashMap<String, Option<i64>>,
-    versions: HashMap<i64, Option<i64>>,
+    versions: HashMap<i64, Option<Visible>>,
+}
+
+/// A model row as the calling role sees it.
+#[derive(Debug, Clone, Copy)]
+struct Visible {
+    /// The row's xmin: a new row under a reused id is another model.
+    version: i64,
+    project: i64,
+    /// The caller holds `predict` on the project.
+    allowed: bool,
 }
 
 thread_local! {
@@ -103,7 +152,11 @@ const DEPLOYMENT_LOOKUP: &str = "SELECT p.id, d.model_id
        LEFT JOIN LATERAL (SELECT model_id FROM pgml.deployments
                            WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
       WHERE p.name = $1";
-const VERSION_LOOKUP: &str = "SELECT xmin::text::bigint FROM pgml.models WHERE id = $1";
+// Read as the caller: row-level security hides the models of projects it holds no right on.
+const VERSION_LOOKUP: &str = "SELECT m.xmin::text::bigint, p.id,
+            pgml.project_allows(p.owner, p.acl, 'predict')
+       FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+      WHERE m.id = $1";
 
 thread_local! {
     /// The deployment lookup, planned once per backend (SPI_keepplan): parsing and planning it on
@@ -113,40 +166,52 @@ thread_local! {
     static VERSION_PLAN: RefCell<Option<pgrx::spi::OwnedPreparedStatement>> = const { RefCell::new(None) };
 }
 
-/// The row version of model `id` (None when there is no such model), once per statement.
-fn model_version(id: i64) -> Result<Option<i64>> {
+/// The row version of model `id` and the caller's right on it (None when the caller sees no such
+/// model), once per statement.
+fn model_version(id: i64) -> Result<Option<Visible>> {
     if let Some(v) = with_statement(|c| c.versions.get(&id).copied()) {
         return Ok(v);
     }
-    let version = Spi::connect(|client| {
-        VERSION_PLAN.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            if slot.is_none() {
-                let plan = client.prepare(
-                    VERSION_LOOKUP,
-                    &[pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID)],
-                )?;
-                *slot = Some(plan.keep());
-            }
-            let Some(plan) = slot.as_ref() else {
-                return Ok(None);
-            };
-            match client
-                .select(plan, Some(1), &[id.into()])
-                .and_then(|t| t.first().get_one::<i64>())
-            {
-                Ok(v) => Ok(v),
-                Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
-                Err(e) => Err(PgmlError::from(e)),
-            }
+    let visible = fixed_search_path(|| {
+        Spi::connect(|client| {
+            VERSION_PLAN.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.is_none() {
+                    let plan = client.prepare(
+                        VERSION_LOOKUP,
+                        &[pgrx::PgOid::BuiltIn(pgrx::PgBuiltInOids::INT8OID)],
+                    )?;
+                    *slot = Some(plan.keep());
+                }
+                let Some(plan) = slot.as_ref() else {
+                    return Ok(None);
+                };
+                match client
+                    .select(plan, Some(1), &[id.into()])
+                    .and_then(|t| t.first().get_three::<i64, i64, bool>())
+                {
+                    Ok((Some(version), Some(project), allowed)) => Ok(Some(Visible {
+                        version,
+                        project,
+                        allowed: allowed.unwrap_or(false),
+                    })),
+                    Ok(_) | Err(pgrx::spi::SpiError::InvalidPosition) => Ok(None),
+                    Err(e) => Err(PgmlError::from(e)),
+                }
+            })
         })
     })?;
-    with_statement(|c| c.versions.insert(id, version));
-    Ok(version)
+    with_statement(|c| c.versions.insert(id, visible));
+    Ok(visible)
 }
 
 /// (project id, deployed model id) of a project, each None when absent.
 fn lookup_deployment(project_name: &str) -> Result<(Option<i64>, Option<i64>)> {
+    fixed_search_path(|| lookup_deployment_as_caller(project_name))
+}
+
+/// Read as the caller: row-level security hides the projects it holds no right on.
+fn lookup_deployment_as_caller(project_name: &str) -> Result<(Option<i64>, Option<i64>)> {
     Spi::connect(|client| {
         LOOKUP_PLAN.with(|cell| {
             let mut slot = cell.borrow_mut();
@@ -181,7 +246,9 @@ fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
         None => {
             let (project_id, model_id) = lookup_deployment(project_name)?;
             if project_id.is_none() {
-                return Err(project::get(project_name).err().unwrap_or_else(|| {
+                // Missing, or hidden from the caller: say which.
+                let p = fixed_search_path(|| project::get(project_name))?;
+                return Err(p.require(Privilege::Predict).err().unwrap_or_else(|| {
                     PgmlError::undefined(format!("project \"{project_name}\" does not exist"))
                 }));
             }

@@ -7,6 +7,7 @@ use pgrx::JsonB;
 
 use crate::catalog::snapshot;
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::privilege::{as_owner, fixed_search_path};
 use crate::pg::relation;
 
 #[pg_extern(volatile, parallel_unsafe, name = "_snapshot")]
@@ -23,13 +24,15 @@ fn snapshot_internal(
         name!(y_column_name, Option<String>),
     ),
 > {
-    let row = take(
-        relation_name,
-        y_column_name,
-        test_size,
-        test_sampling,
-        preprocess,
-    )
+    let row = fixed_search_path(|| {
+        take(
+            relation_name,
+            y_column_name,
+            test_size,
+            test_sampling,
+            preprocess,
+        )
+    })
     .or_report();
     TableIterator::once(row)
 }
@@ -61,12 +64,14 @@ fn take(
             .map(|c| serde_json::json!({"name": c.name, "type": c.type_name}))
             .collect(),
     );
-    let snap = snapshot::create(&rel.name, y.as_deref(), test_size, sampling, true, columns)?;
+    let snap = snapshot::create(&rel, y.as_deref(), test_size, sampling, true, columns)?;
     // Complete once copied; its split is drawn when a model trains on it.
-    Spi::run_with_args(
-        "UPDATE pgml.snapshots SET status = 'successful', updated_at = clock_timestamp() WHERE id = $1",
-        &[snap.id.into()],
-    )?;
+    as_owner(|| {
+        Ok(Spi::run_with_args(
+            "UPDATE pgml.snapshots SET status = 'successful', updated_at = clock_timestamp() WHERE id = $1",
+            &[snap.id.into()],
+        )?)
+    })?;
     Ok((snapshot::table_name(snap.id), y))
 }
 
@@ -76,7 +81,7 @@ CREATE FUNCTION pgml.snapshot(relation_name text, y_column_name text, test_size 
                               test_sampling pgml.sampling DEFAULT 'stratified', preprocess jsonb DEFAULT '{}')
 RETURNS TABLE (relation text, y_column_name text)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::text, preprocess) $$;
+AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::pg_catalog.text, preprocess) $$;
 "#,
     name = "snapshot",
     requires = [snapshot_internal]

@@ -13,8 +13,10 @@ use pgml_core::Task;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
+use crate::catalog::project::Privilege;
 use crate::catalog::{deployment, guard, model, project, snapshot};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::privilege::{as_owner, fixed_search_path};
 use crate::pg::reader::{self, LabelRead};
 use crate::pg::relation::{self, ColumnKind};
 
@@ -62,7 +64,7 @@ fn train_internal(
         materialize_snapshot: materialize_snapshot.unwrap_or(true),
         preprocess: preprocess.map_or(serde_json::Value::Null, |j| j.0),
     };
-    let row = train(&args).or_report();
+    let row = fixed_search_path(|| train(&args)).or_report();
     TableIterator::once(row)
 }
 
@@ -103,6 +105,9 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
 
     let requested_task = a.task.map(Task::parse).transpose()?;
     let existing = project::find(a.project_name)?;
+    if let Some(p) = &existing {
+        p.require(Privilege::Train)?;
+    }
     let task = match (&existing, requested_task) {
         (Some(p), Some(t)) if p.task != t => {
             return Err(PgmlError::invalid(format!(
@@ -186,7 +191,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                     .collect(),
             );
             snapshot::create(
-                &rel.name,
+                &rel,
                 y.as_deref(),
                 a.test_size,
                 sampling,
@@ -283,7 +288,14 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         .iter()
         .map(|c| specs.get(&c.name).is_some_and(|s| s.impute.is_some()))
         .collect();
-    let mut data = reader::read(&source, &features, &nullable, read_label)?;
+    // A materialized snapshot is pgml's table, read as its owner once the caller's right to train
+    // the project was checked; a relation trained on directly is read with the caller's privileges.
+    let mut data = if snap.materialized {
+        snapshot::verify_table(snap.id)?;
+        as_owner(|| reader::read(&source, &features, &nullable, read_label))?
+    } else {
+        reader::read(&source, &features, &nullable, read_label)?
+    };
     if !specs.is_empty() {
         data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;
     }
@@ -355,7 +367,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     )?;
     let project = match existing {
         Some(p) => p,
-        None => project::create(a.project_name, task)?,
+        None => project::create_or_get(a.project_name, task)?,
     };
     let trained = Model {
         task,

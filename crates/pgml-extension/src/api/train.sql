@@ -19,8 +19,8 @@ CREATE FUNCTION pgml.train(
 ) RETURNS TABLE (project text, task text, algorithm text, deployed boolean)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
-    SELECT * FROM pgml._train(project_name, task, relation_name, y_column_name, algorithm::text,
-                              hyperparams, search::text, search_params, search_args, test_size,
-                              test_sampling::text, runtime::text, automatic_deploy,
+    SELECT * FROM pgml._train(project_name, task, relation_name, y_column_name, algorithm::pg_catalog.text,
+                              hyperparams, search::pg_catalog.text, search_params, search_args, test_size,
+                              test_sampling::pg_catalog.text, runtime::pg_catalog.text, automatic_deploy,
                               materialize_snapshot, preprocess)
 $$;

@@ -13,8 +13,10 @@ use pgrx::JsonB;
 use serde_json::Value;
 
 use crate::catalog::model::{self, MODEL_PATH};
+use crate::catalog::project::Privilege;
 use crate::catalog::{deployment, guard, project};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::privilege::{as_owner, current_role_name, fixed_search_path};
 use crate::pg::spi::{read_one, read_pair};
 
 #[pg_extern(volatile, parallel_unsafe, name = "export_models")]
@@ -23,9 +25,11 @@ fn export_models(
     model_ids: default!(Option<Vec<i64>>, "NULL"),
     deployed_only: default!(bool, false),
 ) -> Vec<u8> {
-    export(projects.as_deref(), model_ids.as_deref(), deployed_only)
-        .and_then(|p| Ok(p.encode()?))
-        .or_report()
+    fixed_search_path(|| {
+        export(projects.as_deref(), model_ids.as_deref(), deployed_only)
+            .and_then(|p| Ok(p.encode()?))
+    })
+    .or_report()
 }
 
 #[pg_extern(volatile, parallel_unsafe, name = "import_models")]
@@ -42,7 +46,7 @@ fn import_models(
         name!(deployed, bool),
     ),
 > {
-    let rows = (|| {
+    let rows = fixed_search_path(|| {
         let bytes = package.ok_or_else(|| PgmlError::null("package must not be NULL"))?;
         guard::ensure_writable("import models")?;
         let package = Package::decode(bytes).map_err(|e| {
@@ -60,7 +64,7 @@ fn import_models(
             })
         })?;
         import(&package, deploy)
-    })()
+    })
     .or_report();
     TableIterator::new(rows)
 }
@@ -70,22 +74,32 @@ fn export(
     model_ids: Option<&[i64]>,
     deployed_only: bool,
 ) -> Result<Package> {
+    // Named projects and models must exist, and the caller must hold a right on each: a package
+    // carries a model's internals (categories, labels) and its bytes.
     if let Some(names) = projects {
         for name in names {
-            project::get(name)?;
+            project::get(name)?.require(Privilege::Any)?;
         }
     }
     if let Some(ids) = model_ids {
         for id in ids {
-            if read_one::<i64>("SELECT id FROM pgml.models WHERE id = $1", &[(*id).into()])?
-                .is_none()
-            {
-                return Err(PgmlError::undefined(format!("model {id} does not exist"))
-                    .hint("SELECT id, name FROM pgml.trained_models lists the models"));
+            let project_id = as_owner(|| {
+                read_one::<i64>(
+                    "SELECT project_id FROM pgml.models WHERE id = $1",
+                    &[(*id).into()],
+                )
+            })?
+            .ok_or_else(|| {
+                PgmlError::undefined(format!("model {id} does not exist"))
+                    .hint("SELECT id, name FROM pgml.trained_models lists the models")
+            })?;
+            if let Some(p) = project::by_id(project_id)? {
+                p.require(Privilege::Any)?;
             }
         }
     }
     // Each selected model with its project and snapshot as JSON rows: one shape for every column.
+    // Read as the caller: row-level security leaves out the projects it holds no right on.
     let rows: Vec<(String, String, Value, Option<Value>)> = Spi::connect(|client| {
         let rows = client.select(
             "SELECT p.name, p.task::text, to_jsonb(m), to_jsonb(s)
@@ -216,20 +230,92 @@ fn export(
 type Imported = (String, i64, i64, bool, bool);
 
 fn import(p: &Package, deploy: bool) -> Result<Vec<Imported>> {
+    let caller = current_role_name()?;
+    let here = as_owner(|| {
+        read_pair::<String, String>(
+            "SELECT system_identifier::text, current_database()::text FROM pg_catalog.pg_control_system()",
+            &[],
+        )
+    })?;
+    if here
+        == Some((
+            p.source.system_identifier.clone(),
+            p.source.database.clone(),
+        ))
+    {
+        return import_into_source(p);
+    }
     let mut result = Vec::new();
     for proj in &p.projects {
         let task = Task::parse(&proj.task)?;
+        if proj.name.trim().is_empty() || proj.name.contains('\0') {
+            return Err(PgmlError::data(format!(
+                "the package names a project {:?}, which is not a valid project name",
+                proj.name
+            ))
+            .hint("export the models again from a pgml server"));
+        }
         let target = match project::find(&proj.name)? {
             Some(t) if t.task != task => return Err(PgmlError::invalid(format!(
                 "project \"{}\" is a {} project here, but a {task} project in the package",
                 proj.name, t.task
             ))
             .hint(
-                "rename one of the projects (UPDATE pgml.projects SET name = ...) and import again",
+                "import into a database without that project, or train under another project name",
             )),
-            Some(t) => t,
-            None => project::create(&proj.name, task)?,
+            Some(t) => {
+                t.require(Privilege::Train)?;
+                t
+            }
+            None => project::create_or_get(&proj.name, task)?,
         };
+        as_owner(|| import_project(p, proj, &target, deploy, &caller, &mut result))?;
+    }
+    Ok(result)
+}
+
+/// A package imported into the database it was exported from: every model is already here (the
+/// package's ids are this catalog's), so nothing is written; each model is reported as it is.
+fn import_into_source(p: &Package) -> Result<Vec<Imported>> {
+    let mut result = Vec::new();
+    for proj in &p.projects {
+        let target = project::get(&proj.name)?;
+        target.require(Privilege::Train)?;
+        let deployed = deployment::deployed_model(target.id)?;
+        for m in &proj.models {
+            let found = as_owner(|| {
+                read_one::<i64>(
+                    "SELECT id FROM pgml.models WHERE id = $1 AND project_id = $2",
+                    &[m.source_id.into(), target.id.into()],
+                )
+            })?;
+            let id = found.ok_or_else(|| {
+                PgmlError::data(format!(
+                    "the package was exported from this database, but its model {} of project \"{}\" is no longer here",
+                    m.source_id, proj.name
+                ))
+            })?;
+            result.push((
+                proj.name.clone(),
+                m.source_id,
+                id,
+                false,
+                deployed == Some(id),
+            ));
+        }
+    }
+    Ok(result)
+}
+
+fn import_project(
+    p: &Package,
+    proj: &package::Project,
+    target: &project::Project,
+    deploy: bool,
+    caller: &str,
+    result: &mut Vec<Imported>,
+) -> Result<()> {
+    {
         let mut snapshots: HashMap<i64, i64> = HashMap::new();
         let mut ids: HashMap<i64, i64> = HashMap::new();
         for m in &proj.models {
@@ -250,7 +336,7 @@ fn import(p: &Package, deploy: bool) -> Result<Vec<Imported>> {
                         Some(s) => Some(match snapshots.get(&s.source_id) {
                             Some(id) => *id,
                             None => {
-                                let id = insert_snapshot(s)?;
+                                let id = insert_snapshot(s, caller)?;
                                 snapshots.insert(s.source_id, id);
                                 id
                             }
@@ -281,17 +367,17 @@ fn import(p: &Package, deploy: bool) -> Result<Vec<Imported>> {
             }
         }
     }
-    Ok(result)
+    Ok(())
 }
 
-fn insert_snapshot(s: &package::SnapshotEntry) -> Result<i64> {
+fn insert_snapshot(s: &package::SnapshotEntry, owner: &str) -> Result<i64> {
     // The rows stay on the training server: the copy is metadata and lineage, not materialized.
     Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status, columns,
                                      analysis, materialized, seed, num_train_rows, num_test_rows, lineage,
-                                     created_at)
+                                     created_at, owner)
          VALUES ($1, $2, $3, $4::pgml.sampling, $5::pgml.status, $6::jsonb, $7::jsonb, false, $8, $9, $10,
-                 $11::jsonb, $12::timestamptz)
+                 $11::jsonb, $12::timestamptz, $13)
          RETURNING id",
         &[
             s.relation_name.as_str().into(),
@@ -306,6 +392,7 @@ fn insert_snapshot(s: &package::SnapshotEntry) -> Result<i64> {
             s.num_test_rows.into(),
             s.lineage.as_deref().into(),
             s.created_at.as_str().into(),
+            owner.into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the snapshot returned no id"))

@@ -3,29 +3,38 @@
 use pgrx::prelude::*;
 
 use crate::error::Result;
+use crate::pg::privilege::as_owner;
 use crate::pg::spi::read_one;
 
 /// The deployed model of a project, read from the catalog every time it is asked for, so a
 /// deployment arriving by WAL, logical replication or a restore counts at once.
+/// Read as the extension's owner: callers hold a right on the project.
 pub fn deployed_model(project_id: i64) -> Result<Option<i64>> {
-    read_one::<i64>(
-        "SELECT model_id FROM pgml.deployments WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
-        &[project_id.into()],
-    )
+    as_owner(|| {
+        read_one::<i64>(
+            "SELECT model_id FROM pgml.deployments WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
+            &[project_id.into()],
+        )
+    })
 }
 
+/// Written as the extension's owner: callers checked the caller's `deploy` (or `train`) right.
 pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<()> {
-    Spi::run_with_args(
-        "INSERT INTO pgml.deployments (project_id, model_id, strategy) VALUES ($1, $2, $3::pgml.strategy)",
-        &[project_id.into(), model_id.into(), strategy.into()],
-    )?;
-    Ok(())
+    as_owner(|| {
+        Spi::run_with_args(
+            "INSERT INTO pgml.deployments (project_id, model_id, strategy) VALUES ($1, $2, $3::pgml.strategy)",
+            &[project_id.into(), model_id.into(), strategy.into()],
+        )?;
+        Ok(())
+    })
 }
 
 /// The key metric of a model, from its row (NULL when absent).
 pub fn key_metric(model_id: i64, metric: &str) -> Result<Option<f64>> {
-    read_one::<f64>(
-        "SELECT (metrics ->> $2)::float8 FROM pgml.models WHERE id = $1",
-        &[model_id.into(), metric.into()],
-    )
+    as_owner(|| {
+        read_one::<f64>(
+            "SELECT (metrics ->> $2)::float8 FROM pgml.models WHERE id = $1",
+            &[model_id.into(), metric.into()],
+        )
+    })
 }

@@ -7,6 +7,7 @@
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
+use crate::pg::privilege::as_owner;
 use crate::pg::spi::read_one;
 
 /// Ok when this server may write its catalog; `action` names what was asked ("train", "deploy").
@@ -22,7 +23,8 @@ pub fn ensure_writable(action: &str) -> Result<()> {
             "{action} on the primary; its models and deployments reach this server by replication"
         )));
     }
-    if let Some(sub) = read_one::<String>("SELECT pgml.catalog_subscription()", &[])? {
+    let sub = as_owner(|| read_one::<String>("SELECT pgml.catalog_subscription()", &[]))?;
+    if let Some(sub) = sub {
         return Err(PgmlError::new(
             PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
             format!(
@@ -31,12 +33,11 @@ pub fn ensure_writable(action: &str) -> Result<()> {
         )
         .hint("train, deploy and import on the training server: its models and deployments reach this server by replication"));
     }
-    Spi::run("SELECT pgml.repair_sequences()")?;
-    Ok(())
+    as_owner(|| Ok(Spi::run("SELECT pgml.repair_sequences()")?))
 }
 
 /// Refuses restores that would append to `table` (a snapshot or dataset table pgml filled), as the
-/// catalog's own guard does for the catalog.
+/// catalog's own guard does for the catalog. Run as the extension's owner, who owns `table`.
 pub fn refuse_restores_into(table: &str) -> Result<()> {
     // Trigger names are per table, so one name serves every table.
     Spi::run(&format!(

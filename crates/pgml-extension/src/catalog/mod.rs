@@ -8,6 +8,7 @@ pub mod project;
 pub mod snapshot;
 
 pgrx::extension_sql_file!("schema.sql", name = "catalog", bootstrap);
+pgrx::extension_sql_file!("privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]

@@ -6,17 +6,29 @@ use pgml_core::model::Model;
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
+use crate::pg::privilege::as_owner;
 use crate::pg::spi::read_one;
 
 /// The file path of the serialized model inside `pgml.files` (the one predict reads); library
 /// models kept for export sit beside it under their own paths (`xgboost.json`).
 pub const MODEL_PATH: &str = "model.pgml";
 
-/// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads).
 /// How a model's hyperparameters were chosen: (search, search_params, search_args).
 pub type SearchInfo<'a> = (&'a str, &'a serde_json::Value, &'a serde_json::Value);
 
+/// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads),
+/// written as the extension's owner: the caller's right to train the project was checked.
 pub fn insert(
+    project_id: i64,
+    snapshot_id: i64,
+    model: &Model,
+    metrics: &Metrics,
+    search: Option<SearchInfo<'_>>,
+) -> Result<i64> {
+    as_owner(|| insert_as_owner(project_id, snapshot_id, model, metrics, search))
+}
+
+fn insert_as_owner(
     project_id: i64,
     snapshot_id: i64,
     model: &Model,
@@ -75,7 +87,8 @@ pub fn insert(
     Ok(id)
 }
 
-/// Stores a model's files in checksummed parts.
+/// Stores a model's files in checksummed parts (the checksums computed here, from the bytes written).
+/// Run as the extension's owner.
 pub fn insert_files<'a>(
     id: i64,
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
@@ -103,8 +116,13 @@ pub fn insert_files<'a>(
 }
 
 /// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
-/// Returns the project id with it; None when there is no such model.
+/// Returns the project id with it; None when there is no such model. Model files are readable by
+/// the extension's owner only: callers check the caller's right on the project first.
 pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
+    as_owner(|| load_as_owner(id))
+}
+
+fn load_as_owner(id: i64) -> Result<Option<(i64, Model)>> {
     let Some(project_id) = read_one::<i64>(
         "SELECT project_id FROM pgml.models WHERE id = $1",
         &[id.into()],
@@ -116,8 +134,13 @@ pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
     Ok(Some((project_id, Model::decode(&bytes)?)))
 }
 
-/// Every file of model `id`, whole (parts joined, checksums verified), ordered by path.
+/// Every file of model `id`, whole (parts joined, checksums verified), ordered by path. Callers
+/// check the caller's right on the project first.
 pub fn read_files(id: i64) -> Result<Vec<(String, Vec<u8>)>> {
+    as_owner(|| read_files_as_owner(id))
+}
+
+fn read_files_as_owner(id: i64) -> Result<Vec<(String, Vec<u8>)>> {
     let paths: Vec<String> = Spi::connect(|client| {
         client
             .select(

@@ -5,6 +5,52 @@
 -- pg_dump (of the database, or -n pgml) carries their rows and sequence positions. PostgresML did not do
 -- this, and its models vanished from every dump.
 
+-- Who may use pgml: `GRANT pgml_predictor TO app` lets a role predict with the projects it was granted
+-- predict on; `GRANT pgml_trainer TO alice` lets a role train (its projects are its own), deploy and
+-- import. Roles belong to the cluster, so a second database's CREATE EXTENSION finds them; a role of
+-- that name that is a superuser, or can log in, was not made by pgml and is refused.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'pgml_predictor') THEN
+        CREATE ROLE pgml_predictor NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'pgml_trainer') THEN
+        CREATE ROLE pgml_trainer NOLOGIN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles
+                WHERE rolname OPERATOR(pg_catalog.=) ANY (ARRAY['pgml_predictor', 'pgml_trainer']::pg_catalog.name[])
+                  AND (rolsuper OR rolcanlogin OR rolbypassrls OR rolcreaterole OR rolreplication)) THEN
+        RAISE EXCEPTION 'role pgml_trainer or pgml_predictor exists with login or administrative attributes'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'pgml creates both as NOLOGIN roles with no attributes; drop or rename the existing ones, then CREATE EXTENSION pgml';
+    END IF;
+END
+$roles$;
+GRANT pgml_predictor TO pgml_trainer;
+
+-- Schema pgml belongs to the role that installs pgml, and nobody else may create objects in it: a
+-- function, table or operator another role could put here would be found by pgml's own SQL.
+DO $schema$
+BEGIN
+    IF (SELECT nspowner FROM pg_catalog.pg_namespace WHERE nspname OPERATOR(pg_catalog.=) 'pgml')
+       OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) current_user) THEN
+        RAISE EXCEPTION 'schema pgml exists and belongs to another role than the one installing pgml'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'drop or rename that schema (or ALTER SCHEMA pgml OWNER TO the installing role after checking what it holds), then CREATE EXTENSION pgml';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator WHERE oprnamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'schema pgml already holds objects'
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'install pgml into an empty schema pgml: move those objects to another schema first';
+    END IF;
+END
+$schema$;
+REVOKE ALL ON SCHEMA pgml FROM PUBLIC;
+GRANT USAGE ON SCHEMA pgml TO pgml_predictor;
+
 CREATE TYPE pgml.task AS ENUM ('regression', 'classification', 'decomposition', 'clustering');
 
 -- The algorithm names PostgresML accepts, so that its queries cast without error; which of them pgml
@@ -31,8 +77,14 @@ CREATE TABLE pgml.projects (
     task       pgml.task NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Added by pgml 0.3.0: the role that created the project (members of it have every right on
+    -- it), and what it granted to other roles: {"role or public": ["train", "deploy", "predict"]}.
+    -- Role names, not oids, so rights survive pg_dump and replication to servers with the same roles.
+    owner      text NOT NULL DEFAULT CURRENT_USER,
+    acl        jsonb NOT NULL DEFAULT '{}',
     CONSTRAINT projects_name_key UNIQUE (name),
-    CONSTRAINT projects_name_not_blank CHECK (btrim(name) <> '')
+    CONSTRAINT projects_name_not_blank CHECK (btrim(name) <> ''),
+    CONSTRAINT projects_acl_is_object CHECK (jsonb_typeof(acl) = 'object')
 );
 
 CREATE TABLE pgml.snapshots (
@@ -54,6 +106,8 @@ CREATE TABLE pgml.snapshots (
     -- Added by pgml 0.2.0: where the rows came from (local table, foreign server and remote table, or
     -- subscription with the LSN it had applied), so a model can answer "which data trained you".
     lineage       jsonb,
+    -- Added by pgml 0.3.0: the role that took the snapshot.
+    owner         text NOT NULL DEFAULT CURRENT_USER,
     CONSTRAINT snapshots_test_size_positive CHECK (test_size > 0)
 );
 
@@ -116,7 +170,7 @@ CREATE TABLE pgml.files (
 -- A deployment must name a model of its own project, whatever inserts it (pgml.deploy, a restore,
 -- replication or a hand-written INSERT): otherwise predict would silently serve another project's model.
 CREATE FUNCTION pgml.deployments_check_project() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     owner bigint;
 BEGIN
@@ -144,7 +198,7 @@ ALTER TABLE pgml.deployments ENABLE ALWAYS TRIGGER deployments_check_project;
 -- an inference server must not write its own catalog rows, whose ids would collide with the next
 -- replicated ones and stop replication.
 CREATE FUNCTION pgml.catalog_subscription() RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT s.subname::text
       FROM pg_catalog.pg_subscription_rel r
       JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid
@@ -157,7 +211,7 @@ $$;
 -- True when the running statement is a COPY (as pg_dump writes data) into a table that already has
 -- rows: a restore that would append another server's rows to this one's.
 CREATE FUNCTION pgml.restoring_into_used_table(schema_name text, table_name text) RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     in_use boolean := false;
 BEGIN
@@ -175,7 +229,7 @@ $$;
 --    a row is written: its ids would collide with, or worse silently join, the existing models. A
 --    restore into a fresh catalog passes: its sequences are untouched until the dump's setval at the end.
 CREATE FUNCTION pgml.catalog_write_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     sub text := pgml.catalog_subscription();
     in_use boolean := false;
@@ -188,7 +242,7 @@ BEGIN
     -- Nested, so that the sequence is only read by a restore: a plan reading it would need SELECT
     -- on it from every role that trains.
     IF TG_OP = 'INSERT' AND current_query() ~* '^(\s|--[^\n]*\n)*copy\s' THEN
-        IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA, TG_TABLE_NAME) THEN
+        IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA::text, TG_TABLE_NAME::text) THEN
             in_use := true;
         ELSIF TG_TABLE_NAME <> 'projects' AND EXISTS (SELECT 1 FROM pgml.projects) THEN
             in_use := (SELECT is_called FROM pgml.projects_id_seq);
@@ -205,9 +259,9 @@ $$;
 
 -- The same for the tables pgml fills itself (snapshots, datasets): a restore must not append to them.
 CREATE FUNCTION pgml.restore_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA, TG_TABLE_NAME) THEN
+    IF pgml.restoring_into_used_table(TG_TABLE_SCHEMA::text, TG_TABLE_NAME::text) THEN
         RAISE EXCEPTION '%.% already has rows: a restore would append another server''s rows to them', TG_TABLE_SCHEMA, TG_TABLE_NAME
             USING ERRCODE = 'unique_violation',
                   HINT = 'restore into a database where pgml has not been used, or move models with `pgml models export | pgml models import`';
@@ -248,8 +302,59 @@ BEGIN
 END
 $$;
 
+-- Model files are immutable once written: predict caches models by id, and a model's bytes are what
+-- its metrics were measured on. pgml never updates them; nobody else may (even the owner, unless it
+-- drops this trigger on purpose). ALWAYS, so it holds on subscribers of a replicated catalog too.
+CREATE FUNCTION pgml.files_immutable() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'model files cannot be changed (model %, %)', OLD.model_id, OLD.path
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'train a new model, or import one with pgml.import_models';
+END
+$$;
+CREATE TRIGGER files_immutable BEFORE UPDATE ON pgml.files
+    FOR EACH ROW EXECUTE FUNCTION pgml.files_immutable();
+ALTER TABLE pgml.files ENABLE ALWAYS TRIGGER files_immutable;
+
+-- Whether the current role holds `privilege` ('train', 'deploy', 'predict', or 'any' of them) on a
+-- project with this owner and acl: members of the owner (and of the extension's owner, which
+-- superusers are) hold every right; others what was granted to a role they are a member of, or to
+-- public. A role that no longer exists grants nothing. Used by pgml's functions and by the
+-- row-level security policies of the catalog.
+CREATE FUNCTION pgml.project_allows(owner text, acl jsonb, privilege text) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(pg_has_role(to_regrole(quote_ident(owner)), 'USAGE'), false)
+        OR coalesce(pg_has_role((SELECT extowner FROM pg_extension WHERE extname = 'pgml'), 'USAGE'), false)
+        OR EXISTS (SELECT 1 FROM jsonb_each(acl) AS g(grantee, privileges)
+                    WHERE jsonb_typeof(g.privileges) = 'array'
+                      AND (privilege = 'any' OR g.privileges ? privilege)
+                      AND (g.grantee = 'public'
+                           OR coalesce(pg_has_role(to_regrole(quote_ident(g.grantee)), 'USAGE'), false)))
+$$;
+
+-- Who sees what: a role sees the catalog rows of the projects it holds a right on (and the snapshots
+-- it took); model bytes (pgml.files) only through pgml's functions, which check the project's rights.
+-- The extension's owner and superusers see everything. Writes go through pgml's functions only: no
+-- role but the owner has INSERT, UPDATE or DELETE on the catalog.
+ALTER TABLE pgml.projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pgml.snapshots ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pgml.models ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pgml.files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pgml.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY projects_visible ON pgml.projects FOR SELECT
+    USING (pgml.project_allows(owner, acl, 'any'));
+CREATE POLICY models_visible ON pgml.models FOR SELECT
+    USING (EXISTS (SELECT 1 FROM pgml.projects p WHERE p.id = project_id));
+CREATE POLICY deployments_visible ON pgml.deployments FOR SELECT
+    USING (EXISTS (SELECT 1 FROM pgml.projects p WHERE p.id = project_id));
+CREATE POLICY snapshots_visible ON pgml.snapshots FOR SELECT
+    USING (pg_has_role(to_regrole(quote_ident(owner)), 'USAGE')
+           OR EXISTS (SELECT 1 FROM pgml.models m WHERE m.snapshot_id = snapshots.id));
+GRANT SELECT ON pgml.projects, pgml.snapshots, pgml.models, pgml.deployments TO pgml_predictor;
+
 -- The newest deployment of each project.
-CREATE VIEW pgml.deployed_models AS
+CREATE VIEW pgml.deployed_models WITH (security_invoker = true) AS
 SELECT p.id, p.name, p.task, m.algorithm, d.model_id, d.created_at AS deployed_at
   FROM pgml.projects p
   JOIN (SELECT DISTINCT ON (project_id) project_id, model_id, created_at
@@ -257,7 +362,7 @@ SELECT p.id, p.name, p.task, m.algorithm, d.model_id, d.created_at AS deployed_a
   JOIN pgml.models m ON m.id = d.model_id
  ORDER BY p.name;
 
-CREATE VIEW pgml.trained_models AS
+CREATE VIEW pgml.trained_models WITH (security_invoker = true) AS
 SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_sampling, s.test_size,
        s.num_train_rows, s.num_test_rows, m.metrics, m.label_mapping,
        dm.model_id IS NOT NULL AS deployed,
@@ -268,7 +373,7 @@ SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_
   LEFT JOIN pgml.deployed_models dm ON dm.model_id = m.id
  ORDER BY m.created_at DESC;
 
-CREATE VIEW pgml.overview AS
+CREATE VIEW pgml.overview WITH (security_invoker = true) AS
 SELECT p.name, dm.deployed_at, p.task, m.algorithm, s.relation_name, s.y_column_name, s.test_sampling,
        s.test_size
   FROM pgml.projects p
@@ -276,6 +381,8 @@ SELECT p.name, dm.deployed_at, p.task, m.algorithm, s.relation_name, s.y_column_
   JOIN pgml.models m ON m.id = dm.model_id
   LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
  ORDER BY dm.deployed_at DESC;
+
+GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview TO pgml_predictor;
 
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects', '');
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects_id_seq', '');

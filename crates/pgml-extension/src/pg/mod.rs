@@ -1,6 +1,7 @@
 //! PostgreSQL plumbing: relations and their columns, and reading training data through SPI.
 
 pub mod lineage;
+pub mod privilege;
 pub mod reader;
 pub mod relation;
 pub mod row;

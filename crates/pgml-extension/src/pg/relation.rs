@@ -3,8 +3,9 @@
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
+use crate::pg::privilege::with_callers_search_path;
 use crate::pg::quote_ident;
-use crate::pg::spi::read_two;
+use crate::pg::spi::{read_one, read_two};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
@@ -45,7 +46,7 @@ impl Column {
 
 #[derive(Debug, Clone)]
 pub struct Relation {
-    /// `regclass::text`: schema-qualified when not on the search path, quoted where needed.
+    /// Schema-qualified and quoted where needed: `public.iris`, `"My Schema"."T"`.
     pub name: String,
     pub columns: Vec<Column>,
 }
@@ -65,11 +66,22 @@ impl Relation {
 
 /// Resolves `name` (a table, view, materialized view, foreign table or partitioned table, with
 /// or without schema, quoted or not) through `regclass`, which PostgreSQL parses itself: a missing
-/// relation is PostgreSQL's own 42P01, and no name can inject SQL.
+/// relation is PostgreSQL's own 42P01, and no name can inject SQL. The name is looked up with the
+/// caller's search_path (it is the caller's relation); everything after that goes by oid, and the
+/// relation is named schema-qualified from then on, so it means the same to whoever reads it later.
 pub fn resolve(name: &str) -> Result<Relation> {
+    let oid = with_callers_search_path(|| {
+        read_one::<pg_sys::Oid>(
+            "SELECT $1::pg_catalog.regclass::pg_catalog.oid",
+            &[name.into()],
+        )
+    })?
+    .ok_or_else(|| PgmlError::null("relation_name must not be NULL"))?;
     let (canonical, relkind) = read_two::<String, String>(
-        "SELECT c.oid::regclass::text, c.relkind::text FROM pg_class c WHERE c.oid = $1::regclass",
-        &[name.into()],
+        "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.relkind::text
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.oid = $1",
+        &[oid.into()],
     )?;
     let canonical = canonical.unwrap_or_else(|| name.to_string());
     match relkind.as_deref() {
@@ -95,10 +107,10 @@ pub fn resolve(name: &str) -> Result<Relation> {
                FROM pg_attribute a
                JOIN pg_type t ON t.oid = a.atttypid
                LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
-              WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
-            &[name.into()],
+            &[oid.into()],
         )?;
         let mut columns = Vec::new();
         for row in rows {
