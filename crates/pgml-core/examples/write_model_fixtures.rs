@@ -454,7 +454,7 @@ fn build(case: &Case) -> (Model, Json) {
         "model_format": model::FORMAT_VERSION,
         "task": case.task.as_str(),
         "algorithm": m.algorithm.as_str(),
-        "estimator": m.algorithm.estimator_name(m.task),
+        "estimator": m.estimator.name(),
         "hyperparams": serde_json::from_str::<Json>(&m.hyperparams).unwrap(),
         "features": serde_json::to_value(&m.features).unwrap(),
         "classes": m.classes,

@@ -62,11 +62,7 @@ fn expected_bits(j: &Json) -> Option<Vec<u32>> {
 fn check(name: &str, m: &Model, d: &Json) {
     assert_eq!(m.task.as_str(), d["task"], "{name}: task");
     assert_eq!(m.algorithm.as_str(), d["algorithm"], "{name}: algorithm");
-    assert_eq!(
-        m.algorithm.estimator_name(m.task),
-        d["estimator"],
-        "{name}: estimator"
-    );
+    assert_eq!(m.estimator.name(), d["estimator"], "{name}: estimator");
     assert_eq!(
         serde_json::to_value(&m.features).unwrap(),
         d["features"],
@@ -88,7 +84,11 @@ fn check(name: &str, m: &Model, d: &Json) {
         "{name}: class_values"
     );
     assert_eq!(m.num_inputs() as u64, d["num_inputs"], "{name}");
-    assert_eq!(m.estimator.num_features() as u64, d["num_features"], "{name}");
+    assert_eq!(
+        m.estimator.num_features() as u64,
+        d["num_features"],
+        "{name}"
+    );
     let rows = d["rows"].as_array().unwrap();
     assert!(!rows.is_empty(), "{name}: no rows");
     for (i, row) in rows.iter().enumerate() {
@@ -146,11 +146,7 @@ fn a_package_written_by_0_2_0_imports_with_models_that_predict_the_same() {
             .find(|q| q.name == project)
             .unwrap()
             .models[0];
-        let file = entry
-            .files
-            .iter()
-            .find(|f| f.path == "model.pgml")
-            .unwrap();
+        let file = entry.files.iter().find(|f| f.path == "model.pgml").unwrap();
         assert_eq!(
             file.data,
             std::fs::read(dir.join(format!("{name}.pgml"))).unwrap()
