@@ -421,7 +421,8 @@ pub struct Estimator {
 }
 
 impl Estimator {
-    pub fn new(name: &'static str, fitted: Fitted) -> Estimator {
+    /// Only the crate builds estimators, so a stored name is always a registered one.
+    pub(crate) fn new(name: &'static str, fitted: Fitted) -> Estimator {
         Estimator { name, fitted }
     }
 
@@ -627,5 +628,32 @@ mod tests {
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
+    }
+
+    /// Enums inside fitted data are stored by name as well: reordering their variants changes
+    /// no stored byte.
+    #[test]
+    fn enums_inside_fitted_data_are_stored_by_name() {
+        use trees::Objective;
+        fn bytes<T: serde::Serialize>(v: &T) -> Vec<u8> {
+            postcard::to_stdvec(v).unwrap()
+        }
+        assert_eq!(bytes(&LinearOutput::Sign), b"\x04sign");
+        assert_eq!(bytes(&LinearOutput::Argmax), b"\x06argmax");
+        assert_eq!(bytes(&Objective::Logistic), b"\x0fbinary:logistic\x00");
+        assert_eq!(
+            bytes(&Objective::Softprob { num_class: 3 }),
+            b"\x0emulti:softprob\x03"
+        );
+        assert_eq!(bytes(&Objective::SquaredError), b"\x10reg:squarederror\x00");
+        for o in [
+            Objective::SquaredError,
+            Objective::Logistic,
+            Objective::Softprob { num_class: 7 },
+        ] {
+            let b = postcard::to_stdvec(&o).unwrap();
+            assert_eq!(postcard::from_bytes::<Objective>(&b).unwrap(), o);
+        }
+        assert!(postcard::from_bytes::<LinearOutput>(b"\x04tanh").is_err());
     }
 }
