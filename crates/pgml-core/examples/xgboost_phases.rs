@@ -73,12 +73,13 @@ fn main() {
         e.trees.len()
     );
 
-    let params = Algorithm::Xgboost
+    let params = Algorithm::parse("xgboost")
+        .expect("xgboost")
         .resolve(Task::Regression, &serde_json::json!({"nthread": threads}))
         .expect("params");
     let started = Instant::now();
     algorithms::fit(
-        Algorithm::Xgboost,
+        Algorithm::parse("xgboost").expect("xgboost"),
         Task::Regression,
         &params,
         &x,

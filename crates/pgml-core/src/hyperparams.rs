@@ -51,34 +51,67 @@ pub enum Value {
 }
 
 /// Resolved hyperparameters: every parameter of the algorithm, the user's value or the default.
+///
+/// Algorithms read them once, into their typed options. A name the algorithm's table does not
+/// declare, or a type other than the declared one, is an error rather than a NaN, 0 or "" that
+/// would train silently with a wrong value; the registry's tests build every algorithm's options
+/// from its defaults, so such a mismatch fails a test before it reaches a user.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Hyperparams {
+    algorithm: String,
     values: BTreeMap<&'static str, Value>,
 }
 
 impl Hyperparams {
-    pub fn float(&self, name: &str) -> f64 {
-        match self.values.get(name) {
-            Some(Value::Float(v)) => *v,
-            Some(Value::Int(v)) => *v as f64,
-            _ => f64::NAN,
-        }
+    fn get(&self, name: &str) -> Result<&Value> {
+        self.values.get(name).ok_or_else(|| {
+            Error::invalid(format!(
+                "hyperparameter {name} is not one of algorithm {}'s",
+                self.algorithm
+            ))
+        })
     }
 
-    pub fn int(&self, name: &str) -> i64 {
-        match self.values.get(name) {
-            Some(Value::Int(v)) => *v,
-            _ => 0,
-        }
+    fn wrong_type(&self, name: &str, expected: &str, got: &Value) -> Error {
+        Error::invalid(format!(
+            "hyperparameter {name} of {} is declared as {expected}, got {got:?}",
+            self.algorithm
+        ))
+    }
+
+    pub fn float(&self, name: &str) -> Result<f64> {
+        self.opt_float(name)?
+            .ok_or_else(|| self.wrong_type(name, "a number", &Value::Null))
     }
 
     /// A float parameter whose default is "none".
-    pub fn opt_float(&self, name: &str) -> Option<f64> {
-        match self.values.get(name) {
-            Some(Value::Float(v)) => Some(*v),
-            Some(Value::Int(v)) => Some(*v as f64),
-            _ => None,
+    pub fn opt_float(&self, name: &str) -> Result<Option<f64>> {
+        match self.get(name)? {
+            Value::Float(v) => Ok(Some(*v)),
+            Value::Int(v) => Ok(Some(*v as f64)),
+            Value::Null => Ok(None),
+            other => Err(self.wrong_type(name, "a number", other)),
         }
+    }
+
+    pub fn int(&self, name: &str) -> Result<i64> {
+        self.opt_int(name)?
+            .ok_or_else(|| self.wrong_type(name, "a whole number", &Value::Null))
+    }
+
+    /// An integer parameter whose default is "none".
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.get(name)? {
+            Value::Int(v) => Ok(Some(*v)),
+            Value::Null => Ok(None),
+            other => Err(self.wrong_type(name, "a whole number", other)),
+        }
+    }
+
+    /// A count (a whole number declared with a lower bound of 0 or more).
+    pub fn usize(&self, name: &str) -> Result<usize> {
+        let v = self.int(name)?;
+        usize::try_from(v).map_err(|_| self.wrong_type(name, "a count", &Value::Int(v)))
     }
 
     /// Replaces an integer parameter (e.g. a thread count capped by the server's setting).
@@ -86,22 +119,17 @@ impl Hyperparams {
         self.values.insert(name, Value::Int(value));
     }
 
-    /// An integer parameter whose default is "none".
-    pub fn opt_int(&self, name: &str) -> Option<i64> {
-        match self.values.get(name) {
-            Some(Value::Int(v)) => Some(*v),
-            _ => None,
+    pub fn bool(&self, name: &str) -> Result<bool> {
+        match self.get(name)? {
+            Value::Bool(b) => Ok(*b),
+            other => Err(self.wrong_type(name, "true or false", other)),
         }
     }
 
-    pub fn bool(&self, name: &str) -> bool {
-        matches!(self.values.get(name), Some(Value::Bool(true)))
-    }
-
-    pub fn str(&self, name: &str) -> &str {
-        match self.values.get(name) {
-            Some(Value::Str(s)) => s,
-            _ => "",
+    pub fn str(&self, name: &str) -> Result<&str> {
+        match self.get(name)? {
+            Value::Str(s) => Ok(s),
+            other => Err(self.wrong_type(name, "text", other)),
         }
     }
 
@@ -165,7 +193,10 @@ pub fn resolve(algorithm: &str, params: &[Param], given: &Json) -> Result<Hyperp
         };
         values.insert(p.name, v);
     }
-    Ok(Hyperparams { values })
+    Ok(Hyperparams {
+        algorithm: algorithm.to_string(),
+        values,
+    })
 }
 
 fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
@@ -294,11 +325,27 @@ mod tests {
     #[test]
     fn defaults_fill_in_and_given_values_win() {
         let h = resolve("ridge", PARAMS, &json!({"alpha": 2, "max_iter": 10.0})).unwrap();
-        assert_eq!(h.float("alpha"), 2.0);
-        assert_eq!(h.int("max_iter"), 10);
-        assert!(h.bool("fit_intercept"));
-        assert_eq!(h.str("penalty"), "l2");
+        assert_eq!(h.float("alpha"), Ok(2.0));
+        assert_eq!(h.int("max_iter"), Ok(10));
+        assert_eq!(h.bool("fit_intercept"), Ok(true));
+        assert_eq!(h.str("penalty"), Ok("l2"));
         assert_eq!(h.to_json()["alpha"], json!(2.0));
+    }
+
+    /// An algorithm reading a name its table does not declare, or as another type, gets an error
+    /// naming it, never a NaN, 0 or "" to train with.
+    #[test]
+    fn undeclared_names_and_wrong_types_are_errors_not_zeros() {
+        let h = resolve("ridge", PARAMS, &json!({})).unwrap();
+        assert_eq!(
+            h.float("alhpa").unwrap_err().to_string(),
+            "hyperparameter alhpa is not one of algorithm ridge's"
+        );
+        assert!(h.int("alpha").is_err());
+        assert!(h.str("max_iter").is_err());
+        assert!(h.bool("penalty").is_err());
+        assert_eq!(h.usize("max_iter"), Ok(1000));
+        assert_eq!(h.opt_float("alpha"), Ok(Some(1.0)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::algorithms::{self, kmeans, pca, Algorithm, Estimator, Labels};
+use crate::algorithms::{self, Algorithm, Estimator, Labels};
 use crate::hyperparams::Hyperparams;
 use crate::metrics::{self, Metrics};
 use crate::split::{self, Sampling, SplitMix64};
@@ -12,8 +12,7 @@ use crate::{Error, Matrix, Result, Task};
 /// Mixed into the split seed for the cross-validation folds, so folds differ from the train/test split.
 const FOLD_SALT: u64 = 0x5EA2_C4D1;
 
-/// The silhouette costs O(n²): it is computed on at most this many test rows, evenly spaced.
-pub const SILHOUETTE_ROWS: usize = 2000;
+pub use crate::algorithms::kmeans::SILHOUETTE_ROWS;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
@@ -273,23 +272,7 @@ fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> Metrics {
             }
             metrics::classification(codes, &pred, proba.as_deref(), *num_classes)
         }
-        Owned::None => match estimator {
-            Estimator::KMeans(m) => {
-                let labels: Vec<usize> = (0..x.rows())
-                    .map(|i| m.predict(&x.row(i)) as usize)
-                    .collect();
-                let mut metrics = Metrics::new();
-                if let Some(s) = kmeans::silhouette(x, &labels, SILHOUETTE_ROWS) {
-                    metrics.insert("silhouette".into(), s);
-                }
-                metrics
-            }
-            Estimator::Pca(m) => Metrics::from([(
-                "cumulative_explained_variance".to_string(),
-                pca::cumulative_explained_variance(m, x),
-            )]),
-            _ => Metrics::new(),
-        },
+        Owned::None => estimator.unsupervised_metrics(x),
     }
 }
 
@@ -306,13 +289,14 @@ mod tests {
             .collect();
         let y: Vec<f32> = rows.iter().map(|r| r[0]).collect();
         let x = Matrix::from_rows(&rows).unwrap();
+        let lasso = Algorithm::parse("lasso").unwrap();
         let candidates: Vec<Hyperparams> = [json!({"alpha": 1000.0}), json!({"alpha": 0.001})]
             .iter()
-            .map(|h| Algorithm::Lasso.resolve(Task::Regression, h).unwrap())
+            .map(|h| lasso.resolve(Task::Regression, h).unwrap())
             .collect();
         let s = run_search(
             Task::Regression,
-            Algorithm::Lasso,
+            lasso,
             &candidates,
             3,
             &x,

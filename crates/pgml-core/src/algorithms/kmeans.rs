@@ -3,8 +3,67 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::params::{int, max_iter, TOL};
+use super::{Fitted, Labels, Learner, Predictor};
+use crate::hyperparams::{DefaultValue, Hyperparams, Param};
+use crate::metrics::Metrics;
 use crate::split::SplitMix64;
-use crate::{Error, Matrix, Result};
+use crate::{Error, Matrix, Result, Task};
+
+/// The silhouette costs O(n²): it is computed on at most this many test rows, evenly spaced.
+pub const SILHOUETTE_ROWS: usize = 2000;
+
+/// `kmeans`, the clustering algorithm.
+#[derive(Debug, Clone, Copy)]
+pub struct KMeans;
+
+const PARAMS: &[Param] = &[
+    int("n_clusters", 1, 100_000, DefaultValue::Int(8)),
+    max_iter(300),
+    TOL,
+    int("random_state", 0, i64::MAX, DefaultValue::Int(0)),
+];
+
+impl Learner for KMeans {
+    type Options = Options;
+
+    fn name(&self) -> &'static str {
+        "kmeans"
+    }
+
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Clustering]
+    }
+
+    fn estimator_name(&self, _task: Task) -> &'static str {
+        "KMeans"
+    }
+
+    fn params(&self, _task: Task) -> &'static [Param] {
+        PARAMS
+    }
+
+    fn options(&self, _task: Task, params: &Hyperparams) -> Result<Options> {
+        Ok(Options {
+            n_clusters: params.usize("n_clusters")?,
+            max_iter: params.usize("max_iter")?,
+            tol: params.float("tol")?,
+            seed: params.int("random_state")?.unsigned_abs(),
+        })
+    }
+
+    /// Learns from the features alone; labels, if any, are ignored.
+    fn fit(
+        &self,
+        _task: Task,
+        o: &Options,
+        x: &Matrix,
+        _labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Fitted> {
+        Ok(Fitted::KMeans(fit(x, o, check_interrupts)?))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KMeansModel {
@@ -28,6 +87,25 @@ impl KMeansModel {
     }
 }
 
+impl Predictor for KMeansModel {
+    fn num_features(&self) -> usize {
+        self.p
+    }
+    fn predict(&self, x: &[f32]) -> Option<f32> {
+        Some(KMeansModel::predict(self, x))
+    }
+    fn unsupervised_metrics(&self, x: &Matrix) -> Metrics {
+        let labels: Vec<usize> = (0..x.rows())
+            .map(|i| KMeansModel::predict(self, &x.row(i)) as usize)
+            .collect();
+        let mut metrics = Metrics::new();
+        if let Some(s) = silhouette(x, &labels, SILHOUETTE_ROWS) {
+            metrics.insert("silhouette".into(), s);
+        }
+        metrics
+    }
+}
+
 fn dist2(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
 }
@@ -43,7 +121,7 @@ fn nearest(centroids: &[f32], p: usize, x: &[f32]) -> (usize, f64) {
     best
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
     pub n_clusters: usize,
     pub max_iter: usize,

@@ -5,13 +5,15 @@
 //! well conditioned on raw columns such as breast_cancer's areas (~1000) next to its smoothness
 //! (~0.1). The penalty is still scikit-learn's, on the weights in raw feature units (each
 //! standardized weight is penalized by 1/σ²), so `C` means what it means there and the optimum is
-//! the same model scikit-learn's lbfgs converges to.
+//! the same model scikit-learn's lbfgs converges to. The `linear` algorithm trains it for
+//! classification.
 
 use serde::{Deserialize, Serialize};
 
+use super::Predictor;
 use crate::{Error, Matrix, Result};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
     /// Inverse regularization strength; infinity means no penalty.
     pub c: f64,
@@ -71,6 +73,18 @@ impl LogisticModel {
             }
             best as f32
         }
+    }
+}
+
+impl Predictor for LogisticModel {
+    fn num_features(&self) -> usize {
+        self.p
+    }
+    fn predict(&self, x: &[f32]) -> Option<f32> {
+        Some(LogisticModel::predict(self, x))
+    }
+    fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
+        Some(LogisticModel::predict_proba(self, x))
     }
 }
 

@@ -1,65 +1,185 @@
-//! The algorithm registry: names (PostgresML's), which tasks each supports, their hyperparameters,
-//! and one `fit` entry point. Trained estimators are plain data (serde), evaluated in Rust.
+//! The algorithms: one file per algorithm (or per family sharing a fit), each a [`Learner`] that
+//! owns its name, tasks, hyperparameter table, typed options and fit; trained models are plain data
+//! (serde) implementing [`Predictor`], evaluated in Rust. [`registry::ALL`] lists the learners; the
+//! supported lists, hint texts and the checks of the SQL enum and the docs all come from it.
+//!
+//! Adding an algorithm: a new file with a `Learner`, one line in `registry.rs`, a row in
+//! docs/sql-reference.md, and its tests (the registry's tests then train it on every toy dataset
+//! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
+pub mod elastic_net;
 pub mod kmeans;
-mod linear;
-mod logistic;
+pub mod lasso;
+pub mod least_squares;
+pub mod linear;
+pub mod logistic;
+mod params;
 pub mod pca;
+pub mod random_forest;
+pub mod registry;
+pub mod ridge;
 pub mod trees;
 pub mod xgboost;
 
-use serde::{Deserialize, Serialize};
-
-use crate::hyperparams::{self, DefaultValue, Hyperparams, Kind, Param};
+use crate::hyperparams::{self, Hyperparams, Param};
+use crate::metrics::Metrics;
 use crate::{Error, Matrix, Result, Task};
 
-pub use linear::{LinearModel, Output as LinearOutput};
+pub use least_squares::{LinearModel, Output as LinearOutput};
 pub use logistic::LogisticModel;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Algorithm {
-    Linear,
-    Ridge,
-    Lasso,
-    ElasticNet,
-    Kmeans,
-    Pca,
-    Xgboost,
-    RandomForest,
+/// One algorithm, as its own file defines it.
+pub trait Learner: Sync + std::panic::RefUnwindSafe + 'static {
+    /// Its hyperparameters as typed values, read once from the checked ones.
+    type Options;
+
+    /// The name in `pgml.algorithm` (PostgresML's).
+    fn name(&self) -> &'static str;
+    fn tasks(&self) -> &'static [Task];
+    /// What `(self, task)` is called in scikit-learn (or XGBoost) terms: stored with every model
+    /// it trains and shown in messages.
+    fn estimator_name(&self, task: Task) -> &'static str;
+    /// The hyperparameters it accepts for `task`, with types, ranges and defaults.
+    fn params(&self, task: Task) -> &'static [Param];
+    /// The typed options; errors here are the user's (e.g. two names of one parameter given).
+    fn options(&self, task: Task, params: &Hyperparams) -> Result<Self::Options>;
+    /// Trains. `check_interrupts` is called between iterations; it may unwind (PostgreSQL's
+    /// query cancel), so nothing here holds state that must be cleaned up.
+    fn fit(
+        &self,
+        task: Task,
+        options: &Self::Options,
+        x: &Matrix,
+        labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Fitted>;
+}
+
+/// What a trained model answers. Each fitted model type implements it; [`Estimator`] forwards.
+pub trait Predictor {
+    /// Width of the feature vector it expects.
+    fn num_features(&self) -> usize;
+    /// The prediction for one row: a value (regression), a class code (classification) or a
+    /// cluster (clustering); None for decomposition, which has `decompose` instead.
+    fn predict(&self, x: &[f32]) -> Option<f32>;
+    /// Class probabilities for one row, or None for estimators without them.
+    fn predict_proba(&self, _x: &[f32]) -> Option<Vec<f32>> {
+        None
+    }
+    /// The row projected onto the model's components (decomposition only).
+    fn decompose(&self, _x: &[f32]) -> Option<Vec<f32>> {
+        None
+    }
+    /// Scores of clustering and decomposition on the test rows, which need the model itself
+    /// (silhouette, explained variance); supervised metrics come from predict alone.
+    fn unsupervised_metrics(&self, _x: &Matrix) -> Metrics {
+        Metrics::new()
+    }
+    /// Files kept beside the model that predict never reads: the library's own model format, for
+    /// export (path, bytes).
+    fn native_files(&self) -> Vec<(&'static str, &[u8])> {
+        Vec::new()
+    }
+}
+
+/// The object-safe face of a [`Learner`], so that the registry can list learners whose options
+/// differ in type.
+pub(crate) trait Registered: Sync + std::panic::RefUnwindSafe {
+    fn name(&self) -> &'static str;
+    fn tasks(&self) -> &'static [Task];
+    fn estimator_name(&self, task: Task) -> &'static str;
+    fn params(&self, task: Task) -> &'static [Param];
+    fn check_options(&self, task: Task, params: &Hyperparams) -> Result<()>;
+    fn fit(
+        &self,
+        task: Task,
+        params: &Hyperparams,
+        x: &Matrix,
+        labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Fitted>;
+}
+
+impl<L: Learner> Registered for L {
+    fn name(&self) -> &'static str {
+        Learner::name(self)
+    }
+    fn tasks(&self) -> &'static [Task] {
+        Learner::tasks(self)
+    }
+    fn estimator_name(&self, task: Task) -> &'static str {
+        Learner::estimator_name(self, task)
+    }
+    fn params(&self, task: Task) -> &'static [Param] {
+        Learner::params(self, task)
+    }
+    fn check_options(&self, task: Task, params: &Hyperparams) -> Result<()> {
+        self.options(task, params).map(drop)
+    }
+    fn fit(
+        &self,
+        task: Task,
+        params: &Hyperparams,
+        x: &Matrix,
+        labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Fitted> {
+        let options = self.options(task, params)?;
+        Learner::fit(self, task, &options, x, labels, check_interrupts)
+    }
+}
+
+/// An algorithm of the registry: a cheap handle, compared and shown by name.
+#[derive(Clone, Copy)]
+pub struct Algorithm(pub(crate) &'static dyn Registered);
+
+impl PartialEq for Algorithm {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Algorithm {}
+
+impl std::hash::Hash for Algorithm {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Algorithm({})", self.as_str())
+    }
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Algorithm {
-    pub const SUPPORTED: [Algorithm; 8] = [
-        Algorithm::Linear,
-        Algorithm::Ridge,
-        Algorithm::Lasso,
-        Algorithm::ElasticNet,
-        Algorithm::Xgboost,
-        Algorithm::RandomForest,
-        Algorithm::Kmeans,
-        Algorithm::Pca,
-    ];
+    /// Every algorithm pgml trains, in the order messages list them.
+    pub fn all() -> &'static [Algorithm] {
+        registry::ALL
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::Linear => "linear",
-            Algorithm::Ridge => "ridge",
-            Algorithm::Lasso => "lasso",
-            Algorithm::ElasticNet => "elastic_net",
-            Algorithm::Kmeans => "kmeans",
-            Algorithm::Pca => "pca",
-            Algorithm::Xgboost => "xgboost",
-            Algorithm::RandomForest => "random_forest",
-        }
+        self.0.name()
+    }
+
+    /// The registered algorithm of this name, if any.
+    pub fn named(name: &str) -> Option<Algorithm> {
+        Self::all().iter().copied().find(|a| a.as_str() == name)
     }
 
     /// Parses an algorithm name. Names PostgresML accepts but pgml does not train yet are a
     /// "not supported" error; anything else is an unknown name. Both list what is supported.
     pub fn parse(name: &str) -> Result<Algorithm> {
-        if let Some(a) = Self::SUPPORTED.into_iter().find(|a| a.as_str() == name) {
+        if let Some(a) = Self::named(name) {
             return Ok(a);
         }
-        let supported = Self::SUPPORTED.map(Algorithm::as_str).join(", ");
+        let supported = registry::names().join(", ");
         if POSTGRESML_ALGORITHMS.contains(&name) {
             Err(Error::not_supported(
                 format!("algorithm {name} is not supported by pgml yet"),
@@ -78,70 +198,88 @@ impl Algorithm {
     /// pca, so PostgresML's examples that leave the algorithm out work unchanged.
     pub fn for_task(name: &str, task: Task) -> Result<Algorithm> {
         match (name, task) {
-            ("linear", Task::Clustering) => Ok(Algorithm::Kmeans),
-            ("linear", Task::Decomposition) => Ok(Algorithm::Pca),
+            ("linear", Task::Clustering) => Algorithm::parse("kmeans"),
+            ("linear", Task::Decomposition) => Algorithm::parse("pca"),
             _ => Algorithm::parse(name),
         }
     }
 
+    pub fn tasks(self) -> &'static [Task] {
+        self.0.tasks()
+    }
+
     pub fn supports(self, task: Task) -> bool {
-        match self {
-            Algorithm::Linear | Algorithm::Ridge | Algorithm::Xgboost | Algorithm::RandomForest => {
-                matches!(task, Task::Regression | Task::Classification)
-            }
-            Algorithm::Lasso | Algorithm::ElasticNet => task == Task::Regression,
-            Algorithm::Kmeans => task == Task::Clustering,
-            Algorithm::Pca => task == Task::Decomposition,
-        }
+        self.tasks().contains(&task)
     }
 
     /// What `(self, task)` is called in scikit-learn terms, for messages and the catalog.
     pub fn estimator_name(self, task: Task) -> &'static str {
-        match (self, task) {
-            (Algorithm::Linear, Task::Classification) => "LogisticRegression",
-            (Algorithm::Linear, _) => "LinearRegression",
-            (Algorithm::Ridge, Task::Classification) => "RidgeClassifier",
-            (Algorithm::Ridge, _) => "Ridge",
-            (Algorithm::Lasso, _) => "Lasso",
-            (Algorithm::ElasticNet, _) => "ElasticNet",
-            (Algorithm::Kmeans, _) => "KMeans",
-            (Algorithm::Pca, _) => "PCA",
-            (Algorithm::Xgboost, Task::Classification) => "XGBClassifier",
-            (Algorithm::Xgboost, _) => "XGBRegressor",
-            (Algorithm::RandomForest, Task::Classification) => "XGBRFClassifier",
-            (Algorithm::RandomForest, _) => "XGBRFRegressor",
-        }
+        self.0.estimator_name(task)
     }
 
     pub fn params(self, task: Task) -> &'static [Param] {
-        match (self, task) {
-            (Algorithm::Linear, Task::Classification) => LOGISTIC,
-            (Algorithm::Linear, _) => LINEAR,
-            (Algorithm::Ridge, _) => RIDGE,
-            (Algorithm::Lasso, _) => LASSO,
-            (Algorithm::ElasticNet, _) => ELASTIC_NET,
-            (Algorithm::Kmeans, _) => KMEANS,
-            (Algorithm::Pca, _) => PCA,
-            (Algorithm::Xgboost, _) => XGBOOST,
-            (Algorithm::RandomForest, _) => RANDOM_FOREST,
-        }
+        self.0.params(task)
     }
 
-    /// Checks the pair and the user's hyperparameters before any data is read.
+    fn unsupported(self, task: Task, hint: String) -> Error {
+        Error::not_supported(
+            format!("algorithm {} does not support {task}", self.as_str()),
+            hint,
+        )
+    }
+
+    /// Checks the pair and the user's hyperparameters before any data is read: the values
+    /// against the table, then the typed options built from them.
     pub fn resolve(self, task: Task, given: &serde_json::Value) -> Result<Hyperparams> {
         if !self.supports(task) {
-            let others: Vec<&str> = Self::SUPPORTED
-                .into_iter()
-                .filter(|a| a.supports(task))
-                .map(Algorithm::as_str)
-                .collect();
-            return Err(Error::not_supported(
-                format!("algorithm {} does not support {task}", self.as_str()),
-                format!("algorithms for {task}: {}", others.join(", ")),
+            return Err(self.unsupported(
+                task,
+                format!(
+                    "algorithms for {task}: {}",
+                    registry::for_task(task).join(", ")
+                ),
             ));
         }
-        hyperparams::resolve(self.as_str(), self.params(task), given)
+        let params = hyperparams::resolve(self.as_str(), self.params(task), given)?;
+        self.0.check_options(task, &params)?;
+        Ok(params)
     }
+
+    /// Trains `self` for `task` on resolved hyperparameters (see [`Learner::fit`]).
+    pub fn fit(
+        self,
+        task: Task,
+        params: &Hyperparams,
+        x: &Matrix,
+        labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Estimator> {
+        if !self.supports(task) {
+            return Err(self.unsupported(task, "choose another algorithm".into()));
+        }
+        let fitted = self.0.fit(task, params, x, labels, check_interrupts)?;
+        Ok(Estimator::new(self.estimator_name(task), fitted))
+    }
+}
+
+/// Trains `algorithm` for `task` (see [`Algorithm::fit`]).
+pub fn fit(
+    algorithm: Algorithm,
+    task: Task,
+    params: &Hyperparams,
+    x: &Matrix,
+    labels: Labels<'_>,
+    check_interrupts: &dyn Fn(),
+) -> Result<Estimator> {
+    algorithm.fit(task, params, x, labels, check_interrupts)
+}
+
+/// The error of a learner handed labels its task does not have (a caller's mistake).
+pub(crate) fn wrong_labels(algorithm: &str, task: Task) -> Error {
+    Error::not_supported(
+        format!("algorithm {algorithm} does not support {task}"),
+        "choose another algorithm",
+    )
 }
 
 /// The algorithm names PostgresML's `pgml.algorithm` enum has (and ours, for compatibility).
@@ -190,294 +328,6 @@ pub const POSTGRESML_ALGORITHMS: &[&str] = &[
     "xgboost_random_forest",
 ];
 
-const FIT_INTERCEPT: Param = Param {
-    name: "fit_intercept",
-    kind: Kind::Bool,
-    default: DefaultValue::Bool(true),
-};
-const ALPHA: Param = Param {
-    name: "alpha",
-    kind: Kind::Float {
-        min: 0.0,
-        max: f64::INFINITY,
-        min_exclusive: false,
-    },
-    default: DefaultValue::Float(1.0),
-};
-const TOL: Param = Param {
-    name: "tol",
-    kind: Kind::Float {
-        min: 0.0,
-        max: f64::INFINITY,
-        min_exclusive: true,
-    },
-    default: DefaultValue::Float(1e-4),
-};
-const fn max_iter(default: i64) -> Param {
-    Param {
-        name: "max_iter",
-        kind: Kind::Int {
-            min: 1,
-            max: 1_000_000,
-        },
-        default: DefaultValue::Int(default),
-    }
-}
-
-const LINEAR: &[Param] = &[FIT_INTERCEPT];
-const RIDGE: &[Param] = &[ALPHA, FIT_INTERCEPT];
-const LASSO: &[Param] = &[ALPHA, FIT_INTERCEPT, max_iter(1000), TOL];
-const ELASTIC_NET: &[Param] = &[
-    ALPHA,
-    Param {
-        name: "l1_ratio",
-        kind: Kind::Float {
-            min: 0.0,
-            max: 1.0,
-            min_exclusive: false,
-        },
-        default: DefaultValue::Float(0.5),
-    },
-    FIT_INTERCEPT,
-    max_iter(1000),
-    TOL,
-];
-const fn float(
-    name: &'static str,
-    min: f64,
-    max: f64,
-    min_exclusive: bool,
-    default: DefaultValue,
-) -> Param {
-    Param {
-        name,
-        kind: Kind::Float {
-            min,
-            max,
-            min_exclusive,
-        },
-        default,
-    }
-}
-const fn int(name: &'static str, min: i64, max: i64, default: DefaultValue) -> Param {
-    Param {
-        name,
-        kind: Kind::Int { min, max },
-        default,
-    }
-}
-const INF: f64 = f64::INFINITY;
-const NTHREAD: Param = int("nthread", 0, 1024, DefaultValue::Int(0));
-const RANDOM_STATE: Param = int("random_state", 0, i32::MAX as i64, DefaultValue::Int(0));
-/// XGBoost's names; aliases (eta/learning_rate, lambda/reg_lambda, alpha/reg_alpha) default to
-/// "none" so that giving both is caught.
-const XGBOOST: &[Param] = &[
-    int("n_estimators", 1, 100_000, DefaultValue::Int(100)),
-    int("max_depth", 0, 64, DefaultValue::Int(6)),
-    float("learning_rate", 0.0, 1.0, false, DefaultValue::Null),
-    float("eta", 0.0, 1.0, false, DefaultValue::Null),
-    float("subsample", 0.0, 1.0, true, DefaultValue::Float(1.0)),
-    float("colsample_bytree", 0.0, 1.0, true, DefaultValue::Float(1.0)),
-    float(
-        "colsample_bylevel",
-        0.0,
-        1.0,
-        true,
-        DefaultValue::Float(1.0),
-    ),
-    float("colsample_bynode", 0.0, 1.0, true, DefaultValue::Float(1.0)),
-    float(
-        "min_child_weight",
-        0.0,
-        INF,
-        false,
-        DefaultValue::Float(1.0),
-    ),
-    float("gamma", 0.0, INF, false, DefaultValue::Float(0.0)),
-    float("lambda", 0.0, INF, false, DefaultValue::Null),
-    float("reg_lambda", 0.0, INF, false, DefaultValue::Null),
-    float("alpha", 0.0, INF, false, DefaultValue::Null),
-    float("reg_alpha", 0.0, INF, false, DefaultValue::Null),
-    int("max_bin", 2, 65_536, DefaultValue::Int(256)),
-    Param {
-        name: "tree_method",
-        kind: Kind::Choice(&["hist", "approx", "exact", "auto"]),
-        default: DefaultValue::Str("hist"),
-    },
-    NTHREAD,
-    RANDOM_STATE,
-];
-/// A random forest in XGBoost's random-forest mode: one round of `n_estimators` parallel trees,
-/// each on a row subsample and a per-split feature subsample (scikit-learn's max_features).
-const RANDOM_FOREST: &[Param] = &[
-    int("n_estimators", 1, 100_000, DefaultValue::Int(100)),
-    int("max_depth", 0, 64, DefaultValue::Int(0)),
-    float("max_features", 0.0, 1.0, true, DefaultValue::Null),
-    float("subsample", 0.0, 1.0, true, DefaultValue::Float(0.632)),
-    float(
-        "min_child_weight",
-        0.0,
-        INF,
-        false,
-        DefaultValue::Float(0.0),
-    ),
-    int("max_bin", 2, 65_536, DefaultValue::Int(256)),
-    NTHREAD,
-    RANDOM_STATE,
-];
-const KMEANS: &[Param] = &[
-    Param {
-        name: "n_clusters",
-        kind: Kind::Int {
-            min: 1,
-            max: 100_000,
-        },
-        default: DefaultValue::Int(8),
-    },
-    max_iter(300),
-    TOL,
-    Param {
-        name: "random_state",
-        kind: Kind::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        default: DefaultValue::Int(0),
-    },
-];
-const PCA: &[Param] = &[Param {
-    name: "n_components",
-    kind: Kind::Int {
-        min: 1,
-        max: 100_000,
-    },
-    default: DefaultValue::Null,
-}];
-const LOGISTIC: &[Param] = &[
-    Param {
-        name: "C",
-        kind: Kind::Float {
-            min: 0.0,
-            max: f64::INFINITY,
-            min_exclusive: true,
-        },
-        default: DefaultValue::Float(1.0),
-    },
-    Param {
-        name: "penalty",
-        kind: Kind::Choice(&["l2", "none"]),
-        default: DefaultValue::Str("l2"),
-    },
-    FIT_INTERCEPT,
-    max_iter(100),
-    TOL,
-];
-
-/// A trained estimator: everything predict needs, as plain data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Estimator {
-    Linear(LinearModel),
-    Logistic(LogisticModel),
-    KMeans(kmeans::KMeansModel),
-    Pca(pca::PcaModel),
-    Trees(xgboost::XgboostModel),
-}
-
-/// One of two alias names, or the default; both given is an error.
-fn alias(params: &Hyperparams, a: &str, b: &str, default: f64) -> Result<f64> {
-    match (params.opt_float(a), params.opt_float(b)) {
-        (Some(_), Some(_)) => Err(Error::invalid_with_hint(
-            format!("hyperparameters {a} and {b} are the same; give only one"),
-            format!("{a} and {b} are two names of one hyperparameter"),
-        )),
-        (Some(v), None) | (None, Some(v)) => Ok(v),
-        (None, None) => Ok(default),
-    }
-}
-
-/// XGBoost's parameters for boosting, or for its random-forest mode.
-fn xgboost_options(
-    algorithm: Algorithm,
-    params: &Hyperparams,
-    p: usize,
-    classification: bool,
-) -> Result<xgboost::Options> {
-    let mut out: Vec<(&'static str, String)> = vec![
-        ("nthread", params.int("nthread").max(1).to_string()),
-        ("seed", params.int("random_state").to_string()),
-        ("max_bin", params.int("max_bin").to_string()),
-        (
-            "min_child_weight",
-            params.float("min_child_weight").to_string(),
-        ),
-        ("subsample", params.float("subsample").to_string()),
-        ("verbosity", "0".into()),
-    ];
-    let n_estimators = usize::try_from(params.int("n_estimators")).unwrap_or(1);
-    if algorithm == Algorithm::RandomForest {
-        // scikit-learn's max_features: sqrt(p) of the features for classification, all for regression.
-        let max_features = params
-            .opt_float("max_features")
-            .unwrap_or(if classification {
-                ((p as f64).sqrt().floor().max(1.0) / p.max(1) as f64).min(1.0)
-            } else {
-                1.0
-            });
-        let depth = params.int("max_depth");
-        out.extend([
-            ("tree_method", "hist".to_string()),
-            ("learning_rate", "1".to_string()),
-            // Leaves are plain averages, as in scikit-learn's forests: no L2 shrinkage.
-            ("reg_lambda", "0".to_string()),
-            ("num_parallel_tree", n_estimators.to_string()),
-            ("colsample_bynode", max_features.to_string()),
-            ("max_depth", depth.to_string()),
-            // Unlimited depth (scikit-learn's default) needs XGBoost's loss-guided growth.
-            (
-                "grow_policy",
-                if depth == 0 { "lossguide" } else { "depthwise" }.to_string(),
-            ),
-        ]);
-        return Ok(xgboost::Options {
-            rounds: 1,
-            params: out,
-        });
-    }
-    out.extend([
-        ("tree_method", params.str("tree_method").to_string()),
-        ("max_depth", params.int("max_depth").to_string()),
-        (
-            "learning_rate",
-            alias(params, "learning_rate", "eta", 0.3)?.to_string(),
-        ),
-        (
-            "reg_lambda",
-            alias(params, "lambda", "reg_lambda", 1.0)?.to_string(),
-        ),
-        (
-            "reg_alpha",
-            alias(params, "alpha", "reg_alpha", 0.0)?.to_string(),
-        ),
-        ("gamma", params.float("gamma").to_string()),
-        (
-            "colsample_bytree",
-            params.float("colsample_bytree").to_string(),
-        ),
-        (
-            "colsample_bylevel",
-            params.float("colsample_bylevel").to_string(),
-        ),
-        (
-            "colsample_bynode",
-            params.float("colsample_bynode").to_string(),
-        ),
-    ]);
-    Ok(xgboost::Options {
-        rounds: n_estimators,
-        params: out,
-    })
-}
-
 /// Labels for `fit`: regression targets, or class codes 0..k for classification.
 #[derive(Debug, Clone, Copy)]
 pub enum Labels<'a> {
@@ -490,150 +340,128 @@ pub enum Labels<'a> {
     None,
 }
 
-/// Trains `algorithm` for `task`. `check_interrupts` is called between iterations; it may unwind
-/// (PostgreSQL's query cancel), so nothing here holds state that must be cleaned up.
-pub fn fit(
-    algorithm: Algorithm,
-    task: Task,
-    params: &Hyperparams,
-    x: &Matrix,
-    labels: Labels<'_>,
-    check_interrupts: &dyn Fn(),
-) -> Result<Estimator> {
-    let fit_intercept = params.bool("fit_intercept");
-    match (algorithm, task, labels) {
-        (Algorithm::Linear, Task::Regression, Labels::Values(y)) => Ok(Estimator::Linear(
-            linear::fit_least_squares(x, y, 0.0, fit_intercept, check_interrupts),
-        )),
-        (Algorithm::Ridge, Task::Regression, Labels::Values(y)) => Ok(Estimator::Linear(
-            linear::fit_least_squares(x, y, params.float("alpha"), fit_intercept, check_interrupts),
-        )),
-        (Algorithm::Lasso | Algorithm::ElasticNet, Task::Regression, Labels::Values(y)) => {
-            let l1_ratio = if algorithm == Algorithm::Lasso {
-                1.0
-            } else {
-                params.float("l1_ratio")
-            };
-            Ok(Estimator::Linear(linear::fit_coordinate_descent(
-                x,
-                y,
-                params.float("alpha"),
-                l1_ratio,
-                fit_intercept,
-                usize::try_from(params.int("max_iter")).unwrap_or(1),
-                params.float("tol"),
-                check_interrupts,
-            )))
+/// Declares the kinds of fitted model: one line each, `Variant(Type) = "stored name"`. The
+/// stored name is what a model file records (never the variant's position), so the names must
+/// never change; `tests::fitted_kind_names_are_pinned` holds them.
+macro_rules! fitted_kinds {
+    ($($variant:ident($ty:ty) = $kind:literal,)*) => {
+        /// A trained estimator's data, by kind.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Fitted {
+            $($variant($ty),)*
         }
-        (Algorithm::Ridge, Task::Classification, Labels::Classes { codes, num_classes }) => {
-            Ok(Estimator::Linear(linear::fit_ridge_classifier(
-                x,
-                codes,
-                num_classes,
-                params.float("alpha"),
-                fit_intercept,
-                check_interrupts,
-            )))
+
+        impl Fitted {
+            /// Every kind's stored name.
+            pub const KINDS: &'static [&'static str] = &[$($kind),*];
+
+            /// The stored name of this kind.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Fitted::$variant(_) => $kind,)*
+                }
+            }
+
+            pub fn predictor(&self) -> &dyn Predictor {
+                match self {
+                    $(Fitted::$variant(m) => m,)*
+                }
+            }
+
+            /// The data alone (postcard); its kind is stored beside it.
+            pub(crate) fn to_bytes(&self) -> std::result::Result<Vec<u8>, postcard::Error> {
+                match self {
+                    $(Fitted::$variant(m) => postcard::to_stdvec(m),)*
+                }
+            }
+
+            /// None for a kind this pgml does not know.
+            pub(crate) fn from_bytes(
+                kind: &str,
+                bytes: &[u8],
+            ) -> Option<std::result::Result<Fitted, postcard::Error>> {
+                match kind {
+                    $($kind => Some(exactly::<$ty>(bytes).map(Fitted::$variant)),)*
+                    _ => None,
+                }
+            }
         }
-        (Algorithm::Linear, Task::Classification, Labels::Classes { codes, num_classes }) => {
-            Ok(Estimator::Logistic(logistic::fit(
-                x,
-                codes,
-                num_classes,
-                logistic::Options {
-                    c: if params.str("penalty") == "none" {
-                        f64::INFINITY
-                    } else {
-                        params.float("C")
-                    },
-                    fit_intercept,
-                    max_iter: usize::try_from(params.int("max_iter")).unwrap_or(1),
-                    tol: params.float("tol"),
-                },
-                check_interrupts,
-            )?))
-        }
-        (
-            Algorithm::Xgboost | Algorithm::RandomForest,
-            _,
-            Labels::Values(_) | Labels::Classes { .. },
-        ) => {
-            let opts = xgboost_options(
-                algorithm,
-                params,
-                x.cols(),
-                matches!(labels, Labels::Classes { .. }),
-            )?;
-            Ok(Estimator::Trees(xgboost::fit(
-                x,
-                labels,
-                &opts,
-                check_interrupts,
-            )?))
-        }
-        (Algorithm::Kmeans, Task::Clustering, _) => Ok(Estimator::KMeans(kmeans::fit(
-            x,
-            &kmeans::Options {
-                n_clusters: usize::try_from(params.int("n_clusters")).unwrap_or(1),
-                max_iter: usize::try_from(params.int("max_iter")).unwrap_or(1),
-                tol: params.float("tol"),
-                seed: params.int("random_state").unsigned_abs(),
-            },
-            check_interrupts,
-        )?)),
-        (Algorithm::Pca, Task::Decomposition, _) => Ok(Estimator::Pca(pca::fit(
-            x,
-            params
-                .opt_int("n_components")
-                .and_then(|n| usize::try_from(n).ok()),
-            check_interrupts,
-        )?)),
-        (a, t, _) => Err(Error::not_supported(
-            format!("algorithm {} does not support {t}", a.as_str()),
-            "choose another algorithm",
-        )),
+    };
+}
+
+fitted_kinds! {
+    Linear(LinearModel) = "linear_model",
+    Logistic(LogisticModel) = "logistic_model",
+    KMeans(kmeans::KMeansModel) = "kmeans_model",
+    Pca(pca::PcaModel) = "pca_model",
+    XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
+}
+
+/// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
+fn exactly<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> std::result::Result<T, postcard::Error> {
+    let (value, rest) = postcard::take_from_bytes(bytes)?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(postcard::Error::DeserializeBadEncoding)
     }
 }
 
+/// A trained estimator: what it is (scikit-learn's or XGBoost's class name) and its data.
+///
+/// The name is stored with the model rather than derived from its algorithm, so a model keeps
+/// its identity when an algorithm name later means something else (0.2.0's `random_forest` is
+/// XGBoost's random-forest mode, `XGBRFClassifier`, whatever `random_forest` trains later).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimator {
+    name: &'static str,
+    fitted: Fitted,
+}
+
 impl Estimator {
-    /// Width of the feature vector this estimator expects.
+    /// Only the crate builds estimators, so a stored name is always a registered one.
+    pub(crate) fn new(name: &'static str, fitted: Fitted) -> Estimator {
+        Estimator { name, fitted }
+    }
+
+    /// scikit-learn's (or XGBoost's) name for it: `LogisticRegression`, `XGBRFClassifier`, ...
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn fitted(&self) -> &Fitted {
+        &self.fitted
+    }
+
     pub fn num_features(&self) -> usize {
-        match self {
-            Estimator::Linear(m) => m.num_features(),
-            Estimator::Logistic(m) => m.num_features(),
-            Estimator::KMeans(m) => m.num_features(),
-            Estimator::Pca(m) => m.num_features(),
-            Estimator::Trees(m) => m.ensemble.num_features,
-        }
+        self.fitted.predictor().num_features()
     }
 
-    /// The prediction for one row: a value (regression), a class code (classification) or a
-    /// cluster (clustering); None for decomposition, which has `decompose` instead.
+    /// See [`Predictor::predict`].
     pub fn predict(&self, x: &[f32]) -> Option<f32> {
-        match self {
-            Estimator::Linear(m) => Some(m.predict(x)),
-            Estimator::Logistic(m) => Some(m.predict(x)),
-            Estimator::KMeans(m) => Some(m.predict(x)),
-            Estimator::Trees(m) => Some(m.ensemble.predict(x)),
-            Estimator::Pca(_) => None,
-        }
+        self.fitted.predictor().predict(x)
     }
 
-    /// The row projected onto the model's components (decomposition only).
-    pub fn decompose(&self, x: &[f32]) -> Option<Vec<f32>> {
-        match self {
-            Estimator::Pca(m) => Some(m.decompose(x)),
-            _ => None,
-        }
-    }
-
-    /// Class probabilities for one row, or None for estimators without them.
+    /// See [`Predictor::predict_proba`].
     pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
-        match self {
-            Estimator::Linear(_) | Estimator::KMeans(_) | Estimator::Pca(_) => None,
-            Estimator::Logistic(m) => Some(m.predict_proba(x)),
-            Estimator::Trees(m) => m.ensemble.predict_proba(x),
-        }
+        self.fitted.predictor().predict_proba(x)
+    }
+
+    /// See [`Predictor::decompose`].
+    pub fn decompose(&self, x: &[f32]) -> Option<Vec<f32>> {
+        self.fitted.predictor().decompose(x)
+    }
+
+    /// See [`Predictor::unsupervised_metrics`].
+    pub fn unsupervised_metrics(&self, x: &Matrix) -> Metrics {
+        self.fitted.predictor().unsupervised_metrics(x)
+    }
+
+    /// See [`Predictor::native_files`].
+    pub fn native_files(&self) -> Vec<(&'static str, &[u8])> {
+        self.fitted.predictor().native_files()
     }
 }
 
@@ -656,31 +484,36 @@ mod tests {
         (Matrix::from_rows(&rows).unwrap(), y, codes)
     }
 
+    fn named(name: &str) -> Algorithm {
+        Algorithm::parse(name).unwrap()
+    }
+
     /// Query cancel reaches every iterative fit: the check is called at least once per iteration.
     #[test]
     fn every_iterative_fit_checks_for_interrupts_each_iteration() {
         let (x, y, codes) = data();
-        let cases: [(Algorithm, Task, serde_json::Value, usize); 3] = [
+        let cases: [(&str, Task, serde_json::Value, usize); 3] = [
             (
-                Algorithm::Lasso,
+                "lasso",
                 Task::Regression,
                 json!({"alpha": 1e-9, "max_iter": 7, "tol": 1e-300}),
                 7,
             ),
             (
-                Algorithm::ElasticNet,
+                "elastic_net",
                 Task::Regression,
                 json!({"alpha": 1e-9, "max_iter": 4, "tol": 1e-300}),
                 4,
             ),
             (
-                Algorithm::Linear,
+                "linear",
                 Task::Classification,
                 json!({"max_iter": 5, "tol": 1e-300}),
                 5,
             ),
         ];
-        for (algorithm, task, hp, iterations) in cases {
+        for (name, task, hp, iterations) in cases {
+            let algorithm = named(name);
             let calls = Cell::new(0usize);
             let params = algorithm.resolve(task, &hp).unwrap();
             let labels = match task {
@@ -706,12 +539,11 @@ mod tests {
     #[test]
     fn an_interrupt_stops_the_fit() {
         let (x, _, codes) = data();
-        let params = Algorithm::Linear
-            .resolve(Task::Classification, &json!({}))
-            .unwrap();
+        let linear = named("linear");
+        let params = linear.resolve(Task::Classification, &json!({})).unwrap();
         let stopped = std::panic::catch_unwind(|| {
             fit(
-                Algorithm::Linear,
+                linear,
                 Task::Classification,
                 &params,
                 &x,
@@ -735,7 +567,7 @@ mod tests {
             Algorithm::parse("nope"),
             Err(Error::InvalidParameter { .. })
         ));
-        let e = Algorithm::Lasso
+        let e = named("lasso")
             .resolve(Task::Classification, &json!({}))
             .unwrap_err();
         assert_eq!(
@@ -746,10 +578,82 @@ mod tests {
             e.hint(),
             Some("algorithms for classification: linear, ridge, xgboost, random_forest")
         );
-        let h = Algorithm::Linear
+        let h = named("linear")
             .resolve(Task::Classification, &json!({}))
             .unwrap();
-        assert_eq!(h.float("C"), 1.0);
-        assert_eq!(h.int("max_iter"), 100);
+        assert_eq!(h.float("C"), Ok(1.0));
+        assert_eq!(h.int("max_iter"), Ok(100));
+        // Typed options are built at resolve time: a conflict among them is caught before data.
+        let e = named("xgboost")
+            .resolve(Task::Regression, &json!({"eta": 0.1, "learning_rate": 0.2}))
+            .unwrap_err();
+        assert_eq!(
+            e.hint(),
+            Some("learning_rate and eta are two names of one hyperparameter")
+        );
+    }
+
+    /// The messages name the algorithms in the registry's order, as 0.2.0 did (the extension's
+    /// expected-output tests hold these texts).
+    #[test]
+    fn hints_list_the_registry() {
+        assert_eq!(
+            Algorithm::parse("svm").unwrap_err().hint(),
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca")
+        );
+        assert_eq!(
+            named("xgboost")
+                .resolve(Task::Clustering, &json!({}))
+                .unwrap_err()
+                .hint(),
+            Some("algorithms for clustering: kmeans")
+        );
+        assert_eq!(
+            Algorithm::for_task("linear", Task::Decomposition),
+            Ok(named("pca"))
+        );
+    }
+
+    /// A model file names its fitted data's kind: these names are stored, so they never change.
+    #[test]
+    fn fitted_kind_names_are_pinned() {
+        assert_eq!(
+            Fitted::KINDS,
+            [
+                "linear_model",
+                "logistic_model",
+                "kmeans_model",
+                "pca_model",
+                "xgboost_trees"
+            ]
+        );
+        assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
+    }
+
+    /// Enums inside fitted data are stored by name as well: reordering their variants changes
+    /// no stored byte.
+    #[test]
+    fn enums_inside_fitted_data_are_stored_by_name() {
+        use trees::Objective;
+        fn bytes<T: serde::Serialize>(v: &T) -> Vec<u8> {
+            postcard::to_stdvec(v).unwrap()
+        }
+        assert_eq!(bytes(&LinearOutput::Sign), b"\x04sign");
+        assert_eq!(bytes(&LinearOutput::Argmax), b"\x06argmax");
+        assert_eq!(bytes(&Objective::Logistic), b"\x0fbinary:logistic\x00");
+        assert_eq!(
+            bytes(&Objective::Softprob { num_class: 3 }),
+            b"\x0emulti:softprob\x03"
+        );
+        assert_eq!(bytes(&Objective::SquaredError), b"\x10reg:squarederror\x00");
+        for o in [
+            Objective::SquaredError,
+            Objective::Logistic,
+            Objective::Softprob { num_class: 7 },
+        ] {
+            let b = postcard::to_stdvec(&o).unwrap();
+            assert_eq!(postcard::from_bytes::<Objective>(&b).unwrap(), o);
+        }
+        assert!(postcard::from_bytes::<LinearOutput>(b"\x04tanh").is_err());
     }
 }

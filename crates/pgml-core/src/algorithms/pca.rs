@@ -3,8 +3,64 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::params::int;
+use super::{Fitted, Labels, Learner, Predictor};
+use crate::hyperparams::{DefaultValue, Hyperparams, Param};
 use crate::linalg::{symmetric_eigen, Sym};
-use crate::{Error, Matrix, Result};
+use crate::metrics::Metrics;
+use crate::{Error, Matrix, Result, Task};
+
+/// `pca`, the decomposition algorithm.
+#[derive(Debug, Clone, Copy)]
+pub struct Pca;
+
+/// n_components defaults to "none": min(rows, features), known only at fit.
+const PARAMS: &[Param] = &[int("n_components", 1, 100_000, DefaultValue::Null)];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub n_components: Option<usize>,
+}
+
+impl Learner for Pca {
+    type Options = Options;
+
+    fn name(&self) -> &'static str {
+        "pca"
+    }
+
+    fn tasks(&self) -> &'static [Task] {
+        &[Task::Decomposition]
+    }
+
+    fn estimator_name(&self, _task: Task) -> &'static str {
+        "PCA"
+    }
+
+    fn params(&self, _task: Task) -> &'static [Param] {
+        PARAMS
+    }
+
+    fn options(&self, _task: Task, params: &Hyperparams) -> Result<Options> {
+        Ok(Options {
+            n_components: params
+                .opt_int("n_components")?
+                .and_then(|n| usize::try_from(n).ok()),
+        })
+    }
+
+    /// Learns from the features alone; labels, if any, are ignored.
+    fn fit(
+        &self,
+        _task: Task,
+        o: &Options,
+        x: &Matrix,
+        _labels: Labels<'_>,
+        check_interrupts: &dyn Fn(),
+    ) -> Result<Fitted> {
+        Ok(Fitted::Pca(fit(x, o.n_components, check_interrupts)?))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcaModel {
@@ -36,6 +92,24 @@ impl PcaModel {
                     .sum::<f64>() as f32
             })
             .collect()
+    }
+}
+
+impl Predictor for PcaModel {
+    fn num_features(&self) -> usize {
+        self.p
+    }
+    fn predict(&self, _x: &[f32]) -> Option<f32> {
+        None
+    }
+    fn decompose(&self, x: &[f32]) -> Option<Vec<f32>> {
+        Some(PcaModel::decompose(self, x))
+    }
+    fn unsupervised_metrics(&self, x: &Matrix) -> Metrics {
+        Metrics::from([(
+            "cumulative_explained_variance".to_string(),
+            cumulative_explained_variance(self, x),
+        )])
     }
 }
 

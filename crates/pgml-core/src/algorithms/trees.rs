@@ -8,7 +8,9 @@ use serde_json::Value as Json;
 
 use crate::{Error, Result};
 
+/// Stored by XGBoost's objective name (and class count), never by variant position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "StoredObjective", try_from = "StoredObjective")]
 pub enum Objective {
     /// reg:squarederror: the margin is the prediction.
     SquaredError,
@@ -16,6 +18,41 @@ pub enum Objective {
     Logistic,
     /// multi:softprob: one margin per class, softmax.
     Softprob { num_class: usize },
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredObjective {
+    name: String,
+    /// Classes of multi:softprob; 0 for the others.
+    num_class: u64,
+}
+
+impl From<Objective> for StoredObjective {
+    fn from(o: Objective) -> StoredObjective {
+        let (name, num_class) = match o {
+            Objective::SquaredError => ("reg:squarederror", 0),
+            Objective::Logistic => ("binary:logistic", 0),
+            Objective::Softprob { num_class } => ("multi:softprob", num_class as u64),
+        };
+        StoredObjective {
+            name: name.into(),
+            num_class,
+        }
+    }
+}
+
+impl TryFrom<StoredObjective> for Objective {
+    type Error = String;
+    fn try_from(s: StoredObjective) -> std::result::Result<Objective, String> {
+        match s.name.as_str() {
+            "reg:squarederror" => Ok(Objective::SquaredError),
+            "binary:logistic" => Ok(Objective::Logistic),
+            "multi:softprob" => Ok(Objective::Softprob {
+                num_class: usize::try_from(s.num_class).map_err(|e| e.to_string())?,
+            }),
+            other => Err(format!("unknown tree objective \"{other}\"")),
+        }
+    }
 }
 
 /// One tree as parallel arrays: node i splits on `feature[i]` at `value[i]` (x < value goes left),

@@ -348,7 +348,7 @@ fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     m.estimator.predict_proba(&x).ok_or_else(|| {
         PgmlError::not_supported(format!(
             "model {id} ({}) does not estimate probabilities",
-            m.algorithm.estimator_name(m.task)
+            m.estimator.name()
         ))
         .hint("use pgml.predict, or train with an algorithm that has probabilities (linear)")
     })

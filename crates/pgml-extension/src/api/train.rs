@@ -136,7 +136,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     let resolve = |given: &serde_json::Value| -> Result<Hyperparams> {
         let mut params = algorithm.resolve(task, given)?;
         if has_threads {
-            let asked = params.int("nthread");
+            let asked = params.int("nthread")?;
             params.set_int("nthread", if asked == 0 { cap } else { asked.min(cap) });
         }
         Ok(params)

@@ -1,0 +1,99 @@
+//! The list of algorithms pgml trains. Messages list them in this order.
+
+use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
+use crate::Task;
+
+pub const ALL: &[Algorithm] = &[
+    Algorithm(&linear::Linear),
+    Algorithm(&ridge::Ridge),
+    Algorithm(&lasso::Lasso),
+    Algorithm(&elastic_net::ElasticNet),
+    Algorithm(&xgboost::Xgboost),
+    Algorithm(&random_forest::RandomForest),
+    Algorithm(&kmeans::KMeans),
+    Algorithm(&pca::Pca),
+];
+
+/// Every registered name, in order.
+pub fn names() -> Vec<&'static str> {
+    ALL.iter().map(|a| a.as_str()).collect()
+}
+
+/// The names of the algorithms that train `task`, in order.
+pub fn for_task(task: Task) -> Vec<&'static str> {
+    ALL.iter()
+        .filter(|a| a.supports(task))
+        .map(|a| a.as_str())
+        .collect()
+}
+
+/// The registered estimator name equal to `name` (a stored model's estimator must be one).
+pub fn estimator_name(name: &str) -> Option<&'static str> {
+    ALL.iter()
+        .flat_map(|a| a.tasks().iter().map(|&t| a.estimator_name(t)))
+        .find(|&e| e == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::hyperparams::DefaultValue;
+
+    #[test]
+    fn names_and_estimator_names_are_unique() {
+        let names = names();
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), names.len());
+        for a in ALL {
+            assert!(!a.tasks().is_empty(), "{a} trains no task");
+            assert!(
+                super::super::POSTGRESML_ALGORITHMS.contains(&a.as_str()),
+                "{a} is not a PostgresML name"
+            );
+            for &t in a.tasks() {
+                let params = a.params(t);
+                let distinct: HashSet<&str> = params.iter().map(|p| p.name).collect();
+                assert_eq!(distinct.len(), params.len(), "{a} {t}: a parameter twice");
+                assert_eq!(
+                    estimator_name(a.estimator_name(t)),
+                    Some(a.estimator_name(t))
+                );
+            }
+        }
+    }
+
+    /// Every algorithm's typed options build from its defaults for every task it trains: no
+    /// option reads a name its table does not declare, or as another type.
+    #[test]
+    fn options_build_from_the_defaults() {
+        for a in ALL {
+            for &t in a.tasks() {
+                a.resolve(t, &serde_json::json!({}))
+                    .unwrap_or_else(|e| panic!("{a} {t}: {e}"));
+            }
+        }
+    }
+
+    /// And from every declared value set explicitly (each parameter given once, at its default
+    /// where it has one), so a parameter the options never read would still be checked.
+    #[test]
+    fn options_build_with_every_parameter_given() {
+        for a in ALL {
+            for &t in a.tasks() {
+                for p in a.params(t) {
+                    let v = match p.default {
+                        DefaultValue::Null => continue,
+                        DefaultValue::Float(f) => serde_json::json!(f),
+                        DefaultValue::Int(i) => serde_json::json!(i),
+                        DefaultValue::Bool(b) => serde_json::json!(b),
+                        DefaultValue::Str(s) => serde_json::json!(s),
+                    };
+                    let given = serde_json::json!({ p.name: v });
+                    a.resolve(t, &given)
+                        .unwrap_or_else(|e| panic!("{a} {t} {}: {e}", p.name));
+                }
+            }
+        }
+    }
+}
