@@ -389,7 +389,7 @@ fn sql_import_refuses_bad_packages_atomically() {
         message.contains("project \"I\" is a clustering project here, but a classification project in the package"),
         "{message}"
     );
-    assert!(hint.contains("rename"), "{hint}");
+    assert!(hint.contains("another project name"), "{hint}");
     assert_eq!(catalog_fingerprint(s, "serve"), before, "atomic");
 
     let mut damaged = package.clone();
@@ -731,14 +731,15 @@ fn lineage_names_local_foreign_and_subscribed_sources() {
     };
     let local = lineage("local");
     assert!(
-        local.contains(r#""relation": "local_points""#) && local.contains(r#""kind": "table""#),
+        local.contains(r#""relation": "public.local_points""#)
+            && local.contains(r#""kind": "table""#),
         "{local}"
     );
 
     let foreign = lineage("foreign");
     for part in [
         r#""kind": "view""#,
-        r#""relation": "remote_points""#,
+        r#""relation": "public.remote_points""#,
         r#""kind": "foreign table""#,
         r#""relation": "remote.points""#,
         r#""foreign_server": "prod""#,

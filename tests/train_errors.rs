@@ -23,7 +23,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("feature with NULLs", "SELECT * FROM pgml.train('e14', 'regression', 'null_feature', 'y')", "22004", "feature column \"x\" is NULL"),
     ("unknown category at predict", "SELECT pgml.predict('Text', r) FROM (SELECT 'zzz'::text AS x) r", "22023", "\"zzz\" is not a category of feature \"x\""),
     ("feature of an unusable type", "SELECT * FROM pgml.train('e16', 'regression', 'json_feature', 'y')", "42804", "cannot be a feature"),
-    ("empty relation", "SELECT * FROM pgml.train('e17', 'regression', 'empty', 'y')", "22000", "no rows"),
+    ("empty relation", "SELECT * FROM pgml.train('e17', 'regression', 'empty', 'y')", "22000", "relation public.empty has no rows"),
     ("too few rows for the split", "SELECT * FROM pgml.train('e18', 'regression', 'one_row', 'y')", "22000", "cannot be split"),
     ("one class only", "SELECT * FROM pgml.train('e19', 'classification', 'one_class', 'y')", "22000", "only one class"),
     ("NaN feature", "SELECT * FROM pgml.train('e20', 'regression', 'nan_feature', 'y')", "22000", "NaN"),
@@ -64,6 +64,49 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("preprocess with an unknown strategy", "SELECT * FROM pgml.train('e54', 'regression', 'pgml.diabetes', 'target', preprocess => '{\"age\": {\"scale\": \"zscore\"}}')", "22023", "must be one of preserve, standard"),
     ("imputing a text column", "SELECT * FROM pgml.train('e55', 'regression', 'text_feature', 'y', preprocess => '{\"x\": {\"impute\": \"mode\"}}')", "0A000", "apply to number columns"),
     ("strategy for train only", "SELECT * FROM pgml.deploy('Existing', 'new_score')", "22023", "cannot be used with pgml.deploy"),
+    // JSON arguments: numbers beyond a double and nesting beyond the parser are named, not XX000.
+    ("hyperparameter beyond a double", "SELECT * FROM pgml.train('j1', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"gamma\": 1e309}')", "22023", "hyperparams has a number at key \"gamma\" outside the range of double precision"),
+    ("negative hyperparameter beyond a double", "SELECT * FROM pgml.train('j2', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"alpha\": -1e309}')", "22023", "at key \"alpha\""),
+    ("search_args beyond a double", "SELECT * FROM pgml.train('j3', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'grid', search_params => '{\"alpha\": [1]}', search_args => '{\"cv\": 1e309}')", "22023", "search_args has a number at key \"cv\""),
+    ("search_params beyond a double", "SELECT * FROM pgml.train('j4', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'grid', search_params => '{\"alpha\": [1, 1e309]}')", "22023", "search_params has a number at key \"alpha\""),
+    ("preprocess beyond a double", "SELECT * FROM pgml.train('j5', 'regression', 'pgml.diabetes', 'target', preprocess => '{\"age\": {\"impute\": 1e309}}')", "22023", "preprocess has a number at key \"impute\""),
+    ("snapshot preprocess beyond a double", "SELECT * FROM pgml.snapshot('pgml.diabetes', 'target', preprocess => '{\"age\": 1e309}')", "22023", "preprocess has a number at key \"age\""),
+    ("load_dataset kwargs beyond a double", "SELECT * FROM pgml.load_dataset('iris', kwargs => '{\"n\": 1e309}')", "22023", "kwargs has a number at key \"n\""),
+    ("hyperparams nested too deeply", "SELECT * FROM pgml.train('j6', 'regression', 'pgml.diabetes', 'target', hyperparams => ('{\"a\": ' || repeat('[', 300) || repeat(']', 300) || '}')::jsonb)", "22023", "hyperparams is nested too deeply"),
+    // Arrays with NULL elements.
+    ("export of a NULL project name", "SELECT pgml.export_models(ARRAY[NULL]::text[])", "22004", "projects must not contain NULL"),
+    ("export of a NULL model id", "SELECT pgml.export_models(model_ids => ARRAY[NULL]::bigint[])", "22004", "model_ids must not contain NULL"),
+    // NaN is a value, not a missing one.
+    ("NaN in a feature array at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,'NaN']::real[])", "22000", "feature 10 is NaN"),
+    ("NaN in a double array at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,'NaN',4,5,6,7,8,9,10]::float8[])", "22000", "feature 3 is NaN"),
+    ("NaN in a row at predict", "SELECT pgml.predict('Existing', r) FROM (SELECT 'NaN'::real AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 10 AS s6) r", "22000", "feature column \"age\" is NaN"),
+    ("NaN in a row imputed by the model", "SELECT pgml.predict('Imputed', r) FROM (SELECT 'NaN'::real AS x) r", "22000", "feature column \"x\" is NaN"),
+    ("NaN to predict_proba", "SELECT pgml.predict_proba('Linear Iris', ARRAY[1, 'NaN', 3, 4]::real[])", "22000", "feature 2 is NaN"),
+    // Labels that are no class.
+    ("NaN class label", "SELECT * FROM pgml.train('l1', 'classification', 'nan_class', 'y')", "22000", "label column \"y\" is NaN"),
+    ("infinite class label", "SELECT * FROM pgml.train('l2', 'classification', 'inf_class', 'y')", "22000", "label column \"y\" is Infinity"),
+    ("array class label", "SELECT * FROM pgml.train('l3', 'classification', 'array_label', 'y')", "42804", "a class label is a number, a boolean or text"),
+    ("json class label", "SELECT * FROM pgml.train('l4', 'classification', 'json_label', 'y')", "42804", "a class label is a number, a boolean or text"),
+    ("date class label", "SELECT * FROM pgml.train('l5', 'classification', 'date_label', 'y')", "42804", "has type date"),
+    ("date regression label", "SELECT * FROM pgml.train('l6', 'regression', 'date_label', 'y')", "42804", "needs a number"),
+    ("more classes than pgml.max_classes", "SELECT set_config('pgml.max_classes', '5', true); SELECT * FROM pgml.train('l7', 'classification', 'text_label', 'y')", "54000", "20 distinct values, more than pgml.max_classes (5)"),
+    ("pgml.max_classes below 2", "SET pgml.max_classes = 1", "22023", "pgml.max_classes"),
+    // Features that cannot be.
+    ("empty array feature", "SELECT * FROM pgml.train('f1', 'regression', 'empty_array', 'y')", "22000", "array column \"x\" is empty in row 1"),
+    ("ragged array feature", "SELECT * FROM pgml.train('f2', 'regression', 'ragged_array', 'y')", "22000", "has 3 values in row 2 but 2 in the first row"),
+    ("no feature besides the label, named as the user's relation", "SELECT * FROM pgml.train('f3', 'regression', 'only_label', 'y')", "22000", "public.only_label has no feature columns"),
+    ("a relation without columns", "SELECT * FROM pgml.train('f4', 'clustering', 'no_columns')", "22000", "has no columns"),
+    ("snapshot of an empty relation", "SELECT * FROM pgml.snapshot('empty', 'y')", "22000", "relation public.empty has no rows to snapshot"),
+    ("snapshot of a missing relation", "SELECT * FROM pgml.snapshot('nope', 'y')", "42P01", "nope"),
+    ("snapshot of an unknown label", "SELECT * FROM pgml.snapshot('pgml.iris', 'nope')", "42703", "column \"nope\" does not exist"),
+    // Project rights, as a superuser sees them.
+    ("grant of an unknown privilege", "SELECT * FROM pgml.grant_project('Existing', 'own', 'postgres')", "22023", "privileges are train, deploy, predict, or all"),
+    ("grant to an unknown role", "SELECT * FROM pgml.grant_project('Existing', 'predict', 'no_such_role')", "42704", "role \"no_such_role\" does not exist"),
+    ("grant on an unknown project", "SELECT * FROM pgml.grant_project('nope', 'predict', 'public')", "42704", "project \"nope\" does not exist"),
+    ("grant with a NULL role", "SELECT * FROM pgml.grant_project('Existing', 'predict', NULL)", "22004", "role_name must not be NULL"),
+    ("revoke with a NULL privilege", "SELECT * FROM pgml.revoke_project('Existing', NULL, 'public')", "22004", "privilege must not be NULL"),
+    ("model files are immutable", "UPDATE pgml.files SET data = data", "42501", "model files cannot be changed"),
+    ("a project name with a NUL-free blank", "SELECT * FROM pgml.train('   ', 'regression', 'pgml.diabetes', 'target')", "22023", "project_name must not be empty"),
 ];
 
 const FIXTURES: &str = r#"
@@ -85,6 +128,18 @@ const FIXTURES: &str = r#"
     CREATE TABLE inf_feature AS SELECT CASE WHEN g = 3 THEN 'Infinity'::real ELSE g END AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE text_label AS SELECT g::real AS x, 'a' || g AS y FROM generate_series(1, 20) g;
     CREATE SEQUENCE a_sequence;
+    SELECT * FROM pgml.train('Linear Iris', 'classification', 'pgml.iris', 'target');
+    CREATE TABLE imputed_source AS SELECT CASE WHEN g = 7 THEN NULL ELSE g END::real AS x, g::real AS y FROM generate_series(1, 20) g;
+    SELECT * FROM pgml.train('Imputed', 'regression', 'imputed_source', 'y', preprocess => '{"x": {"impute": "mean"}}');
+    CREATE TABLE nan_class AS SELECT g::real AS x, CASE WHEN g = 5 THEN 'NaN'::real ELSE g % 2 END AS y FROM generate_series(1, 20) g;
+    CREATE TABLE inf_class AS SELECT g::real AS x, CASE WHEN g = 5 THEN 'Infinity'::float8 ELSE g % 2 END AS y FROM generate_series(1, 20) g;
+    CREATE TABLE array_label AS SELECT g::real AS x, ARRAY[g % 2] AS y FROM generate_series(1, 20) g;
+    CREATE TABLE json_label AS SELECT g::real AS x, to_json(g % 2) AS y FROM generate_series(1, 20) g;
+    CREATE TABLE date_label AS SELECT g::real AS x, date '2020-01-01' + g % 2 AS y FROM generate_series(1, 20) g;
+    CREATE TABLE empty_array AS SELECT '{}'::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE ragged_array AS SELECT CASE WHEN g = 2 THEN ARRAY[1, 2, 3] ELSE ARRAY[1, 2] END::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE only_label AS SELECT g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE no_columns ();
 "#;
 
 fn catalog_counts(client: &mut postgres::Client) -> String {

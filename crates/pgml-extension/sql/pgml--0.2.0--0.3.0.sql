@@ -258,7 +258,37 @@ ALTER VIEW pgml.trained_models SET (security_invoker = true);
 ALTER VIEW pgml.overview SET (security_invoker = true);
 GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview TO pgml_predictor;
 
--- The SQL wrappers name their casts' types schema-qualified.
+-- The jsonb arguments reach the Rust functions as text, parsed by pgml (a number beyond a double is a
+-- clear error, not an internal one); the SQL wrappers keep PostgresML's signatures and name their
+-- casts' types schema-qualified. pgml.load_dataset becomes such a wrapper over pgml._load_dataset.
+DROP FUNCTION pgml._train(text, text, text, text, text, jsonb, text, jsonb, jsonb, real, text, text, boolean,
+                          boolean, jsonb);
+CREATE FUNCTION pgml."_train"(
+	"project_name" TEXT, /* Option < & str > */
+	"task" TEXT, /* Option < & str > */
+	"relation_name" TEXT, /* Option < & str > */
+	"y_column_name" TEXT, /* Option < & str > */
+	"algorithm" TEXT, /* Option < & str > */
+	"hyperparams" TEXT, /* Option < & str > */
+	"search" TEXT, /* Option < & str > */
+	"search_params" TEXT, /* Option < & str > */
+	"search_args" TEXT, /* Option < & str > */
+	"test_size" real, /* Option < f32 > */
+	"test_sampling" TEXT, /* Option < & str > */
+	"runtime" TEXT, /* Option < & str > */
+	"automatic_deploy" bool, /* Option < bool > */
+	"materialize_snapshot" bool, /* Option < bool > */
+	"preprocess" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"project" TEXT,  /* String */
+	"task" TEXT,  /* String */
+	"algorithm" TEXT,  /* String */
+	"deployed" bool  /* bool */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'train_internal_wrapper';
+
 CREATE OR REPLACE FUNCTION pgml.train(
     project_name text,
     task text DEFAULT NULL,
@@ -279,21 +309,57 @@ CREATE OR REPLACE FUNCTION pgml.train(
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
     SELECT * FROM pgml._train(project_name, task, relation_name, y_column_name, algorithm::pg_catalog.text,
-                              hyperparams, search::pg_catalog.text, search_params, search_args, test_size,
+                              hyperparams::pg_catalog.text, search::pg_catalog.text,
+                              search_params::pg_catalog.text, search_args::pg_catalog.text, test_size,
                               test_sampling::pg_catalog.text, runtime::pg_catalog.text, automatic_deploy,
-                              materialize_snapshot, preprocess)
+                              materialize_snapshot, preprocess::pg_catalog.text)
 $$;
+
+DROP FUNCTION pgml._snapshot(text, text, real, text, jsonb);
+CREATE FUNCTION pgml."_snapshot"(
+	"relation_name" TEXT, /* Option < & str > */
+	"y_column_name" TEXT, /* Option < & str > */
+	"test_size" real, /* Option < f32 > */
+	"test_sampling" TEXT, /* Option < & str > */
+	"preprocess" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"relation" TEXT,  /* String */
+	"y_column_name" TEXT  /* Option < String > */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'snapshot_internal_wrapper';
+
+CREATE OR REPLACE FUNCTION pgml.snapshot(relation_name text, y_column_name text, test_size real DEFAULT 0.25,
+                              test_sampling pgml.sampling DEFAULT 'stratified', preprocess jsonb DEFAULT '{}')
+RETURNS TABLE (relation text, y_column_name text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::pg_catalog.text, preprocess::pg_catalog.text) $$;
 
 CREATE OR REPLACE FUNCTION pgml.deploy(project_name text, strategy pgml.strategy, algorithm pgml.algorithm DEFAULT NULL)
 RETURNS TABLE (project text, strategy text, algorithm text)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$ SELECT * FROM pgml._deploy(project_name, strategy::pg_catalog.text, algorithm::pg_catalog.text) $$;
 
-CREATE OR REPLACE FUNCTION pgml.snapshot(relation_name text, y_column_name text, test_size real DEFAULT 0.25,
-                              test_sampling pgml.sampling DEFAULT 'stratified', preprocess jsonb DEFAULT '{}')
-RETURNS TABLE (relation text, y_column_name text)
+DROP FUNCTION pgml.load_dataset(text, text, bigint, jsonb);
+CREATE FUNCTION pgml."_load_dataset"(
+	"source" TEXT, /* Option < & str > */
+	"subset" TEXT, /* Option < & str > */
+	"limit" bigint, /* Option < i64 > */
+	"kwargs" TEXT /* Option < & str > */
+) RETURNS TABLE (
+	"table_name" TEXT,  /* String */
+	"rows" bigint  /* i64 */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'load_dataset_wrapper';
+
+CREATE FUNCTION pgml.load_dataset(source text, subset text DEFAULT NULL, "limit" bigint DEFAULT NULL,
+                                  kwargs jsonb DEFAULT '{}')
+RETURNS TABLE (table_name text, "rows" bigint)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::pg_catalog.text, preprocess) $$;
+AS $$ SELECT * FROM pgml._load_dataset(source, subset, "limit", kwargs::pg_catalog.text) $$;
 
 -- A project's owner grants rights on it.
 CREATE FUNCTION pgml."grant_project"(
@@ -340,7 +406,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace
                 AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['train', '_train', 'deploy', '_deploy', 'snapshot',
-                    '_snapshot', 'load_dataset', 'export_models', 'import_models', 'grant_project',
+                    '_snapshot', 'load_dataset', '_load_dataset', 'export_models', 'import_models', 'grant_project',
                     'revoke_project']::pg_catalog.name[]) LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO pgml_trainer', f);
     END LOOP;

@@ -2,7 +2,6 @@
 
 use pgml_core::datasets;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 
 use crate::error::{OrReport, PgmlError, Result};
 use crate::pg::privilege::{as_owner, caller_is_owner, fixed_search_path};
@@ -12,26 +11,44 @@ use crate::pg::spi::{read_one, read_two};
 /// Rows per INSERT statement.
 const CHUNK: usize = 500;
 
-#[pg_extern(volatile, parallel_unsafe)]
+/// `pgml.load_dataset` is the SQL wrapper below (PostgresML's signature, kwargs jsonb); kwargs
+/// reach here as text, parsed by pgml so that any JSON mistake is a clear error.
+#[pg_extern(volatile, parallel_unsafe, name = "_load_dataset")]
 fn load_dataset(
     source: Option<&str>,
-    subset: default!(Option<&str>, "NULL"),
-    limit: default!(Option<i64>, "NULL"),
-    kwargs: default!(Option<JsonB>, "'{}'"),
+    subset: Option<&str>,
+    limit: Option<i64>,
+    kwargs: Option<&str>,
 ) -> TableIterator<'static, (name!(table_name, String), name!(rows, i64))> {
-    let row = fixed_search_path(|| load(source, subset, limit, kwargs)).or_report();
+    let row = fixed_search_path(|| {
+        let kwargs = crate::pg::json::parse("kwargs", kwargs)?;
+        load(source, subset, limit, &kwargs)
+    })
+    .or_report();
     TableIterator::once(row)
 }
+
+extension_sql!(
+    r#"
+CREATE FUNCTION pgml.load_dataset(source text, subset text DEFAULT NULL, "limit" bigint DEFAULT NULL,
+                                  kwargs jsonb DEFAULT '{}')
+RETURNS TABLE (table_name text, "rows" bigint)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT * FROM pgml._load_dataset(source, subset, "limit", kwargs::pg_catalog.text) $$;
+"#,
+    name = "load_dataset",
+    requires = [load_dataset]
+);
 
 fn load(
     source: Option<&str>,
     subset: Option<&str>,
     limit: Option<i64>,
-    kwargs: Option<JsonB>,
+    kwargs: &serde_json::Value,
 ) -> Result<(String, i64)> {
     let name = source.ok_or_else(|| PgmlError::null("source must not be NULL"))?;
     let dataset = datasets::find(name)?;
-    if subset.is_some() || kwargs.is_some_and(|k| k.0.as_object().is_some_and(|o| !o.is_empty())) {
+    if subset.is_some() || kwargs.as_object().is_some_and(|o| !o.is_empty()) {
         return Err(PgmlError::not_supported(
             "subset and kwargs (Hugging Face datasets) are not supported by pgml",
         )

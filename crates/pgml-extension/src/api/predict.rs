@@ -267,7 +267,17 @@ fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
 /// feature) by the model's own transform.
 fn features<T: Into<f64>>(values: impl Iterator<Item = Option<T>>) -> Vec<f32> {
     values
-        .map(|v| v.map_or(f32::NAN, |v| v.into() as f32))
+        .enumerate()
+        .map(|(i, v)| match v.map(Into::into) {
+            None => f32::NAN,
+            // NaN is a value the model never saw (training refuses it), not a missing one.
+            Some(v) if v.is_nan() => PgmlError::data(format!("feature {} is NaN", i + 1))
+                .hint(
+                    "predict needs finite numbers; pass NULL for a missing value the model imputes",
+                )
+                .report(),
+            Some(v) => v as f32,
+        })
         .collect()
 }
 

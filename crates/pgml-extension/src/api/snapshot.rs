@@ -3,7 +3,6 @@
 
 use pgml_core::split::Sampling;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 
 use crate::catalog::snapshot;
 use crate::error::{OrReport, PgmlError, Result};
@@ -16,7 +15,7 @@ fn snapshot_internal(
     y_column_name: Option<&str>,
     test_size: Option<f32>,
     test_sampling: Option<&str>,
-    preprocess: Option<JsonB>,
+    preprocess: Option<&str>,
 ) -> TableIterator<
     'static,
     (
@@ -42,13 +41,14 @@ fn take(
     y_column_name: Option<&str>,
     test_size: Option<f32>,
     test_sampling: Option<&str>,
-    preprocess: Option<JsonB>,
+    preprocess: Option<&str>,
 ) -> Result<(String, Option<String>)> {
     let name = relation_name.ok_or_else(|| PgmlError::null("relation_name must not be NULL"))?;
     let test_size = test_size.unwrap_or(0.25);
     pgml_core::split::validate_test_size(f64::from(test_size))?;
     let sampling = Sampling::parse(test_sampling.unwrap_or("stratified"))?;
-    if preprocess.is_some_and(|p| p.0.as_object().is_some_and(|o| !o.is_empty())) {
+    let preprocess = crate::pg::json::parse("preprocess", preprocess)?;
+    if preprocess.as_object().is_some_and(|o| !o.is_empty()) {
         return Err(PgmlError::not_supported(
             "preprocess belongs to pgml.train, not to a snapshot",
         )
@@ -65,6 +65,20 @@ fn take(
             .collect(),
     );
     let snap = snapshot::create(&rel, y.as_deref(), test_size, sampling, true, columns)?;
+    // An empty snapshot can train nothing; refused here rather than at the first train (the
+    // statement fails, so neither the row nor the table stays).
+    let rows = as_owner(|| {
+        crate::pg::spi::read_one::<i64>(
+            &format!("SELECT count(*) FROM {}", snapshot::table_name(snap.id)),
+            &[],
+        )
+    })?;
+    if rows == Some(0) {
+        return Err(
+            PgmlError::data(format!("relation {} has no rows to snapshot", rel.name))
+                .hint("check the relation, or the view's WHERE clause"),
+        );
+    }
     // Complete once copied; its split is drawn when a model trains on it.
     as_owner(|| {
         Ok(Spi::run_with_args(
@@ -81,7 +95,7 @@ CREATE FUNCTION pgml.snapshot(relation_name text, y_column_name text, test_size 
                               test_sampling pgml.sampling DEFAULT 'stratified', preprocess jsonb DEFAULT '{}')
 RETURNS TABLE (relation text, y_column_name text)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
-AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::pg_catalog.text, preprocess) $$;
+AS $$ SELECT * FROM pgml._snapshot(relation_name, y_column_name, test_size, test_sampling::pg_catalog.text, preprocess::pg_catalog.text) $$;
 "#,
     name = "snapshot",
     requires = [snapshot_internal]

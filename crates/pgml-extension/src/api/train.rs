@@ -11,11 +11,11 @@ use pgml_core::split::Sampling;
 use pgml_core::training::{self, Target};
 use pgml_core::Task;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 
 use crate::catalog::project::Privilege;
 use crate::catalog::{deployment, guard, model, project, snapshot};
 use crate::error::{OrReport, PgmlError, Result};
+use crate::pg::json;
 use crate::pg::privilege::{as_owner, fixed_search_path};
 use crate::pg::reader::{self, LabelRead};
 use crate::pg::relation::{self, ColumnKind};
@@ -28,16 +28,16 @@ fn train_internal(
     relation_name: Option<&str>,
     y_column_name: Option<&str>,
     algorithm: Option<&str>,
-    hyperparams: Option<JsonB>,
+    hyperparams: Option<&str>,
     search: Option<&str>,
-    search_params: Option<JsonB>,
-    search_args: Option<JsonB>,
+    search_params: Option<&str>,
+    search_args: Option<&str>,
     test_size: Option<f32>,
     test_sampling: Option<&str>,
     runtime: Option<&str>,
     automatic_deploy: Option<bool>,
     materialize_snapshot: Option<bool>,
-    preprocess: Option<JsonB>,
+    preprocess: Option<&str>,
 ) -> TableIterator<
     'static,
     (
@@ -53,16 +53,16 @@ fn train_internal(
         relation_name,
         y_column_name,
         algorithm: algorithm.unwrap_or("linear"),
-        hyperparams: hyperparams.map_or(serde_json::Value::Null, |j| j.0),
+        hyperparams: json::parse("hyperparams", hyperparams).or_report(),
         search,
-        search_params: search_params.map_or(serde_json::Value::Null, |j| j.0),
-        search_args: search_args.map_or(serde_json::Value::Null, |j| j.0),
+        search_params: json::parse("search_params", search_params).or_report(),
+        search_args: json::parse("search_args", search_args).or_report(),
         test_size: test_size.unwrap_or(0.25),
         test_sampling: test_sampling.unwrap_or("stratified"),
         runtime,
         automatic_deploy: automatic_deploy.unwrap_or(true),
         materialize_snapshot: materialize_snapshot.unwrap_or(true),
-        preprocess: preprocess.map_or(serde_json::Value::Null, |j| j.0),
+        preprocess: json::parse("preprocess", preprocess).or_report(),
     };
     let row = fixed_search_path(|| train(&args)).or_report();
     TableIterator::once(row)
@@ -234,7 +234,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     if features.is_empty() {
         return Err(PgmlError::data(format!(
             "{} has no feature columns besides the label",
-            rel.name
+            snap.relation_name
         )));
     }
     for c in &features {
@@ -270,6 +270,21 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             },
         )
     });
+    if let Some((l, LabelRead::Class)) = read_label {
+        if !matches!(
+            l.kind,
+            ColumnKind::Number | ColumnKind::Bool | ColumnKind::Text
+        ) {
+            return Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "label column \"{}\" has type {}; a class label is a number, a boolean or text",
+                    l.name, l.type_name
+                ),
+            )
+            .hint("cast it in a view, e.g. label::text"));
+        }
+    }
     if let Some((l, LabelRead::Value)) = read_label {
         if !matches!(l.kind, ColumnKind::Number | ColumnKind::Bool) {
             return Err(PgmlError::new(
@@ -292,9 +307,23 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     // the project was checked; a relation trained on directly is read with the caller's privileges.
     let mut data = if snap.materialized {
         snapshot::verify_table(snap.id)?;
-        as_owner(|| reader::read(&source, &features, &nullable, read_label))?
+        as_owner(|| {
+            reader::read(
+                &source,
+                &snap.relation_name,
+                &features,
+                &nullable,
+                read_label,
+            )
+        })?
     } else {
-        reader::read(&source, &features, &nullable, read_label)?
+        reader::read(
+            &source,
+            &snap.relation_name,
+            &features,
+            &nullable,
+            read_label,
+        )?
     };
     if !specs.is_empty() {
         data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;
@@ -310,7 +339,20 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                 Some(ColumnKind::Bool) => LabelKind::Boolean,
                 _ => LabelKind::Text,
             };
-            Some(labels::encode(&data.class_labels, kind)?)
+            let enc = labels::encode(&data.class_labels, kind)?;
+            let cap = crate::guc::MAX_CLASSES.get();
+            if enc.classes.len() > usize::try_from(cap).unwrap_or(usize::MAX) {
+                return Err(PgmlError::new(
+                    PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                    format!(
+                        "label column \"{}\" has {} distinct values, more than pgml.max_classes ({cap})",
+                        label.map_or("", |l| l.name.as_str()),
+                        enc.classes.len()
+                    ),
+                )
+                .hint("is it an id or free text rather than a class? If the classes are right, SET pgml.max_classes to more"));
+            }
+            Some(enc)
         }
         _ => None,
     };

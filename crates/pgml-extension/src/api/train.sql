@@ -1,5 +1,6 @@
 -- The PostgresML-compatible signature, with its enum-typed parameters and defaults. The work is
--- done by pgml._train, which takes the enums as text.
+-- done by pgml._train, which takes the enums and the jsonb arguments as text (parsed by pgml, so a
+-- number beyond a double is a clear error).
 CREATE FUNCTION pgml.train(
     project_name text,
     task text DEFAULT NULL,
@@ -20,7 +21,8 @@ CREATE FUNCTION pgml.train(
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
     SELECT * FROM pgml._train(project_name, task, relation_name, y_column_name, algorithm::pg_catalog.text,
-                              hyperparams, search::pg_catalog.text, search_params, search_args, test_size,
+                              hyperparams::pg_catalog.text, search::pg_catalog.text,
+                              search_params::pg_catalog.text, search_args::pg_catalog.text, test_size,
                               test_sampling::pg_catalog.text, runtime::pg_catalog.text, automatic_deploy,
-                              materialize_snapshot, preprocess)
+                              materialize_snapshot, preprocess::pg_catalog.text)
 $$;

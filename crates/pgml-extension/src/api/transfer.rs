@@ -21,15 +21,28 @@ use crate::pg::spi::{read_one, read_pair};
 
 #[pg_extern(volatile, parallel_unsafe, name = "export_models")]
 fn export_models(
-    projects: default!(Option<Vec<String>>, "NULL"),
-    model_ids: default!(Option<Vec<i64>>, "NULL"),
+    projects: default!(Option<Vec<Option<String>>>, "NULL"),
+    model_ids: default!(Option<Vec<Option<i64>>>, "NULL"),
     deployed_only: default!(bool, false),
 ) -> Vec<u8> {
     fixed_search_path(|| {
+        let projects = no_nulls(projects, "projects")?;
+        let model_ids = no_nulls(model_ids, "model_ids")?;
         export(projects.as_deref(), model_ids.as_deref(), deployed_only)
             .and_then(|p| Ok(p.encode()?))
     })
     .or_report()
+}
+
+/// An array argument without NULL elements (22004 naming the argument otherwise).
+fn no_nulls<T>(values: Option<Vec<Option<T>>>, name: &str) -> Result<Option<Vec<T>>> {
+    values
+        .map(|v| {
+            v.into_iter()
+                .collect::<Option<Vec<T>>>()
+                .ok_or_else(|| PgmlError::null(format!("{name} must not contain NULL")))
+        })
+        .transpose()
 }
 
 #[pg_extern(volatile, parallel_unsafe, name = "import_models")]
@@ -417,13 +430,36 @@ fn insert_model(
                 m.source_id
             ))
         })?;
-    Model::decode(&main.data).map_err(|e| {
+    let decoded = Model::decode(&main.data).map_err(|e| {
+        let newer = matches!(
+            e,
+            pgml_core::Error::BadModel {
+                newer_format: true,
+                ..
+            }
+        );
         let mut err = PgmlError::from(e);
         err.message = format!("model {} of the package: {}", m.source_id, err.message);
-        err.hint(format!(
-            "the package comes from pgml {source_version}; upgrade pgml here to that version or newer"
-        ))
+        err.hint(if newer {
+            format!(
+                "the package comes from pgml {source_version}; upgrade pgml here to that version or newer"
+            )
+        } else {
+            "the model file in the package is damaged: export the models again and copy the bytes unchanged"
+                .to_string()
+        })
     })?;
+    // The catalog row must describe the file it comes with: predict reads the file, people and
+    // deploy strategies read the row.
+    if decoded.algorithm.as_str() != m.algorithm {
+        return Err(PgmlError::data(format!(
+            "model {} of the package is stored as algorithm \"{}\" but its model file holds {}",
+            m.source_id,
+            m.algorithm,
+            decoded.algorithm.as_str()
+        ))
+        .hint("export the models again from a pgml server"));
+    }
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams, status,
                                   metrics, search, search_params, search_args, features, label_mapping,

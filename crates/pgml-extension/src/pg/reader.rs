@@ -28,10 +28,12 @@ pub struct Data {
     pub class_labels: Vec<String>,
 }
 
-/// Reads `features` (and `label`) from `source` (a quoted relation name). `nullable[i]`: feature
+/// Reads `features` (and `label`) from `source` (a quoted relation name); messages call it `shown`
+/// (the user's relation, when `source` is its snapshot). `nullable[i]`: feature
 /// i may be NULL (it is imputed); its NULLs are read as NaN.
 pub fn read(
     source: &str,
+    shown: &str,
     features: &[Column],
     nullable: &[bool],
     label: Option<(&Column, LabelRead)>,
@@ -77,6 +79,13 @@ pub fn read(
                         let v: Option<Vec<Option<f32>>> = row.get(i + 1)?;
                         let v = v.ok_or_else(|| null_feature(column, rows))?;
                         let width = *widths[i].get_or_insert(v.len());
+                        if width == 0 {
+                            return Err(PgmlError::data(format!(
+                                "array column \"{}\" is empty in row {rows}",
+                                column.name
+                            ))
+                            .hint("an array feature needs at least one value per row"));
+                        }
                         if v.len() != width {
                             return Err(PgmlError::data(format!(
                                 "array column \"{}\" has {} values in row {rows} but {width} in the first row",
@@ -123,7 +132,18 @@ pub fn read(
                         }
                         LabelRead::Class => {
                             let y: Option<String> = row.get(features.len() + 1)?;
-                            class_labels.push(y.ok_or_else(null_label)?);
+                            let y = y.ok_or_else(null_label)?;
+                            // A numeric NaN or infinite label is no class anyone can mean.
+                            if column.kind == ColumnKind::Number
+                                && y.parse::<f64>().is_ok_and(|v| !v.is_finite())
+                            {
+                                return Err(PgmlError::data(format!(
+                                    "label column \"{}\" is {y} in row {rows}",
+                                    column.name
+                                ))
+                                .hint("class labels must be finite numbers, booleans or text"));
+                            }
+                            class_labels.push(y);
                         }
                     }
                 }
@@ -134,7 +154,7 @@ pub fn read(
 
     if rows == 0 {
         return Err(
-            PgmlError::data(format!("relation {source} has no rows to train on"))
+            PgmlError::data(format!("relation {shown} has no rows to train on"))
                 .hint("check the relation, or the view's WHERE clause"),
         );
     }
@@ -180,7 +200,10 @@ fn null_feature(column: &Column, row: usize) -> PgmlError {
         "feature column \"{}\" is NULL in row {row}",
         column.name
     ))
-    .hint("fill or leave out NULLs with a view (COALESCE, or WHERE ... IS NOT NULL)")
+    .hint(format!(
+        "impute it with preprocess => '{{\"{}\": {{\"impute\": \"mean\"}}}}', or fill or leave out NULLs with a view (COALESCE, or WHERE ... IS NOT NULL)",
+        column.name.replace('\'', "''")
+    ))
 }
 
 fn finite(x: f32, column: &Column, row: usize) -> Result<f32> {

@@ -127,7 +127,7 @@ fn read_attribute(
                         .map_err(bad)?
                         .ok_or_else(null)?;
                     for v in values.iter() {
-                        x.push(v.map($f).ok_or_else(null)?);
+                        x.push(not_nan(v.map($f).ok_or_else(null)?, name)?);
                     }
                     return Ok(());
                 }};
@@ -143,8 +143,21 @@ fn read_attribute(
             }
         }
     };
-    x.push(v);
+    x.push(not_nan(v, name)?);
     Ok(())
+}
+
+/// NaN is a value, not a missing one: a model never saw it in training (pgml refuses NaN there
+/// too), so it is refused here rather than imputed or reported as NULL.
+fn not_nan(v: f32, name: &str) -> Result<f32> {
+    if v.is_nan() {
+        return Err(
+            PgmlError::data(format!("feature column \"{name}\" is NaN")).hint(
+                "predict needs finite numbers; pass NULL for a missing value the model imputes",
+            ),
+        );
+    }
+    Ok(v)
 }
 
 /// The values of a numeric or boolean array datum of type `type_oid`.
@@ -158,10 +171,12 @@ fn array_values(type_oid: pg_sys::Oid, datum: pg_sys::Datum, name: &str) -> Resu
             array
                 .into_iter()
                 .map(|v| {
-                    v.map($f).ok_or_else(|| {
-                        PgmlError::null(format!("an element of \"{name}\" is NULL"))
-                            .hint("predict needs every feature; fill NULLs with COALESCE")
-                    })
+                    v.map($f)
+                        .ok_or_else(|| {
+                            PgmlError::null(format!("an element of \"{name}\" is NULL"))
+                                .hint("predict needs every feature; fill NULLs with COALESCE")
+                        })
+                        .and_then(|v| not_nan(v, name))
                 })
                 .collect::<Result<Vec<f32>>>()
         }};
