@@ -107,6 +107,83 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("revoke with a NULL privilege", "SELECT * FROM pgml.revoke_project('Existing', NULL, 'public')", "22004", "privilege must not be NULL"),
     ("model files are immutable", "UPDATE pgml.files SET data = data", "42501", "model files cannot be changed"),
     ("a project name with a NUL-free blank", "SELECT * FROM pgml.train('   ', 'regression', 'pgml.diabetes', 'target')", "22023", "project_name must not be empty"),
+    // predict and its relatives.
+    ("predict with no features", "SELECT pgml.predict('Existing', ARRAY[]::real[])", "22023", "expects 10 features, got 0"),
+    ("predict_proba with an unknown model id", "SELECT pgml.predict_proba(123456::bigint, ARRAY[1]::real[])", "42704", "model 123456 does not exist"),
+    ("predict_proba on a decomposition project", "SELECT pgml.predict_proba('Iris PCA', ARRAY[1,2,3,4]::real[])", "0A000", "needs a classification model"),
+    ("decompose with the wrong width", "SELECT pgml.decompose('Iris PCA', ARRAY[1,2,3]::real[])", "22023", "expects 5 features, got 3"),
+    ("decompose of an unknown project", "SELECT pgml.decompose('nope', ARRAY[1,2,3]::real[])", "42704", "project \"nope\" does not exist"),
+    ("predict_batch of an unknown project", "SELECT pgml.predict_batch('nope', ARRAY[1,2]::real[])", "42704", "project \"nope\" does not exist"),
+    ("predict by id with a decomposition model", "SELECT pgml.predict((SELECT max(m.id) FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'Iris PCA'), ARRAY[1,2,3,4,5]::real[])", "0A000", "pgml.decompose"),
+    ("bigint features of the wrong count", "SELECT pgml.predict('Existing', ARRAY[1,2,3]::bigint[])", "22023", "expects 10 features, got 3"),
+    ("a NULL integer feature the model does not impute", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,NULL]::int[])", "22004", "feature \"s6\" is NULL"),
+    ("boolean features of the wrong count", "SELECT pgml.predict('Existing', ARRAY[true, false])", "22023", "expects 10 features, got 2"),
+    ("double features of the wrong count to predict_proba", "SELECT pgml.predict_proba('Linear Iris', ARRAY[1,2]::float8[])", "22023", "expects 4 features, got 2"),
+    ("a NULL text feature in a row", "SELECT pgml.predict('Text', r) FROM (SELECT NULL::text AS x) r", "22004", "feature column \"x\" is NULL"),
+    ("a number where the model has a text feature", "SELECT pgml.predict('Text', r) FROM (SELECT 5 AS x) r", "42804", "must be text, as in training; the row has integer"),
+    ("an infinite feature at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,'Infinity']::real[])", "22000", "features must be finite numbers"),
+    ("a double beyond a real at predict", "SELECT pgml.predict('Existing', ARRAY[1,2,3,4,5,6,7,8,9,1e300]::float8[])", "22000", "features must be finite numbers"),
+    ("predict_proba by id on a regression model", "SELECT pgml.predict_proba((SELECT max(m.id) FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'Existing'), ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "0A000", "needs a classification model"),
+    // train's arguments.
+    ("test_size zero", "SELECT * FROM pgml.train('b1', 'regression', 'pgml.diabetes', 'target', test_size => 0)", "22023", "test_size must be positive, got 0"),
+    ("test_size NaN", "SELECT * FROM pgml.train('b2', 'regression', 'pgml.diabetes', 'target', test_size => 'NaN')", "22023", "test_size must be positive, got NaN"),
+    ("test_sampling outside the enum", "SELECT * FROM pgml.train('b4', 'regression', 'pgml.diabetes', 'target', test_sampling => 'nope')", "22P02", "pgml.sampling"),
+    ("search outside the enum", "SELECT * FROM pgml.train('b5', 'regression', 'pgml.diabetes', 'target', search => 'nope')", "22P02", "pgml.search"),
+    ("the python runtime", "SELECT * FROM pgml.train('b6', 'regression', 'pgml.diabetes', 'target', runtime => 'python')", "0A000", "python runtime is not available"),
+    ("an empty relation name", "SELECT * FROM pgml.train('b7', 'regression', '', 'target')", "42602", "invalid name syntax"),
+    ("SQL in a relation name", "SELECT * FROM pgml.train('b8', 'regression', 'pgml.diabetes; DROP TABLE one_row', 'target')", "42602", "invalid name syntax"),
+    ("a NULL project name", "SELECT * FROM pgml.train(NULL, 'regression', 'pgml.diabetes', 'target')", "22004", "project_name must not be NULL"),
+    ("search_params not an object", "SELECT * FROM pgml.train('b9', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'grid', search_params => '[1]')", "22023", "a search needs search_params"),
+    ("search_params value not a list", "SELECT * FROM pgml.train('b10', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'grid', search_params => '{\"alpha\": 1}')", "22023", "must be a non-empty list of values"),
+    ("random search with no iterations", "SELECT * FROM pgml.train('b11', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'random', search_params => '{\"alpha\": [1, 2]}', search_args => '{\"n_iter\": 0}')", "22023", "n_iter must be a whole number of at least 1"),
+    ("unknown search_args entry", "SELECT * FROM pgml.train('b12', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', search => 'grid', search_params => '{\"alpha\": [1]}', search_args => '{\"folds\": 3}')", "22023", "known: cv, n_iter, random_state"),
+    ("zero clusters", "SELECT * FROM pgml.train('b13', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 0}')", "22023", "n_clusters of kmeans must be a whole number from 1"),
+    ("clusters as text", "SELECT * FROM pgml.train('b14', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": \"3\"}')", "22023", "n_clusters of kmeans must be a whole number, got \"3\""),
+    ("zero components", "SELECT * FROM pgml.train('b15', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 0}')", "22023", "n_components of pca must be a whole number from 1"),
+    ("zero boosting rounds", "SELECT * FROM pgml.train('b16', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 0}')", "22023", "n_estimators of xgboost must be a whole number from 1 to 100000"),
+    ("a billion boosting rounds", "SELECT * FROM pgml.train('b17', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 1000000000}')", "22023", "got 1000000000"),
+    ("negative depth", "SELECT * FROM pgml.train('b18', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"max_depth\": -1}')", "22023", "max_depth of xgboost must be a whole number from 0 to 64"),
+    ("a depth of a million", "SELECT * FROM pgml.train('b43', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"max_depth\": 1000000}')", "22023", "got 1000000"),
+    ("negative threads", "SELECT * FROM pgml.train('b20', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"nthread\": -1}')", "22023", "nthread of xgboost must be a whole number from 0 to 1024"),
+    ("an XGBoost parameter pgml does not pass on", "SELECT * FROM pgml.train('b42', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"objective\": \"reg:nope\"}')", "22023", "unknown hyperparameter \"objective\" for algorithm xgboost"),
+    ("negative lasso alpha", "SELECT * FROM pgml.train('b22', 'regression', 'pgml.diabetes', 'target', algorithm => 'lasso', hyperparams => '{\"alpha\": -1}')", "22023", "alpha of lasso must be a number at least 0"),
+    ("l1_ratio above 1", "SELECT * FROM pgml.train('b23', 'regression', 'pgml.diabetes', 'target', algorithm => 'elastic_net', hyperparams => '{\"l1_ratio\": 2}')", "22023", "l1_ratio of elastic_net must be a number at least 0 and at most 1"),
+    ("zero iterations", "SELECT * FROM pgml.train('b24', 'regression', 'pgml.diabetes', 'target', algorithm => 'elastic_net', hyperparams => '{\"max_iter\": 0}')", "22023", "max_iter of elastic_net must be a whole number from 1"),
+    ("a boolean for a number", "SELECT * FROM pgml.train('b26', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"alpha\": true}')", "22023", "alpha of ridge must be a number, got true"),
+    ("text for a boolean", "SELECT * FROM pgml.train('b27', 'regression', 'pgml.diabetes', 'target', hyperparams => '{\"fit_intercept\": \"yes\"}')", "22023", "fit_intercept of linear must be true or false"),
+    ("a forest of no trees", "SELECT * FROM pgml.train('b28', 'regression', 'pgml.diabetes', 'target', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 0}')", "22023", "n_estimators of random_forest must be a whole number from 1"),
+    ("preprocess not an object", "SELECT * FROM pgml.train('b29', 'regression', 'pgml.diabetes', 'target', preprocess => '[1]')", "22023", "preprocess must be a JSON object of column names"),
+    ("scaling a text column", "SELECT * FROM pgml.train('b30', 'regression', 'text_feature', 'y', preprocess => '{\"x\": {\"scale\": \"standard\"}}')", "0A000", "impute and scale apply to number columns"),
+    ("an unknown encoding", "SELECT * FROM pgml.train('b31', 'regression', 'text_feature', 'y', preprocess => '{\"x\": {\"encode\": \"nope\"}}')", "22023", "must be one of native, ordinal, one_hot"),
+    ("preprocess of an array column", "SELECT * FROM pgml.train('b32', 'regression', 'array_feature', 'y', preprocess => '{\"x\": {\"scale\": \"standard\"}}')", "0A000", "preprocess applies to single-value columns"),
+    ("preprocess of the label", "SELECT * FROM pgml.train('b33', 'regression', 'pgml.diabetes', 'target', preprocess => '{\"target\": {\"impute\": \"mean\"}}')", "22023", "\"target\", which is not a feature column"),
+    ("a view that fails while it is read", "SELECT * FROM pgml.train('b34', 'regression', 'div_zero', 'y')", "22012", "division by zero"),
+    ("a text feature with NULLs", "SELECT * FROM pgml.train('b35', 'regression', 'null_text', 'y')", "22004", "feature column \"x\" is NULL in row 1"),
+    ("an index is not a relation to train on", "SELECT * FROM pgml.train('b36', 'regression', 'an_index', 'y')", "42809", "public.an_index is not a table or view"),
+    ("a partitioned table without partitions", "SELECT * FROM pgml.train('b37', 'regression', 'partitioned', 'y')", "22000", "relation public.partitioned has no rows"),
+    ("a test set larger than the relation", "SELECT * FROM pgml.train('b38', 'regression', 'pgml.diabetes', 'target', test_size => 1000)", "22000", "cannot be split into a test set of 1000"),
+    ("kmeans for regression", "SELECT * FROM pgml.train('b39', 'regression', 'pgml.diabetes', 'target', algorithm => 'kmeans')", "0A000", "algorithm kmeans does not support regression"),
+    ("ridge for decomposition", "SELECT * FROM pgml.train('b40', 'decomposition', 'pgml.iris', algorithm => 'ridge')", "0A000", "algorithms for decomposition: pca"),
+    ("a search over an unknown hyperparameter", "SELECT * FROM pgml.train('b41', 'regression', 'pgml.diabetes', 'target', search => 'grid', search_params => '{\"nope\": [1]}')", "22023", "unknown hyperparameter \"nope\" for algorithm linear"),
+    // The other functions.
+    ("a NULL dataset", "SELECT * FROM pgml.load_dataset(NULL)", "22004", "source must not be NULL"),
+    ("a dataset subset", "SELECT * FROM pgml.load_dataset('iris', subset => 'x')", "0A000", "not supported by pgml"),
+    ("a negative dataset limit", "SELECT * FROM pgml.load_dataset('iris', \"limit\" => -1)", "22023", "limit must not be negative"),
+    ("a strategy outside the enum", "SELECT * FROM pgml.deploy('Existing', 'nope')", "22P02", "pgml.strategy"),
+    ("strategy specific by project", "SELECT * FROM pgml.deploy('Existing', 'specific')", "22023", "strategy specific cannot be used"),
+    ("deploy of an algorithm never trained", "SELECT * FROM pgml.deploy('Existing', 'best_score', 'xgboost')", "55000", "no successful model trained with xgboost"),
+    ("deploy of an algorithm outside the enum", "SELECT * FROM pgml.deploy('Existing', 'best_score', 'nope')", "22P02", "pgml.algorithm"),
+    ("deploy of an algorithm pgml lacks", "SELECT * FROM pgml.deploy('Existing', 'best_score', 'svm')", "0A000", "not supported by pgml yet"),
+    ("a snapshot with a negative test_size", "SELECT * FROM pgml.snapshot('pgml.diabetes', 'target', test_size => -1)", "22023", "test_size must be positive"),
+    ("a snapshot with preprocess", "SELECT * FROM pgml.snapshot('pgml.diabetes', 'target', preprocess => '{\"age\": {\"impute\": \"mean\"}}')", "0A000", "preprocess belongs to pgml.train"),
+    ("a snapshot of NULL", "SELECT * FROM pgml.snapshot(NULL, 'target')", "22004", "relation_name must not be NULL"),
+    ("export of an unknown project", "SELECT pgml.export_models(ARRAY['nope'])", "42704", "project \"nope\" does not exist"),
+    ("export of an unknown model", "SELECT pgml.export_models(model_ids => ARRAY[123456]::bigint[])", "42704", "model 123456 does not exist"),
+    ("import of NULL", "SELECT * FROM pgml.import_models(NULL)", "22004", "package must not be NULL"),
+    ("import of one byte", "SELECT * FROM pgml.import_models('\\x00'::bytea)", "XX001", "not a pgml model package"),
+    ("import of nothing", "SELECT * FROM pgml.import_models(''::bytea)", "XX001", "not a pgml model package"),
+    ("a grant on a NULL project", "SELECT * FROM pgml.grant_project(NULL, 'predict', 'public')", "22004", "project_name must not be NULL"),
+    ("a revoke of an unknown privilege", "SELECT * FROM pgml.revoke_project('Existing', 'nope', 'public')", "22023", "unknown project privilege \"nope\""),
 ];
 
 const FIXTURES: &str = r#"
@@ -140,6 +217,12 @@ const FIXTURES: &str = r#"
     CREATE TABLE ragged_array AS SELECT CASE WHEN g = 2 THEN ARRAY[1, 2, 3] ELSE ARRAY[1, 2] END::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE only_label AS SELECT g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE no_columns ();
+    CREATE TABLE partitioned (x real, y real) PARTITION BY RANGE (x);
+    CREATE TABLE div_zero_src AS SELECT g::real AS x, g::real AS y FROM generate_series(0, 20) g;
+    CREATE VIEW div_zero AS SELECT 1 / (x::int - 5) AS x, y FROM div_zero_src;
+    CREATE TABLE null_text AS SELECT NULL::text AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE INDEX an_index ON one_row (x);
+    CREATE TABLE array_feature AS SELECT ARRAY[g, g + 1]::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
 "#;
 
 fn catalog_counts(client: &mut postgres::Client) -> String {
@@ -190,7 +273,7 @@ fn every_bad_input_gets_its_own_sqlstate_and_leaves_nothing_behind() {
         CASES.len(),
         failures.join("\n")
     );
-    assert!(CASES.len() >= 30);
+    assert!(CASES.len() >= 150, "{} cases", CASES.len());
     assert_eq!(
         catalog_counts(&mut client),
         before,

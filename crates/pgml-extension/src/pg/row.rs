@@ -48,11 +48,16 @@ pub fn features(model: &Model, row: &AnyElement) -> Result<Vec<f32>> {
         let before = x.len();
         if f.categories.is_some() {
             // A text feature: the row's value, encoded with the categories seen in training.
-            let value: Option<String> = tuple.get_by_index::<String>(index).map_err(|e| {
+            let value: Option<String> = tuple.get_by_index::<String>(index).map_err(|_| {
                 PgmlError::new(
                     PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                    format!("column \"{}\" must be text, as in training: {e}", f.name),
+                    format!(
+                        "column \"{}\" must be text, as in training; the row has {}",
+                        f.name,
+                        type_name(type_oid)
+                    ),
                 )
+                .hint(format!("cast it in the query: {}::text", f.name))
             })?;
             let value = value
                 .ok_or_else(|| PgmlError::null(format!("feature column \"{}\" is NULL", f.name)))?;
@@ -204,4 +209,12 @@ fn unusable(type_oid: pg_sys::Oid, name: &str) -> PgmlError {
         format!("\"{name}\" has type {type_name}, which cannot be a feature"),
     )
     .hint("features are numbers, booleans, or arrays of them")
+}
+
+/// A type's SQL name, for messages.
+fn type_name(oid: pg_sys::Oid) -> String {
+    crate::pg::spi::read_one::<String>("SELECT pg_catalog.format_type($1, NULL)", &[oid.into()])
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| format!("type {}", oid.to_u32()))
 }
