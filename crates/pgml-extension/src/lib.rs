@@ -16,6 +16,8 @@ mod upgrade_scripts;
 
 /// Called when a backend loads pgml.so. Never trains or predicts here: XGBoost's OpenMP threads
 /// must not start in a process that later forks (the postmaster, with shared_preload_libraries).
+/// libxgboost (and with it libgomp) is not even loaded until the first XGBoost train of a backend
+/// (pgml-xgboost loads it then, with idle OpenMP workers set to sleep).
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     // pgrx attaches a Rust backtrace to an error's DETAIL when backtraces are enabled

@@ -3,7 +3,7 @@
 //! Bindings generated from another version's header would call functions this one lacks.
 //!
 //! Every handle is owned by a Rust value and freed on drop; every call's status is checked and a
-//! failure carries XGBoost's own message.
+//! failure carries XGBoost's own message. The library is loaded at first use (see `ffi`).
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
@@ -15,51 +15,101 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 type Handle = *mut c_void;
 
-#[allow(unsafe_code)] // the C API itself
+/// The C API, loaded from the system's libxgboost the first time pgml trains with XGBoost.
+///
+/// Not linked: linking would load libxgboost, and with it libgomp, as soon as pgml.so is loaded,
+/// and libgomp reads its settings once, in its constructor. Loading it here, after
+/// `OMP_WAIT_POLICY=passive` is set (unless the environment already says otherwise), makes
+/// OpenMP's idle workers sleep instead of spinning: with a core busy, two spinning threads made a
+/// train 13 times slower than one. It also keeps OpenMP out of a postmaster that preloads pgml.
+#[allow(unsafe_code, non_snake_case)] // the C API itself, under its own names
 mod ffi {
     use super::*;
-    extern "C" {
-        pub fn XGBGetLastError() -> *const c_char;
-        pub fn XGDMatrixCreateFromMat(
-            data: *const f32,
-            nrow: u64,
-            ncol: u64,
-            missing: f32,
-            out: *mut Handle,
-        ) -> c_int;
-        pub fn XGDMatrixFree(handle: Handle) -> c_int;
-        pub fn XGDMatrixSetFloatInfo(
-            handle: Handle,
-            field: *const c_char,
-            array: *const f32,
-            len: u64,
-        ) -> c_int;
-        pub fn XGBoosterCreate(dmats: *const Handle, len: u64, out: *mut Handle) -> c_int;
-        pub fn XGBoosterFree(handle: Handle) -> c_int;
-        pub fn XGBoosterSetParam(
-            handle: Handle,
-            name: *const c_char,
-            value: *const c_char,
-        ) -> c_int;
-        pub fn XGBoosterUpdateOneIter(handle: Handle, iter: c_int, dtrain: Handle) -> c_int;
-        pub fn XGBoosterPredict(
-            handle: Handle,
-            dmat: Handle,
-            option_mask: c_int,
-            ntree_limit: u32,
-            training: c_int,
-            out_len: *mut u64,
-            out_result: *mut *const f32,
-        ) -> c_int;
-        pub fn XGBoosterSaveModelToBuffer(
-            handle: Handle,
-            config: *const c_char,
-            out_len: *mut u64,
-            out_dptr: *mut *const c_char,
-        ) -> c_int;
-        pub fn XGBoosterLoadModelFromBuffer(handle: Handle, buf: *const c_void, len: u64) -> c_int;
+
+    type Status = c_int;
+
+    pub struct Api {
+        pub XGBGetLastError: unsafe extern "C" fn() -> *const c_char,
+        pub XGDMatrixCreateFromMat:
+            unsafe extern "C" fn(*const f32, u64, u64, f32, *mut Handle) -> Status,
+        pub XGDMatrixFree: unsafe extern "C" fn(Handle) -> Status,
+        pub XGDMatrixSetFloatInfo:
+            unsafe extern "C" fn(Handle, *const c_char, *const f32, u64) -> Status,
+        pub XGBoosterCreate: unsafe extern "C" fn(*const Handle, u64, *mut Handle) -> Status,
+        pub XGBoosterFree: unsafe extern "C" fn(Handle) -> Status,
+        pub XGBoosterSetParam: unsafe extern "C" fn(Handle, *const c_char, *const c_char) -> Status,
+        pub XGBoosterUpdateOneIter: unsafe extern "C" fn(Handle, c_int, Handle) -> Status,
+        pub XGBoosterPredict: unsafe extern "C" fn(
+            Handle,
+            Handle,
+            c_int,
+            u32,
+            c_int,
+            *mut u64,
+            *mut *const f32,
+        ) -> Status,
+        pub XGBoosterSaveModelToBuffer:
+            unsafe extern "C" fn(Handle, *const c_char, *mut u64, *mut *const c_char) -> Status,
+        pub XGBoosterLoadModelFromBuffer:
+            unsafe extern "C" fn(Handle, *const c_void, u64) -> Status,
+        // Keeps the library loaded for as long as the function pointers above are used: forever.
+        _library: libloading::Library,
+    }
+
+    /// The sonames Debian's libxgboost0 and libxgboost-dev install, in that order.
+    const NAMES: [&str; 2] = ["libxgboost.so.0", "libxgboost.so"];
+
+    fn load() -> std::result::Result<Api, String> {
+        if std::env::var_os("OMP_WAIT_POLICY").is_none() {
+            std::env::set_var("OMP_WAIT_POLICY", "passive");
+        }
+        let mut errors = Vec::new();
+        for name in NAMES {
+            // SAFETY: loading libxgboost runs its (and libgomp's) initialisers, which have no
+            // preconditions; the symbols are read with the signatures of XGBoost 1.7's c_api.h.
+            let library = match unsafe { libloading::Library::new(name) } {
+                Ok(l) => l,
+                Err(e) => {
+                    errors.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
+            macro_rules! symbol {
+                ($name:ident) => {
+                    // SAFETY: the field's type is the C declaration of this symbol.
+                    *unsafe { library.get(concat!(stringify!($name), "\0").as_bytes()) }
+                        .map_err(|e| format!("{name} lacks {}: {e}", stringify!($name)))?
+                };
+            }
+            return Ok(Api {
+                XGBGetLastError: symbol!(XGBGetLastError),
+                XGDMatrixCreateFromMat: symbol!(XGDMatrixCreateFromMat),
+                XGDMatrixFree: symbol!(XGDMatrixFree),
+                XGDMatrixSetFloatInfo: symbol!(XGDMatrixSetFloatInfo),
+                XGBoosterCreate: symbol!(XGBoosterCreate),
+                XGBoosterFree: symbol!(XGBoosterFree),
+                XGBoosterSetParam: symbol!(XGBoosterSetParam),
+                XGBoosterUpdateOneIter: symbol!(XGBoosterUpdateOneIter),
+                XGBoosterPredict: symbol!(XGBoosterPredict),
+                XGBoosterSaveModelToBuffer: symbol!(XGBoosterSaveModelToBuffer),
+                XGBoosterLoadModelFromBuffer: symbol!(XGBoosterLoadModelFromBuffer),
+                _library: library,
+            });
+        }
+        Err(format!(
+            "cannot load libxgboost ({}); install Debian's libxgboost0 (scripts/bootstrap does)",
+            errors.join("; ")
+        ))
+    }
+
+    static API: std::sync::OnceLock<std::result::Result<Api, String>> = std::sync::OnceLock::new();
+
+    pub fn api() -> Result<&'static Api> {
+        API.get_or_init(load).as_ref().map_err(|e| Error(e.clone()))
     }
 }
+
+use ffi::api;
 
 fn check(status: c_int) -> Result<()> {
     if status == 0 {
@@ -67,9 +117,12 @@ fn check(status: c_int) -> Result<()> {
     }
     #[allow(unsafe_code)]
     // SAFETY: XGBGetLastError returns a thread-local, NUL-terminated string (never NULL).
-    let message = unsafe { CStr::from_ptr(ffi::XGBGetLastError()) }
-        .to_string_lossy()
-        .into_owned();
+    let message = match api() {
+        Ok(api) => unsafe { CStr::from_ptr((api.XGBGetLastError)()) },
+        Err(e) => return Err(e),
+    }
+    .to_string_lossy()
+    .into_owned();
     Err(Error(message))
 }
 
@@ -97,8 +150,9 @@ impl DMatrix {
         let mut handle: Handle = std::ptr::null_mut();
         #[allow(unsafe_code)]
         // SAFETY: data outlives the call (XGBoost copies it); handle is written on success.
+        let api = api()?;
         check(unsafe {
-            ffi::XGDMatrixCreateFromMat(
+            (api.XGDMatrixCreateFromMat)(
                 data.as_ptr(),
                 rows as u64,
                 cols as u64,
@@ -120,8 +174,9 @@ impl DMatrix {
         let field = c_string("label")?;
         #[allow(unsafe_code)]
         // SAFETY: valid handle; XGBoost copies the labels.
+        let api = api()?;
         check(unsafe {
-            ffi::XGDMatrixSetFloatInfo(
+            (api.XGDMatrixSetFloatInfo)(
                 self.handle,
                 field.as_ptr(),
                 labels.as_ptr(),
@@ -135,8 +190,10 @@ impl Drop for DMatrix {
     fn drop(&mut self) {
         #[allow(unsafe_code)]
         // SAFETY: the handle came from XGDMatrixCreateFromMat and is freed once.
-        unsafe {
-            ffi::XGDMatrixFree(self.handle);
+        if let Ok(api) = api() {
+            unsafe {
+                (api.XGDMatrixFree)(self.handle);
+            }
         }
     }
 }
@@ -153,7 +210,8 @@ impl Booster {
         let dmats = [train.handle];
         #[allow(unsafe_code)]
         // SAFETY: one valid DMatrix handle; handle is written on success.
-        check(unsafe { ffi::XGBoosterCreate(dmats.as_ptr(), 1, &mut handle) })?;
+        let api = api()?;
+        check(unsafe { (api.XGBoosterCreate)(dmats.as_ptr(), 1, &mut handle) })?;
         Ok(Booster { handle })
     }
 
@@ -162,10 +220,11 @@ impl Booster {
         let mut handle: Handle = std::ptr::null_mut();
         #[allow(unsafe_code)]
         // SAFETY: an empty booster, then a load from a buffer that outlives the call.
+        let api = api()?;
         unsafe {
-            check(ffi::XGBoosterCreate(std::ptr::null(), 0, &mut handle))?;
+            check((api.XGBoosterCreate)(std::ptr::null(), 0, &mut handle))?;
             let booster = Booster { handle };
-            check(ffi::XGBoosterLoadModelFromBuffer(
+            check((api.XGBoosterLoadModelFromBuffer)(
                 booster.handle,
                 model.as_ptr().cast(),
                 model.len() as u64,
@@ -178,7 +237,8 @@ impl Booster {
         let (n, v) = (c_string(name)?, c_string(value)?);
         #[allow(unsafe_code)]
         // SAFETY: valid handle and NUL-terminated strings.
-        check(unsafe { ffi::XGBoosterSetParam(self.handle, n.as_ptr(), v.as_ptr()) })
+        let api = api()?;
+        check(unsafe { (api.XGBoosterSetParam)(self.handle, n.as_ptr(), v.as_ptr()) })
     }
 
     /// One boosting round (one tree per class, or one forest in random-forest mode).
@@ -187,7 +247,8 @@ impl Booster {
             c_int::try_from(iteration).map_err(|_| Error("too many iterations".into()))?;
         #[allow(unsafe_code)]
         // SAFETY: valid handles.
-        check(unsafe { ffi::XGBoosterUpdateOneIter(self.handle, iteration, train.handle) })
+        let api = api()?;
+        check(unsafe { (api.XGBoosterUpdateOneIter)(self.handle, iteration, train.handle) })
     }
 
     /// XGBoost's own predictions (probabilities for classification), row-major.
@@ -197,8 +258,9 @@ impl Booster {
         #[allow(unsafe_code)]
         // SAFETY: valid handles; the result buffer belongs to the booster until its next call, so
         // it is copied out at once.
+        let api = api()?;
         unsafe {
-            check(ffi::XGBoosterPredict(
+            check((api.XGBoosterPredict)(
                 self.handle,
                 data.handle,
                 0,
@@ -222,8 +284,9 @@ impl Booster {
         let mut out: *const c_char = std::ptr::null();
         #[allow(unsafe_code)]
         // SAFETY: valid handle; the buffer is copied before the next call on the booster.
+        let api = api()?;
         unsafe {
-            check(ffi::XGBoosterSaveModelToBuffer(
+            check((api.XGBoosterSaveModelToBuffer)(
                 self.handle,
                 config.as_ptr(),
                 &mut len,
@@ -238,8 +301,10 @@ impl Drop for Booster {
     fn drop(&mut self) {
         #[allow(unsafe_code)]
         // SAFETY: the handle came from XGBoosterCreate and is freed once.
-        unsafe {
-            ffi::XGBoosterFree(self.handle);
+        if let Ok(api) = api() {
+            unsafe {
+                (api.XGBoosterFree)(self.handle);
+            }
         }
     }
 }
@@ -269,6 +334,12 @@ mod tests {
         assert!(json.starts_with(b"{"));
         let loaded = Booster::load(&json).unwrap();
         assert_eq!(loaded.predict(&d).unwrap(), pred);
+    }
+
+    #[test]
+    fn openmp_workers_sleep_unless_the_environment_says_otherwise() {
+        DMatrix::from_dense(&[1.0], 1, 1).unwrap();
+        assert!(std::env::var_os("OMP_WAIT_POLICY").is_some());
     }
 
     #[test]
