@@ -97,3 +97,54 @@ fn statement_timeout_stops_a_long_train() {
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert_nothing_left(s, &db);
 }
+
+/// XGBoost cannot be interrupted inside a boosting round, and its random-forest mode grows all its
+/// trees in one round: a forest of 100 000 trees used to ignore a cancel for minutes. pgml grows it
+/// a few trees at a time and checks between them; and a forest too big for memory is refused
+/// before it is grown.
+#[test]
+fn a_huge_random_forest_is_cancelled_promptly_and_an_impossible_one_refused() {
+    let servers = start_servers(&["cancel-forest"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    s.execute(
+        "app",
+        "CREATE TABLE rows AS
+         SELECT random()::real AS a, random()::real AS b, random()::real AS c, random()::real AS d
+           FROM generate_series(1, 100000);
+         ALTER TABLE rows ADD COLUMN y real;
+         UPDATE rows SET y = a * 3 + b - c * d;",
+    )
+    .unwrap();
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute("SET statement_timeout = '4s'").unwrap();
+    let started = Instant::now();
+    let err = c
+        .batch_execute(
+            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'random_forest',
+                                      hyperparams => '{\"n_estimators\": 100000, \"max_depth\": 6}')",
+        )
+        .expect_err("100 000 trees finished within the timeout?");
+    let took = started.elapsed();
+    println!("statement_timeout of 4 s ended a 100 000-tree forest after {took:?}");
+    assert_eq!(
+        err.as_db_error().map(|d| d.code().code()),
+        Some("57014"),
+        "{err:?}"
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_nothing_left(s, "app");
+
+    // Unlimited depth on 100 000 rows: each tree has tens of thousands of leaves.
+    c.batch_execute("SET statement_timeout = 0").unwrap();
+    let err = c
+        .batch_execute(
+            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'random_forest',
+                                      hyperparams => '{\"n_estimators\": 100000}')",
+        )
+        .expect_err("a forest of many gigabytes was grown?");
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "54000", "{}", db.message());
+    assert!(db.message().contains("GB"), "{}", db.message());
+    assert_nothing_left(s, "app");
+}

@@ -27,6 +27,12 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// What was asked would take more memory or time than pgml allows (SQLSTATE 54000).
+    #[error("{message}")]
+    TooLarge {
+        message: String,
+        hint: Option<String>,
+    },
     /// A stored model cannot be read (SQLSTATE XX001, data corrupted, or 0A000 for a newer format).
     #[error("{message}")]
     BadModel { message: String, newer_format: bool },
@@ -61,12 +67,20 @@ impl Error {
         }
     }
 
+    pub fn too_large(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::TooLarge {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::InvalidParameter { hint, .. }
             | Error::NotSupported { hint, .. }
             | Error::BadData { hint, .. }
-            | Error::NullValue { hint, .. } => hint.as_deref(),
+            | Error::NullValue { hint, .. }
+            | Error::TooLarge { hint, .. } => hint.as_deref(),
             Error::BadModel { .. } => None,
         }
     }

@@ -80,6 +80,7 @@ impl From<pgml_core::Error> for PgmlError {
             E::NotSupported { .. } => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
             E::BadData { .. } => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
             E::NullValue { .. } => PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            E::TooLarge { .. } => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             E::BadModel {
                 newer_format: true, ..
             } => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,

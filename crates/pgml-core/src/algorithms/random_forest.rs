@@ -1,11 +1,11 @@
-//! `random_forest`: XGBoost's random-forest mode (XGBRFRegressor / XGBRFClassifier): one round
-//! of `n_estimators` parallel trees, each on a row subsample and a per-split feature subsample
+//! `random_forest`: XGBoost's random-forest mode (XGBRFRegressor / XGBRFClassifier): the average
+//! of `n_estimators` trees (grown a few at a time, so that a cancel is heard: `xgboost::fit_forest`), each on a row subsample and a per-split feature subsample
 //! (scikit-learn's max_features), with plain-average leaves. Its models are XGBoost tree
 //! ensembles (`Fitted::XgboostTrees`) stored under these estimator names, so they keep
 //! predicting as trained whatever `random_forest` trains later.
 
 use super::params::{float, int, INF, NTHREAD};
-use super::xgboost::{self, BoosterConfig, Common, RANDOM_STATE};
+use super::xgboost::{self, Common, RANDOM_STATE};
 use super::{wrong_labels, Fitted, Labels, Learner};
 use crate::hyperparams::{DefaultValue, Hyperparams, Param};
 use crate::{Matrix, Result, Task};
@@ -97,7 +97,6 @@ impl Learner for RandomForest {
             ("learning_rate", "1".to_string()),
             // Leaves are plain averages, as in scikit-learn's forests: no L2 shrinkage.
             ("reg_lambda", "0".to_string()),
-            ("num_parallel_tree", o.n_estimators.to_string()),
             ("colsample_bynode", max_features.to_string()),
             ("max_depth", o.max_depth.to_string()),
             // Unlimited depth (scikit-learn's default) needs XGBoost's loss-guided growth.
@@ -111,11 +110,12 @@ impl Learner for RandomForest {
                 .to_string(),
             ),
         ]);
-        let config = BoosterConfig { rounds: 1, params };
-        Ok(Fitted::XgboostTrees(xgboost::fit(
+        Ok(Fitted::XgboostTrees(xgboost::fit_forest(
             x,
             labels,
-            &config,
+            &params,
+            o.n_estimators,
+            o.common.random_state,
             check_interrupts,
         )?))
     }

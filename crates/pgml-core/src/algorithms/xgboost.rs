@@ -231,14 +231,19 @@ pub struct BoosterConfig {
 /// How many rows of the training set the Rust evaluator is checked against XGBoost on.
 const SELF_CHECK_ROWS: usize = 256;
 
-pub fn fit(
-    x: &Matrix,
-    labels: Labels<'_>,
-    opts: &BoosterConfig,
-    check_interrupts: &dyn Fn(),
-) -> Result<XgboostModel> {
+fn xgb(e: pgml_xgboost::Error) -> Error {
+    Error::bad_data(e.to_string(), "check the hyperparameters")
+}
+
+/// The training matrix (row-major, as XGBoost takes it) with its labels, and the objective.
+struct Prepared {
+    row_major: Vec<f32>,
+    train: pgml_xgboost::DMatrix,
+    objective: Vec<(&'static str, String)>,
+}
+
+fn prepare(x: &Matrix, labels: Labels<'_>) -> Result<Prepared> {
     let (n, p) = (x.rows(), x.cols());
-    let xgb = |e: pgml_xgboost::Error| Error::bad_data(e.to_string(), "check the hyperparameters");
     let row_major: Vec<f32> = (0..n)
         .flat_map(|i| (0..p).map(move |j| (i, j)))
         .map(|(i, j)| x.get(i, j))
@@ -268,28 +273,178 @@ pub fn fit(
             ))
         }
     };
-    let mut booster = pgml_xgboost::Booster::new(&train).map_err(xgb)?;
-    for (k, v) in objective
-        .iter()
-        .map(|(k, v)| (*k, v))
-        .chain(opts.params.iter().map(|(k, v)| (*k, v)))
-    {
+    Ok(Prepared {
+        row_major,
+        train,
+        objective,
+    })
+}
+
+fn booster(
+    prepared: &Prepared,
+    params: &[(&'static str, String)],
+) -> Result<pgml_xgboost::Booster> {
+    let mut booster = pgml_xgboost::Booster::new(&prepared.train).map_err(xgb)?;
+    for (k, v) in prepared.objective.iter().chain(params) {
         booster.set_param(k, v).map_err(xgb)?;
     }
+    Ok(booster)
+}
+
+pub fn fit(
+    x: &Matrix,
+    labels: Labels<'_>,
+    opts: &BoosterConfig,
+    check_interrupts: &dyn Fn(),
+) -> Result<XgboostModel> {
+    let prepared = prepare(x, labels)?;
+    let mut booster = booster(&prepared, &opts.params)?;
     for round in 0..opts.rounds {
         check_interrupts();
-        booster.update(round, &train).map_err(xgb)?;
+        booster.update(round, &prepared.train).map_err(xgb)?;
     }
     let native_json = booster.save_json().map_err(xgb)?;
-    let ensemble = TreeEnsemble::from_xgboost_json(&native_json)?;
+    checked(x, &prepared, &booster, native_json)
+}
 
-    // The Rust evaluator must give XGBoost's own answers: checked on the first rows, every time.
+/// The most XGBoost JSON a forest may grow to (checked from the first trees, before the rest are
+/// grown): beyond it a model takes gigabytes of memory in the backend that trains it.
+pub const MAX_FOREST_JSON_BYTES: usize = 2 << 30;
+
+/// Seconds of training between two checks for a query cancel.
+const FOREST_CHUNK_SECONDS: f64 = 0.25;
+
+/// XGBoost's random-forest mode (one round of `trees` parallel trees), grown a few trees at a time:
+/// XGBoost cannot be interrupted inside a round, so one round of 100 000 trees ignored a cancel for
+/// minutes. Each chunk is a forest of its own (seeded `seed + chunk`); the chunks are merged into
+/// one XGBoost model whose trees each count in proportion, exactly the average of all trees that
+/// one round would give (XGBoost scales a round's leaves by 1 / its number of parallel trees). The
+/// size of the model is projected from the first chunk and refused before memory runs out.
+pub fn fit_forest(
+    x: &Matrix,
+    labels: Labels<'_>,
+    params: &[(&'static str, String)],
+    trees: usize,
+    seed: i64,
+    check_interrupts: &dyn Fn(),
+) -> Result<XgboostModel> {
+    let prepared = prepare(x, labels)?;
+    let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
+    let (mut grown, mut chunk) = (0usize, 1usize);
+    while grown < trees {
+        check_interrupts();
+        let k = chunk.min(trees - grown);
+        let mut p = params.to_vec();
+        p.retain(|(name, _)| *name != "num_parallel_tree" && *name != "seed");
+        p.push(("num_parallel_tree", k.to_string()));
+        p.push(("seed", seed.saturating_add(chunks.len() as i64).to_string()));
+        let started = std::time::Instant::now();
+        let mut b = booster(&prepared, &p)?;
+        b.update(0, &prepared.train).map_err(xgb)?;
+        let json = b.save_json().map_err(xgb)?;
+        let seconds = started.elapsed().as_secs_f64();
+        if chunks.is_empty() {
+            let projected = json.len() as f64 / k as f64 * trees as f64;
+            if projected > MAX_FOREST_JSON_BYTES as f64 {
+                return Err(Error::too_large(
+                    format!(
+                        "a forest of {trees} trees on this data would take about {:.1} GB",
+                        projected / 1e9
+                    ),
+                    format!(
+                        "use fewer trees (n_estimators {} fits), a max_depth, or fewer rows",
+                        ((MAX_FOREST_JSON_BYTES as f64 / (json.len() as f64 / k as f64)) as usize)
+                            .max(1)
+                    ),
+                ));
+            }
+        }
+        grown += k;
+        chunks.push((k, json));
+        // Aim at FOREST_CHUNK_SECONDS per chunk from the time per tree so far.
+        let per_tree = (seconds / k as f64).max(1e-6);
+        chunk = ((FOREST_CHUNK_SECONDS / per_tree) as usize).clamp(1, 1000);
+    }
+    let native_json = merge_forests(&chunks, trees)?;
+    let merged = pgml_xgboost::Booster::load(&native_json).map_err(xgb)?;
+    checked(x, &prepared, &merged, native_json)
+}
+
+/// One XGBoost JSON model holding every chunk's trees, each chunk's leaves weighted by its share
+/// of the trees.
+fn merge_forests(chunks: &[(usize, Vec<u8>)], total: usize) -> Result<Vec<u8>> {
+    let bad = |what: &str| Error::BadModel {
+        message: format!("merging XGBoost forests: {what}"),
+        newer_format: false,
+    };
+    let mut merged: Option<serde_json::Value> = None;
+    let mut trees: Vec<serde_json::Value> = Vec::new();
+    let mut info: Vec<serde_json::Value> = Vec::new();
+    for (k, json) in chunks {
+        let mut j: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        let weight = *k as f64 / total as f64;
+        let model = &mut j["learner"]["gradient_booster"]["model"];
+        let chunk_trees = model["trees"]
+            .as_array_mut()
+            .ok_or_else(|| bad("no trees"))?;
+        for t in chunk_trees.iter_mut() {
+            let leaves: Vec<usize> = t["left_children"]
+                .as_array()
+                .ok_or_else(|| bad("left_children"))?
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.as_i64() == Some(-1))
+                .map(|(i, _)| i)
+                .collect();
+            for key in ["split_conditions", "base_weights"] {
+                let values = t[key].as_array_mut().ok_or_else(|| bad(key))?;
+                for &i in &leaves {
+                    let v = values.get(i).and_then(serde_json::Value::as_f64);
+                    if let (Some(v), Some(slot)) = (v, values.get_mut(i)) {
+                        *slot = serde_json::json!(v * weight);
+                    }
+                }
+            }
+            t["id"] = serde_json::json!(trees.len());
+            trees.push(t.take());
+        }
+        info.extend(
+            model["tree_info"]
+                .as_array()
+                .ok_or_else(|| bad("tree_info"))?
+                .iter()
+                .cloned(),
+        );
+        merged.get_or_insert(j);
+    }
+    let mut merged = merged.ok_or_else(|| bad("no chunks"))?;
+    let model = &mut merged["learner"]["gradient_booster"]["model"];
+    let count = trees.len();
+    model["trees"] = serde_json::Value::Array(trees);
+    model["tree_info"] = serde_json::Value::Array(info);
+    model["gbtree_model_param"]["num_trees"] = serde_json::json!(count.to_string());
+    model["gbtree_model_param"]["num_parallel_tree"] = serde_json::json!(total.to_string());
+    serde_json::to_vec(&merged).map_err(|e| bad(&e.to_string()))
+}
+
+/// The model, once the Rust evaluator was checked to give XGBoost's own answers on the first
+/// training rows (every time a model is trained).
+fn checked(
+    x: &Matrix,
+    prepared: &Prepared,
+    booster: &pgml_xgboost::Booster,
+    native_json: Vec<u8>,
+) -> Result<XgboostModel> {
+    let (n, p) = (x.rows(), x.cols());
+    let ensemble = TreeEnsemble::from_xgboost_json(&native_json)?;
     let rows = n.min(SELF_CHECK_ROWS);
-    let sample = pgml_xgboost::DMatrix::from_dense(&row_major[..rows * p], rows, p).map_err(xgb)?;
+    let sample =
+        pgml_xgboost::DMatrix::from_dense(&prepared.row_major[..rows * p], rows, p).map_err(xgb)?;
     let theirs = booster.predict(&sample).map_err(xgb)?;
     let width = theirs.len() / rows.max(1);
     for i in 0..rows {
-        let ours = ensemble.xgboost_output(&row_major[i * p..(i + 1) * p]);
+        let ours = ensemble.xgboost_output(&prepared.row_major[i * p..(i + 1) * p]);
         let want = &theirs[i * width..(i + 1) * width];
         let close = ours.len() == want.len()
             && ours
@@ -309,4 +464,89 @@ pub fn fit(
         ensemble,
         native_json,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::split::SplitMix64;
+
+    fn data(n: usize) -> (Matrix, Vec<f32>) {
+        let mut rng = SplitMix64(7);
+        let cols: Vec<f32> = (0..n * 3).map(|_| rng.unit() as f32).collect();
+        let x = Matrix::from_columns(n, 3, cols).unwrap();
+        let y = (0..n)
+            .map(|i| 3.0 * x.get(i, 0) - x.get(i, 1) + x.get(i, 2) * x.get(i, 0))
+            .collect();
+        (x, y)
+    }
+
+    fn forest_params() -> Vec<(&'static str, String)> {
+        vec![
+            ("nthread", "1".into()),
+            ("tree_method", "hist".into()),
+            ("learning_rate", "1".into()),
+            ("reg_lambda", "0".into()),
+            ("subsample", "0.632".into()),
+            ("colsample_bynode", "0.8".into()),
+            ("max_depth", "4".into()),
+        ]
+    }
+
+    /// A merged forest is exactly the tree-count-weighted average of its chunks, as XGBoost
+    /// itself computes it from the merged model.
+    #[test]
+    fn merged_chunks_average_their_trees() {
+        let (x, y) = data(300);
+        let prepared = prepare(&x, Labels::Values(&y)).unwrap();
+        let mut chunks = Vec::new();
+        let mut outputs = Vec::new();
+        for (k, seed) in [(3usize, 1), (2, 2)] {
+            let mut p = forest_params();
+            p.push(("num_parallel_tree", k.to_string()));
+            p.push(("seed", seed.to_string()));
+            let mut b = booster(&prepared, &p).unwrap();
+            b.update(0, &prepared.train).unwrap();
+            outputs.push(b.predict(&prepared.train).unwrap());
+            chunks.push((k, b.save_json().unwrap()));
+        }
+        let merged = merge_forests(&chunks, 5).unwrap();
+        let m = pgml_xgboost::Booster::load(&merged).unwrap();
+        let got = m.predict(&prepared.train).unwrap();
+        let base = 0.5; // XGBoost 1.7's base_score for reg:squarederror
+        for i in 0..got.len() {
+            let want = base + 0.6 * (outputs[0][i] - base) + 0.4 * (outputs[1][i] - base);
+            assert!(
+                (got[i] - want).abs() < 1e-4,
+                "row {i}: {} vs {want}",
+                got[i]
+            );
+        }
+        let ensemble = TreeEnsemble::from_xgboost_json(&merged).unwrap();
+        assert_eq!(ensemble.trees.len(), 5);
+    }
+
+    /// The forest is grown in chunks with a cancel check before each, and refused before it
+    /// outgrows memory.
+    #[test]
+    fn forests_check_for_cancel_between_chunks_and_refuse_what_cannot_fit() {
+        let (x, y) = data(400);
+        let calls = std::cell::Cell::new(0);
+        let model = fit_forest(&x, Labels::Values(&y), &forest_params(), 50, 0, &|| {
+            calls.set(calls.get() + 1)
+        })
+        .unwrap();
+        assert_eq!(model.ensemble.trees.len(), 50);
+        assert!(calls.get() >= 2, "{} checks", calls.get());
+        let err = fit_forest(
+            &x,
+            Labels::Values(&y),
+            &forest_params(),
+            100_000_000,
+            0,
+            &|| {},
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    }
 }
