@@ -424,6 +424,50 @@ fn sql_import_refuses_bad_packages_atomically() {
     );
     assert_eq!(catalog_fingerprint(s, "serve"), before);
 
+    // A package whose rows are not what pgml exports: a project name with NUL, a model whose
+    // catalog row names another algorithm than its model file holds.
+    let reencode = |f: &dyn Fn(&mut pgml_core::package::Package)| -> Vec<u8> {
+        let mut p = pgml_core::package::Package::decode(&package).unwrap();
+        f(&mut p);
+        p.encode().unwrap()
+    };
+    let nul = reencode(&|p| p.projects[0].name = "bad\0name".into());
+    let (code, message, _) = db_error(&cs.query_one(import, &[&nul]).unwrap_err());
+    assert_eq!(
+        (code.as_str(), message.contains("not a valid project name")),
+        ("22000", true),
+        "{message}"
+    );
+    let unknown = reencode(&|p| p.projects[0].models[0].algorithm = "nope".into());
+    let (code, message, _) = db_error(&cs.query_one(import, &[&unknown]).unwrap_err());
+    assert_eq!(
+        (
+            code.as_str(),
+            message.contains("stored as algorithm \"nope\"")
+        ),
+        ("22000", true),
+        "{message}"
+    );
+    assert_eq!(catalog_fingerprint(s, "serve"), before);
+
+    // Into the database it came from: nothing changes, every model is reported as itself.
+    let own = catalog_fingerprint(t, "train");
+    let rows = ct
+        .query(
+            "SELECT source_model_id, model_id, imported FROM pgml.import_models($1)",
+            &[&package],
+        )
+        .unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows
+        .iter()
+        .all(|r| r.get::<_, i64>(0) == r.get::<_, i64>(1) && !r.get::<_, bool>(2)));
+    assert_eq!(
+        catalog_fingerprint(t, "train"),
+        own,
+        "a round trip adds nothing"
+    );
+
     // Export errors name what is missing.
     let (code, message, _) = db_error(
         &ct.query_one("SELECT pgml.export_models(ARRAY['nope'])", &[])

@@ -183,6 +183,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("import of one byte", "SELECT * FROM pgml.import_models('\\x00'::bytea)", "XX001", "not a pgml model package"),
     ("import of nothing", "SELECT * FROM pgml.import_models(''::bytea)", "XX001", "not a pgml model package"),
     ("a grant on a NULL project", "SELECT * FROM pgml.grant_project(NULL, 'predict', 'public')", "22004", "project_name must not be NULL"),
+    ("a double beyond a real in training", "SELECT * FROM pgml.train('o1', 'regression', 'overflow_double', 'y')", "22000", "feature column \"x\" is 1e300 in row 4, beyond the range of real"),
+    ("a numeric beyond a real in training", "SELECT * FROM pgml.train('o2', 'regression', 'overflow_numeric', 'y')", "22000", "feature column \"x\" is 1e50 in row 4, beyond the range of real"),
+    ("an array element beyond a real in training", "SELECT * FROM pgml.train('o3', 'regression', 'overflow_array', 'y')", "22000", "feature column \"x\" is 1e200 in row 4"),
     ("a revoke of an unknown privilege", "SELECT * FROM pgml.revoke_project('Existing', 'nope', 'public')", "22023", "unknown project privilege \"nope\""),
 ];
 
@@ -222,6 +225,9 @@ const FIXTURES: &str = r#"
     CREATE VIEW div_zero AS SELECT 1 / (x::int - 5) AS x, y FROM div_zero_src;
     CREATE TABLE null_text AS SELECT NULL::text AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE INDEX an_index ON one_row (x);
+    CREATE TABLE overflow_double AS SELECT CASE WHEN g = 4 THEN 1e300 ELSE g END::float8 AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE overflow_numeric AS SELECT CASE WHEN g = 4 THEN 1e50 ELSE g END::numeric AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE overflow_array AS SELECT ARRAY[1, CASE WHEN g = 4 THEN 1e200 ELSE g END]::float8[] AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE array_feature AS SELECT ARRAY[g, g + 1]::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
 "#;
 

@@ -76,7 +76,7 @@ pub fn read(
                         let v: Option<String> = row.get(i + 1)?;
                         texts[i].push(v.ok_or_else(|| null_feature(column, rows))?);
                     } else if column.is_array() {
-                        let v: Option<Vec<Option<f32>>> = row.get(i + 1)?;
+                        let v: Option<Vec<Option<f64>>> = row.get(i + 1)?;
                         let v = v.ok_or_else(|| null_feature(column, rows))?;
                         let width = *widths[i].get_or_insert(v.len());
                         if width == 0 {
@@ -99,7 +99,7 @@ pub fn read(
                             columns[i].push(finite(x, column, rows)?);
                         }
                     } else {
-                        let x: Option<f32> = row.get(i + 1)?;
+                        let x: Option<f64> = row.get(i + 1)?;
                         match x {
                             Some(x) => columns[i].push(finite(x, column, rows)?),
                             None if nullable.get(i).copied().unwrap_or(false) => {
@@ -206,14 +206,21 @@ fn null_feature(column: &Column, row: usize) -> PgmlError {
     ))
 }
 
-fn finite(x: f32, column: &Column, row: usize) -> Result<f32> {
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(PgmlError::data(format!(
+fn finite(x: f64, column: &Column, row: usize) -> Result<f32> {
+    if !x.is_finite() {
+        return Err(PgmlError::data(format!(
             "feature column \"{}\" is {x} in row {row}",
             column.name
         ))
-        .hint("features must be finite: filter out NaN and Infinity with a view"))
+        .hint("features must be finite numbers; leave such rows out with a view"));
     }
+    let narrow = x as f32;
+    if !narrow.is_finite() {
+        return Err(PgmlError::data(format!(
+            "feature column \"{}\" is {x:e} in row {row}, beyond the range of real (about ±3.4e38)",
+            column.name
+        ))
+        .hint("pgml trains on real (32-bit) values: scale the column in a view"));
+    }
+    Ok(narrow)
 }

@@ -26,14 +26,15 @@ pub struct Column {
 }
 
 impl Column {
-    /// The expression that reads this column as `real` (or `real[]`) for training and predict.
+    /// The expression that reads this column for training: as `float8` (or `float8[]`), so that a
+    /// value beyond `real` is named by pgml with its column and row instead of failing in a cast.
     pub fn feature_expr(&self) -> String {
         let c = quote_ident(&self.name);
         match self.kind {
-            ColumnKind::Number => format!("{c}::real"),
-            ColumnKind::Bool => format!("{c}::int::real"),
-            ColumnKind::NumberArray => format!("{c}::real[]"),
-            ColumnKind::BoolArray => format!("ARRAY(SELECT v::int::real FROM unnest({c}) v)"),
+            ColumnKind::Number => format!("{c}::float8"),
+            ColumnKind::Bool => format!("{c}::int::float8"),
+            ColumnKind::NumberArray => format!("{c}::float8[]"),
+            ColumnKind::BoolArray => format!("ARRAY(SELECT v::int::float8 FROM unnest({c}) v)"),
             ColumnKind::Text => format!("{c}::text"),
             ColumnKind::Other => c,
         }
