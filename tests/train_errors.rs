@@ -186,12 +186,15 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("a double beyond a real in training", "SELECT * FROM pgml.train('o1', 'regression', 'overflow_double', 'y')", "22000", "feature column \"x\" is 1e300 in row 4, beyond the range of real"),
     ("a numeric beyond a real in training", "SELECT * FROM pgml.train('o2', 'regression', 'overflow_numeric', 'y')", "22000", "feature column \"x\" is 1e50 in row 4, beyond the range of real"),
     ("an array element beyond a real in training", "SELECT * FROM pgml.train('o3', 'regression', 'overflow_array', 'y')", "22000", "feature column \"x\" is 1e200 in row 4"),
+    ("boosting beyond memory", "SELECT * FROM pgml.train('o4', 'classification', 'pgml.digits', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 100000, \"max_depth\": 16, \"min_child_weight\": 0}')", "54000", "100000 boosting rounds on this data would take about"),
+    ("a random forest beyond memory", "SELECT * FROM pgml.train('o5', 'classification', 'pgml.digits', 'target', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 100000}')", "54000", "a forest of 100000 trees on this data would take about"),
     ("a revoke of an unknown privilege", "SELECT * FROM pgml.revoke_project('Existing', 'nope', 'public')", "22023", "unknown project privilege \"nope\""),
 ];
 
 const FIXTURES: &str = r#"
     SELECT pgml.load_dataset('diabetes');
     SELECT pgml.load_dataset('iris');
+    SELECT pgml.load_dataset('digits');
     SELECT * FROM pgml.train('Existing', 'regression', 'pgml.diabetes', 'target');
     SELECT * FROM pgml.train('Undeployed', 'regression', 'pgml.diabetes', 'target', automatic_deploy => false);
     SELECT * FROM pgml.train('Ridge Iris', 'classification', 'pgml.iris', 'target', algorithm => 'ridge');
@@ -251,6 +254,10 @@ fn every_bad_input_gets_its_own_sqlstate_and_leaves_nothing_behind() {
     database_with_pgml(s, "app");
     let mut client = s.connect("app").unwrap();
     client.batch_execute(FIXTURES).unwrap();
+    // A case that should be refused at once but is not must fail the test, not hang it.
+    client
+        .batch_execute("SET statement_timeout = '60s'")
+        .unwrap();
     let before = catalog_counts(&mut client);
 
     let mut failures = Vec::new();
