@@ -465,4 +465,50 @@ mod tests {
             "hyperparams must be a JSON object, got an array"
         );
     }
+
+    /// scikit-learn's "int or float" parameters: JSON keeps 1 (a count) and 1.0 (a fraction)
+    /// apart, as Python does.
+    #[test]
+    fn counts_fractions_and_names() {
+        const SIZES: &[Param] = &[Param {
+            name: "max_features",
+            kind: Kind::CountOrFraction {
+                min: 1,
+                max: 100,
+                fraction_below_one: false,
+                names: &["sqrt"],
+            },
+            default: DefaultValue::Null,
+        }];
+        let get = |j: Json| {
+            resolve("trees", SIZES, &json!({ "max_features": j }))
+                .map(|h| h.amount("max_features").unwrap().map(|a| format!("{a:?}")))
+        };
+        assert_eq!(get(json!(1)).unwrap().unwrap(), "Count(1)");
+        assert_eq!(get(json!(1.0)).unwrap().unwrap(), "Fraction(1.0)");
+        assert_eq!(get(json!(0.25)).unwrap().unwrap(), "Fraction(0.25)");
+        assert_eq!(get(json!("sqrt")).unwrap().unwrap(), "Named(\"sqrt\")");
+        assert_eq!(get(Json::Null).unwrap(), None);
+        let from_text: Json = serde_json::from_str(r#"{"max_features": 1.0}"#).unwrap();
+        assert_eq!(
+            resolve("trees", SIZES, &from_text)
+                .unwrap()
+                .amount("max_features"),
+            Ok(Some(Amount::Fraction(1.0)))
+        );
+        for bad in [
+            json!(0),
+            json!(101),
+            json!(1.5),
+            json!(0.0),
+            json!(-0.5),
+            json!("log2"),
+            json!(true),
+        ] {
+            assert_eq!(
+                get(bad.clone()).unwrap_err().to_string(),
+                format!("hyperparameter max_features of trees must be a whole number from 1 to 100 or a fraction greater than 0 and at most 1 (e.g. 0.5 or 1.0), or one of sqrt, got {bad}")
+            );
+        }
+    }
 }

@@ -1100,3 +1100,326 @@ impl Fenwick {
         (m * below_w - below_wy) + (above_wy - m * above_w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(criterion: Criterion) -> TreeParams {
+        TreeParams {
+            criterion,
+            splitter: Splitter::Best,
+            max_depth: None,
+            min_samples_split: Size::Count(2),
+            min_samples_leaf: Size::Count(1),
+            min_weight_fraction_leaf: 0.0,
+            max_features: MaxFeatures::All,
+            max_leaf_nodes: None,
+            min_impurity_decrease: 0.0,
+        }
+    }
+
+    fn fit(x: &Matrix, target: Target<'_>, p: &TreeParams, seed: u64) -> Grown {
+        let n = x.rows();
+        grow(
+            x,
+            target,
+            &vec![1.0; n],
+            (0..n as u32).collect(),
+            (0..x.cols()).collect(),
+            p,
+            &mut SplitMix64(seed),
+            &mut || false,
+        )
+        .unwrap()
+    }
+
+    /// Depth of each leaf and the training rows reaching it.
+    fn leaves(t: &CartTree, x: &Matrix) -> (usize, Vec<usize>) {
+        let mut depth = vec![0usize; t.node_count()];
+        let mut max_depth = 0;
+        for i in 0..t.node_count() {
+            let c = t.children[i] as usize;
+            if c != 0 {
+                depth[c] = depth[i] + 1;
+                depth[c + 1] = depth[i] + 1;
+                max_depth = max_depth.max(depth[i] + 1);
+            }
+        }
+        let mut counts = vec![0; t.leaf_values.len()];
+        for i in 0..x.rows() {
+            counts[t.leaf(&x.row(i))] += 1;
+        }
+        (max_depth, counts)
+    }
+
+    fn data(n: usize) -> (Matrix, Vec<u32>, Vec<f32>) {
+        let mut rng = SplitMix64(7);
+        let rows: Vec<Vec<f32>> = (0..n)
+            .map(|_| (0..4).map(|_| rng.unit() as f32).collect())
+            .collect();
+        let codes = rows
+            .iter()
+            .map(|r| u32::from(r[0] + 0.3 * r[1] > 0.6))
+            .collect();
+        let y = rows.iter().map(|r| 3.0 * r[0] + r[2] * r[2]).collect();
+        (Matrix::from_rows(&rows).unwrap(), codes, y)
+    }
+
+    #[test]
+    fn a_clean_split_is_found_at_the_midpoint() {
+        let x = Matrix::from_rows(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(|v| vec![0.5, v])).unwrap();
+        let codes = [0, 0, 0, 1, 1, 1];
+        let g = fit(
+            &x,
+            Target::Classes {
+                codes: &codes,
+                k: 2,
+            },
+            &params(Criterion::Gini),
+            0,
+        );
+        assert_eq!(g.tree.children, [1, 0, 0]);
+        assert_eq!(
+            g.tree.feature[0], 1,
+            "the constant feature is never split on"
+        );
+        assert_eq!(g.tree.threshold[0], 3.5);
+        assert_eq!(g.tree.leaf_outputs(&[0.5, 3.5], 2), [1.0, 0.0]);
+        assert_eq!(g.tree.leaf_outputs(&[0.5, 3.6], 2), [0.0, 1.0]);
+        // NaN goes right, as in scikit-learn's trees without missing-value support.
+        assert_eq!(g.tree.leaf_outputs(&[0.5, f32::NAN], 2), [0.0, 1.0]);
+        assert_eq!(g.importances, [0.0, 0.5]);
+    }
+
+    #[test]
+    fn impurities_are_scikit_learns() {
+        assert_eq!(gini(&[2.0, 2.0], 4.0), 0.5);
+        assert_eq!(gini(&[4.0, 0.0], 4.0), 0.0);
+        assert_eq!(entropy(&[2.0, 2.0], 4.0), 1.0);
+        assert!((entropy(&[1.0, 1.0, 2.0], 4.0) - 1.5).abs() < 1e-12);
+        // Squared error of [1, 3] is 1; absolute error's median of [1, 2, 10] is 2.
+        let x = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0]]).unwrap();
+        let y = [1.0, 2.0, 10.0];
+        let p = params(Criterion::AbsoluteError);
+        let mut rng = SplitMix64(0);
+        let b = Builder::new(
+            &x,
+            Target::Values(&y),
+            &[1.0; 3],
+            vec![0, 1, 2],
+            vec![0],
+            &p,
+            &mut rng,
+        );
+        assert_eq!(b.weighted_median(0, 3).1, 2.0);
+        assert_eq!(
+            b.weighted_median(0, 2).1,
+            1.5,
+            "half the weight on each side: the midpoint"
+        );
+        let p = params(Criterion::SquaredError);
+        let mut rng = SplitMix64(0);
+        let mut b = Builder::new(
+            &x,
+            Target::Values(&[1.0, 3.0, 0.0]),
+            &[1.0; 3],
+            vec![0, 1, 2],
+            vec![0],
+            &p,
+            &mut rng,
+        );
+        let s = b.stats(0, 2);
+        assert_eq!(b.impurity(&s, 0, 2), 1.0);
+    }
+
+    #[test]
+    fn the_running_absolute_error_is_exact() {
+        let mut rng = SplitMix64(3);
+        let values: Vec<f64> = (0..40).map(|_| (rng.below(10) as f64) - 3.0).collect();
+        let weights: Vec<f64> = (0..40).map(|_| 1.0 + rng.below(3) as f64).collect();
+        let mut order: Vec<usize> = (0..40).collect();
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+        let mut rank = vec![0; 40];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        let mut f = Fenwick::default();
+        f.reset(40);
+        f.sorted = order.iter().map(|&i| values[i]).collect();
+        for i in 0..40 {
+            f.add(rank[i], weights[i], values[i]);
+            // Brute force: the best constant is one of the values.
+            let best = values[..=i]
+                .iter()
+                .map(|&m| {
+                    (0..=i)
+                        .map(|j| weights[j] * (values[j] - m).abs())
+                        .sum::<f64>()
+                })
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                (f.cost() - best).abs() < 1e-9,
+                "{i}: {} vs {best}",
+                f.cost()
+            );
+        }
+    }
+
+    #[test]
+    fn radix_sort_sorts_like_a_comparison_sort() {
+        let mut rng = SplitMix64(5);
+        let values: Vec<f32> = (0..5000)
+            .map(|i| match i % 4 {
+                0 => -(rng.unit() as f32) * 1e6,
+                1 => rng.unit() as f32,
+                2 => 0.0,
+                _ => -0.0,
+            })
+            .collect();
+        let mut keys: Vec<u64> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (u64::from(sort_key(v)) << 32) | i as u64)
+            .collect();
+        radix_sort_high(&mut keys, &mut Vec::new());
+        let sorted: Vec<f32> = keys
+            .iter()
+            .map(|k| from_sort_key((k >> 32) as u32))
+            .collect();
+        assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+        for (k, v) in keys.iter().zip(&sorted) {
+            assert_eq!(values[(k & 0xFFFF_FFFF) as usize].to_bits(), v.to_bits());
+        }
+    }
+
+    #[test]
+    fn depth_leaf_size_and_leaf_count_limits_hold() {
+        let (x, codes, y) = data(300);
+        let classes = Target::Classes {
+            codes: &codes,
+            k: 2,
+        };
+        let unlimited = fit(&x, classes, &params(Criterion::Gini), 0);
+        assert!(leaves(&unlimited.tree, &x).0 > 3);
+        let p = TreeParams {
+            max_depth: Some(3),
+            ..params(Criterion::Entropy)
+        };
+        assert!(leaves(&fit(&x, classes, &p, 0).tree, &x).0 <= 3);
+        // A huge max_depth allocates nothing by itself: the data bounds the tree.
+        let p = TreeParams {
+            max_depth: Some(1_000_000),
+            ..params(Criterion::Gini)
+        };
+        assert_eq!(fit(&x, classes, &p, 0).tree, unlimited.tree);
+        for criterion in [
+            Criterion::SquaredError,
+            Criterion::FriedmanMse,
+            Criterion::AbsoluteError,
+        ] {
+            let p = TreeParams {
+                min_samples_leaf: Size::Count(7),
+                ..params(criterion)
+            };
+            let (_, counts) = leaves(&fit(&x, Target::Values(&y), &p, 0).tree, &x);
+            assert!(counts.iter().all(|&c| c >= 7), "{criterion:?}: {counts:?}");
+        }
+        let p = TreeParams {
+            max_leaf_nodes: Some(5),
+            ..params(Criterion::SquaredError)
+        };
+        assert_eq!(fit(&x, Target::Values(&y), &p, 0).tree.leaf_values.len(), 5);
+        let p = TreeParams {
+            min_impurity_decrease: 1e9,
+            ..params(Criterion::SquaredError)
+        };
+        assert_eq!(fit(&x, Target::Values(&y), &p, 0).tree.node_count(), 1);
+    }
+
+    #[test]
+    fn a_seed_gives_one_tree_and_random_splits_stay_in_range() {
+        let (x, codes, _) = data(200);
+        let classes = Target::Classes {
+            codes: &codes,
+            k: 2,
+        };
+        for splitter in [Splitter::Best, Splitter::Random] {
+            let p = TreeParams {
+                splitter,
+                max_features: MaxFeatures::Sqrt,
+                ..params(Criterion::Gini)
+            };
+            assert_eq!(fit(&x, classes, &p, 11).tree, fit(&x, classes, &p, 11).tree);
+            assert_ne!(fit(&x, classes, &p, 11).tree, fit(&x, classes, &p, 12).tree);
+            // Grown to purity: every training row lands in a leaf of its own class.
+            let t = fit(&x, classes, &p, 1).tree;
+            for (i, &code) in codes.iter().enumerate() {
+                assert_eq!(t.leaf_outputs(&x.row(i), 2)[code as usize], 1.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_stop_abandons_the_tree_and_each_node_asks() {
+        let (x, codes, _) = data(200);
+        let classes = Target::Classes {
+            codes: &codes,
+            k: 2,
+        };
+        let p = params(Criterion::Gini);
+        let mut asked = 0;
+        let g = grow(
+            &x,
+            classes,
+            &[1.0; 200],
+            (0..200).collect(),
+            vec![0, 1, 2, 3],
+            &p,
+            &mut SplitMix64(0),
+            &mut || {
+                asked += 1;
+                false
+            },
+        )
+        .unwrap();
+        assert!(
+            asked >= g.tree.node_count(),
+            "{asked} checks for {} nodes",
+            g.tree.node_count()
+        );
+        let stopped = grow(
+            &x,
+            classes,
+            &[1.0; 200],
+            (0..200).collect(),
+            vec![0, 1, 2, 3],
+            &p,
+            &mut SplitMix64(0),
+            &mut || true,
+        );
+        assert_eq!(stopped.unwrap_err(), Stopped);
+    }
+
+    #[test]
+    fn damaged_trees_are_refused() {
+        let good = CartTree {
+            feature: vec![0, 0, 1],
+            threshold: vec![0.5, 0.0, 0.0],
+            children: vec![1, 0, 0],
+            leaf_values: vec![1.0, 2.0],
+        };
+        assert_eq!(good.check(1, 1), Ok(()));
+        let mut loops = good.clone();
+        loops.children[0] = 0;
+        loops.children[1] = 1;
+        assert!(loops.check(1, 1).is_err());
+        let mut out = good.clone();
+        out.children[0] = 2;
+        assert!(out.check(1, 1).is_err());
+        let mut leaf = good.clone();
+        leaf.feature[2] = 2;
+        assert!(leaf.check(1, 1).is_err());
+        assert!(good.check(0, 1).is_err(), "a feature beyond the model's");
+    }
+}

@@ -543,7 +543,13 @@ pub(super) fn fit(
     let seeds: Vec<u64> = (0..options.n_estimators)
         .map(|_| master.next_u64())
         .collect();
-    let grown = grow_all(&job, &seeds, options.nthread.max(1), check_interrupts)?;
+    let grown = grow_all(
+        &job,
+        &seeds,
+        options.nthread.max(1),
+        MAX_FOREST_BYTES,
+        check_interrupts,
+    )?;
 
     let mut importances = vec![0.0; p];
     let mut counted = 0usize;
@@ -640,12 +646,12 @@ fn tree_bytes(t: &CartTree) -> usize {
     t.node_count() * 12 + t.leaf_values.len() * 4
 }
 
-fn too_big(grown: usize, of: usize, bytes: usize) -> Error {
+fn too_big(grown: usize, of: usize, bytes: usize, max_bytes: usize) -> Error {
     Error::invalid_with_hint(
         format!(
             "the forest would not fit in memory: its first {grown} of {of} trees already take {} MiB (at most {} MiB)",
             bytes >> 20,
-            MAX_FOREST_BYTES >> 20
+            max_bytes >> 20
         ),
         "lower n_estimators, or bound the trees with max_depth, max_leaf_nodes or min_samples_leaf",
     )
@@ -656,6 +662,7 @@ fn grow_all(
     job: &Job<'_>,
     seeds: &[u64],
     threads: usize,
+    max_bytes: usize,
     check_interrupts: &dyn Fn(),
 ) -> Result<Vec<Grown>> {
     let threads = threads.min(seeds.len()).max(1);
@@ -672,8 +679,8 @@ fn grow_all(
                 })
                 .map_err(|_| Error::invalid("training was stopped"))?;
             bytes += tree_bytes(&g.tree);
-            if bytes > MAX_FOREST_BYTES {
-                return Err(too_big(out.len() + 1, seeds.len(), bytes));
+            if bytes > max_bytes {
+                return Err(too_big(out.len() + 1, seeds.len(), bytes, max_bytes));
             }
             out.push(g);
         }
@@ -714,8 +721,8 @@ fn grow_all(
                     bytes += tree_bytes(&g.tree);
                     out[i] = Some(g);
                     done += 1;
-                    if bytes > MAX_FOREST_BYTES {
-                        return Err(too_big(done, seeds.len(), bytes));
+                    if bytes > max_bytes {
+                        return Err(too_big(done, seeds.len(), bytes, max_bytes));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -784,6 +791,338 @@ fn oob_score(
                 .get("r2")
                 .copied()
                 .unwrap_or(f64::NAN)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Instant;
+
+    use serde_json::json;
+
+    use super::super::{Algorithm, Estimator, Fitted};
+    use super::*;
+
+    /// 400 rows, 6 features: the class depends on x0 and x1, the value mostly on x0.
+    fn data() -> (Matrix, Vec<u32>, Vec<f32>) {
+        let mut rng = SplitMix64(9);
+        let rows: Vec<Vec<f32>> = (0..400)
+            .map(|_| (0..6).map(|_| rng.unit() as f32).collect())
+            .collect();
+        let codes = rows
+            .iter()
+            .map(|r| u32::from(r[0] + 0.5 * r[1] > 0.8) + u32::from(r[0] > 0.9))
+            .collect();
+        let y = rows.iter().map(|r| 5.0 * r[0] + r[1]).collect();
+        (Matrix::from_rows(&rows).unwrap(), codes, y)
+    }
+
+    fn train(name: &str, task: Task, hp: serde_json::Value) -> Result<Estimator> {
+        let (x, codes, y) = data();
+        let a = Algorithm::parse(name)?;
+        let params = a.resolve(task, &hp)?;
+        let labels = match task {
+            Task::Classification => Labels::Classes {
+                codes: &codes,
+                num_classes: 3,
+            },
+            _ => Labels::Values(&y),
+        };
+        a.fit(task, &params, &x, labels, &|| {})
+    }
+
+    fn forest(e: &Estimator) -> &ForestModel {
+        match e.fitted() {
+            Fitted::Forest(f) => f,
+            other => panic!("not a forest: {}", other.kind()),
+        }
+    }
+
+    #[test]
+    fn the_thread_count_does_not_change_the_forest() {
+        for (name, hp) in [
+            ("random_forest", json!({"n_estimators": 12})),
+            (
+                "extra_trees",
+                json!({"n_estimators": 12, "random_state": 3}),
+            ),
+            (
+                "bagging",
+                json!({"bootstrap_features": true, "max_features": 0.5, "max_samples": 0.7}),
+            ),
+        ] {
+            for task in [Task::Classification, Task::Regression] {
+                let with = |threads: i64| {
+                    let mut hp = hp.clone();
+                    hp["nthread"] = json!(threads);
+                    train(name, task, hp).unwrap()
+                };
+                let one = with(1);
+                assert_eq!(one, with(3), "{name} {task}");
+                assert_eq!(one, with(2), "{name} {task}");
+                let mut other_seed = hp.clone();
+                other_seed["random_state"] = json!(99);
+                assert_ne!(one, train(name, task, other_seed).unwrap(), "{name} {task}");
+            }
+        }
+    }
+
+    #[test]
+    fn probabilities_importances_and_the_stored_form() {
+        let e = train(
+            "random_forest",
+            Task::Classification,
+            json!({"oob_score": true}),
+        )
+        .unwrap();
+        let (x, codes, _) = data();
+        let mut right = 0;
+        for (i, &code) in codes.iter().enumerate() {
+            let p = e.predict_proba(&x.row(i)).unwrap();
+            assert_eq!(p.len(), 3);
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            let c = e.predict(&x.row(i)).unwrap() as usize;
+            assert!(p.iter().all(|&q| q <= p[c]));
+            right += usize::from(c == code as usize);
+        }
+        assert!(right > 390, "{right} of 400 training rows");
+        let imp = e.feature_importances().unwrap();
+        assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(imp[0] > imp[1] && imp[1] > imp[2].max(imp[3]), "{imp:?}");
+        let oob = e.fit_metrics()["oob_score"];
+        assert!(oob > 0.85 && oob <= 1.0, "{oob}");
+        assert!(train("random_forest", Task::Regression, json!({}))
+            .unwrap()
+            .fit_metrics()
+            .is_empty());
+
+        let bytes = e.fitted().to_bytes().unwrap();
+        let back = Fitted::from_bytes("cart_forest", &bytes).unwrap().unwrap();
+        assert_eq!(&back, e.fitted());
+        // A damaged tree is refused at load.
+        let mut damaged = forest(&e).clone();
+        damaged.trees[0].children[0] = 10_000_000;
+        let bytes = postcard::to_stdvec(&damaged).unwrap();
+        assert!(Fitted::from_bytes("cart_forest", &bytes).unwrap().is_err());
+    }
+
+    #[test]
+    fn class_weights_and_draws_change_the_trees() {
+        let plain = train("random_forest", Task::Classification, json!({})).unwrap();
+        for cw in ["balanced", "balanced_subsample"] {
+            let weighted = train(
+                "random_forest",
+                Task::Classification,
+                json!({ "class_weight": cw }),
+            )
+            .unwrap();
+            assert_ne!(plain, weighted, "{cw}");
+        }
+        assert_eq!(balanced(&[2.0, 6.0, 0.0]), [2.0, 2.0 / 3.0, 0.0]);
+        let all_rows = train(
+            "random_forest",
+            Task::Regression,
+            json!({"bootstrap": false, "max_features": 1.0, "n_estimators": 3}),
+        )
+        .unwrap();
+        let trees = &forest(&all_rows).trees;
+        assert!(trees
+            .windows(2)
+            .all(|w| w[0].node_count() == w[1].node_count()));
+        let half = train(
+            "random_forest",
+            Task::Regression,
+            json!({"max_samples": 0.5}),
+        )
+        .unwrap();
+        let full = train("random_forest", Task::Regression, json!({})).unwrap();
+        let nodes = |e: &Estimator| {
+            forest(e)
+                .trees
+                .iter()
+                .map(CartTree::node_count)
+                .sum::<usize>()
+        };
+        assert!(nodes(&half) < nodes(&full));
+    }
+
+    #[test]
+    fn bad_hyperparameters_are_named() {
+        let refused = |name: &str, task: Task, hp: serde_json::Value| {
+            let e = train(name, task, hp.clone()).unwrap_err();
+            assert!(matches!(e, Error::InvalidParameter { .. }), "{hp}: {e:?}");
+            e.to_string()
+        };
+        let c = Task::Classification;
+        let r = Task::Regression;
+        assert_eq!(
+            refused("random_forest", c, json!({"max_features": "cube"})),
+            "hyperparameter max_features of random_forest must be a whole number from 1 to 2147483647 or a fraction greater than 0 and at most 1 (e.g. 0.5 or 1.0), or one of sqrt, log2, got \"cube\""
+        );
+        assert!(refused("random_forest", c, json!({"max_features": 1.5})).contains("a fraction"));
+        assert!(refused("random_forest", c, json!({"max_features": 0})).contains("from 1"));
+        assert!(refused("random_forest", c, json!({"min_samples_leaf": 1.0})).contains("below 1"));
+        assert!(refused("random_forest", c, json!({"min_samples_split": 1})).contains("from 2"));
+        assert!(
+            refused("random_forest", c, json!({"criterion": "squared_error"}))
+                .contains("gini, entropy, log_loss")
+        );
+        assert!(refused("extra_trees", r, json!({"criterion": "gini"}))
+            .contains("squared_error, absolute_error, friedman_mse"));
+        assert!(
+            refused("random_forest", c, json!({"class_weight": {"1": 2.0}}))
+                .contains("balanced, balanced_subsample")
+        );
+        assert!(
+            refused("random_forest", r, json!({"class_weight": "balanced"}))
+                .contains("unknown hyperparameter")
+        );
+        assert!(
+            refused("random_forest", c, json!({"n_estimators": 1e9})).contains("from 1 to 100000")
+        );
+        assert!(refused("bagging", c, json!({"n_estimators": 1e9})).contains("from 1 to 100000"));
+        assert!(refused("random_forest", c, json!({"max_depth": 0})).contains("from 1"));
+        assert!(
+            refused("random_forest", c, json!({"max_depth": "deep"})).contains("a whole number")
+        );
+        assert!(refused("random_forest", c, json!({"bootstrap": "yes"})).contains("true or false"));
+        assert!(
+            refused("random_forest", c, json!({"min_weight_fraction_leaf": 0.6}))
+                .contains("at most 0.5")
+        );
+        assert!(refused("random_forest", c, json!({"max_leaf_nodes": 1})).contains("from 2"));
+        assert!(refused("extra_trees", c, json!({"oob_score": true})).contains("needs bootstrap"));
+        assert!(refused(
+            "random_forest",
+            c,
+            json!({"bootstrap": false, "max_samples": 10})
+        )
+        .contains("needs bootstrap"));
+        // Known only once the data is: more than there is.
+        assert!(refused("random_forest", c, json!({"max_features": 7}))
+            .contains("at most the 6 features"));
+        assert!(refused("random_forest", c, json!({"max_samples": 401}))
+            .contains("at most the 400 training rows"));
+        assert!(
+            refused("bagging", r, json!({"max_features": 7})).contains("at most the 6 features")
+        );
+        assert!(refused("bagging", r, json!({"max_samples": 401}))
+            .contains("at most the 400 training rows"));
+        // 1e6 is a depth like any other: the rows bound the trees.
+        train(
+            "random_forest",
+            c,
+            json!({"max_depth": 1e6, "n_estimators": 5}),
+        )
+        .unwrap();
+        train(
+            "extra_trees",
+            r,
+            json!({"max_depth": 1_000_000_000, "n_estimators": 5}),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_forest_bigger_than_the_budget_stops_with_an_error() {
+        let (x, codes, _) = data();
+        let options = ForestOptions::read(
+            Task::Classification,
+            &Algorithm::parse("random_forest")
+                .unwrap()
+                .resolve(Task::Classification, &json!({}))
+                .unwrap(),
+            Splitter::Best,
+        )
+        .unwrap();
+        let job = Job {
+            x: &x,
+            target: cart::Target::Classes {
+                codes: &codes,
+                k: 3,
+            },
+            options: &options,
+            class_weights: None,
+        };
+        let seeds: Vec<u64> = (0..50).collect();
+        for threads in [1, 2] {
+            let e = grow_all(&job, &seeds, threads, 10_000, &|| {}).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("the forest would not fit in memory"),
+                "{e}"
+            );
+            assert_eq!(
+                grow_all(&job, &seeds, threads, usize::MAX, &|| {})
+                    .unwrap()
+                    .len(),
+                50
+            );
+        }
+    }
+
+    /// The cancel check runs on the calling thread, before every tree (and every node on one
+    /// thread), and a cancel (a panic out of the check, as PostgreSQL's unwinds) ends the fit
+    /// with the workers stopped.
+    #[test]
+    fn cancels_reach_every_forest_promptly() {
+        let (x, codes, y) = data();
+        for name in ["random_forest", "extra_trees", "bagging"] {
+            for threads in [1, 2] {
+                let a = Algorithm::parse(name).unwrap();
+                let params = a
+                    .resolve(
+                        Task::Regression,
+                        &json!({"nthread": threads, "n_estimators": 20}),
+                    )
+                    .unwrap();
+                let calls = Cell::new(0usize);
+                a.fit(Task::Regression, &params, &x, Labels::Values(&y), &|| {
+                    calls.set(calls.get() + 1)
+                })
+                .unwrap();
+                assert!(
+                    calls.get() > 19 * (2 - threads as usize),
+                    "{name} {threads}: {}",
+                    calls.get()
+                );
+
+                let params = a
+                    .resolve(
+                        Task::Classification,
+                        &json!({"nthread": threads, "n_estimators": 100_000}),
+                    )
+                    .unwrap();
+                // From the cancel (the check raising) to the fit returning.
+                let canceled = Cell::new(None::<Instant>);
+                let calls = Cell::new(0usize);
+                let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    a.fit(
+                        Task::Classification,
+                        &params,
+                        &x,
+                        Labels::Classes {
+                            codes: &codes,
+                            num_classes: 3,
+                        },
+                        &|| {
+                            calls.set(calls.get() + 1);
+                            if calls.get() > 3 {
+                                canceled.set(Some(Instant::now()));
+                                panic!("canceling statement due to user request");
+                            }
+                        },
+                    )
+                }));
+                assert!(stopped.is_err(), "{name} {threads}");
+                let latency = canceled.get().unwrap().elapsed();
+                assert!(
+                    latency < Duration::from_secs(1),
+                    "{name} {threads}: {latency:?}"
+                );
+            }
         }
     }
 }
