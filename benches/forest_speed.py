@@ -42,7 +42,7 @@ def write(path, x, y):
 
 
 print(f"random_forest, 100 trees, {ROWS} x {P} training rows, {TEST} test rows, 2 threads each")
-print("task            pgml fit s  score    scikit-learn fit s  score    pgml / scikit-learn")
+print("task            pgml fit s  score    scikit-learn fit s  score    pgml / scikit-learn  (pgml: nodes, model MiB, predict µs/row)")
 for task in TASKS:
     xtr, ytr = data(task, ROWS, 1)
     xte, yte = data(task, TEST, 2)
@@ -59,4 +59,4 @@ for task in TASKS:
     pred = model.predict(xte)
     score = accuracy_score(yte, pred) if task == "classification" else r2_score(yte, pred)
     ratio = float(ours["fit_seconds"]) / theirs
-    print(f"{task:15} {float(ours['fit_seconds']):10.1f}  {float(ours['score']):.4f}   {theirs:18.1f}  {score:.4f}   {ratio:.2f}x")
+    print(f"{task:15} {float(ours['fit_seconds']):10.1f}  {float(ours['score']):.4f}   {theirs:18.1f}  {score:.4f}   {ratio:.2f}x   ({ours.get('nodes')}, {ours.get('model_mib')}, {ours.get('predict_us_per_row')})")

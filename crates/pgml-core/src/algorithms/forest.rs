@@ -805,6 +805,8 @@ mod tests {
     use super::super::{Algorithm, Estimator, Fitted};
     use super::*;
 
+    const PINNED: &str = "02020103010001030000003f000000000000000003010000040000803f000000000000803e0000403f020000000000000000000000000000f03f01000000000000e03f";
+
     /// 400 rows, 6 features: the class depends on x0 and x1, the value mostly on x0.
     fn data() -> (Matrix, Vec<u32>, Vec<f32>) {
         let mut rng = SplitMix64(9);
@@ -906,6 +908,30 @@ mod tests {
         damaged.trees[0].children[0] = 10_000_000;
         let bytes = postcard::to_stdvec(&damaged).unwrap();
         assert!(Fitted::from_bytes("cart_forest", &bytes).unwrap().is_err());
+    }
+
+    /// The stored layout of kind `cart_forest`: models in users' databases are these bytes, so
+    /// they never change (a new layout is a new kind).
+    #[test]
+    fn the_stored_bytes_are_pinned() {
+        let model = ForestModel {
+            num_features: 2,
+            num_classes: 2,
+            trees: vec![CartTree {
+                feature: vec![1, 0, 1],
+                threshold: vec![0.5, 0.0, 0.0],
+                children: vec![1, 0, 0],
+                leaf_values: vec![1.0, 0.0, 0.25, 0.75],
+            }],
+            feature_importances: vec![0.0, 1.0],
+            oob_score: Some(0.5),
+        };
+        let bytes = postcard::to_stdvec(&model).unwrap();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, PINNED);
+        assert_eq!(postcard::from_bytes::<ForestModel>(&bytes).unwrap(), model);
+        assert_eq!(model.predict_proba(&[0.0, 0.4]), Some(vec![1.0, 0.0]));
+        assert_eq!(model.predict(&[0.0, 0.6]), Some(1.0));
     }
 
     #[test]
