@@ -40,7 +40,10 @@ def load(name, label):
 
 DATASETS = [("diabetes", "target"), ("breast_cancer", "malignant"), ("digits", "target"), ("iris", "target"),
             ("wine", "target")]
-ESTIMATORS = [("random_forest", "RandomForest"), ("extra_trees", "ExtraTrees"), ("bagging", "Bagging")]
+ESTIMATORS = [("random_forest", "RandomForest"), ("extra_trees", "ExtraTrees"), ("bagging", "Bagging"),
+              ("ada_boost", "AdaBoost")]
+# SAMME: pgml's ada_boost (scikit-learn 1.5's default SAMME.R is deprecated, and gone in 1.6).
+EXTRA = {"AdaBoostClassifier": {"algorithm": "SAMME"}}
 
 
 def estimator(cls, regression):
@@ -67,7 +70,8 @@ for name, label in DATASETS:
     for algorithm, cls in ESTIMATORS:
         scores = []
         for seed in range(5):
-            pred = estimator(cls, regression)(random_state=seed).fit(xtr, ytr).predict(xte)
+            model = estimator(cls, regression)
+            pred = model(random_state=seed, **EXTRA.get(model.__name__, {})).fit(xtr, ytr).predict(xte)
             scores.append(r2_score(yte, pred) if regression else accuracy_score(yte, pred))
         metric = "r2" if regression else "accuracy"
         print(f"{name:14} {algorithm:14} {metric:9} {sum(scores) / len(scores):.4f}")

@@ -20,7 +20,7 @@ const DATASETS: &[(&str, &str, Task)] = &[
     ("wine", "target", Task::Classification),
 ];
 
-const ALGORITHMS: &[&str] = &["random_forest", "extra_trees", "bagging"];
+const ALGORITHMS: &[&str] = &["random_forest", "extra_trees", "bagging", "ada_boost"];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {
     let d = datasets::find(name).unwrap();

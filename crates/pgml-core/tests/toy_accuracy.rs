@@ -286,8 +286,8 @@ fn tree_ensembles_match_xgboost_and_scikit_learn() {
     }
 }
 
-/// pgml's own CART ensembles against scikit-learn's with the same defaults, both averaged over
-/// random_state 0..5 (`benches/tree_accuracy_sklearn.py`; docs/benchmarks.md has the table).
+/// pgml's own CART ensembles against scikit-learn's with the same defaults (AdaBoostClassifier
+/// with algorithm SAMME, pgml's), both averaged over random_state 0..5 (`benches/tree_accuracy_sklearn.py`; docs/benchmarks.md has the table).
 #[test]
 fn cart_ensembles_match_scikit_learn() {
     let seeds = |f: &dyn Fn(String) -> f64| -> f64 {
@@ -296,19 +296,27 @@ fn cart_ensembles_match_scikit_learn() {
             .sum::<f64>()
             / 5.0
     };
-    let cases: [(&str, &str, [f64; 3]); 5] = [
-        ("diabetes", "target", [SKLEARN_DIABETES_RF, 0.4422, 0.3663]),
+    let cases: [(&str, &str, [f64; 4]); 5] = [
+        (
+            "diabetes",
+            "target",
+            [SKLEARN_DIABETES_RF, 0.4422, 0.3663, 0.4262],
+        ),
         (
             "breast_cancer",
             "malignant",
-            [SKLEARN_BREAST_CANCER_RF, 0.9762, 0.9357],
+            [SKLEARN_BREAST_CANCER_RF, 0.9762, 0.9357, 0.9860],
         ),
-        ("digits", "target", [SKLEARN_DIGITS_RF, 0.9876, 0.9293]),
-        ("iris", "target", [SKLEARN_IRIS_RF, 0.9737, 0.9421]),
-        ("wine", "target", [SKLEARN_WINE_RF, 1.0, 0.9822]),
+        (
+            "digits",
+            "target",
+            [SKLEARN_DIGITS_RF, 0.9876, 0.9293, 0.7600],
+        ),
+        ("iris", "target", [SKLEARN_IRIS_RF, 0.9737, 0.9421, 0.9474]),
+        ("wine", "target", [SKLEARN_WINE_RF, 1.0, 0.9822, 0.9778]),
     ];
     for (name, label, references) in cases {
-        for (algorithm, reference) in ["random_forest", "extra_trees", "bagging"]
+        for (algorithm, reference) in ["random_forest", "extra_trees", "bagging", "ada_boost"]
             .into_iter()
             .zip(references)
         {

@@ -162,6 +162,19 @@ impl CartTree {
         }
     }
 
+    /// [`CartTree::leaf`] of row `i` of a training matrix, read in place (no row copy).
+    pub fn leaf_of_row(&self, x: &Matrix, i: usize) -> usize {
+        let mut node = 0usize;
+        loop {
+            let c = self.children[node];
+            if c == 0 {
+                return self.feature[node] as usize;
+            }
+            let v = x.get(i, self.feature[node] as usize);
+            node = c as usize + usize::from(v.is_nan() || v > self.threshold[node]);
+        }
+    }
+
     pub fn leaf_outputs(&self, x: &[f32], outputs: usize) -> &[f32] {
         let l = self.leaf(x);
         &self.leaf_values[l * outputs..(l + 1) * outputs]

@@ -755,17 +755,14 @@ fn oob_score(
     let k = model.outputs();
     let mut sums = vec![0.0f64; n * k];
     let mut votes = vec![0u32; n];
-    let mut row = vec![0.0f32; job.x.cols()];
     for (tree, &seed) in model.trees.iter().zip(seeds) {
         check_interrupts();
         let (_, weight) = job.draw(&mut SplitMix64(seed));
         for i in (0..n).filter(|&i| weight[i] == 0.0) {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = job.x.get(i, j);
-            }
+            let leaf = tree.leaf_of_row(job.x, i);
             for (s, &v) in sums[i * k..(i + 1) * k]
                 .iter_mut()
-                .zip(tree.leaf_outputs(&row, k))
+                .zip(&tree.leaf_values[leaf * k..(leaf + 1) * k])
             {
                 *s += f64::from(v);
             }

@@ -7,6 +7,7 @@
 //! docs/sql-reference.md, and its tests (the registry's tests then train it on every toy dataset
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
+pub mod ada_boost;
 pub mod bagging;
 pub mod cart;
 pub mod elastic_net;
@@ -411,6 +412,7 @@ fitted_kinds! {
     Pca(pca::PcaModel) = "pca_model",
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
     Forest(forest::ForestModel) = "cart_forest",
+    AdaBoost(ada_boost::AdaBoostModel) = "adaboost_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -602,7 +604,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -625,7 +627,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("svm").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost")
         );
         assert_eq!(
             named("xgboost")
@@ -651,7 +653,8 @@ mod tests {
                 "kmeans_model",
                 "pca_model",
                 "xgboost_trees",
-                "cart_forest"
+                "cart_forest",
+                "adaboost_trees"
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -1,8 +1,8 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
 use super::{
-    bagging, elastic_net, extra_trees, kmeans, lasso, linear, pca, random_forest, ridge, xgboost,
-    xgboost_random_forest, Algorithm,
+    ada_boost, bagging, elastic_net, extra_trees, kmeans, lasso, linear, pca, random_forest, ridge,
+    xgboost, xgboost_random_forest, Algorithm,
 };
 use crate::Task;
 
@@ -18,6 +18,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&xgboost_random_forest::XgboostRandomForest),
     Algorithm(&extra_trees::ExtraTrees),
     Algorithm(&bagging::Bagging),
+    Algorithm(&ada_boost::AdaBoost),
 ];
 
 /// Every registered name, in order.
