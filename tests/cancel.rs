@@ -121,7 +121,7 @@ fn a_huge_random_forest_is_cancelled_promptly_and_an_impossible_one_refused() {
     let started = Instant::now();
     let err = c
         .batch_execute(
-            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'random_forest',
+            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'xgboost_random_forest',
                                       hyperparams => '{\"n_estimators\": 100000, \"max_depth\": 6}')",
         )
         .expect_err("100 000 trees finished within the timeout?");
@@ -139,7 +139,7 @@ fn a_huge_random_forest_is_cancelled_promptly_and_an_impossible_one_refused() {
     c.batch_execute("SET statement_timeout = 0").unwrap();
     let err = c
         .batch_execute(
-            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'random_forest',
+            "SELECT * FROM pgml.train('forest', 'regression', 'rows', 'y', algorithm => 'xgboost_random_forest',
                                       hyperparams => '{\"n_estimators\": 100000}')",
         )
         .expect_err("a forest of many gigabytes was grown?");

@@ -187,7 +187,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("a numeric beyond a real in training", "SELECT * FROM pgml.train('o2', 'regression', 'overflow_numeric', 'y')", "22000", "feature column \"x\" is 1e50 in row 4, beyond the range of real"),
     ("an array element beyond a real in training", "SELECT * FROM pgml.train('o3', 'regression', 'overflow_array', 'y')", "22000", "feature column \"x\" is 1e200 in row 4"),
     ("boosting beyond memory", "SELECT * FROM pgml.train('o4', 'classification', 'pgml.digits', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 100000, \"max_depth\": 16, \"min_child_weight\": 0}')", "54000", "100000 boosting rounds on this data would take about"),
-    ("a random forest beyond memory", "SELECT * FROM pgml.train('o5', 'classification', 'pgml.digits', 'target', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 100000}')", "54000", "a forest of 100000 trees on this data would take about"),
+    ("a random forest beyond memory", "SELECT * FROM pgml.train('o5', 'classification', 'pgml.digits', 'target', algorithm => 'xgboost_random_forest', hyperparams => '{\"n_estimators\": 100000}')", "54000", "a forest of 100000 trees on this data would take about"),
+    ("scikit-learn's random forest beyond memory", "SELECT * FROM pgml.train('o6', 'classification', 'noise', 'y', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 100000}')", "54000", "the forest would not fit in memory"),
     ("a revoke of an unknown privilege", "SELECT * FROM pgml.revoke_project('Existing', 'nope', 'public')", "22023", "unknown project privilege \"nope\""),
 ];
 
@@ -231,6 +232,7 @@ const FIXTURES: &str = r#"
     CREATE TABLE overflow_double AS SELECT CASE WHEN g = 4 THEN 1e300 ELSE g END::float8 AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE overflow_numeric AS SELECT CASE WHEN g = 4 THEN 1e50 ELSE g END::numeric AS x, g::real AS y FROM generate_series(1, 20) g;
     CREATE TABLE overflow_array AS SELECT ARRAY[1, CASE WHEN g = 4 THEN 1e200 ELSE g END]::float8[] AS x, g::real AS y FROM generate_series(1, 20) g;
+    CREATE TABLE noise AS SELECT random()::real AS a, random()::real AS b, random()::real AS c, (random() * 9)::int AS y FROM generate_series(1, 20000) g;
     CREATE TABLE array_feature AS SELECT ARRAY[g, g + 1]::real[] AS x, g::real AS y FROM generate_series(1, 20) g;
 "#;
 

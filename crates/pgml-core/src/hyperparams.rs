@@ -22,6 +22,24 @@ pub enum Kind {
     },
     Bool,
     Choice(&'static [&'static str]),
+    /// scikit-learn's "int or float" sizes (`max_features`, `min_samples_leaf`, `max_samples`):
+    /// a JSON integer is a count in [min, max], a JSON number with a fraction part or a decimal
+    /// point (`0.5`, `1.0`) a fraction of the whole, greater than 0 and at most 1 (below 1 when
+    /// `fraction_below_one`), and a text one of `names`.
+    CountOrFraction {
+        min: i64,
+        max: i64,
+        fraction_below_one: bool,
+        names: &'static [&'static str],
+    },
+}
+
+/// A [`Kind::CountOrFraction`] value as given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount<'a> {
+    Count(i64),
+    Fraction(f64),
+    Named(&'a str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -127,9 +145,29 @@ impl Hyperparams {
     }
 
     pub fn str(&self, name: &str) -> Result<&str> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.wrong_type(name, "text", &Value::Null))
+    }
+
+    /// A text parameter whose default is "none".
+    pub fn opt_str(&self, name: &str) -> Result<Option<&str>> {
         match self.get(name)? {
-            Value::Str(s) => Ok(s),
+            Value::Str(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
             other => Err(self.wrong_type(name, "text", other)),
+        }
+    }
+
+    /// A [`Kind::CountOrFraction`] parameter; None when it is "none".
+    pub fn amount(&self, name: &str) -> Result<Option<Amount<'_>>> {
+        match self.get(name)? {
+            Value::Int(v) => Ok(Some(Amount::Count(*v))),
+            Value::Float(v) => Ok(Some(Amount::Fraction(*v))),
+            Value::Str(s) => Ok(Some(Amount::Named(s))),
+            Value::Null => Ok(None),
+            Value::Bool(_) => {
+                Err(self.wrong_type(name, "a count, a fraction or a name", &Value::Null))
+            }
         }
     }
 
@@ -253,6 +291,40 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
             Some(s) if options.contains(&s) => Ok(Value::Str(s.to_string())),
             _ => Err(wrong(&format!("one of {}", options.join(", ")))),
         },
+        Kind::CountOrFraction {
+            min,
+            max,
+            fraction_below_one,
+            names,
+        } => {
+            let accepted = || {
+                let fraction = if fraction_below_one {
+                    "a fraction greater than 0 and below 1 (e.g. 0.5)"
+                } else {
+                    "a fraction greater than 0 and at most 1 (e.g. 0.5 or 1.0)"
+                };
+                let mut s = format!("a whole number from {min} to {max} or {fraction}");
+                if !names.is_empty() {
+                    s = format!("{s}, or one of {}", names.join(", "));
+                }
+                wrong(&s)
+            };
+            match j {
+                Json::String(s) if names.contains(&s.as_str()) => Ok(Value::Str(s.clone())),
+                // JSON keeps 1 and 1.0 apart, as Python does: 1 is one feature, 1.0 all of them.
+                Json::Number(n) if n.is_f64() => match n.as_f64() {
+                    Some(f) if f > 0.0 && (f < 1.0 || (f == 1.0 && !fraction_below_one)) => {
+                        Ok(Value::Float(f))
+                    }
+                    _ => Err(accepted()),
+                },
+                Json::Number(n) => match n.as_i64() {
+                    Some(v) if (min..=max).contains(&v) => Ok(Value::Int(v)),
+                    _ => Err(accepted()),
+                },
+                _ => Err(accepted()),
+            }
+        }
     }
 }
 
@@ -392,5 +464,51 @@ mod tests {
             msg(json!([1])),
             "hyperparams must be a JSON object, got an array"
         );
+    }
+
+    /// scikit-learn's "int or float" parameters: JSON keeps 1 (a count) and 1.0 (a fraction)
+    /// apart, as Python does.
+    #[test]
+    fn counts_fractions_and_names() {
+        const SIZES: &[Param] = &[Param {
+            name: "max_features",
+            kind: Kind::CountOrFraction {
+                min: 1,
+                max: 100,
+                fraction_below_one: false,
+                names: &["sqrt"],
+            },
+            default: DefaultValue::Null,
+        }];
+        let get = |j: Json| {
+            resolve("trees", SIZES, &json!({ "max_features": j }))
+                .map(|h| h.amount("max_features").unwrap().map(|a| format!("{a:?}")))
+        };
+        assert_eq!(get(json!(1)).unwrap().unwrap(), "Count(1)");
+        assert_eq!(get(json!(1.0)).unwrap().unwrap(), "Fraction(1.0)");
+        assert_eq!(get(json!(0.25)).unwrap().unwrap(), "Fraction(0.25)");
+        assert_eq!(get(json!("sqrt")).unwrap().unwrap(), "Named(\"sqrt\")");
+        assert_eq!(get(Json::Null).unwrap(), None);
+        let from_text: Json = serde_json::from_str(r#"{"max_features": 1.0}"#).unwrap();
+        assert_eq!(
+            resolve("trees", SIZES, &from_text)
+                .unwrap()
+                .amount("max_features"),
+            Ok(Some(Amount::Fraction(1.0)))
+        );
+        for bad in [
+            json!(0),
+            json!(101),
+            json!(1.5),
+            json!(0.0),
+            json!(-0.5),
+            json!("log2"),
+            json!(true),
+        ] {
+            assert_eq!(
+                get(bad.clone()).unwrap_err().to_string(),
+                format!("hyperparameter max_features of trees must be a whole number from 1 to 100 or a fraction greater than 0 and at most 1 (e.g. 0.5 or 1.0), or one of sqrt, got {bad}")
+            );
+        }
     }
 }

@@ -241,6 +241,7 @@ fn fit_and_score(
 
     let started = Instant::now();
     let mut metrics = evaluate(&estimator, &x_test, &target.rows(score_rows));
+    metrics.extend(estimator.fit_metrics());
     metrics.insert("fit_time".into(), fit_time);
     metrics.insert("score_time".into(), started.elapsed().as_secs_f64());
     Ok(Outcome {

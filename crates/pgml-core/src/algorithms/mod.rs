@@ -7,7 +7,12 @@
 //! docs/sql-reference.md, and its tests (the registry's tests then train it on every toy dataset
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
+pub mod ada_boost;
+pub mod bagging;
+pub mod cart;
 pub mod elastic_net;
+pub mod extra_trees;
+pub mod forest;
 pub mod kmeans;
 pub mod lasso;
 pub mod least_squares;
@@ -20,6 +25,7 @@ pub mod registry;
 pub mod ridge;
 pub mod trees;
 pub mod xgboost;
+pub mod xgboost_random_forest;
 
 use crate::hyperparams::{self, Hyperparams, Param};
 use crate::metrics::Metrics;
@@ -73,6 +79,16 @@ pub trait Predictor {
     /// Scores of clustering and decomposition on the test rows, which need the model itself
     /// (silhouette, explained variance); supervised metrics come from predict alone.
     fn unsupervised_metrics(&self, _x: &Matrix) -> Metrics {
+        Metrics::new()
+    }
+    /// Impurity-based feature importances summing to 1 (scikit-learn's `feature_importances_`),
+    /// for tree models that compute them.
+    fn feature_importances(&self) -> Option<Vec<f64>> {
+        None
+    }
+    /// Scores the fit computed on the training rows itself (a forest's `oob_score`), added to
+    /// the model's metrics.
+    fn fit_metrics(&self) -> Metrics {
         Metrics::new()
     }
     /// Files kept beside the model that predict never reads: the library's own model format, for
@@ -395,6 +411,8 @@ fitted_kinds! {
     KMeans(kmeans::KMeansModel) = "kmeans_model",
     Pca(pca::PcaModel) = "pca_model",
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
+    Forest(forest::ForestModel) = "cart_forest",
+    AdaBoost(ada_boost::AdaBoostModel) = "adaboost_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -457,6 +475,16 @@ impl Estimator {
     /// See [`Predictor::unsupervised_metrics`].
     pub fn unsupervised_metrics(&self, x: &Matrix) -> Metrics {
         self.fitted.predictor().unsupervised_metrics(x)
+    }
+
+    /// See [`Predictor::feature_importances`].
+    pub fn feature_importances(&self) -> Option<Vec<f64>> {
+        self.fitted.predictor().feature_importances()
+    }
+
+    /// See [`Predictor::fit_metrics`].
+    pub fn fit_metrics(&self) -> Metrics {
+        self.fitted.predictor().fit_metrics()
     }
 
     /// See [`Predictor::native_files`].
@@ -576,7 +604,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -599,7 +627,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("svm").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost")
         );
         assert_eq!(
             named("xgboost")
@@ -624,7 +652,9 @@ mod tests {
                 "logistic_model",
                 "kmeans_model",
                 "pca_model",
-                "xgboost_trees"
+                "xgboost_trees",
+                "cart_forest",
+                "adaboost_trees"
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -1,6 +1,9 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
-use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
+use super::{
+    ada_boost, bagging, elastic_net, extra_trees, kmeans, lasso, linear, pca, random_forest, ridge,
+    xgboost, xgboost_random_forest, Algorithm,
+};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -12,6 +15,10 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&random_forest::RandomForest),
     Algorithm(&kmeans::KMeans),
     Algorithm(&pca::Pca),
+    Algorithm(&xgboost_random_forest::XgboostRandomForest),
+    Algorithm(&extra_trees::ExtraTrees),
+    Algorithm(&bagging::Bagging),
+    Algorithm(&ada_boost::AdaBoost),
 ];
 
 /// Every registered name, in order.
