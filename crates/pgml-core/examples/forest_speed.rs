@@ -61,12 +61,15 @@ fn main() {
         println!("model_mib {:.1}", bytes as f64 / (1 << 20) as f64);
     }
     let rows: Vec<Vec<f32>> = (0..xt.rows()).map(|i| xt.row(i)).collect();
-    let started = Instant::now();
-    let pred: Vec<f32> = rows.iter().map(|r| m.predict(r).unwrap()).collect();
-    println!(
-        "predict_us_per_row {:.2}",
-        started.elapsed().as_secs_f64() * 1e6 / rows.len() as f64
-    );
+    // The best of three passes: the machine is shared, and predict is short.
+    let mut best = f64::INFINITY;
+    let mut pred = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        pred = rows.iter().map(|r| m.predict(r).unwrap()).collect();
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!("predict_us_per_row {:.2}", best * 1e6 / rows.len() as f64);
     let score = match task {
         Task::Regression => metrics::regression(&yt, &pred)["r2"],
         _ => {

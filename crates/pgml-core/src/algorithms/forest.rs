@@ -810,7 +810,7 @@ mod tests {
     use super::super::{Algorithm, Estimator, Fitted};
     use super::*;
 
-    const PINNED: &str = "02020103010001030000003f000000000000000003010000040000803f000000000000803e0000403f020000000000000000000000000000f03f01000000000000e03f";
+    const PINNED: &str = "02020103010000003f01000000000000010000000000040000803f000000000000803e0000403f020000000000000000000000000000f03f01000000000000e03f";
 
     /// 400 rows, 6 features: the class depends on x0 and x1, the value mostly on x0.
     fn data() -> (Matrix, Vec<u32>, Vec<f32>) {
@@ -910,7 +910,7 @@ mod tests {
         assert_eq!(&back, e.fitted());
         // A damaged tree is refused at load.
         let mut damaged = forest(&e).clone();
-        damaged.trees[0].children[0] = 10_000_000;
+        damaged.trees[0].nodes[0].children = 10_000_000;
         let bytes = postcard::to_stdvec(&damaged).unwrap();
         assert!(Fitted::from_bytes("cart_forest", &bytes).unwrap().is_err());
     }
@@ -923,9 +923,23 @@ mod tests {
             num_features: 2,
             num_classes: 2,
             trees: vec![CartTree {
-                feature: vec![1, 0, 1],
-                threshold: vec![0.5, 0.0, 0.0],
-                children: vec![1, 0, 0],
+                nodes: vec![
+                    cart::Node {
+                        feature: 1,
+                        threshold: 0.5,
+                        children: 1,
+                    },
+                    cart::Node {
+                        feature: 0,
+                        threshold: 0.0,
+                        children: 0,
+                    },
+                    cart::Node {
+                        feature: 1,
+                        threshold: 0.0,
+                        children: 0,
+                    },
+                ],
                 leaf_values: vec![1.0, 0.0, 0.25, 0.75],
             }],
             feature_importances: vec![0.0, 1.0],
