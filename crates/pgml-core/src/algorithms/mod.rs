@@ -14,10 +14,14 @@ pub mod least_squares;
 pub mod linear;
 pub mod logistic;
 mod params;
+pub mod passive_aggressive;
 pub mod pca;
+pub mod perceptron;
 pub mod random_forest;
 pub mod registry;
 pub mod ridge;
+pub mod sgd;
+pub mod stochastic_gradient_descent;
 pub mod trees;
 pub mod xgboost;
 
@@ -395,6 +399,7 @@ fitted_kinds! {
     KMeans(kmeans::KMeansModel) = "kmeans_model",
     Pca(pca::PcaModel) = "pca_model",
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
+    OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -492,7 +497,7 @@ mod tests {
     #[test]
     fn every_iterative_fit_checks_for_interrupts_each_iteration() {
         let (x, y, codes) = data();
-        let cases: [(&str, Task, serde_json::Value, usize); 3] = [
+        let cases: [(&str, Task, serde_json::Value, usize); 5] = [
             (
                 "lasso",
                 Task::Regression,
@@ -510,6 +515,18 @@ mod tests {
                 Task::Classification,
                 json!({"max_iter": 5, "tol": 1e-300}),
                 5,
+            ),
+            (
+                "stochastic_gradient_descent",
+                Task::Regression,
+                json!({"max_iter": 6, "tol": -1e300, "eta0": 1e-6}),
+                6,
+            ),
+            (
+                "passive_aggressive",
+                Task::Classification,
+                json!({"max_iter": 6, "tol": -1e300}),
+                6,
             ),
         ];
         for (name, task, hp, iterations) in cases {
@@ -576,7 +593,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, stochastic_gradient_descent, perceptron, passive_aggressive")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -599,7 +616,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("svm").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive")
         );
         assert_eq!(
             named("xgboost")
@@ -624,7 +641,8 @@ mod tests {
                 "logistic_model",
                 "kmeans_model",
                 "pca_model",
-                "xgboost_trees"
+                "xgboost_trees",
+                "ovr_linear_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -1,6 +1,7 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
 use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
+use super::{passive_aggressive, perceptron, stochastic_gradient_descent};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -12,6 +13,9 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&random_forest::RandomForest),
     Algorithm(&kmeans::KMeans),
     Algorithm(&pca::Pca),
+    Algorithm(&stochastic_gradient_descent::StochasticGradientDescent),
+    Algorithm(&perceptron::Perceptron),
+    Algorithm(&passive_aggressive::PassiveAggressive),
 ];
 
 /// Every registered name, in order.
