@@ -14,7 +14,7 @@ import pathlib
 import sys
 import warnings
 
-from sklearn import linear_model
+from sklearn import linear_model, svm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -52,6 +52,8 @@ ALGORITHMS = [
     ("stochastic_gradient_descent", linear_model.SGDRegressor, linear_model.SGDClassifier, True),
     ("perceptron", None, linear_model.Perceptron, True),
     ("passive_aggressive", linear_model.PassiveAggressiveRegressor, linear_model.PassiveAggressiveClassifier, True),
+    ("svm", svm.SVR, svm.SVC, False),
+    ("nu_svm", svm.NuSVR, svm.NuSVC, False),
 ]
 
 SEEDS = 200

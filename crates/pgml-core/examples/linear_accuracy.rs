@@ -17,6 +17,8 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("stochastic_gradient_descent", true),
     ("perceptron", true),
     ("passive_aggressive", true),
+    ("svm", false),
+    ("nu_svm", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

@@ -13,6 +13,7 @@ pub mod lasso;
 pub mod least_squares;
 pub mod linear;
 pub mod logistic;
+pub mod nu_svm;
 mod params;
 pub mod passive_aggressive;
 pub mod pca;
@@ -22,6 +23,8 @@ pub mod registry;
 pub mod ridge;
 pub mod sgd;
 pub mod stochastic_gradient_descent;
+pub mod svm;
+pub mod svm_solver;
 pub mod trees;
 pub mod xgboost;
 
@@ -400,6 +403,7 @@ fitted_kinds! {
     Pca(pca::PcaModel) = "pca_model",
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
+    Svm(svm_solver::SvmModel) = "svm_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -577,7 +581,7 @@ mod tests {
     #[test]
     fn names_tasks_and_hyperparameters_are_checked_before_any_data() {
         assert!(matches!(
-            Algorithm::parse("svm"),
+            Algorithm::parse("dbscan"),
             Err(Error::NotSupported { .. })
         ));
         assert!(matches!(
@@ -593,7 +597,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, stochastic_gradient_descent, perceptron, passive_aggressive")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -615,8 +619,8 @@ mod tests {
     #[test]
     fn hints_list_the_registry() {
         assert_eq!(
-            Algorithm::parse("svm").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive")
+            Algorithm::parse("dbscan").unwrap_err().hint(),
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
         );
         assert_eq!(
             named("xgboost")
@@ -643,6 +647,7 @@ mod tests {
                 "pca_model",
                 "xgboost_trees",
                 "ovr_linear_model",
+                "svm_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

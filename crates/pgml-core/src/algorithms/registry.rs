@@ -1,7 +1,7 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
 use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
-use super::{passive_aggressive, perceptron, stochastic_gradient_descent};
+use super::{nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -16,6 +16,8 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&stochastic_gradient_descent::StochasticGradientDescent),
     Algorithm(&perceptron::Perceptron),
     Algorithm(&passive_aggressive::PassiveAggressive),
+    Algorithm(&svm::Svm),
+    Algorithm(&nu_svm::NuSvm),
 ];
 
 /// Every registered name, in order.

@@ -186,3 +186,33 @@ pub(super) fn check_schedule(o: &sgd::Options) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::algorithms::Algorithm;
+    use crate::Task;
+
+    #[test]
+    fn bad_inputs_name_what_is_accepted() {
+        let msg = |task: Task, hp: serde_json::Value| {
+            Algorithm::parse("stochastic_gradient_descent")
+                .unwrap()
+                .resolve(task, &hp)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg(Task::Regression, json!({"loss": "hinge"})),
+            "hyperparameter loss of stochastic_gradient_descent must be one of squared_error, huber, epsilon_insensitive, squared_epsilon_insensitive, got \"hinge\""
+        );
+        assert!(msg(Task::Classification, json!({"penalty": "l3"}))
+            .contains("l2, l1, elasticnet, none"));
+        assert!(
+            msg(Task::Classification, json!({"alpha": 0})).contains("alpha must be greater than 0")
+        );
+        assert!(msg(Task::Regression, json!({"eta0": 0})).contains("eta0 must be greater than 0"));
+        assert!(msg(Task::Regression, json!({"validation_fraction": 1})).contains("less than 1"));
+    }
+}
