@@ -32,6 +32,12 @@ pub enum Kind {
         fraction_below_one: bool,
         names: &'static [&'static str],
     },
+    /// A number in (min, ∞) or one of the names (scikit-learn's `gamma`: 'scale', 'auto' or a
+    /// float). Read with [`Hyperparams::float_or_name`].
+    NumberOrName {
+        min: f64,
+        names: &'static [&'static str],
+    },
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -141,6 +147,16 @@ impl Hyperparams {
         match self.get(name)? {
             Value::Bool(b) => Ok(*b),
             other => Err(self.wrong_type(name, "true or false", other)),
+        }
+    }
+
+    /// A [`Kind::NumberOrName`] parameter: Ok(Ok(number)) or Ok(Err(name)).
+    pub fn float_or_name(&self, name: &str) -> Result<std::result::Result<f64, &str>> {
+        match self.get(name)? {
+            Value::Float(v) => Ok(Ok(*v)),
+            Value::Int(v) => Ok(Ok(*v as f64)),
+            Value::Str(s) => Ok(Err(s)),
+            other => Err(self.wrong_type(name, "a number or a name", other)),
         }
     }
 
@@ -325,6 +341,14 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 _ => Err(accepted()),
             }
         }
+        Kind::NumberOrName { min, names } => match (j.as_f64(), j.as_str()) {
+            (Some(v), _) if v.is_finite() && v > min => Ok(Value::Float(v)),
+            (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
+            _ => Err(wrong(&format!(
+                "one of {} or a number greater than {min}",
+                names.join(", ")
+            ))),
+        },
     }
 }
 

@@ -444,11 +444,11 @@ mod tests {
         assert!(m.contains("fitted model kind \"forest\""), "{m}");
         let m = refused(stored(
             "regression",
-            "svm",
+            "dbscan",
             "LinearRegression",
             "linear_model",
         ));
-        assert!(m.contains("algorithm \"svm\""), "{m}");
+        assert!(m.contains("algorithm \"dbscan\""), "{m}");
         let m = refused(stored(
             "ranking",
             "linear",

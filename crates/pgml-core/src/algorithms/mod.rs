@@ -18,11 +18,18 @@ pub mod lasso;
 pub mod least_squares;
 pub mod linear;
 pub mod logistic;
+pub mod nu_svm;
 mod params;
+pub mod passive_aggressive;
 pub mod pca;
+pub mod perceptron;
 pub mod random_forest;
 pub mod registry;
 pub mod ridge;
+pub mod sgd;
+pub mod stochastic_gradient_descent;
+pub mod svm;
+pub mod svm_solver;
 pub mod trees;
 pub mod xgboost;
 pub mod xgboost_random_forest;
@@ -413,6 +420,8 @@ fitted_kinds! {
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
     Forest(forest::ForestModel) = "cart_forest",
     AdaBoost(ada_boost::AdaBoostModel) = "adaboost_trees",
+    OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
+    Svm(svm_solver::SvmModel) = "svm_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -520,7 +529,7 @@ mod tests {
     #[test]
     fn every_iterative_fit_checks_for_interrupts_each_iteration() {
         let (x, y, codes) = data();
-        let cases: [(&str, Task, serde_json::Value, usize); 3] = [
+        let cases: [(&str, Task, serde_json::Value, usize); 5] = [
             (
                 "lasso",
                 Task::Regression,
@@ -538,6 +547,18 @@ mod tests {
                 Task::Classification,
                 json!({"max_iter": 5, "tol": 1e-300}),
                 5,
+            ),
+            (
+                "stochastic_gradient_descent",
+                Task::Regression,
+                json!({"max_iter": 6, "tol": -1e300, "eta0": 1e-6}),
+                6,
+            ),
+            (
+                "passive_aggressive",
+                Task::Classification,
+                json!({"max_iter": 6, "tol": -1e300}),
+                6,
             ),
         ];
         for (name, task, hp, iterations) in cases {
@@ -588,7 +609,7 @@ mod tests {
     #[test]
     fn names_tasks_and_hyperparameters_are_checked_before_any_data() {
         assert!(matches!(
-            Algorithm::parse("svm"),
+            Algorithm::parse("dbscan"),
             Err(Error::NotSupported { .. })
         ));
         assert!(matches!(
@@ -604,7 +625,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -626,8 +647,8 @@ mod tests {
     #[test]
     fn hints_list_the_registry() {
         assert_eq!(
-            Algorithm::parse("svm").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost")
+            Algorithm::parse("dbscan").unwrap_err().hint(),
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
         );
         assert_eq!(
             named("xgboost")
@@ -654,7 +675,9 @@ mod tests {
                 "pca_model",
                 "xgboost_trees",
                 "cart_forest",
-                "adaboost_trees"
+                "adaboost_trees",
+                "ovr_linear_model",
+                "svm_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

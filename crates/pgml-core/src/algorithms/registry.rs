@@ -4,6 +4,7 @@ use super::{
     ada_boost, bagging, elastic_net, extra_trees, kmeans, lasso, linear, pca, random_forest, ridge,
     xgboost, xgboost_random_forest, Algorithm,
 };
+use super::{nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -19,6 +20,11 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&extra_trees::ExtraTrees),
     Algorithm(&bagging::Bagging),
     Algorithm(&ada_boost::AdaBoost),
+    Algorithm(&stochastic_gradient_descent::StochasticGradientDescent),
+    Algorithm(&perceptron::Perceptron),
+    Algorithm(&passive_aggressive::PassiveAggressive),
+    Algorithm(&svm::Svm),
+    Algorithm(&nu_svm::NuSvm),
 ];
 
 /// Every registered name, in order.

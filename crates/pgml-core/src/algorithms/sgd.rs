@@ -1,0 +1,924 @@
+//! Stochastic gradient descent on linear models, shared by `stochastic_gradient_descent`
+//! (SGDRegressor / SGDClassifier), `perceptron` (Perceptron) and `passive_aggressive`
+//! (PassiveAggressiveRegressor / PassiveAggressiveClassifier): in scikit-learn these are one
+//! Cython loop (`_plain_sgd`) with different losses and step rules, and so they are here.
+//!
+//! The loop follows scikit-learn's step by step (loss gradients, the `optimal` / `invscaling` /
+//! `adaptive` schedules, the passive-aggressive steps PA-I / PA-II, the L2 shrink before the step,
+//! Tsuruoka's cumulative L1 truncation after it, averaging, and the stopping rule on the epoch's
+//! summed loss or on a held-out validation score), so the same hyperparameters give the same kind
+//! of model. Classification is one-vs-rest on ±1 targets, one binary model per class (one for two
+//! classes), each with its own seed drawn from `random_state`, as scikit-learn does.
+
+use serde::{Deserialize, Serialize};
+
+use super::Predictor;
+use crate::split::SplitMix64;
+use crate::{Error, Matrix, Result};
+
+/// A loss of the score `p` against the target `y` (±1 for classification).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Loss {
+    /// max(0, threshold − y·p): `hinge` (threshold 1) and `perceptron` (threshold 0).
+    Hinge(f64),
+    SquaredHinge,
+    Log,
+    ModifiedHuber,
+    SquaredError,
+    Huber(f64),
+    EpsilonInsensitive(f64),
+    SquaredEpsilonInsensitive(f64),
+}
+
+impl Loss {
+    /// scikit-learn's name → loss; `epsilon` is used by the losses that have one.
+    pub fn parse(name: &str, epsilon: f64) -> Option<Loss> {
+        Some(match name {
+            "hinge" => Loss::Hinge(1.0),
+            "perceptron" => Loss::Hinge(0.0),
+            "squared_hinge" => Loss::SquaredHinge,
+            "log_loss" => Loss::Log,
+            "modified_huber" => Loss::ModifiedHuber,
+            "squared_error" => Loss::SquaredError,
+            "huber" => Loss::Huber(epsilon),
+            "epsilon_insensitive" => Loss::EpsilonInsensitive(epsilon),
+            "squared_epsilon_insensitive" => Loss::SquaredEpsilonInsensitive(epsilon),
+            _ => return None,
+        })
+    }
+
+    fn loss(self, p: f64, y: f64) -> f64 {
+        match self {
+            Loss::Hinge(t) => (t - p * y).max(0.0),
+            Loss::SquaredHinge => (1.0 - p * y).max(0.0).powi(2),
+            Loss::Log => {
+                let z = p * y;
+                if z > 18.0 {
+                    (-z).exp()
+                } else if z < -18.0 {
+                    -z
+                } else {
+                    (-z).exp().ln_1p()
+                }
+            }
+            Loss::ModifiedHuber => {
+                let z = p * y;
+                if z >= 1.0 {
+                    0.0
+                } else if z >= -1.0 {
+                    (1.0 - z).powi(2)
+                } else {
+                    -4.0 * z
+                }
+            }
+            Loss::SquaredError => 0.5 * (p - y).powi(2),
+            Loss::Huber(c) => {
+                let r = (p - y).abs();
+                if r <= c {
+                    0.5 * r * r
+                } else {
+                    c * r - 0.5 * c * c
+                }
+            }
+            Loss::EpsilonInsensitive(e) => ((y - p).abs() - e).max(0.0),
+            Loss::SquaredEpsilonInsensitive(e) => ((y - p).abs() - e).max(0.0).powi(2),
+        }
+    }
+
+    /// d loss / d p.
+    fn dloss(self, p: f64, y: f64) -> f64 {
+        match self {
+            Loss::Hinge(t) => {
+                if p * y <= t {
+                    -y
+                } else {
+                    0.0
+                }
+            }
+            Loss::SquaredHinge => {
+                let z = 1.0 - p * y;
+                if z > 0.0 {
+                    -2.0 * y * z
+                } else {
+                    0.0
+                }
+            }
+            Loss::Log => {
+                let z = p * y;
+                if z > 18.0 {
+                    -y * (-z).exp()
+                } else if z < -18.0 {
+                    -y
+                } else {
+                    -y / (z.exp() + 1.0)
+                }
+            }
+            Loss::ModifiedHuber => {
+                let z = p * y;
+                if z >= 1.0 {
+                    0.0
+                } else if z >= -1.0 {
+                    -2.0 * (1.0 - z) * y
+                } else {
+                    -4.0 * y
+                }
+            }
+            Loss::SquaredError => p - y,
+            Loss::Huber(c) => {
+                let r = p - y;
+                if r.abs() <= c {
+                    r
+                } else if r > 0.0 {
+                    c
+                } else {
+                    -c
+                }
+            }
+            Loss::EpsilonInsensitive(e) => {
+                if y - p > e {
+                    -1.0
+                } else if p - y > e {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Loss::SquaredEpsilonInsensitive(e) => {
+                let z = y - p;
+                if z > e {
+                    -2.0 * (z - e)
+                } else if z < -e {
+                    2.0 * (-z - e)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Penalty {
+    None,
+    L2,
+    L1,
+    ElasticNet,
+}
+
+impl Penalty {
+    pub fn parse(name: &str) -> Option<Penalty> {
+        Some(match name {
+            "none" => Penalty::None,
+            "l2" => Penalty::L2,
+            "l1" => Penalty::L1,
+            "elasticnet" => Penalty::ElasticNet,
+            _ => return None,
+        })
+    }
+}
+
+/// The step size rule (`learning_rate`), or a passive-aggressive step with its `C`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    Constant,
+    Optimal,
+    InvScaling,
+    Adaptive,
+    Pa1(f64),
+    Pa2(f64),
+}
+
+impl Schedule {
+    pub fn parse(name: &str) -> Option<Schedule> {
+        Some(match name {
+            "constant" => Schedule::Constant,
+            "optimal" => Schedule::Optimal,
+            "invscaling" => Schedule::InvScaling,
+            "adaptive" => Schedule::Adaptive,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything the loop needs, already checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub loss: Loss,
+    pub penalty: Penalty,
+    pub alpha: f64,
+    pub l1_ratio: f64,
+    pub fit_intercept: bool,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub shuffle: bool,
+    pub seed: u64,
+    pub schedule: Schedule,
+    pub eta0: f64,
+    pub power_t: f64,
+    pub early_stopping: bool,
+    pub validation_fraction: f64,
+    pub n_iter_no_change: usize,
+    /// 0: no averaging; t: average the weights from the t-th update on (true is 1).
+    pub average: u64,
+    pub balanced: bool,
+}
+
+/// What a classifier answers as probabilities: only the log and modified Huber losses have them
+/// (scikit-learn raises for the others). Stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum Proba {
+    None,
+    Log,
+    ModifiedHuber,
+}
+
+impl From<Proba> for &'static str {
+    fn from(p: Proba) -> &'static str {
+        match p {
+            Proba::None => "none",
+            Proba::Log => "log",
+            Proba::ModifiedHuber => "modified_huber",
+        }
+    }
+}
+
+impl TryFrom<String> for Proba {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Proba, String> {
+        match s.as_str() {
+            "none" => Ok(Proba::None),
+            "log" => Ok(Proba::Log),
+            "modified_huber" => Ok(Proba::ModifiedHuber),
+            _ => Err(format!("unknown probability rule \"{s}\"")),
+        }
+    }
+}
+
+/// One-vs-rest linear classifier: one score per class (one for two classes, positive for class
+/// 1), the class of the highest score, and scikit-learn's probabilities where the loss has them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OvrLinearModel {
+    pub p: usize,
+    pub num_classes: usize,
+    pub coef: Vec<f64>,
+    pub intercept: Vec<f64>,
+    pub proba: Proba,
+}
+
+impl OvrLinearModel {
+    fn scores(&self, x: &[f32]) -> Vec<f64> {
+        self.intercept
+            .iter()
+            .enumerate()
+            .map(|(c, b)| {
+                b + self.coef[c * self.p..(c + 1) * self.p]
+                    .iter()
+                    .zip(x)
+                    .map(|(w, &v)| w * f64::from(v))
+                    .sum::<f64>()
+            })
+            .collect()
+    }
+}
+
+impl Predictor for OvrLinearModel {
+    fn num_features(&self) -> usize {
+        self.p
+    }
+
+    fn predict(&self, x: &[f32]) -> Option<f32> {
+        let s = self.scores(x);
+        if s.len() == 1 {
+            return Some(f32::from(u8::from(s[0] > 0.0)));
+        }
+        let mut best = 0;
+        for c in 1..s.len() {
+            if s[c] > s[best] {
+                best = c;
+            }
+        }
+        Some(best as f32)
+    }
+
+    fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
+        let s = self.scores(x);
+        let each: Vec<f64> = match self.proba {
+            Proba::None => return None,
+            Proba::Log => s.iter().map(|&v| sigmoid(v)).collect(),
+            Proba::ModifiedHuber => s
+                .iter()
+                .map(|&v| (v.clamp(-1.0, 1.0) + 1.0) / 2.0)
+                .collect(),
+        };
+        if each.len() == 1 {
+            return Some(vec![(1.0 - each[0]) as f32, each[0] as f32]);
+        }
+        // One-vs-rest scores normalized to sum to one (uniform where all are zero), as
+        // scikit-learn's `_predict_proba_lr` and modified Huber's `predict_proba`.
+        let sum: f64 = each.iter().sum();
+        let k = each.len() as f64;
+        Some(
+            each.iter()
+                .map(|&v| if sum > 0.0 { v / sum } else { 1.0 / k } as f32)
+                .collect(),
+        )
+    }
+}
+
+fn sigmoid(s: f64) -> f64 {
+    if s >= 0.0 {
+        1.0 / (1.0 + (-s).exp())
+    } else {
+        let e = s.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The training rows, row-major in f64 (scikit-learn's SGD also works on float64 rows).
+struct Rows {
+    p: usize,
+    data: Vec<f64>,
+}
+
+impl Rows {
+    fn new(x: &Matrix) -> Rows {
+        let (n, p) = (x.rows(), x.cols());
+        let mut data = vec![0.0; n * p];
+        for j in 0..p {
+            for (i, &v) in x.col(j).iter().enumerate() {
+                data[i * p + j] = f64::from(v);
+            }
+        }
+        Rows { p, data }
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.p..(i + 1) * self.p]
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Samples between interrupt checks inside an epoch (an epoch of a large table can take longer
+/// than the ~100 ms a cancel should wait).
+const CHECK_EVERY: usize = 1 << 16;
+
+/// Rows held out for early stopping (`validation_fraction`, at least one), and the others.
+fn validation_split(n: usize, o: &Options) -> Result<Vec<bool>> {
+    let mut mask = vec![false; n];
+    if !o.early_stopping {
+        return Ok(mask);
+    }
+    let held = (o.validation_fraction * n as f64).ceil() as usize;
+    if held == 0 || held >= n {
+        return Err(Error::bad_data(
+            format!(
+                "validation_fraction {} of {n} training rows leaves no rows to validate on or to train on",
+                o.validation_fraction
+            ),
+            "use early_stopping false, another validation_fraction or more rows",
+        ));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    SplitMix64(o.seed ^ 0x5EED_7A11_DA7E).shuffle(&mut order);
+    for &i in &order[..held] {
+        mask[i] = true;
+    }
+    Ok(mask)
+}
+
+/// One binary (or regression) model: scikit-learn's `_plain_sgd` on dense rows.
+#[allow(clippy::too_many_arguments)] // the loop's own inputs, as scikit-learn passes them
+fn plain_sgd(
+    rows: &Rows,
+    y: &[f64],
+    validation: &[bool],
+    classification: bool,
+    weight_pos: f64,
+    weight_neg: f64,
+    seed: u64,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<(Vec<f64>, f64)> {
+    let p = rows.p;
+    let train: Vec<usize> = (0..y.len()).filter(|&i| !validation[i]).collect();
+    let held: Vec<usize> = (0..y.len()).filter(|&i| validation[i]).collect();
+    let mut order = train.clone();
+    let mut rng = SplitMix64(seed);
+    let mut w = vec![0.0; p];
+    let mut b = 0.0;
+    let averaging = o.average > 0;
+    let mut avg_w = vec![0.0; if averaging { p } else { 0 }];
+    let mut avg_b = 0.0;
+    // Cumulative L1 penalty (Tsuruoka et al. 2009): u is what each weight could have lost so far,
+    // q what it did lose.
+    let l1 = matches!(o.penalty, Penalty::L1 | Penalty::ElasticNet);
+    let l2 = matches!(o.penalty, Penalty::L2 | Penalty::ElasticNet);
+    let mut q = vec![0.0; if l1 { p } else { 0 }];
+    let mut u = 0.0;
+    let mut eta = o.eta0;
+    let optimal_init = if o.schedule == Schedule::Optimal {
+        let typw = (1.0 / o.alpha.sqrt()).sqrt();
+        let initial_eta0 = typw / o.loss.dloss(-typw, 1.0).max(1.0);
+        1.0 / (initial_eta0 * o.alpha)
+    } else {
+        0.0
+    };
+    let is_hinge = matches!(o.loss, Loss::Hinge(_));
+    let mut t: f64 = 1.0;
+    let mut best_loss = f64::INFINITY;
+    let mut best_score = f64::NEG_INFINITY;
+    let mut no_improvement = 0usize;
+    let train_count = train.len() as f64;
+    for epoch in 0..o.max_iter {
+        check_interrupts();
+        if o.shuffle {
+            rng.shuffle(&mut order);
+        }
+        let mut sumloss = 0.0;
+        for (k, &i) in order.iter().enumerate() {
+            if k % CHECK_EVERY == CHECK_EVERY - 1 {
+                check_interrupts();
+            }
+            let x = rows.row(i);
+            let yi = y[i];
+            let score = dot(&w, x) + b;
+            match o.schedule {
+                Schedule::Optimal => eta = 1.0 / (o.alpha * (optimal_init + t - 1.0)),
+                Schedule::InvScaling => eta = o.eta0 / t.powf(o.power_t),
+                _ => {}
+            }
+            if !o.early_stopping {
+                sumloss += o.loss.loss(score, yi);
+            }
+            let class_weight = if yi > 0.0 { weight_pos } else { weight_neg };
+            let mut update = match o.schedule {
+                Schedule::Pa1(c) | Schedule::Pa2(c) => {
+                    let norm = dot(x, x);
+                    let l = o.loss.loss(score, yi);
+                    let step = if let Schedule::Pa1(_) = o.schedule {
+                        if norm == 0.0 {
+                            0.0
+                        } else {
+                            c.min(l / norm)
+                        }
+                    } else {
+                        l / (norm + 0.5 / c)
+                    };
+                    if is_hinge {
+                        step * yi
+                    } else if yi - score < 0.0 {
+                        -step
+                    } else {
+                        step
+                    }
+                }
+                _ => -eta * o.loss.dloss(score, yi).clamp(-1e12, 1e12),
+            };
+            update *= class_weight;
+            if l2 {
+                let shrink = (1.0 - (1.0 - o.l1_ratio) * eta * o.alpha).max(0.0);
+                w.iter_mut().for_each(|v| *v *= shrink);
+            }
+            if update != 0.0 {
+                for (wj, &xj) in w.iter_mut().zip(x) {
+                    *wj += update * xj;
+                }
+                if o.fit_intercept {
+                    b += update;
+                }
+            }
+            if averaging && o.average as f64 <= t {
+                let count = t - o.average as f64 + 1.0;
+                for (a, &v) in avg_w.iter_mut().zip(&w) {
+                    *a += (v - *a) / count;
+                }
+                avg_b += (b - avg_b) / count;
+            }
+            if l1 {
+                u += o.l1_ratio * eta * o.alpha;
+                for (wj, qj) in w.iter_mut().zip(q.iter_mut()) {
+                    let z = *wj;
+                    if z > 0.0 {
+                        *wj = (z - (u + *qj)).max(0.0);
+                    } else if z < 0.0 {
+                        *wj = (z + (u - *qj)).min(0.0);
+                    }
+                    *qj += *wj - z;
+                }
+            }
+            t += 1.0;
+        }
+        if !w.iter().all(|v| v.is_finite()) || !b.is_finite() {
+            return Err(Error::bad_data(
+                format!(
+                    "floating-point overflow in stochastic gradient descent at epoch {}",
+                    epoch + 1
+                ),
+                "scale the features (e.g. preprocess with scale: standard), or lower eta0 or alpha",
+            ));
+        }
+        if o.early_stopping {
+            let (vw, vb) = if averaging && o.average as f64 <= t - 1.0 {
+                (&avg_w, avg_b)
+            } else {
+                (&w, b)
+            };
+            let score = validation_score(rows, y, &held, vw, vb, classification);
+            if score < best_score + o.tol {
+                no_improvement += 1;
+            } else {
+                no_improvement = 0;
+            }
+            best_score = best_score.max(score);
+        } else {
+            if sumloss > best_loss - o.tol * train_count {
+                no_improvement += 1;
+            } else {
+                no_improvement = 0;
+            }
+            best_loss = best_loss.min(sumloss);
+        }
+        if no_improvement >= o.n_iter_no_change {
+            if o.schedule == Schedule::Adaptive && eta > 1e-6 {
+                eta /= 5.0;
+                no_improvement = 0;
+            } else {
+                break;
+            }
+        }
+    }
+    // scikit-learn keeps the averaged weights once averaging has started.
+    if averaging && o.average as f64 <= t - 1.0 {
+        Ok((avg_w, avg_b))
+    } else {
+        Ok((w, b))
+    }
+}
+
+/// Accuracy (classification, ±1 targets) or R² (regression) on the held-out rows.
+fn validation_score(
+    rows: &Rows,
+    y: &[f64],
+    held: &[usize],
+    w: &[f64],
+    b: f64,
+    classification: bool,
+) -> f64 {
+    let pred: Vec<f64> = held.iter().map(|&i| dot(w, rows.row(i)) + b).collect();
+    let n = held.len() as f64;
+    if classification {
+        held.iter()
+            .zip(&pred)
+            .filter(|(&i, &s)| (s > 0.0) == (y[i] > 0.0))
+            .count() as f64
+            / n
+    } else {
+        let mean = held.iter().map(|&i| y[i]).sum::<f64>() / n;
+        let ss_res: f64 = held
+            .iter()
+            .zip(&pred)
+            .map(|(&i, s)| (y[i] - s).powi(2))
+            .sum();
+        let ss_tot: f64 = held.iter().map(|&i| (y[i] - mean).powi(2)).sum();
+        if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Regression: one model on the values.
+pub fn fit_regressor(
+    x: &Matrix,
+    y: &[f32],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<super::LinearModel> {
+    let rows = Rows::new(x);
+    let y: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+    let validation = validation_split(y.len(), o)?;
+    let (coef, b) = plain_sgd(
+        &rows,
+        &y,
+        &validation,
+        false,
+        1.0,
+        1.0,
+        o.seed,
+        o,
+        check_interrupts,
+    )?;
+    Ok(super::LinearModel {
+        p: x.cols(),
+        coef,
+        intercept: vec![b],
+        output: super::LinearOutput::Value,
+    })
+}
+
+/// Classification: one-vs-rest (one model for two classes).
+pub fn fit_classifier(
+    x: &Matrix,
+    codes: &[u32],
+    num_classes: usize,
+    o: &Options,
+    proba: Proba,
+    check_interrupts: &dyn Fn(),
+) -> Result<OvrLinearModel> {
+    if num_classes < 2 {
+        return Err(Error::bad_data(
+            "classification needs at least two classes in the training data",
+            "check the label column, or use a larger training set",
+        ));
+    }
+    let n = codes.len();
+    let rows = Rows::new(x);
+    // class_weight 'balanced': n / (k · count of the class).
+    let mut counts = vec![0usize; num_classes];
+    for &c in codes {
+        counts[c as usize] += 1;
+    }
+    let weight = |c: usize| {
+        if o.balanced && counts[c] > 0 {
+            n as f64 / (num_classes as f64 * counts[c] as f64)
+        } else {
+            1.0
+        }
+    };
+    let validation = validation_split(n, o)?;
+    let models = if num_classes == 2 { 1 } else { num_classes };
+    let mut seeds = SplitMix64(o.seed);
+    let mut coef = Vec::with_capacity(models * x.cols());
+    let mut intercept = Vec::with_capacity(models);
+    for m in 0..models {
+        let positive = if num_classes == 2 { 1 } else { m };
+        let y: Vec<f64> = codes
+            .iter()
+            .map(|&c| if c as usize == positive { 1.0 } else { -1.0 })
+            .collect();
+        let (weight_pos, weight_neg) = if num_classes == 2 {
+            (weight(1), weight(0))
+        } else {
+            (weight(m), 1.0)
+        };
+        let seed = if num_classes == 2 {
+            o.seed
+        } else {
+            seeds.next_u64()
+        };
+        let (w, b) = plain_sgd(
+            &rows,
+            &y,
+            &validation,
+            true,
+            weight_pos,
+            weight_neg,
+            seed,
+            o,
+            check_interrupts,
+        )?;
+        coef.extend(w);
+        intercept.push(b);
+    }
+    Ok(OvrLinearModel {
+        p: x.cols(),
+        num_classes,
+        coef,
+        intercept,
+        proba,
+    })
+}
+
+/// Hyperparameters the three SGD-family learners share, with scikit-learn's names and defaults.
+pub(super) mod params {
+    use super::super::params::{float, int, INF};
+    use crate::hyperparams::{DefaultValue, Kind, Param};
+
+    pub const fn choice(
+        name: &'static str,
+        options: &'static [&'static str],
+        default: &'static str,
+    ) -> Param {
+        Param {
+            name,
+            kind: Kind::Choice(options),
+            default: DefaultValue::Str(default),
+        }
+    }
+
+    pub const fn boolean(name: &'static str, default: bool) -> Param {
+        Param {
+            name,
+            kind: Kind::Bool,
+            default: DefaultValue::Bool(default),
+        }
+    }
+
+    pub const PENALTIES: &[&str] = &["l2", "l1", "elasticnet", "none"];
+    pub const CLASSIFIER_LOSSES: &[&str] = &[
+        "hinge",
+        "log_loss",
+        "modified_huber",
+        "squared_hinge",
+        "perceptron",
+        "squared_error",
+        "huber",
+        "epsilon_insensitive",
+        "squared_epsilon_insensitive",
+    ];
+    pub const REGRESSOR_LOSSES: &[&str] = &[
+        "squared_error",
+        "huber",
+        "epsilon_insensitive",
+        "squared_epsilon_insensitive",
+    ];
+    pub const LEARNING_RATES: &[&str] = &["optimal", "constant", "invscaling", "adaptive"];
+
+    pub const SGD_ALPHA: Param = float("alpha", 0.0, INF, false, DefaultValue::Float(1e-4));
+    pub const L1_RATIO: Param = float("l1_ratio", 0.0, 1.0, false, DefaultValue::Float(0.15));
+    pub const MAX_ITER: Param = int("max_iter", 1, 1_000_000, DefaultValue::Int(1000));
+    /// Any real, as scikit-learn's; a very negative tol never stops early (scikit-learn's None).
+    pub const TOL: Param = float("tol", -INF, INF, false, DefaultValue::Float(1e-3));
+    pub const SHUFFLE: Param = boolean("shuffle", true);
+    /// Accepted, no effect: pgml does not print training progress.
+    pub const VERBOSE: Param = int("verbose", 0, i64::MAX, DefaultValue::Int(0));
+    pub const EPSILON: Param = float("epsilon", 0.0, INF, false, DefaultValue::Float(0.1));
+    /// Accepted, no effect: one-vs-rest models train one after another.
+    pub const N_JOBS: Param = int("n_jobs", -1024, 1024, DefaultValue::Null);
+    /// null (scikit-learn's default, a fresh seed) is 0 here, so a retrain gives the same model.
+    pub const RANDOM_STATE: Param = int("random_state", 0, i64::MAX, DefaultValue::Null);
+    pub const EARLY_STOPPING: Param = boolean("early_stopping", false);
+    pub const VALIDATION_FRACTION: Param = float(
+        "validation_fraction",
+        0.0,
+        1.0,
+        true,
+        DefaultValue::Float(0.1),
+    );
+    pub const N_ITER_NO_CHANGE: Param = int("n_iter_no_change", 1, 1_000_000, DefaultValue::Int(5));
+    pub const CLASS_WEIGHT: Param = choice("class_weight", &["none", "balanced"], "none");
+    /// Accepted, no effect: every train starts from zero weights.
+    pub const WARM_START: Param = boolean("warm_start", false);
+    /// 0 is scikit-learn's false; n averages from the n-th update on (true is 1).
+    pub const AVERAGE: Param = int("average", 0, i64::MAX, DefaultValue::Int(0));
+}
+
+/// The options every SGD-family learner reads the same way; the caller sets loss, penalty,
+/// schedule, averaging, class weights and the rest its table declares.
+pub(super) fn common_options(
+    h: &crate::hyperparams::Hyperparams,
+    loss: Loss,
+    schedule: Schedule,
+) -> Result<Options> {
+    let validation_fraction = h.float("validation_fraction")?;
+    if validation_fraction >= 1.0 {
+        return Err(Error::invalid(format!(
+            "hyperparameter validation_fraction must be a number greater than 0 and less than 1, got {validation_fraction}"
+        )));
+    }
+    Ok(Options {
+        loss,
+        penalty: Penalty::None,
+        alpha: 1e-4,
+        l1_ratio: 0.15,
+        fit_intercept: h.bool("fit_intercept")?,
+        max_iter: h.usize("max_iter")?,
+        tol: h.float("tol")?,
+        shuffle: h.bool("shuffle")?,
+        seed: h.opt_int("random_state")?.unwrap_or(0).unsigned_abs(),
+        schedule,
+        eta0: 1.0,
+        power_t: 0.5,
+        early_stopping: h.bool("early_stopping")?,
+        validation_fraction,
+        n_iter_no_change: h.usize("n_iter_no_change")?,
+        average: 0,
+        balanced: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(loss: Loss, schedule: Schedule) -> Options {
+        Options {
+            loss,
+            penalty: Penalty::L2,
+            alpha: 1e-4,
+            l1_ratio: 0.15,
+            fit_intercept: true,
+            max_iter: 1000,
+            tol: 1e-3,
+            shuffle: true,
+            seed: 0,
+            schedule,
+            eta0: 0.01,
+            power_t: 0.25,
+            early_stopping: false,
+            validation_fraction: 0.1,
+            n_iter_no_change: 5,
+            average: 0,
+            balanced: false,
+        }
+    }
+
+    fn line() -> (Matrix, Vec<f32>) {
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|i| vec![(i % 10) as f32 / 10.0, ((i * 7) % 13) as f32 / 13.0])
+            .collect();
+        let y = rows.iter().map(|r| 3.0 * r[0] - 2.0 * r[1] + 1.0).collect();
+        (Matrix::from_rows(&rows).unwrap(), y)
+    }
+
+    #[test]
+    fn regression_finds_the_line() {
+        let (x, y) = line();
+        for loss in [Loss::SquaredError, Loss::Huber(1.0)] {
+            let o = Options {
+                tol: 1e-6,
+                ..options(loss, Schedule::InvScaling)
+            };
+            let m = fit_regressor(&x, &y, &o, &|| {}).unwrap();
+            assert!((m.coef[0] - 3.0).abs() < 0.2, "{loss:?} {:?}", m.coef);
+            assert!(
+                (m.intercept[0] - 1.0).abs() < 0.2,
+                "{loss:?} {:?}",
+                m.intercept
+            );
+        }
+    }
+
+    #[test]
+    fn classifiers_separate_and_give_probabilities() {
+        let (x, y) = line();
+        let codes: Vec<u32> = y.iter().map(|&v| u32::from(v > 1.5)).collect();
+        for (loss, proba) in [
+            (Loss::Hinge(1.0), Proba::None),
+            (Loss::Log, Proba::Log),
+            (Loss::ModifiedHuber, Proba::ModifiedHuber),
+        ] {
+            let o = options(loss, Schedule::Optimal);
+            let m = fit_classifier(&x, &codes, 2, &o, proba, &|| {}).unwrap();
+            let right = (0..x.rows())
+                .filter(|&i| m.predict(&x.row(i)) == Some(codes[i] as f32))
+                .count();
+            assert!(right >= 180, "{loss:?}: {right}/200");
+            match m.predict_proba(&x.row(0)) {
+                Some(p) => assert!((p[0] + p[1] - 1.0).abs() < 1e-6),
+                None => assert_eq!(proba, Proba::None),
+            }
+        }
+    }
+
+    #[test]
+    fn l1_zeroes_a_useless_feature() {
+        let rows: Vec<Vec<f32>> = (0..300)
+            .map(|i| vec![(i % 10) as f32 / 10.0, ((i * 7) % 13) as f32 / 13.0])
+            .collect();
+        let y: Vec<f32> = rows.iter().map(|r| 2.0 * r[0]).collect();
+        let o = Options {
+            penalty: Penalty::L1,
+            alpha: 0.01,
+            ..options(Loss::SquaredError, Schedule::InvScaling)
+        };
+        let m = fit_regressor(&Matrix::from_rows(&rows).unwrap(), &y, &o, &|| {}).unwrap();
+        assert!(m.coef[1].abs() < 0.05, "{:?}", m.coef);
+    }
+
+    #[test]
+    fn overflow_is_an_error_naming_the_cure() {
+        let rows: Vec<Vec<f32>> = (0..50).map(|i| vec![i as f32 * 1e30]).collect();
+        let y: Vec<f32> = (0..50).map(|i| i as f32).collect();
+        let o = Options {
+            eta0: 1e300,
+            penalty: Penalty::None,
+            ..options(Loss::SquaredError, Schedule::Constant)
+        };
+        let e = fit_regressor(&Matrix::from_rows(&rows).unwrap(), &y, &o, &|| {}).unwrap_err();
+        assert!(e.hint().unwrap().contains("scale"), "{e}");
+    }
+
+    /// Stored data: the probability rule by name, and the model round-trips.
+    #[test]
+    fn the_model_round_trips_with_its_rule_stored_by_name() {
+        assert_eq!(postcard::to_stdvec(&Proba::Log).unwrap(), b"\x03log");
+        let m = OvrLinearModel {
+            p: 2,
+            num_classes: 3,
+            coef: vec![1.0, 0.0, 0.0, 1.0, -1.0, -1.0],
+            intercept: vec![0.0, 0.0, 0.5],
+            proba: Proba::ModifiedHuber,
+        };
+        let back: OvrLinearModel = postcard::from_bytes(&postcard::to_stdvec(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(m.predict(&[2.0, 1.0]), Some(0.0));
+        let p = m.predict_proba(&[2.0, 1.0]).unwrap();
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{p:?}");
+    }
+}

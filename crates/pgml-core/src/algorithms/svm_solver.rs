@@ -1,0 +1,963 @@
+//! Kernel support vector machines as libsvm trains them (the library scikit-learn's SVC, SVR,
+//! NuSVC and NuSVR wrap): SMO on the dual with libsvm's second-order working-set selection
+//! (Fan, Chen and Lin 2005), its ν-variant, its bias (`rho`) rules, one-vs-one multi-class with
+//! voting, and scikit-learn's `gamma='scale'`. Shared by the `svm` and `nu_svm` algorithms.
+//!
+//! Kernel rows are cached up to `cache_size` MB (scikit-learn's meaning); nothing n×n is ever
+//! allocated. libsvm's shrinking heuristic is not used: it changes the time, not the optimum
+//! (both stop at the same `tol` on the same KKT gap).
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+
+use super::Predictor;
+use crate::{Error, Matrix, Result};
+
+/// Stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum KernelKind {
+    Linear,
+    Poly,
+    Rbf,
+    Sigmoid,
+}
+
+impl From<KernelKind> for &'static str {
+    fn from(k: KernelKind) -> &'static str {
+        match k {
+            KernelKind::Linear => "linear",
+            KernelKind::Poly => "poly",
+            KernelKind::Rbf => "rbf",
+            KernelKind::Sigmoid => "sigmoid",
+        }
+    }
+}
+
+impl TryFrom<String> for KernelKind {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<KernelKind, String> {
+        KernelKind::parse(&s).ok_or_else(|| format!("unknown kernel \"{s}\""))
+    }
+}
+
+impl KernelKind {
+    pub const NAMES: &'static [&'static str] = &["linear", "poly", "rbf", "sigmoid"];
+
+    pub fn parse(s: &str) -> Option<KernelKind> {
+        Some(match s {
+            "linear" => KernelKind::Linear,
+            "poly" => KernelKind::Poly,
+            "rbf" => KernelKind::Rbf,
+            "sigmoid" => KernelKind::Sigmoid,
+            _ => return None,
+        })
+    }
+}
+
+/// A kernel with its parameters (gamma already resolved from 'scale' / 'auto').
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Kernel {
+    pub kind: KernelKind,
+    pub gamma: f64,
+    pub coef0: f64,
+    pub degree: u32,
+}
+
+impl Kernel {
+    /// `dot` is x·z, `sq` is ‖x‖² + ‖z‖² (rbf only).
+    fn eval(&self, dot: f64, sq: f64) -> f64 {
+        match self.kind {
+            KernelKind::Linear => dot,
+            KernelKind::Poly => (self.gamma * dot + self.coef0).powi(self.degree as i32),
+            KernelKind::Rbf => (-self.gamma * (sq - 2.0 * dot)).exp(),
+            KernelKind::Sigmoid => (self.gamma * dot + self.coef0).tanh(),
+        }
+    }
+}
+
+/// How gamma is chosen: scikit-learn's 'scale' (1 / (p · Var(X))), 'auto' (1 / p) or a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gamma {
+    Scale,
+    Auto,
+    Value(f64),
+}
+
+impl Gamma {
+    fn resolve(self, x: &Matrix) -> f64 {
+        let p = x.cols().max(1) as f64;
+        match self {
+            Gamma::Value(g) => g,
+            Gamma::Auto => 1.0 / p,
+            Gamma::Scale => {
+                let n = (x.rows() * x.cols()).max(1) as f64;
+                let mut sum = 0.0;
+                let mut sq = 0.0;
+                for j in 0..x.cols() {
+                    for &v in x.col(j) {
+                        sum += f64::from(v);
+                        sq += f64::from(v) * f64::from(v);
+                    }
+                }
+                let mean = sum / n;
+                let var = (sq / n - mean * mean).max(0.0);
+                if var > 0.0 {
+                    1.0 / (p * var)
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub kernel: KernelKind,
+    pub gamma: Gamma,
+    pub coef0: f64,
+    pub degree: u32,
+    /// C (C-SVC, ε-SVR, ν-SVR).
+    pub c: f64,
+    /// ν (ν-SVC, ν-SVR), or None for the C / ε formulations.
+    pub nu: Option<f64>,
+    /// ε of ε-SVR.
+    pub epsilon: f64,
+    pub tol: f64,
+    /// None: no limit (scikit-learn's -1).
+    pub max_iter: Option<u64>,
+    pub cache_mb: f64,
+    pub balanced: bool,
+    pub break_ties: bool,
+}
+
+/// Training rows, row-major f64, with their squared norms.
+struct Rows {
+    p: usize,
+    x: Vec<f64>,
+    sq: Vec<f64>,
+}
+
+impl Rows {
+    fn new(x: &Matrix, idx: &[usize]) -> Rows {
+        let p = x.cols();
+        let mut data = vec![0.0; idx.len() * p];
+        for j in 0..p {
+            let col = x.col(j);
+            for (r, &i) in idx.iter().enumerate() {
+                data[r * p + j] = f64::from(col[i]);
+            }
+        }
+        let sq = data
+            .chunks(p.max(1))
+            .map(|r| r.iter().map(|v| v * v).sum())
+            .collect();
+        Rows { p, x: data, sq }
+    }
+
+    fn len(&self) -> usize {
+        self.sq.len()
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.p..(i + 1) * self.p]
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Kernel rows K(i, ·) over the rows, computed on demand and kept up to a byte budget (oldest
+/// evicted first).
+struct KernelCache<'a> {
+    rows: &'a Rows,
+    kernel: Kernel,
+    cached: HashMap<usize, Rc<Vec<f64>>>,
+    order: VecDeque<usize>,
+    capacity: usize,
+    diag: Vec<f64>,
+}
+
+impl<'a> KernelCache<'a> {
+    fn new(rows: &'a Rows, kernel: Kernel, cache_mb: f64) -> KernelCache<'a> {
+        let row_bytes = (rows.len() * 8).max(1) as f64;
+        let capacity = ((cache_mb * 1024.0 * 1024.0 / row_bytes) as usize).max(2);
+        let diag = (0..rows.len())
+            .map(|i| kernel.eval(rows.sq[i], 2.0 * rows.sq[i]))
+            .collect();
+        KernelCache {
+            rows,
+            kernel,
+            cached: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+            diag,
+        }
+    }
+
+    fn row(&mut self, i: usize) -> Rc<Vec<f64>> {
+        if let Some(r) = self.cached.get(&i) {
+            return Rc::clone(r);
+        }
+        let xi = self.rows.row(i);
+        let si = self.rows.sq[i];
+        let r: Vec<f64> = (0..self.rows.len())
+            .map(|t| {
+                self.kernel
+                    .eval(dot(xi, self.rows.row(t)), si + self.rows.sq[t])
+            })
+            .collect();
+        let r = Rc::new(r);
+        if self.cached.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.cached.remove(&old);
+            }
+        }
+        self.cached.insert(i, Rc::clone(&r));
+        self.order.push_back(i);
+        r
+    }
+}
+
+/// The dual problem: min ½αᵀQα + pᵀα, yᵀα fixed, 0 ≤ α ≤ C, over `l` variables; variable t
+/// stands for data row `idx[t]` with sign `y[t]`, so Q_st = y_s y_t K(idx_s, idx_t).
+struct Problem<'c, 'a> {
+    cache: &'c mut KernelCache<'a>,
+    idx: Vec<usize>,
+    y: Vec<f64>,
+    linear: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+const TAU: f64 = 1e-12;
+/// SMO iterations between interrupt checks: each costs at most two kernel rows, O(n·p).
+const CHECK_EVERY: u64 = 100;
+
+struct Solution {
+    alpha: Vec<f64>,
+    rho: f64,
+    /// ν-formulations: the scale r of the solution.
+    r: f64,
+}
+
+impl Problem<'_, '_> {
+    /// Q row of variable i over all variables.
+    fn q_row(&mut self, i: usize) -> Vec<f64> {
+        let k = self.cache.row(self.idx[i]);
+        let yi = self.y[i];
+        self.idx
+            .iter()
+            .zip(&self.y)
+            .map(|(&d, &yt)| yi * yt * k[d])
+            .collect()
+    }
+
+    fn qd(&self, t: usize) -> f64 {
+        self.cache.diag[self.idx[t]]
+    }
+
+    fn solve(
+        mut self,
+        mut alpha: Vec<f64>,
+        nu: bool,
+        tol: f64,
+        max_iter: Option<u64>,
+        check_interrupts: &dyn Fn(),
+    ) -> Solution {
+        let l = self.y.len();
+        let mut g = self.linear.clone();
+        for (i, &a) in alpha.iter().enumerate() {
+            if a != 0.0 {
+                let q = self.q_row(i);
+                for (gt, qt) in g.iter_mut().zip(&q) {
+                    *gt += a * qt;
+                }
+            }
+        }
+        // libsvm's own cap when scikit-learn passes max_iter = -1.
+        let cap = max_iter.unwrap_or_else(|| (100 * l as u64).max(10_000_000));
+        let mut iter = 0u64;
+        while iter < cap {
+            if iter.is_multiple_of(CHECK_EVERY) {
+                check_interrupts();
+            }
+            let pair = if nu {
+                self.select_nu(&alpha, &g, tol)
+            } else {
+                self.select(&alpha, &g, tol)
+            };
+            let Some((i, j)) = pair else { break };
+            iter += 1;
+            let qi = self.q_row(i);
+            let qj = self.q_row(j);
+            let (ci, cj) = (self.upper[i], self.upper[j]);
+            let (old_i, old_j) = (alpha[i], alpha[j]);
+            let (mut ai, mut aj) = (old_i, old_j);
+            if self.y[i] != self.y[j] {
+                let mut quad = self.qd(i) + self.qd(j) + 2.0 * qi[j];
+                if quad <= 0.0 {
+                    quad = TAU;
+                }
+                let delta = (-g[i] - g[j]) / quad;
+                let diff = ai - aj;
+                ai += delta;
+                aj += delta;
+                if diff > 0.0 {
+                    if aj < 0.0 {
+                        aj = 0.0;
+                        ai = diff;
+                    }
+                } else if ai < 0.0 {
+                    ai = 0.0;
+                    aj = -diff;
+                }
+                if diff > ci - cj {
+                    if ai > ci {
+                        ai = ci;
+                        aj = ci - diff;
+                    }
+                } else if aj > cj {
+                    aj = cj;
+                    ai = cj + diff;
+                }
+            } else {
+                let mut quad = self.qd(i) + self.qd(j) - 2.0 * qi[j];
+                if quad <= 0.0 {
+                    quad = TAU;
+                }
+                let delta = (g[i] - g[j]) / quad;
+                let sum = ai + aj;
+                ai -= delta;
+                aj += delta;
+                if sum > ci {
+                    if ai > ci {
+                        ai = ci;
+                        aj = sum - ci;
+                    }
+                } else if aj < 0.0 {
+                    aj = 0.0;
+                    ai = sum;
+                }
+                if sum > cj {
+                    if aj > cj {
+                        aj = cj;
+                        ai = sum - cj;
+                    }
+                } else if ai < 0.0 {
+                    ai = 0.0;
+                    aj = sum;
+                }
+            }
+            alpha[i] = ai;
+            alpha[j] = aj;
+            let (di, dj) = (ai - old_i, aj - old_j);
+            for t in 0..l {
+                g[t] += qi[t] * di + qj[t] * dj;
+            }
+        }
+        let (rho, r) = if nu {
+            self.rho_nu(&alpha, &g)
+        } else {
+            (self.rho(&alpha, &g), 1.0)
+        };
+        Solution { alpha, rho, r }
+    }
+
+    fn is_upper(&self, a: &[f64], t: usize) -> bool {
+        a[t] >= self.upper[t]
+    }
+
+    /// libsvm's WSS3: i maximizes −y∇f over I_up, j minimizes the second-order gain.
+    fn select(&mut self, a: &[f64], g: &[f64], tol: f64) -> Option<(usize, usize)> {
+        let l = a.len();
+        let mut gmax = f64::NEG_INFINITY;
+        let mut gmax_idx = None;
+        for t in 0..l {
+            if self.y[t] > 0.0 {
+                if !self.is_upper(a, t) && -g[t] >= gmax {
+                    gmax = -g[t];
+                    gmax_idx = Some(t);
+                }
+            } else if a[t] > 0.0 && g[t] >= gmax {
+                gmax = g[t];
+                gmax_idx = Some(t);
+            }
+        }
+        let i = gmax_idx?;
+        let qi = self.q_row(i);
+        let qdi = self.qd(i);
+        let mut gmax2 = f64::NEG_INFINITY;
+        let mut best = None;
+        let mut obj_min = f64::INFINITY;
+        for j in 0..l {
+            let (grad_diff, quad) = if self.y[j] > 0.0 {
+                if a[j] <= 0.0 {
+                    continue;
+                }
+                gmax2 = gmax2.max(g[j]);
+                (gmax + g[j], qdi + self.qd(j) - 2.0 * self.y[i] * qi[j])
+            } else {
+                if self.is_upper(a, j) {
+                    continue;
+                }
+                gmax2 = gmax2.max(-g[j]);
+                (gmax - g[j], qdi + self.qd(j) + 2.0 * self.y[i] * qi[j])
+            };
+            if grad_diff > 0.0 {
+                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
+                if obj <= obj_min {
+                    obj_min = obj;
+                    best = Some(j);
+                }
+            }
+        }
+        if gmax + gmax2 < tol {
+            return None;
+        }
+        best.map(|j| (i, j))
+    }
+
+    /// The ν-variant: the pair comes from one class (y equal), chosen per class.
+    fn select_nu(&mut self, a: &[f64], g: &[f64], tol: f64) -> Option<(usize, usize)> {
+        let l = a.len();
+        let (mut gmaxp, mut gmaxn) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let (mut ip, mut in_) = (None, None);
+        for t in 0..l {
+            if self.y[t] > 0.0 {
+                if !self.is_upper(a, t) && -g[t] >= gmaxp {
+                    gmaxp = -g[t];
+                    ip = Some(t);
+                }
+            } else if a[t] > 0.0 && g[t] >= gmaxn {
+                gmaxn = g[t];
+                in_ = Some(t);
+            }
+        }
+        let qip = ip.map(|i| self.q_row(i));
+        let qin = in_.map(|i| self.q_row(i));
+        let (mut gmaxp2, mut gmaxn2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut best = None;
+        let mut obj_min = f64::INFINITY;
+        for j in 0..l {
+            let (grad_diff, quad) = if self.y[j] > 0.0 {
+                if a[j] <= 0.0 {
+                    continue;
+                }
+                gmaxp2 = gmaxp2.max(g[j]);
+                match (ip, &qip) {
+                    (Some(i), Some(q)) => (gmaxp + g[j], self.qd(i) + self.qd(j) - 2.0 * q[j]),
+                    _ => continue,
+                }
+            } else {
+                if self.is_upper(a, j) {
+                    continue;
+                }
+                gmaxn2 = gmaxn2.max(-g[j]);
+                match (in_, &qin) {
+                    (Some(i), Some(q)) => (gmaxn - g[j], self.qd(i) + self.qd(j) - 2.0 * q[j]),
+                    _ => continue,
+                }
+            };
+            if grad_diff > 0.0 {
+                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
+                if obj <= obj_min {
+                    obj_min = obj;
+                    best = Some(j);
+                }
+            }
+        }
+        if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < tol {
+            return None;
+        }
+        let j = best?;
+        let i = if self.y[j] > 0.0 { ip? } else { in_? };
+        Some((i, j))
+    }
+
+    fn rho(&self, a: &[f64], g: &[f64]) -> f64 {
+        let (mut ub, mut lb) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (mut free, mut sum) = (0usize, 0.0);
+        for t in 0..a.len() {
+            let yg = self.y[t] * g[t];
+            if self.is_upper(a, t) {
+                if self.y[t] < 0.0 {
+                    ub = ub.min(yg);
+                } else {
+                    lb = lb.max(yg);
+                }
+            } else if a[t] <= 0.0 {
+                if self.y[t] > 0.0 {
+                    ub = ub.min(yg);
+                } else {
+                    lb = lb.max(yg);
+                }
+            } else {
+                free += 1;
+                sum += yg;
+            }
+        }
+        if free > 0 {
+            sum / free as f64
+        } else {
+            (ub + lb) / 2.0
+        }
+    }
+
+    /// (rho, r) of the ν-formulation.
+    fn rho_nu(&self, a: &[f64], g: &[f64]) -> (f64, f64) {
+        let mut side = [(f64::INFINITY, f64::NEG_INFINITY, 0usize, 0.0f64); 2];
+        for t in 0..a.len() {
+            let s = &mut side[usize::from(self.y[t] < 0.0)];
+            if self.is_upper(a, t) {
+                s.1 = s.1.max(g[t]);
+            } else if a[t] <= 0.0 {
+                s.0 = s.0.min(g[t]);
+            } else {
+                s.2 += 1;
+                s.3 += g[t];
+            }
+        }
+        let r = |s: (f64, f64, usize, f64)| {
+            if s.2 > 0 {
+                s.3 / s.2 as f64
+            } else {
+                (s.0 + s.1) / 2.0
+            }
+        };
+        let (r1, r2) = (r(side[0]), r(side[1]));
+        ((r1 - r2) / 2.0, (r1 + r2) / 2.0)
+    }
+}
+
+/// One binary decision function (or the regression function): Σ coef·K(sv, x) − rho over its
+/// support vectors (indices into the model's shared list).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub sv: Vec<u32>,
+    pub coef: Vec<f64>,
+    pub rho: f64,
+}
+
+/// A trained SVC / NuSVC (one decision per pair of classes i < j, positive for i) or SVR / NuSVR
+/// (one decision, the value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmModel {
+    pub p: usize,
+    pub kernel: Kernel,
+    /// Support vectors, row-major.
+    pub support: Vec<f32>,
+    /// 0 for regression.
+    pub num_classes: usize,
+    pub decisions: Vec<Decision>,
+    pub break_ties: bool,
+}
+
+impl SvmModel {
+    fn decision_values(&self, x: &[f32]) -> Vec<f64> {
+        let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let xsq: f64 = xs.iter().map(|v| v * v).sum();
+        let k: Vec<f64> = self
+            .support
+            .chunks(self.p.max(1))
+            .map(|s| {
+                let s: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
+                let ssq: f64 = s.iter().map(|v| v * v).sum();
+                self.kernel.eval(dot(&s, &xs), ssq + xsq)
+            })
+            .collect();
+        self.decisions
+            .iter()
+            .map(|d| {
+                d.sv.iter()
+                    .zip(&d.coef)
+                    .map(|(&s, c)| c * k[s as usize])
+                    .sum::<f64>()
+                    - d.rho
+            })
+            .collect()
+    }
+}
+
+impl Predictor for SvmModel {
+    fn num_features(&self) -> usize {
+        self.p
+    }
+
+    fn predict(&self, x: &[f32]) -> Option<f32> {
+        let dec = self.decision_values(x);
+        if self.num_classes == 0 {
+            return Some(dec[0] as f32);
+        }
+        let k = self.num_classes;
+        let mut votes = vec![0.0f64; k];
+        let mut confidence = vec![0.0f64; k];
+        let mut d = 0;
+        for i in 0..k {
+            for j in i + 1..k {
+                if dec[d] > 0.0 {
+                    votes[i] += 1.0;
+                } else {
+                    votes[j] += 1.0;
+                }
+                confidence[i] += dec[d];
+                confidence[j] -= dec[d];
+                d += 1;
+            }
+        }
+        if self.break_ties && k > 2 {
+            // scikit-learn's one-vs-rest decision: votes plus confidences squashed below 1/3.
+            for c in 0..k {
+                votes[c] += confidence[c] / (3.0 * (confidence[c].abs() + 1.0));
+            }
+        }
+        // The first class with the most votes, as libsvm.
+        let mut best = 0;
+        for c in 1..k {
+            if votes[c] > votes[best] {
+                best = c;
+            }
+        }
+        Some(best as f32)
+    }
+}
+
+/// Support vectors collected across sub-problems, each data row once.
+struct Support {
+    index: HashMap<usize, u32>,
+    rows: Vec<f32>,
+}
+
+impl Support {
+    fn add(&mut self, x: &Matrix, row: usize) -> u32 {
+        if let Some(&i) = self.index.get(&row) {
+            return i;
+        }
+        let i = self.index.len() as u32;
+        self.index.insert(row, i);
+        self.rows.extend((0..x.cols()).map(|j| x.get(row, j)));
+        i
+    }
+}
+
+fn kernel_of(o: &Options, x: &Matrix) -> Kernel {
+    Kernel {
+        kind: o.kernel,
+        gamma: o.gamma.resolve(x),
+        coef0: o.coef0,
+        degree: o.degree,
+    }
+}
+
+/// SVC (`nu` None) or NuSVC: one-vs-one over the classes.
+pub fn fit_classifier(
+    x: &Matrix,
+    codes: &[u32],
+    num_classes: usize,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<SvmModel> {
+    if num_classes < 2 {
+        return Err(Error::bad_data(
+            "classification needs at least two classes in the training data",
+            "check the label column, or use a larger training set",
+        ));
+    }
+    let kernel = kernel_of(o, x);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); num_classes];
+    for (i, &c) in codes.iter().enumerate() {
+        members[c as usize].push(i);
+    }
+    let n = codes.len() as f64;
+    let weight = |c: usize| {
+        if o.balanced && !members[c].is_empty() {
+            n / (num_classes as f64 * members[c].len() as f64)
+        } else {
+            1.0
+        }
+    };
+    let mut support = Support {
+        index: HashMap::new(),
+        rows: Vec::new(),
+    };
+    let mut decisions = Vec::new();
+    for a in 0..num_classes {
+        for b in a + 1..num_classes {
+            let idx: Vec<usize> = members[a].iter().chain(&members[b]).copied().collect();
+            let y: Vec<f64> = (0..idx.len())
+                .map(|t| if t < members[a].len() { 1.0 } else { -1.0 })
+                .collect();
+            let (na, nb) = (members[a].len() as f64, members[b].len() as f64);
+            let rows = Rows::new(x, &idx);
+            let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
+            let local: Vec<usize> = (0..idx.len()).collect();
+            let (coef, rho) = match o.nu {
+                None => {
+                    let upper = y
+                        .iter()
+                        .map(|&v| o.c * if v > 0.0 { weight(a) } else { weight(b) })
+                        .collect();
+                    let problem = Problem {
+                        cache: &mut cache,
+                        idx: local,
+                        linear: vec![-1.0; y.len()],
+                        upper,
+                        y: y.clone(),
+                    };
+                    let s = problem.solve(
+                        vec![0.0; y.len()],
+                        false,
+                        o.tol,
+                        o.max_iter,
+                        check_interrupts,
+                    );
+                    let coef: Vec<f64> = s.alpha.iter().zip(&y).map(|(a, y)| a * y).collect();
+                    (coef, s.rho)
+                }
+                Some(nu) => {
+                    if nu * (na + nb) / 2.0 > na.min(nb) {
+                        return Err(Error::bad_data(
+                            format!(
+                                "nu {nu} is infeasible for classes of {} and {} training rows",
+                                na, nb
+                            ),
+                            format!(
+                                "nu must be at most 2·min/(sum) = {:.4} here; use a smaller nu",
+                                2.0 * na.min(nb) / (na + nb)
+                            ),
+                        ));
+                    }
+                    // libsvm's start: ν·l/2 of weight on each side, filled in order.
+                    let (mut sum_pos, mut sum_neg) = (nu * (na + nb) / 2.0, nu * (na + nb) / 2.0);
+                    let alpha0: Vec<f64> = y
+                        .iter()
+                        .map(|&v| {
+                            let s = if v > 0.0 { &mut sum_pos } else { &mut sum_neg };
+                            let a = s.min(1.0);
+                            *s -= a;
+                            a
+                        })
+                        .collect();
+                    let problem = Problem {
+                        cache: &mut cache,
+                        idx: local,
+                        linear: vec![0.0; y.len()],
+                        upper: vec![1.0; y.len()],
+                        y: y.clone(),
+                    };
+                    let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
+                    let coef: Vec<f64> = s.alpha.iter().zip(&y).map(|(a, y)| a * y / s.r).collect();
+                    (coef, s.rho / s.r)
+                }
+            };
+            let mut d = Decision {
+                sv: Vec::new(),
+                coef: Vec::new(),
+                rho,
+            };
+            for (t, &c) in coef.iter().enumerate() {
+                if c != 0.0 {
+                    d.sv.push(support.add(x, idx[t]));
+                    d.coef.push(c);
+                }
+            }
+            decisions.push(d);
+        }
+    }
+    Ok(SvmModel {
+        p: x.cols(),
+        kernel,
+        support: support.rows,
+        num_classes,
+        decisions,
+        break_ties: o.break_ties,
+    })
+}
+
+/// SVR (`nu` None: ε-SVR) or NuSVR.
+pub fn fit_regressor(
+    x: &Matrix,
+    y: &[f32],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<SvmModel> {
+    let kernel = kernel_of(o, x);
+    let n = y.len();
+    let all: Vec<usize> = (0..n).collect();
+    let rows = Rows::new(x, &all);
+    let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
+    // Two variables per row: α (sign +1) and α* (sign −1).
+    let idx: Vec<usize> = all.iter().chain(&all).copied().collect();
+    let sign: Vec<f64> = (0..2 * n).map(|t| if t < n { 1.0 } else { -1.0 }).collect();
+    let z: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+    let (alpha, rho) = match o.nu {
+        None => {
+            let linear = (0..2 * n)
+                .map(|t| {
+                    if t < n {
+                        o.epsilon - z[t]
+                    } else {
+                        o.epsilon + z[t - n]
+                    }
+                })
+                .collect();
+            let problem = Problem {
+                cache: &mut cache,
+                idx,
+                y: sign,
+                linear,
+                upper: vec![o.c; 2 * n],
+            };
+            let s = problem.solve(vec![0.0; 2 * n], false, o.tol, o.max_iter, check_interrupts);
+            (s.alpha, s.rho)
+        }
+        Some(nu) => {
+            let mut sum = o.c * nu * n as f64 / 2.0;
+            let mut alpha0 = vec![0.0; 2 * n];
+            for i in 0..n {
+                let a = sum.min(o.c);
+                alpha0[i] = a;
+                alpha0[i + n] = a;
+                sum -= a;
+            }
+            let linear = (0..2 * n)
+                .map(|t| if t < n { -z[t] } else { z[t - n] })
+                .collect();
+            let problem = Problem {
+                cache: &mut cache,
+                idx,
+                y: sign,
+                linear,
+                upper: vec![o.c; 2 * n],
+            };
+            let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
+            (s.alpha, s.rho)
+        }
+    };
+    let mut support = Support {
+        index: HashMap::new(),
+        rows: Vec::new(),
+    };
+    let mut d = Decision {
+        sv: Vec::new(),
+        coef: Vec::new(),
+        rho,
+    };
+    for i in 0..n {
+        let c = alpha[i] - alpha[i + n];
+        if c != 0.0 {
+            d.sv.push(support.add(x, i));
+            d.coef.push(c);
+        }
+    }
+    Ok(SvmModel {
+        p: x.cols(),
+        kernel,
+        support: support.rows,
+        num_classes: 0,
+        decisions: vec![d],
+        break_ties: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options {
+            kernel: KernelKind::Rbf,
+            gamma: Gamma::Scale,
+            coef0: 0.0,
+            degree: 3,
+            c: 1.0,
+            nu: None,
+            epsilon: 0.1,
+            tol: 1e-3,
+            max_iter: None,
+            cache_mb: 200.0,
+            balanced: false,
+            break_ties: false,
+        }
+    }
+
+    #[test]
+    fn rings_need_the_rbf_kernel() {
+        let rows: Vec<Vec<f32>> = (0..120)
+            .map(|i| {
+                let a = i as f32 * 0.37;
+                let r = if i % 2 == 0 { 1.0 } else { 3.0 };
+                vec![r * a.cos(), r * a.sin()]
+            })
+            .collect();
+        let codes: Vec<u32> = (0..120).map(|i| (i % 2) as u32).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        for nu in [None, Some(0.5)] {
+            let m = fit_classifier(&x, &codes, 2, &Options { nu, ..options() }, &|| {}).unwrap();
+            let right = (0..120)
+                .filter(|&i| m.predict(&rows[i]) == Some(codes[i] as f32))
+                .count();
+            assert_eq!(right, 120, "nu {nu:?}");
+        }
+    }
+
+    #[test]
+    fn regression_follows_a_curve() {
+        let rows: Vec<Vec<f32>> = (0..100).map(|i| vec![i as f32 / 10.0]).collect();
+        let y: Vec<f32> = rows.iter().map(|r| r[0].sin()).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        for nu in [None, Some(0.5)] {
+            let o = Options {
+                nu,
+                c: 10.0,
+                ..options()
+            };
+            let m = fit_regressor(&x, &y, &o, &|| {}).unwrap();
+            for (r, v) in rows.iter().zip(&y) {
+                let p = m.predict(r).unwrap();
+                assert!((p - v).abs() < 0.2, "nu {nu:?} at {}: {p} vs {v}", r[0]);
+            }
+        }
+    }
+
+    #[test]
+    fn an_infeasible_nu_names_the_limit() {
+        let x = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0], vec![3.0]]).unwrap();
+        let o = Options {
+            nu: Some(0.9),
+            ..options()
+        };
+        let e = fit_classifier(&x, &[0, 1, 1, 1], 2, &o, &|| {}).unwrap_err();
+        assert!(e.to_string().contains("nu 0.9 is infeasible"), "{e}");
+    }
+
+    #[test]
+    fn the_model_round_trips_with_its_kernel_by_name() {
+        let k = Kernel {
+            kind: KernelKind::Poly,
+            gamma: 0.5,
+            coef0: 1.0,
+            degree: 2,
+        };
+        assert!(postcard::to_stdvec(&k.kind).unwrap().ends_with(b"poly"));
+        let m = SvmModel {
+            p: 1,
+            kernel: k,
+            support: vec![1.0, -1.0],
+            num_classes: 2,
+            decisions: vec![Decision {
+                sv: vec![0, 1],
+                coef: vec![1.0, -1.0],
+                rho: 0.0,
+            }],
+            break_ties: false,
+        };
+        let back: SvmModel = postcard::from_bytes(&postcard::to_stdvec(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(m.predict(&[2.0]), Some(0.0));
+        assert_eq!(m.predict(&[-2.0]), Some(1.0));
+    }
+}
