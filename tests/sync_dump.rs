@@ -165,3 +165,48 @@ fn sync_dump_copies_checks_and_verifies() {
         .get(0);
     assert!(accuracy > 0.95, "accuracy on the copied data {accuracy}");
 }
+
+/// A target without pgml is warned about (training there needs it); an output path that cannot be
+/// written is refused before anything is exported.
+#[test]
+fn warns_without_pgml_and_checks_output_paths_first() {
+    let servers = start_servers(&["production", "plain"]);
+    let (prod, plain) = (&servers[0], &servers[1]);
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);",
+    )
+    .unwrap();
+    plain.create_database("copy").unwrap();
+    let out = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &prod.url("shop"),
+        "--target",
+        &plain.url("copy"),
+        "--table",
+        "t",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("WARNING: the target") && text(&out).contains("has no pgml extension"),
+        "{}",
+        text(&out)
+    );
+    let out = pgml(&[
+        "models",
+        "export",
+        "--source",
+        &prod.url("shop"),
+        "-o",
+        "/nonexistent/x.pgml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot write /nonexistent/x.pgml"),
+        "{}",
+        text(&out)
+    );
+}

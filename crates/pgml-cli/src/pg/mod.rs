@@ -2,7 +2,12 @@
 //! client programs.
 
 pub mod conn;
+pub mod conninfo;
 pub mod tools;
+
+/// The current database's oid, to scope catalog lookups that are cluster-wide (pg_subscription
+/// lists every database's subscriptions; names are unique only per database).
+pub const THIS_DB: &str = "(SELECT oid FROM pg_database WHERE datname = current_database())";
 
 /// An identifier as PostgreSQL's quote_ident writes it: bare when it is a plain lower-case name,
 /// double-quoted otherwise (upper case, spaces, quotes). Reserved words are not detected: they are
@@ -17,7 +22,7 @@ pub fn ident(s: &str) -> String {
     if plain {
         s.to_string()
     } else {
-        pgml_testkit::quote_ident(s)
+        pgml_postgres::quote_ident(s)
     }
 }
 
