@@ -367,6 +367,11 @@ fn no_password_in_any_output() {
         "CREATE ROLE other LOGIN PASSWORD 'MARKERpw-Zq9' SUPERUSER",
     )
     .unwrap();
+    // DDL is logged on the pgml server (as many production servers do): the statements that carry
+    // the password (user mapping, subscription) must still not reach its log.
+    ml.execute("postgres", "ALTER SYSTEM SET log_statement = 'ddl'")
+        .unwrap();
+    ml.execute("postgres", "SELECT pg_reload_conf()").unwrap();
     let marker = "MARKERpw-Zq9";
     let src_url = format!(
         "postgresql://postgres@127.0.0.1:{}/shop?password={marker}",
@@ -515,5 +520,10 @@ fn no_password_in_any_output() {
             text(&out)
         );
     }
+    assert!(
+        !ml.log().contains(marker),
+        "password in the pgml server's log:\n{}",
+        ml.log()
+    );
     let _ = std::fs::remove_file(Path::new(&pkg));
 }

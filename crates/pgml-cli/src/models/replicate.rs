@@ -190,6 +190,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     }
     for (target, mut dst, slot) in plans {
         let sql = subscription_sql(&slot, password.as_deref());
+        crate::pg::keep_secrets_out_of_logs(&mut dst);
         dst.batch_execute(&sql).map_err(|e| {
             Error::sql(
                 format!("creating subscription {} on {}", args.name, target.masked()),

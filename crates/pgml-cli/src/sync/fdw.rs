@@ -272,6 +272,7 @@ fn print_plan(args: &FdwArgs, source: &Server, target: &Server, tables: &[String
 /// Every statement in one transaction: all or nothing on the target.
 fn execute(plan: &Plan, dst: &mut postgres::Client) -> Result<()> {
     let statements = &plan.statements;
+    crate::pg::keep_secrets_out_of_logs(dst);
     let mut tx = dst
         .transaction()
         .map_err(|e| Error::sql("starting a transaction on the target", e))?;

@@ -432,6 +432,7 @@ fn execute(
         }
         println!("created publication {pub_name} on the source");
     }
+    crate::pg::keep_secrets_out_of_logs(dst);
     if let Err(e) = dst.batch_execute(subscription_sql) {
         undo(src, dst, publication_sql.is_some());
         return Err(Error::sql(
