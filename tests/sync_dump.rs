@@ -175,7 +175,8 @@ fn warns_without_pgml_and_checks_output_paths_first() {
     prod.create_database("shop").unwrap();
     prod.execute(
         "shop",
-        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE TABLE big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 50000) g;",
     )
     .unwrap();
     plain.create_database("copy").unwrap();
@@ -209,4 +210,26 @@ fn warns_without_pgml_and_checks_output_paths_first() {
         "{}",
         text(&out)
     );
+
+    // Output that is not a terminal gets plain progress lines: amount, percentage, time left.
+    let out = std::process::Command::new(pgml_e2e::pgml_bin())
+        .args([
+            "sync",
+            "dump",
+            "--source",
+            &prod.url("shop"),
+            "--target",
+            &plain.url("copy"),
+        ])
+        .args(["--table", "big"])
+        .env("PGML_PROGRESS_EVERY_MS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("copying:"))
+        .unwrap_or_else(|| panic!("no progress line:\n{}", text(&out)));
+    assert!(line.contains(" MB of ~") && line.contains(" %)"), "{line}");
 }

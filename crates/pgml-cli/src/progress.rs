@@ -24,11 +24,18 @@ pub struct Progress {
     done: u64,
     started: Instant,
     last_line: Instant,
+    every: Duration,
     bar: Option<ProgressBar>,
 }
 
-/// Between two plain progress lines.
-const LINE_EVERY: Duration = Duration::from_secs(2);
+/// Between two plain progress lines, unless PGML_PROGRESS_EVERY_MS says otherwise (logs that want
+/// fewer lines, tests that want them at once).
+fn line_every() -> Duration {
+    std::env::var("PGML_PROGRESS_EVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(2), Duration::from_millis)
+}
 
 impl Progress {
     /// `total` is an estimate when known (a dump's size is estimated from the tables' size), so the
@@ -61,6 +68,7 @@ impl Progress {
             done: 0,
             started: now,
             last_line: now,
+            every: line_every(),
             bar,
         }
     }
@@ -75,7 +83,7 @@ impl Progress {
                 }
             }
             bar.set_position(done);
-        } else if self.last_line.elapsed() >= LINE_EVERY {
+        } else if self.last_line.elapsed() >= self.every {
             self.last_line = Instant::now();
             eprintln!("  {}", self.line());
         }
