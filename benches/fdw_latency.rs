@@ -82,9 +82,11 @@ fn best_of_3(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let rtt_ms: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
-    let rows: i64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let s = pgml_e2e::bench_settings(
+        "cargo run --release -p pgml-e2e --example fdw_latency [RTT_MS=1] [ROWS=200000]",
+        &[("RTT_MS", 1.0), ("ROWS", 200_000.0)],
+    );
+    let (rtt_ms, rows) = (s["RTT_MS"], s["ROWS"] as i64);
 
     let source = Server::start("source").unwrap();
     let ml = Server::start("pgml").unwrap();

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # A training pull of 1 M rows through postgres_fdw with pgml's fetch_size (10 000), against
-# postgres_fdw's default (100) and against COPY ... TO STDOUT over loopback TCP, on the local server
-# (`pgml up`): the source is another database of the same server, reached over 127.0.0.1.
+# postgres_fdw's default (100) and against COPY ... TO STDOUT over loopback TCP, on a server of its own
+# (benches/lib.sh; --url URL for another): the source is another database of the same server, reached over 127.0.0.1.
 #   benches/fdw_pull.sh        (ROWS=... to change the size)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${PGML_PORT:-5433}
 ROWS=${ROWS:-1000000}
-URL=postgres://postgres@127.0.0.1:$PORT/pgml_development
-SRC=postgres://postgres@127.0.0.1:$PORT/bench_source
+source benches/lib.sh
+bench_server "$@"
+# The source is another database of the same server.
+SRC=${URL%%\?*}
+SRC=${SRC%/*}/bench_source
 PGML=${PGML_BIN:-pgml}
 q() { psql -X -q -v ON_ERROR_STOP=1 "$1" -At "${@:2}"; }
 best() { # url sql: best of 3, ms

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # First predict in a fresh connection (catalog read + model decode) against later predicts, for a
-# 100-tree XGBoost model trained on 100 000 rows × 20 features. Runs against the local development
-# server (`pgml up`, or set URL).   benches/model_load.sh
+# 100-tree XGBoost model trained on 100 000 rows × 20 features. Runs on a server of its own
+# (benches/lib.sh), or on --url URL.   benches/model_load.sh
 set -euo pipefail
-URL=${URL:-postgres://postgres@127.0.0.1:${PGML_PORT:-5433}/pgml_development}
+source "$(dirname "$0")/lib.sh"
+bench_server "$@"
 q() { psql -X -q -v ON_ERROR_STOP=1 "$URL" -At "$@"; }
 q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_wide; DELETE FROM pgml.projects WHERE name = 'bench trees'"
 cols=$(seq 1 20 | sed 's/.*/random()::real AS f&/' | paste -sd,)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Cost per row of pgml.predict over 1 M rows, above a bare SELECT of the same feature arrays, and the
-# time to train on those rows. Runs against the local development server (`pgml up`, or set URL).
+# time to train on those rows. Runs on a server of its own (benches/lib.sh), or on --url URL.
 #   benches/predict_overhead.sh
 set -euo pipefail
-URL=${URL:-postgres://postgres@127.0.0.1:${PGML_PORT:-5433}/pgml_development}
+source "$(dirname "$0")/lib.sh"
+bench_server "$@"
 ROWS=${ROWS:-1000000}
 q() { psql -X -q -v ON_ERROR_STOP=1 "$URL" -At "$@"; }
 ms() { # best of 3 runs of a statement, in ms

@@ -5,12 +5,13 @@
 #                                           in $VENV, default /tmp/skvenv; wrk and pgbench from Debian)
 set -euo pipefail
 cd "$(dirname "$0")"
-URL=${URL:-postgres://postgres@127.0.0.1:${PGML_PORT:-5433}/pgml_development}
+source ./lib.sh
+bench_server "$@"
 VENV=${VENV:-/tmp/skvenv}
 SECONDS_EACH=${SECONDS_EACH:-10}
 PORT=${PORT:-18080}
 work=$(mktemp -d)
-trap 'kill $(cat "$work/gunicorn.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/gunicorn.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"; bench_stop' EXIT
 q() { psql -X -q -v ON_ERROR_STOP=1 "$URL" -At "$@"; }
 
 q -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_wide; DELETE FROM pgml.projects WHERE name = 'bench service'"

@@ -20,10 +20,11 @@ use pgml_e2e::{database_with_pgml, pgml, pipe, text, Server};
 const TABLES: &str = "pgbench_accounts,pgbench_branches,pgbench_tellers,heartbeat";
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let scale: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
-    let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(30);
-    let clients: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(4);
+    let s = pgml_e2e::bench_settings(
+        "cargo run --release -p pgml-e2e --example replication_lag [SCALE=20] [SECONDS=30] [CLIENTS=4]",
+        &[("SCALE", 20.0), ("SECONDS", 30.0), ("CLIENTS", 4.0)],
+    );
+    let (scale, seconds, clients) = (s["SCALE"] as u32, s["SECONDS"] as u64, s["CLIENTS"] as u32);
 
     let source = Server::builder("production")
         .logical_replication()

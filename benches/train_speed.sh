@@ -5,7 +5,8 @@
 #   pgml up && benches/train_speed.sh       (VENV: a venv with scikit-learn, xgboost, numpy; default /tmp/skvenv)
 set -euo pipefail
 cd "$(dirname "$0")"
-URL=${URL:-postgres://postgres@127.0.0.1:${PGML_PORT:-5433}/pgml_development}
+source ./lib.sh
+bench_server "$@"
 VENV=${VENV:-/tmp/skvenv}
 q() { psql -X -q -v ON_ERROR_STOP=1 "$URL" -At "$@"; }
 cols=$(seq 1 20 | sed 's/.*/random()::real AS f&/' | paste -sd,)

@@ -98,6 +98,22 @@ fn up_status_down() {
         text(&status)
     );
 
+    // Another --port selects the server on that port or is refused: never acts on this one.
+    let other = pgml_testkit::free_port().unwrap().to_string();
+    for cmd in ["up", "status", "down"] {
+        let wrong = pgml(&[cmd, "--port", &other], &dir, port);
+        assert_eq!(wrong.status.code(), Some(7), "{cmd}: {}", text(&wrong));
+        assert!(
+            text(&wrong).contains(&format!("runs on 127.0.0.1:{port}, not on port {other}")),
+            "{cmd}: {}",
+            text(&wrong)
+        );
+    }
+    assert!(
+        postgres::Client::connect(&url, postgres::NoTls).is_ok(),
+        "down --port {other} stopped the server on {port}"
+    );
+
     let down = pgml(&["down"], &dir, port);
     assert!(down.status.success(), "{}", text(&down));
     assert!(

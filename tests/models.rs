@@ -302,7 +302,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
         text(&out)
     );
     assert!(
-        text(&out).contains("D: model 2 -> 3, deployed"),
+        text(&out).contains("D: model 2 -> new id, deployed"),
         "{}",
         text(&out)
     );

@@ -93,3 +93,42 @@ fn plan_measures_recommends_and_lists_prerequisites() {
         "{text}"
     );
 }
+
+/// Stale statistics (rows written since the last ANALYZE) are not shown as 0 rows: the table is
+/// counted instead.
+#[test]
+fn plan_counts_tables_whose_statistics_are_stale() {
+    let servers = start_servers(&["production"]);
+    let prod = &servers[0];
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE stale (id bigint PRIMARY KEY);
+         ANALYZE stale;
+         INSERT INTO stale SELECT generate_series(1, 3000);",
+    )
+    .unwrap();
+    let out = Command::new(pgml_bin())
+        .args([
+            "plan",
+            "--source",
+            &prod.url("shop"),
+            "--table",
+            "stale",
+            "--sample-seconds",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("stale"))
+        .unwrap_or_default();
+    assert!(line.contains(" 3000 "), "{text}");
+}

@@ -184,3 +184,43 @@ pub fn wait_for_value(server: &Server, db: &str, sql: &str, expected: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A benchmark's settings from `KEY=VALUE` arguments (or the environment variable `KEY`), each
+/// known key with its default. An unknown key, a bare word or a value that does not parse stops the
+/// benchmark with its usage: a setting silently ignored would report numbers for another run.
+pub fn bench_settings(
+    usage: &str,
+    known: &[(&str, f64)],
+) -> std::collections::HashMap<String, f64> {
+    let mut values: std::collections::HashMap<String, f64> = known
+        .iter()
+        .map(|(k, d)| {
+            let v = std::env::var(k).ok().map(|s| {
+                s.parse()
+                    .unwrap_or_else(|_| panic!("{k}={s} is not a number\nusage: {usage}"))
+            });
+            (k.to_string(), v.unwrap_or(*d))
+        })
+        .collect();
+    for arg in std::env::args().skip(1) {
+        let Some((k, v)) = arg.split_once('=') else {
+            panic!("unexpected argument {arg:?}: settings are KEY=VALUE\nusage: {usage}");
+        };
+        if !values.contains_key(k) {
+            panic!("unknown setting {k}\nusage: {usage}");
+        }
+        let v: f64 = v
+            .parse()
+            .unwrap_or_else(|_| panic!("{arg} is not a number\nusage: {usage}"));
+        values.insert(k.to_string(), v);
+    }
+    eprintln!(
+        "settings: {}",
+        known
+            .iter()
+            .map(|(k, _)| format!("{k}={}", values[*k]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    values
+}

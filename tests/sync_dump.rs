@@ -165,3 +165,71 @@ fn sync_dump_copies_checks_and_verifies() {
         .get(0);
     assert!(accuracy > 0.95, "accuracy on the copied data {accuracy}");
 }
+
+/// A target without pgml is warned about (training there needs it); an output path that cannot be
+/// written is refused before anything is exported.
+#[test]
+fn warns_without_pgml_and_checks_output_paths_first() {
+    let servers = start_servers(&["production", "plain"]);
+    let (prod, plain) = (&servers[0], &servers[1]);
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE TABLE big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 50000) g;",
+    )
+    .unwrap();
+    plain.create_database("copy").unwrap();
+    let out = pgml(&[
+        "sync",
+        "dump",
+        "--source",
+        &prod.url("shop"),
+        "--target",
+        &plain.url("copy"),
+        "--table",
+        "t",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("WARNING: the target") && text(&out).contains("has no pgml extension"),
+        "{}",
+        text(&out)
+    );
+    let out = pgml(&[
+        "models",
+        "export",
+        "--source",
+        &prod.url("shop"),
+        "-o",
+        "/nonexistent/x.pgml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot write /nonexistent/x.pgml"),
+        "{}",
+        text(&out)
+    );
+
+    // Output that is not a terminal gets plain progress lines: amount, percentage, time left.
+    let out = std::process::Command::new(pgml_e2e::pgml_bin())
+        .args([
+            "sync",
+            "dump",
+            "--source",
+            &prod.url("shop"),
+            "--target",
+            &plain.url("copy"),
+        ])
+        .args(["--table", "big"])
+        .env("PGML_PROGRESS_EVERY_MS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("copying:"))
+        .unwrap_or_else(|| panic!("no progress line:\n{}", text(&out)));
+    assert!(line.contains(" MB of ~") && line.contains(" %)"), "{line}");
+}

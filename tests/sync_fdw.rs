@@ -132,4 +132,45 @@ fn sync_fdw_checks_rights_imports_and_trains_through_a_view() {
         .unwrap()
         .get(0);
     assert!(p == 0.0 || p == 1.0, "{p}");
+
+    drop(c);
+
+    // Teardown of the FDW server lists the view built on its foreign table and refuses without
+    // --cascade; with it, both go.
+    let teardown = |extra: &[&str]| {
+        let mut args = vec![
+            "sync",
+            "teardown",
+            "--target",
+            &target,
+            "--fdw-server",
+            "pgml_source",
+        ];
+        args.extend_from_slice(extra);
+        pgml(&args)
+    };
+    let refused = teardown(&[]);
+    assert_eq!(refused.status.code(), Some(7), "{}", text(&refused));
+    assert!(text(&refused).contains("view young"), "{}", text(&refused));
+    assert!(text(&refused).contains("--cascade"), "{}", text(&refused));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM pg_foreign_server")
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    let done = teardown(&["--cascade"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("view young"), "{}", text(&done));
+    assert_eq!(
+        ml.query_text("ml", "SELECT count(*) FROM pg_foreign_server")
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        ml.query_text("ml", "SELECT to_regclass('young')::text")
+            .unwrap(),
+        None
+    );
 }

@@ -478,4 +478,92 @@ fn a_publication_created_by_an_administrator_is_used_without_owning_the_tables()
         .as_deref(),
         Some("orders_pub")
     );
+
+    // check and alter find the administrator's publication through the subscription (named pgml).
+    let admin_source = prod.url("shop");
+    let out = pgml(&[
+        "sync",
+        "check",
+        "--source",
+        &admin_source,
+        "--target",
+        &target,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("publication orders_pub match"),
+        "{}",
+        text(&out)
+    );
+    let out = pgml(&[
+        "sync",
+        "alter",
+        "--source",
+        &admin_source,
+        "--target",
+        &target,
+        "--sql",
+        "ALTER TABLE orders ADD COLUMN note text",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    for (server, db) in [(&prod, "shop"), (&ml, "ml")] {
+        assert_eq!(
+            server
+                .query_text(db, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'note'")
+                .unwrap()
+                .as_deref(),
+            Some("1")
+        );
+    }
+
+    // A second database of the target with its own subscription named pgml: every lookup stays in
+    // the database the command connects to.
+    ml.create_database("ml2").unwrap();
+    ml.execute(
+        "ml2",
+        &format!(
+            "CREATE SUBSCRIPTION pgml CONNECTION 'host=127.0.0.1 port={} dbname=shop user=reader password=reader' \
+             PUBLICATION orders_pub WITH (connect = false, slot_name = NONE)",
+            prod.port()
+        ),
+    )
+    .unwrap();
+    let out = pgml(&["sync", "status", "--target", &target]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        text(&out).matches("subscription pgml").count(),
+        1,
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("DISABLED"), "{}", text(&out));
+    let out = pgml(&["sync", "teardown", "--target", &ml.url("ml2")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        ml.query_text("postgres", "SELECT string_agg(d.datname, ',') FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid")
+            .unwrap()
+            .as_deref(),
+        Some("ml")
+    );
+
+    // A table that does not exist: refused with a clean message (exit 7), as sync dump and plan do.
+    let out = replicate("nope", Some("orders_pub"));
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(
+        text(&out).contains("table nope does not exist on the source"),
+        "{}",
+        text(&out)
+    );
+
+    // The reader of `sync status` goes away (| head -1): a quiet exit, no panic.
+    let mut child = std::process::Command::new(pgml_e2e::pgml_bin())
+        .args(["sync", "status", "--target", &target])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
 }

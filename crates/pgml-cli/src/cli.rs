@@ -23,7 +23,7 @@ pub enum Command {
     Down(LocalArgs),
     /// Show the local development server's state, connection URL and extension.
     /// Exits 0 when it is running, 3 when it is not.
-    Status(LocalArgs),
+    Status(StatusArgs),
     /// Measure the source (sizes, rows, write churn, version, wal_level, slots, privileges) and
     /// recommend how to move its data to a pgml server, with what must change first.
     Plan(crate::plan::PlanArgs),
@@ -73,13 +73,24 @@ pub enum SyncCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct LocalArgs {
-    /// TCP port on 127.0.0.1 (the port PostgresML's Docker image uses, so its docs' commands work).
-    #[arg(long, env = "PGML_PORT", default_value_t = local::DEFAULT_PORT)]
-    pub port: u16,
+    /// TCP port on 127.0.0.1 [default: 5433, the port PostgresML's Docker image uses, so its docs'
+    /// commands work]. Selects the server on that port: when the server in --data-dir runs on
+    /// another port, the command is refused (use another --data-dir for a second server).
+    #[arg(long, env = "PGML_PORT")]
+    pub port: Option<u16>,
     /// Directory holding the server (data/, run/, server.log). Default: /var/lib/pgml/development as
     /// root, else $XDG_DATA_HOME/pgml/development (~/.local/share/pgml/development).
     #[arg(long, env = "PGML_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub local: LocalArgs,
+    /// Print one JSON document instead of text (described in docs/cli.md); the exit code is the same.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -99,5 +110,66 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(ModelsCommand::Import(args)) => crate::models::transfer::import(&args),
         Command::Models(ModelsCommand::Push(args)) => crate::models::transfer::push(&args),
         Command::Models(ModelsCommand::Replicate(args)) => crate::models::replicate::run(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's path and its long flags, e.g. ("sync dump", ["source", "target", ...]).
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            for sub in cmd.get_subcommands() {
+                let path = format!("{prefix} {}", sub.get_name()).trim().to_string();
+                if sub.has_subcommands() {
+                    walk(&path, sub, out);
+                } else {
+                    out.push((path, sub.clone()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk("", &super::Cli::command(), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        for (path, cmd) in commands() {
+            for arg in cmd.get_arguments() {
+                if matches!(arg.get_id().as_str(), "help" | "version") {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "pgml {path} --{} has no help text",
+                    arg.get_long().unwrap_or(arg.get_id().as_str())
+                );
+            }
+        }
+    }
+
+    /// docs/cli.md's synopsis has a line per command naming each of its flags, so the page cannot
+    /// fall behind `--help`.
+    #[test]
+    fn docs_cli_md_names_every_flag() {
+        let doc = include_str!("../../../docs/cli.md");
+        for (path, cmd) in commands() {
+            let line = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("pgml {path} ")) || *l == format!("pgml {path}"))
+                .unwrap_or_else(|| panic!("docs/cli.md has no synopsis line for `pgml {path}`"));
+            for arg in cmd.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if matches!(long, "help" | "version") {
+                    continue;
+                }
+                assert!(
+                    line.contains(&format!("--{long}")),
+                    "docs/cli.md's synopsis of `pgml {path}` lacks --{long}: {line}"
+                );
+            }
+        }
     }
 }

@@ -37,7 +37,7 @@ pub enum Error {
         hint: Option<String>,
     },
     /// A statement failed on a server. Exit 6.
-    #[error("{context}: {}", pgml_testkit::describe_pg_error(.source))]
+    #[error("{context}: {}", pgml_postgres::describe_pg_error(.source))]
     Sql {
         context: String,
         #[source]
@@ -47,14 +47,19 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(match self {
+        ExitCode::from(self.code())
+    }
+
+    /// The exit code as a number (also reported in `--json` output).
+    pub fn code(&self) -> u8 {
+        match self {
             Error::Usage { .. } => 2,
             Error::Environment { .. } => 4,
             Error::Server { .. } => 5,
             Error::Sql { .. } => 6,
             Error::Refused { .. } => 7,
             Error::Verification { .. } => 8,
-        })
+        }
     }
 
     pub fn hint(&self) -> Option<String> {
@@ -77,9 +82,9 @@ impl Error {
     }
 }
 
-impl From<pgml_testkit::Error> for Error {
-    fn from(e: pgml_testkit::Error) -> Self {
-        use pgml_testkit::Error as T;
+impl From<pgml_postgres::Error> for Error {
+    fn from(e: pgml_postgres::Error) -> Self {
+        use pgml_postgres::Error as T;
         match e {
             T::NoInstall(_) | T::NoOsUser { .. } => Error::Environment {
                 message: e.to_string(),

@@ -8,9 +8,9 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pgml_testkit::{quote_ident, Auth, Cluster, ClusterStatus, PgInstall, StopMode};
+use pgml_postgres::{quote_ident, Auth, Cluster, ClusterStatus, PgInstall, StopMode};
 
-use crate::cli::LocalArgs;
+use crate::cli::{LocalArgs, StatusArgs};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_PORT: u16 = 5433;
@@ -20,6 +20,8 @@ pub const DATABASE: &str = "pgml_development";
 struct Local {
     dir: PathBuf,
     port: u16,
+    /// The port was asked for (--port or PGML_PORT), not the default.
+    port_given: bool,
     cluster: Cluster,
 }
 
@@ -33,9 +35,30 @@ impl Local {
         let cluster = Cluster::new(install, dir.join("data"), dir.join("server.log"));
         Ok(Local {
             dir,
-            port: args.port,
+            port: args.port.unwrap_or(DEFAULT_PORT),
+            port_given: args.port.is_some(),
             cluster,
         })
+    }
+
+    /// The port of the running server, refused when another port was asked for: a --port must
+    /// select the server on that port, never act on another one.
+    fn running_port(&self) -> Result<u16> {
+        let running = self.cluster.running_port().unwrap_or(self.port);
+        if self.port_given && running != self.port {
+            return Err(Error::Refused {
+                message: format!(
+                    "the server in {} runs on 127.0.0.1:{running}, not on port {}; nothing was changed",
+                    self.dir.display(),
+                    self.port
+                ),
+                hint: Some(format!(
+                    "leave out --port (and PGML_PORT) to use that server, or pass --data-dir DIR for a second server on port {}",
+                    self.port
+                )),
+            });
+        }
+        Ok(running)
     }
 
     fn url(&self, port: u16) -> String {
@@ -48,7 +71,7 @@ impl Local {
         postgres::Client::connect(&conninfo, postgres::NoTls).map_err(|e| Error::Server {
             message: format!(
                 "cannot connect to the local server on 127.0.0.1:{port}: {}",
-                pgml_testkit::describe_pg_error(&e)
+                pgml_postgres::describe_pg_error(&e)
             ),
             hint: Some(format!("its log is {}", self.cluster.log_file().display())),
         })
@@ -68,7 +91,7 @@ pub fn up(args: &LocalArgs) -> Result<ExitCode> {
     }
     let port = match local.cluster.status()? {
         ClusterStatus::Running { .. } => {
-            let port = local.cluster.running_port().unwrap_or(local.port);
+            let port = local.running_port()?;
             println!("server already running on 127.0.0.1:{port}");
             port
         }
@@ -162,6 +185,7 @@ pub fn down(args: &LocalArgs) -> Result<ExitCode> {
     let local = Local::new(args)?;
     match local.cluster.status()? {
         ClusterStatus::Running { .. } => {
+            local.running_port()?;
             local.cluster.stop(StopMode::Fast)?;
             println!(
                 "server stopped; data kept in {}",
@@ -177,11 +201,15 @@ pub fn down(args: &LocalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn status(args: &LocalArgs) -> Result<ExitCode> {
-    let local = Local::new(args)?;
-    match local.cluster.status()? {
+pub fn status(args: &StatusArgs) -> Result<ExitCode> {
+    let local = Local::new(&args.local)?;
+    let state = local.cluster.status()?;
+    if args.json {
+        return status_json(&local, state);
+    }
+    match state {
         ClusterStatus::Running { .. } => {
-            let port = local.cluster.running_port().unwrap_or(local.port);
+            let port = local.running_port()?;
             let mut db = local.connect(port, DATABASE)?;
             print_status(&local, port, &mut db)?;
             Ok(ExitCode::SUCCESS)
@@ -197,6 +225,47 @@ pub fn status(args: &LocalArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(3))
         }
     }
+}
+
+/// `pgml status --json`: the same facts as the text, and the same exit code (0 running, 3 not).
+fn status_json(local: &Local, state: ClusterStatus) -> Result<ExitCode> {
+    let data = local.cluster.data_dir().display().to_string();
+    let log = local.cluster.log_file().display().to_string();
+    let doc = match state {
+        ClusterStatus::Running { .. } => {
+            let port = local.running_port()?;
+            let mut db = local.connect(port, DATABASE)?;
+            let row = db
+                .query_one(
+                    "SELECT current_setting('server_version'),
+                            (SELECT extversion FROM pg_extension WHERE extname = 'pgml')",
+                    &[],
+                )
+                .map_err(|e| Error::sql("reading the server's state", e))?;
+            let (version, extension): (String, Option<String>) = (row.get(0), row.get(1));
+            serde_json::json!({
+                "state": "running",
+                "port": port,
+                "url": local.url(port),
+                "server_version": version,
+                "extension_version": extension,
+                "data_dir": data,
+                "log": log,
+            })
+        }
+        ClusterStatus::Stopped => {
+            serde_json::json!({"state": "stopped", "data_dir": data, "log": log})
+        }
+        ClusterStatus::Missing => {
+            serde_json::json!({"state": "not_initialized", "data_dir": data, "log": log})
+        }
+    };
+    crate::print_json(&doc);
+    Ok(if doc["state"] == "running" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 fn print_status(local: &Local, port: u16, db: &mut postgres::Client) -> Result<()> {

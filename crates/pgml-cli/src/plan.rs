@@ -11,14 +11,16 @@ use crate::pg::conn::Server;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The server holding the data (libpq URL; the password may come from PGPASSWORD or ~/.pgpass).
-    #[arg(long)]
+    /// The server holding the data: a libpq URL, key=value string or service=NAME. Default: the
+    /// environment, as psql (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, ...). Passwords may come
+    /// from PGPASSWORD or ~/.pgpass (PGPASSFILE).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub source: String,
     /// The pgml server (optional: checked for the extension and postgres_fdw).
     #[arg(long)]
     pub target: Option<String>,
-    /// Tables to move (default: every table of --schema).
-    #[arg(long, value_delimiter = ',')]
+    /// A table to move; repeat, or separate with commas (default: every table of --schema).
+    #[arg(long = "table", visible_alias = "tables", value_delimiter = ',')]
     pub tables: Vec<String>,
     /// Schema whose tables are measured when --tables is not given.
     #[arg(long, default_value = "public")]
@@ -26,6 +28,12 @@ pub struct PlanArgs {
     /// Seconds between the two reads of the write counters.
     #[arg(long, default_value_t = 5)]
     pub sample_seconds: u64,
+    /// Print one JSON document instead of text (described in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds a table's rows may be counted when its statistics are stale (then "unknown").
+    #[arg(long, default_value_t = 10)]
+    pub count_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +45,16 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
+    /// The stable name in `--json` output.
+    fn name(self) -> &'static str {
+        match self {
+            Mechanism::Dump => "dump",
+            Mechanism::Fdw => "fdw",
+            Mechanism::Replication => "replication",
+            Mechanism::Native => "native",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Mechanism::Dump => "pg_dump | psql (pgml sync dump)",
@@ -101,7 +119,8 @@ pub fn recommend(total_bytes: i64, rows: i64, writes_per_minute: f64) -> (Mechan
 struct TableStats {
     name: String,
     bytes: i64,
-    rows: i64,
+    /// pg_class.reltuples when the statistics are fresh, else counted; None when the count timed out.
+    rows: Option<i64>,
     /// n_tup_ins + n_tup_upd + n_tup_del so far.
     writes: i64,
     readable: bool,
@@ -109,8 +128,25 @@ struct TableStats {
     identity: bool,
 }
 
-pub fn run(args: &PlanArgs) -> Result<ExitCode> {
-    let source = Server::parse(&args.source)?;
+/// What `plan` read on the source: settings, the role, and each table measured twice, a sampling
+/// window apart (the difference of the write counters is the churn).
+#[derive(Debug)]
+struct Measured {
+    version: String,
+    version_num: i64,
+    wal_level: String,
+    slots_free: i64,
+    senders_free: i64,
+    role_name: String,
+    superuser: bool,
+    replication: bool,
+    first: Vec<TableStats>,
+    second: Vec<TableStats>,
+    minutes: f64,
+}
+
+/// Only reads: catalog queries, a bounded count for stale statistics, and the sampling window.
+fn measure_source(args: &PlanArgs, source: &Server) -> Result<Measured> {
     let mut c = source.connect()?;
     let q1 = |c: &mut postgres::Client, sql: &str| -> Result<String> {
         c.query_one(sql, &[])
@@ -179,7 +215,13 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
         for t in &tables {
             let r = c
                 .query_one(
-                    "SELECT pg_total_relation_size(c.oid), greatest(c.reltuples, 0)::bigint,
+                    // reltuples is fresh when the table was analyzed (or vacuumed) and less
+                    // than a tenth of it changed since; -1 otherwise (never analyzed).
+                    "SELECT pg_total_relation_size(c.oid),
+                            CASE WHEN c.reltuples >= 0
+                                  AND coalesce((SELECT n_mod_since_analyze FROM pg_stat_user_tables s WHERE s.relid = c.oid), 0)
+                                      <= greatest(c.reltuples * 0.1, 50)
+                                 THEN c.reltuples::bigint ELSE -1 END,
                             coalesce((SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables s WHERE s.relid = c.oid), 0),
                             has_table_privilege(current_user, c.oid, 'SELECT'),
                             c.relreplident <> 'n' AND (c.relreplident <> 'd' OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
@@ -187,10 +229,11 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
                     &[t],
                 )
                 .map_err(|e| Error::sql(format!("measuring {t}"), e))?;
+            let estimate: i64 = r.get(1);
             out.push(TableStats {
                 name: t.clone(),
                 bytes: r.get(0),
-                rows: r.get(1),
+                rows: (estimate >= 0).then_some(estimate),
                 writes: r.get(2),
                 readable: r.get(3),
                 identity: r.get(4),
@@ -198,37 +241,89 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
         }
         Ok(out)
     };
-    let first = measure(&mut c)?;
+    let mut first = measure(&mut c)?;
+    // A table the role cannot read is reported (GRANT below), not counted.
+    for t in first.iter_mut().filter(|t| t.rows.is_none() && t.readable) {
+        t.rows = count_rows(&mut c, &t.name, args.count_timeout)?;
+    }
     eprintln!("sampling write activity for {} s ...", args.sample_seconds);
     std::thread::sleep(Duration::from_secs(args.sample_seconds));
     let second = measure(&mut c)?;
     let minutes = (args.sample_seconds.max(1) as f64) / 60.0;
 
-    println!(
+    Ok(Measured {
+        version,
+        version_num,
+        wal_level,
+        slots_free,
+        senders_free,
+        role_name,
+        superuser,
+        replication,
+        first,
+        second,
+        minutes,
+    })
+}
+
+/// measure → recommend → report (text or JSON), with what must change first.
+pub fn run(args: &PlanArgs) -> Result<ExitCode> {
+    let source = Server::parse(&args.source)?;
+    let Measured {
+        version,
+        version_num,
+        wal_level,
+        slots_free,
+        senders_free,
+        role_name,
+        superuser,
+        replication,
+        first,
+        second,
+        minutes,
+    } = measure_source(args, &source)?;
+    let json = args.json;
+    let mut table_json = Vec::new();
+    say!(
+        json,
         "source:   {} (PostgreSQL {version}), role {role_name}",
         source.masked()
     );
-    println!(
+    say!(
+        json,
         "{:<40} {:>12} {:>12} {:>14}",
-        "table", "size", "rows", "writes/min"
+        "table",
+        "size",
+        "rows",
+        "writes/min"
     );
     let (mut bytes, mut rows, mut writes) = (0i64, 0i64, 0f64);
     for (a, b) in first.iter().zip(&second) {
         let per_minute = (b.writes - a.writes).max(0) as f64 / minutes;
-        println!(
+        say!(
+            json,
             "{:<40} {:>12} {:>12} {per_minute:>14.0}",
             a.name,
             human(a.bytes),
             a.rows
+                .map_or("unknown (run ANALYZE)".to_string(), |r| r.to_string())
         );
         bytes += a.bytes;
-        rows += a.rows;
+        rows += a.rows.unwrap_or(0);
         writes += per_minute;
+        table_json.push(serde_json::json!({
+            "name": a.name,
+            "bytes": a.bytes,
+            "rows": a.rows,
+            "writes_per_minute": per_minute,
+            "readable": a.readable,
+            "replica_identity": a.identity,
+        }));
     }
     let (mechanism, reasons) = recommend(bytes, rows, writes);
-    println!("\nrecommended: {}", mechanism.describe());
+    say!(json, "\nrecommended: {}", mechanism.describe());
     for r in &reasons {
-        println!("  because {r}");
+        say!(json, "  because {r}");
     }
 
     // What must change first for the recommended mechanism.
@@ -276,6 +371,7 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
             ));
         }
     }
+    let mut target_json = serde_json::Value::Null;
     if let Some(t) = &args.target {
         let target = Server::parse(t)?;
         let mut d = target.connect()?;
@@ -287,7 +383,13 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
             )
             .map_err(|e| Error::sql("checking the target", e))?;
         let (pgml, fdw): (bool, bool) = (row.get(0), row.get(1));
-        println!(
+        target_json = serde_json::json!({
+            "server": target.masked(),
+            "pgml_installed": pgml,
+            "postgres_fdw_available": fdw,
+        });
+        say!(
+            json,
             "target:   {} (pgml {})",
             target.masked(),
             if pgml { "installed" } else { "not installed" }
@@ -300,14 +402,54 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
         }
     }
     if todo.is_empty() {
-        println!("\nready: nothing must change first");
+        say!(json, "\nready: nothing must change first");
     } else {
-        println!("\nbefore you start:");
+        say!(json, "\nbefore you start:");
         for t in &todo {
-            println!("  - {t}");
+            say!(json, "  - {t}");
         }
     }
+    if json {
+        let doc = serde_json::json!({
+            "source": {
+                "server": source.masked(),
+                "server_version": version,
+                "role": role_name,
+                "wal_level": wal_level,
+            },
+            "tables": table_json,
+            "total_bytes": bytes,
+            "total_rows": rows,
+            "writes_per_minute": writes,
+            "recommended": mechanism.name(),
+            "reasons": reasons,
+            "target": target_json,
+            "before_you_start": todo,
+        });
+        crate::print_json(&doc);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts a table whose statistics are stale, within `timeout` seconds (a huge table is not read
+/// to the end for an estimate): None when that is not enough.
+fn count_rows(c: &mut postgres::Client, table: &str, timeout: u64) -> Result<Option<i64>> {
+    let mut tx = c
+        .transaction()
+        .map_err(|e| Error::sql("starting a transaction on the source", e))?;
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = '{}s'",
+        timeout.max(1)
+    ))
+    .map_err(|e| Error::sql("setting a timeout for counting rows", e))?;
+    let counted = match tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]) {
+        Ok(r) => Some(r.get(0)),
+        Err(e) if e.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) => None,
+        Err(e) => return Err(Error::sql(format!("counting the rows of {table}"), e)),
+    };
+    // Read-only: ending it either way is the same; rollback also ends an aborted one.
+    let _ = tx.rollback();
+    Ok(counted)
 }
 
 fn human(bytes: i64) -> String {

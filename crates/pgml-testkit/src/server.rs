@@ -6,8 +6,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use crate::install::run;
-use crate::{free_port, Auth, Cluster, Error, PgInstall, Result, StopMode};
+use pgml_postgres::run;
+
+use crate::{
+    free_port, quote_ident, quote_literal, Auth, Cluster, Error, PgInstall, Result, StopMode,
+};
 
 const DIR_PREFIX: &str = "pgml-testkit-";
 
@@ -384,16 +387,6 @@ fn random_password() -> String {
     format!("pw{:016x}{:08x}", h.finish(), std::process::id())
 }
 
-/// Quotes an SQL identifier the way PostgreSQL's quote_ident does.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Quotes an SQL string literal the way PostgreSQL's quote_literal does (standard strings).
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Percent-encodes everything but RFC 3986's unreserved characters, for a URL's user, password or path.
 fn percent_encode(s: &str) -> String {
     s.bytes()
@@ -414,11 +407,5 @@ mod tests {
     fn percent_encoding_keeps_unreserved_and_escapes_the_rest() {
         assert_eq!(percent_encode("abc-XYZ_0.9~"), "abc-XYZ_0.9~");
         assert_eq!(percent_encode("p@ss w:rd/é"), "p%40ss%20w%3Ard%2F%C3%A9");
-    }
-
-    #[test]
-    fn identifiers_and_literals_are_quoted_like_postgres() {
-        assert_eq!(quote_ident(r#"my "db""#), r#""my ""db""""#);
-        assert_eq!(quote_literal("it's"), "'it''s'");
     }
 }

@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use pgml_testkit::quote_literal;
+use pgml_postgres::quote_literal;
 
 use super::require_pgml;
 use crate::error::{Error, Result};
@@ -30,7 +30,7 @@ pub struct ReplicateArgs {
     #[arg(long)]
     pub source: String,
     /// An inference server, a subscriber (repeatable; its role must be superuser on PostgreSQL 15).
-    #[arg(long = "to", required = true)]
+    #[arg(long = "target", visible_alias = "to", required = true)]
     pub targets: Vec<String>,
     /// Name of the publication and of each subscription (slots get the target's id appended).
     #[arg(long, default_value = "pgml_models")]
@@ -153,7 +153,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     }
 
     let publication_sql = format!("CREATE PUBLICATION {name} FOR TABLE {}", CATALOG.join(", "));
-    let password = source.parts().4;
+    let password = source.password().map(str::to_string);
     let subscription_sql = |slot: &str, password: Option<&str>| {
         format!(
             "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {name} WITH (slot_name = {})",
@@ -190,6 +190,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     }
     for (target, mut dst, slot) in plans {
         let sql = subscription_sql(&slot, password.as_deref());
+        crate::pg::keep_secrets_out_of_logs(&mut dst);
         dst.batch_execute(&sql).map_err(|e| {
             Error::sql(
                 format!("creating subscription {} on {}", args.name, target.masked()),
@@ -201,7 +202,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             target.masked(),
             args.name
         );
-        wait_for_initial_copy(&mut dst, &args.name, args.timeout)?;
+        wait_for_initial_copy(&mut dst, &args.name, args.timeout, &[])?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,20 +22,26 @@ pub struct Selection {
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    /// The server holding the models (libpq URL).
-    #[arg(long)]
+    /// The server holding the models: a libpq URL, key=value string or service=NAME. Default: the
+    /// environment, as psql (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, ...).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub source: String,
     #[command(flatten)]
     pub selection: Selection,
     /// Write the package here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Print what was exported as one JSON document (needs --output: standard output is the package
+    /// otherwise).
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The server receiving the models (libpq URL).
-    #[arg(long)]
+    /// The server receiving the models: a libpq URL, key=value string or service=NAME. Default: the
+    /// environment, as psql (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSERVICE, ...).
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub target: String,
     /// Read the package from here instead of standard input.
     #[arg(long, short)]
@@ -46,6 +52,9 @@ pub struct ImportArgs {
     /// Run the import and roll it back: every check runs, nothing changes.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print one JSON document instead of text (described in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,8 +62,8 @@ pub struct PushArgs {
     /// The server holding the models (libpq URL).
     #[arg(long)]
     pub source: String,
-    /// A server receiving the models (repeatable).
-    #[arg(long = "to", required = true)]
+    /// A server receiving the models (repeatable; --to is the same).
+    #[arg(long = "target", visible_alias = "to", required = true)]
     pub targets: Vec<String>,
     #[command(flatten)]
     pub selection: Selection,
@@ -64,6 +73,9 @@ pub struct PushArgs {
     /// Run each import and roll it back: every check runs, nothing changes.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print one JSON document instead of text (described in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn export(args: &ExportArgs) -> Result<ExitCode> {
@@ -74,13 +86,35 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode> {
         });
     }
     let source = Server::parse(&args.source)?;
-    let bytes = export_package(&source, &args.selection)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, &bytes).map_err(|e| Error::Environment {
+    // The output file is created before the export, so a path that cannot be written fails at
+    // once instead of after a long download; a failed export removes it again.
+    let file = match &args.output {
+        Some(path) => Some(std::fs::File::create(path).map_err(|e| Error::Usage {
             message: format!("cannot write {}: {e}", path.display()),
             hint: None,
-        })?,
-        None => {
+        })?),
+        None => None,
+    };
+    let bytes = match export_package(&source, &args.selection) {
+        Ok(b) => b,
+        Err(e) => {
+            if let Some(path) = &args.output {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+    };
+    match (file, &args.output) {
+        (Some(mut f), Some(path)) => {
+            f.write_all(&bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::Environment {
+                    message: format!("cannot write {}: {e}", path.display()),
+                    hint: None,
+                })?
+        }
+        _ => {
+            // The package itself is the output; --json requires --output.
             let mut out = std::io::stdout().lock();
             out.write_all(&bytes)
                 .and_then(|()| out.flush())
@@ -90,7 +124,36 @@ pub fn export(args: &ExportArgs) -> Result<ExitCode> {
                 })?;
         }
     }
+    if args.json {
+        let path = args.output.as_ref().map(|p| p.display().to_string());
+        crate::print_json(&serde_json::json!({
+            "source": source.masked(),
+            "output": path,
+            "bytes": bytes.len(),
+            "projects": package_contents(&bytes)?,
+        }));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The projects and model ids a package holds, for `export --json`.
+fn package_contents(bytes: &[u8]) -> Result<serde_json::Value> {
+    let package = pgml_core::package::Package::decode(bytes).map_err(|e| Error::Verification {
+        message: format!("the exported package does not decode: {e}"),
+        hint: None,
+    })?;
+    Ok(package
+        .projects
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "task": p.task,
+                "model_ids": p.models.iter().map(|m| m.source_id).collect::<Vec<_>>(),
+                "deployed_model_id": p.deployed.as_ref().map(|d| d.source_model_id),
+            })
+        })
+        .collect())
 }
 
 pub fn import(args: &ImportArgs) -> Result<ExitCode> {
@@ -126,7 +189,10 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
         });
     }
     let target = Server::parse(&args.target)?;
-    import_package(&target, &bytes, !args.no_deploy, args.dry_run)?;
+    let report = import_package(&target, &bytes, !args.no_deploy, args.dry_run, args.json)?;
+    if args.json {
+        crate::print_json(&report);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -136,14 +202,38 @@ pub fn push(args: &PushArgs) -> Result<ExitCode> {
     let bytes = export_package(&source, &args.selection)?;
     // Every target is tried; each import is atomic, so a failed one changed nothing there.
     let mut failures: Vec<Error> = Vec::new();
+    let mut reports = Vec::new();
+    let mut progress = crate::progress::Progress::new(
+        "pushing",
+        Some(targets.len() as u64),
+        crate::progress::Unit::Items,
+    );
     for target in &targets {
-        if let Err(e) = import_package(target, &bytes, !args.no_deploy, args.dry_run) {
-            eprintln!("pgml: error: {}: {e}", target.masked());
-            if let Some(hint) = e.hint() {
-                eprintln!("hint: {hint}");
+        match import_package(target, &bytes, !args.no_deploy, args.dry_run, args.json) {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                eprintln!("pgml: error: {}: {e}", target.masked());
+                if let Some(hint) = e.hint() {
+                    eprintln!("hint: {hint}");
+                }
+                reports.push(serde_json::json!({
+                    "target": target.masked(),
+                    "dry_run": args.dry_run,
+                    "error": e.to_string(),
+                    "exit_code": exit_number(&e),
+                    "models": [],
+                }));
+                failures.push(e);
             }
-            failures.push(e);
         }
+        progress.add(1);
+    }
+    progress.finish();
+    if args.json {
+        crate::print_json(&serde_json::json!({
+            "source": source.masked(),
+            "targets": reports,
+        }));
     }
     match failures.first() {
         None => Ok(ExitCode::SUCCESS),
@@ -176,7 +266,14 @@ fn export_package(source: &Server, selection: &Selection) -> Result<Vec<u8>> {
 
 /// Imports into `target`; with `dry_run` the import runs and is rolled back, so every check (and the
 /// ids it would get) is real and nothing stays.
-fn import_package(target: &Server, bytes: &[u8], deploy: bool, dry_run: bool) -> Result<()> {
+/// Returns the report `--json` prints: the target and each model's new id (null in a dry run).
+fn import_package(
+    target: &Server,
+    bytes: &[u8],
+    deploy: bool,
+    dry_run: bool,
+    json: bool,
+) -> Result<serde_json::Value> {
     let mut db = target.connect()?;
     super::require_pgml(&mut db, &target.masked())?;
     let mut tx = db
@@ -190,7 +287,8 @@ fn import_package(target: &Server, bytes: &[u8], deploy: bool, dry_run: bool) ->
         .map_err(|e| Error::sql(format!("importing models into {}", target.masked()), e))?;
     if dry_run { tx.rollback() } else { tx.commit() }
         .map_err(|e| Error::sql(format!("finishing the import into {}", target.masked()), e))?;
-    println!(
+    say!(
+        json,
         "{}:{}",
         target.masked(),
         if dry_run {
@@ -199,14 +297,41 @@ fn import_package(target: &Server, bytes: &[u8], deploy: bool, dry_run: bool) ->
             ""
         }
     );
+    let mut models = Vec::new();
     for r in &rows {
         let (project, source_id, id, imported, deployed): (String, i64, i64, bool, bool) =
             (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
-        println!(
+        // A dry run's ids came from sequences a rollback does not restore: the real import gets
+        // others, so none is shown.
+        models.push(serde_json::json!({
+            "project": project,
+            "source_model_id": source_id,
+            "model_id": if dry_run && imported { None } else { Some(id) },
+            "imported": imported,
+            "deployed": deployed,
+        }));
+        let id = if dry_run && imported {
+            "new id".to_string()
+        } else {
+            id.to_string()
+        };
+        say!(
+            json,
             "  {project}: model {source_id} -> {id}{}{}",
             if imported { "" } else { " (already there)" },
             if deployed { ", deployed" } else { "" }
         );
     }
-    Ok(())
+    Ok(serde_json::json!({
+        "target": target.masked(),
+        "dry_run": dry_run,
+        "error": null,
+        "exit_code": 0,
+        "models": models,
+    }))
+}
+
+/// The exit code of an error as a number, for `push --json`.
+fn exit_number(e: &Error) -> u8 {
+    e.code()
 }

@@ -1,17 +1,21 @@
-//! A server given as a libpq URL or connection string. Passwords come from the URL, PGPASSWORD or
-//! ~/.pgpass, are never printed (URLs are shown masked) and never put on a child's command line.
+//! A server given as a libpq URL, `key=value` string or service, completed as psql completes it
+//! (see [`conninfo`]). Passwords come from the string, PGPASSWORD or the password file; they are
+//! never printed (servers are shown as a URL without the password) and never put on a child's
+//! command line (children get them through their environment).
 
-use std::path::PathBuf;
-use std::str::FromStr;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use postgres::config::Host;
+use postgres::config::{ChannelBinding, SslMode, TargetSessionAttrs};
 
 use crate::error::{Error, Result};
+use crate::pg::conninfo::{self, Params};
 
 #[derive(Clone)]
 pub struct Server {
-    /// The URL as given, for messages only through `masked()`.
-    given: String,
+    /// Every value the connection uses, after the service, environment, defaults and password file.
+    params: Params,
     config: postgres::Config,
 }
 
@@ -22,22 +26,25 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
+    /// Parses and completes a connection string the way psql does. An empty string means "from
+    /// the environment only" (PGHOST, PGSERVICE, ...).
     pub fn parse(url: &str) -> Result<Server> {
-        let mut config = postgres::Config::from_str(url).map_err(|e| Error::Usage {
-            message: format!("{} is not a valid connection URL: {e}", mask(url)),
-            hint: Some("use postgresql://user@host:port/database".into()),
-        })?;
-        if config.get_password().is_none() {
-            if let Some(p) = std::env::var_os("PGPASSWORD") {
-                config.password(p.to_string_lossy().as_bytes());
-            } else if let Some(p) = pgpass(&config) {
-                config.password(p.as_bytes());
-            }
-        }
-        Ok(Server {
-            given: url.to_string(),
-            config,
-        })
+        Server::resolve(url, &conninfo::Process)
+    }
+
+    pub fn resolve(url: &str, sources: &dyn conninfo::Sources) -> Result<Server> {
+        let usage = |reason: String| Error::Usage {
+            message: format!("not a valid connection string: {reason}"),
+            hint: Some(
+                "use postgresql://user@host:port/database?sslmode=require, key=value pairs \
+                 (host=... dbname=...) or service=NAME; see docs/cli.md"
+                    .into(),
+            ),
+        };
+        let given = conninfo::parse(url).map_err(usage)?;
+        let params = conninfo::resolve(given, sources).map_err(usage)?;
+        let config = config(&params).map_err(usage)?;
+        Ok(Server { params, config })
     }
 
     /// Every URL of a repeated option, or the first one that does not parse.
@@ -45,138 +52,351 @@ impl Server {
         urls.iter().map(|u| Server::parse(u)).collect()
     }
 
-    /// The URL with any password replaced by `***`.
-    pub fn masked(&self) -> String {
-        mask(&self.given)
+    fn get(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str)
     }
 
-    pub fn connect(&self) -> Result<postgres::Client> {
-        self.config.connect(postgres::NoTls).map_err(|e| Error::Server {
-            message: format!("cannot connect to {}: {}", self.masked(), pgml_testkit::describe_pg_error(&e)),
-            hint: Some("check the URL, that the server runs, and the password (URL, PGPASSWORD or ~/.pgpass)".into()),
-        })
+    /// The server as a URL without any password, for messages.
+    pub fn masked(&self) -> String {
+        let host = self.host();
+        let port = self.port();
+        let mut query = Vec::new();
+        let authority = if host.starts_with('/') {
+            query.push(format!("host={host}"));
+            String::new()
+        } else if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        if host.starts_with('/') {
+            query.push(format!("port={port}"));
+        }
+        let mode = self.sslmode();
+        if mode != "prefer" {
+            query.push(format!("sslmode={mode}"));
+        }
+        let mut s = format!("postgresql://{}@{authority}/{}", self.user(), self.dbname());
+        if !query.is_empty() {
+            s.push('?');
+            s.push_str(&query.join("&"));
+        }
+        s
     }
 
     pub fn dbname(&self) -> String {
-        self.config
-            .get_dbname()
-            .or(self.config.get_user())
-            .unwrap_or("postgres")
-            .to_string()
+        self.get("dbname").unwrap_or("postgres").to_string()
     }
 
-    /// (host, port, dbname, user, password) as a foreign server and user mapping need them.
-    pub fn parts(&self) -> (String, u16, String, String, Option<String>) {
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(h)) => h.clone(),
-            Some(Host::Unix(p)) => p.display().to_string(),
-            None => "localhost".into(),
+    pub fn user(&self) -> &str {
+        self.get("user").unwrap_or("postgres")
+    }
+
+    /// The first host (libpq tries them in order; pgml names the first in messages).
+    pub fn host(&self) -> &str {
+        self.get("host")
+            .and_then(|h| h.split(',').next())
+            .filter(|h| !h.is_empty())
+            .or(self.get("hostaddr"))
+            .unwrap_or(conninfo::DEFAULT_SOCKET_DIR)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.get("port")
+            .and_then(|p| p.split(',').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5432)
+    }
+
+    pub fn sslmode(&self) -> &str {
+        self.get("sslmode").unwrap_or("prefer")
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.get("password")
+    }
+
+    pub fn connect(&self) -> Result<postgres::Client> {
+        let fail = |e: String| {
+            Error::Server {
+            message: format!("cannot connect to {}: {e}", self.masked()),
+            hint: Some(
+                "check the connection string, that the server runs, the password (URL, PGPASSWORD or ~/.pgpass) \
+                 and sslmode / sslrootcert"
+                    .into(),
+            ),
+        }
         };
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let user = self.config.get_user().unwrap_or("postgres").to_string();
-        let password = self
-            .config
-            .get_password()
-            .map(|p| String::from_utf8_lossy(p).into_owned());
-        (host, port, self.dbname(), user, password)
+        let mode = self.sslmode();
+        if mode == "disable" {
+            return self
+                .config
+                .connect(postgres::NoTls)
+                .map_err(|e| fail(describe(&e)));
+        }
+        let tls = self.tls().map_err(fail)?;
+        if mode == "allow" {
+            // libpq's "allow": plain first, TLS only if the server refuses that.
+            let mut plain = self.config.clone();
+            plain.ssl_mode(SslMode::Disable);
+            if let Ok(c) = plain.connect(postgres::NoTls) {
+                return Ok(c);
+            }
+        }
+        self.config.connect(tls).map_err(|e| fail(describe(&e)))
+    }
+
+    /// The TLS connector for this sslmode: `require` (and `prefer`, `allow`) encrypt without
+    /// checking the certificate unless a root certificate was given (then as `verify-ca`, like
+    /// libpq); `verify-ca` checks the chain; `verify-full` also the host name. Roots: `sslrootcert`
+    /// (a file, or `system`), else ~/.postgresql/root.crt if it exists, else the system's store.
+    fn tls(&self) -> std::result::Result<postgres_native_tls::MakeTlsConnector, String> {
+        let mut b = native_tls::TlsConnector::builder();
+        let roots = self.root_cert_file();
+        let verify_chain = match self.sslmode() {
+            "verify-ca" | "verify-full" => true,
+            _ => roots.is_some(),
+        };
+        if let Some(file) = &roots {
+            let pem = std::fs::read(file)
+                .map_err(|e| format!("cannot read sslrootcert {}: {e}", file.display()))?;
+            let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
+                format!(
+                    "sslrootcert {} holds no PEM certificate: {e}",
+                    file.display()
+                )
+            })?;
+            // libpq trusts only the given file, not the system's store as well.
+            b.disable_built_in_roots(true);
+            for c in certs {
+                b.add_root_certificate(c);
+            }
+        }
+        b.danger_accept_invalid_certs(!verify_chain);
+        b.danger_accept_invalid_hostnames(self.sslmode() != "verify-full");
+        if let Some((cert, key)) = self.client_cert_files() {
+            let c = std::fs::read(&cert)
+                .map_err(|e| format!("cannot read sslcert {}: {e}", cert.display()))?;
+            let k = std::fs::read(&key)
+                .map_err(|e| format!("cannot read sslkey {}: {e}", key.display()))?;
+            let id = native_tls::Identity::from_pkcs8(&c, &k).map_err(|e| {
+                format!(
+                    "sslcert {} / sslkey {} are not a PEM certificate and private key: {e}",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+            b.identity(id);
+        }
+        let connector = b.build().map_err(|e| format!("cannot set up TLS: {e}"))?;
+        Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+    }
+
+    /// The root certificates file, or None for the system's store.
+    fn root_cert_file(&self) -> Option<PathBuf> {
+        match self.get("sslrootcert") {
+            Some("system") => None,
+            Some(f) if !f.is_empty() => Some(PathBuf::from(f)),
+            _ => home_file("root.crt"),
+        }
+    }
+
+    fn client_cert_files(&self) -> Option<(PathBuf, PathBuf)> {
+        let cert = match self.get("sslcert") {
+            Some(f) if !f.is_empty() => PathBuf::from(f),
+            _ => home_file("postgresql.crt")?,
+        };
+        let key = match self.get("sslkey") {
+            Some(f) if !f.is_empty() => PathBuf::from(f),
+            _ => cert.with_extension("key"),
+        };
+        Some((cert, key))
+    }
+
+    /// The connection settings a server that pgml configures (postgres_fdw's foreign server, a
+    /// subscription) uses to reach this one: host, port, dbname and the TLS settings. The paths of
+    /// sslrootcert/sslcert/sslkey are handed on only when given, and are read on that server's host.
+    pub fn server_options(&self) -> Vec<(&'static str, String)> {
+        let mut opts = vec![
+            ("host", self.get("host").unwrap_or("").to_string()),
+            ("port", self.get("port").unwrap_or("5432").to_string()),
+            ("dbname", self.dbname()),
+        ];
+        if let Some(a) = self.get("hostaddr") {
+            opts.push(("hostaddr", a.to_string()));
+        }
+        opts.push(("sslmode", self.sslmode().to_string()));
+        for key in ["sslrootcert", "sslcert", "sslkey"] {
+            // No default sets these: present means the user gave them (string, service or PG*).
+            if let Some(v) = self.get(key) {
+                opts.push((key, v.to_string()));
+            }
+        }
+        opts.retain(|(_, v)| !v.is_empty());
+        opts
     }
 
     /// A libpq connection string for a server to reach this one (CREATE SUBSCRIPTION), each value
     /// single-quoted with \ and ' escaped; `password` is given separately so that it can be masked.
     pub fn conninfo(&self, password: Option<&str>) -> String {
-        let (host, port, dbname, user, _) = self.parts();
         let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
-        let mut c = format!(
-            "host={} port={port} dbname={} user={}",
-            q(&host),
-            q(&dbname),
-            q(&user)
-        );
+        let mut parts: Vec<String> = self
+            .server_options()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", q(v)))
+            .collect();
+        parts.push(format!("user={}", q(self.user())));
         if let Some(p) = password {
-            c.push_str(&format!(" password={}", q(p)));
+            parts.push(format!("password={}", q(p)));
         }
-        c
+        parts.join(" ")
     }
 
-    /// libpq environment for a child program: the connection without any secret in its argv.
+    /// libpq environment for a child program: the connection without any secret in its argv. Every
+    /// value is explicit, so the child resolves nothing differently from pgml.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = Vec::new();
-        if let Some(host) = self.config.get_hosts().first() {
-            env.push((
-                "PGHOST",
-                match host {
-                    Host::Tcp(h) => h.clone(),
-                    Host::Unix(p) => p.display().to_string(),
-                },
-            ));
+        for (key, var) in [
+            ("host", "PGHOST"),
+            ("hostaddr", "PGHOSTADDR"),
+            ("port", "PGPORT"),
+            ("user", "PGUSER"),
+            ("dbname", "PGDATABASE"),
+            ("password", "PGPASSWORD"),
+            ("sslmode", "PGSSLMODE"),
+            ("sslrootcert", "PGSSLROOTCERT"),
+            ("sslcert", "PGSSLCERT"),
+            ("sslkey", "PGSSLKEY"),
+            ("sslcrl", "PGSSLCRL"),
+            ("connect_timeout", "PGCONNECT_TIMEOUT"),
+            ("options", "PGOPTIONS"),
+            ("application_name", "PGAPPNAME"),
+            ("target_session_attrs", "PGTARGETSESSIONATTRS"),
+            ("channel_binding", "PGCHANNELBINDING"),
+            ("gssencmode", "PGGSSENCMODE"),
+        ] {
+            if let Some(v) = self.get(key) {
+                env.push((var, v.to_string()));
+            }
         }
-        if let Some(port) = self.config.get_ports().first() {
-            env.push(("PGPORT", port.to_string()));
-        }
-        if let Some(user) = self.config.get_user() {
-            env.push(("PGUSER", user.to_string()));
-        }
-        env.push(("PGDATABASE", self.dbname()));
-        if let Some(p) = self.config.get_password() {
-            env.push(("PGPASSWORD", String::from_utf8_lossy(p).into_owned()));
+        // pgml verifies against the system's store by default; Debian's libpq 15 knows no
+        // sslrootcert=system, so children are pointed at the system bundle explicitly.
+        let verifies = matches!(self.sslmode(), "verify-ca" | "verify-full");
+        if verifies && self.root_cert_file().is_none() {
+            env.retain(|(k, _)| *k != "PGSSLROOTCERT");
+            if let Some(bundle) = system_bundle() {
+                env.push(("PGSSLROOTCERT", bundle.display().to_string()));
+            }
         }
         env
     }
 }
 
-/// Masks the password of a URL (`postgresql://user:secret@host/db` → `postgresql://user:***@host/db`)
-/// or of a key=value string (`password=secret` → `password=***`).
-pub fn mask(url: &str) -> String {
-    if let Some(rest) = url.split_once("://") {
-        let (scheme, rest) = rest;
-        if let Some((auth, tail)) = rest.split_once('@') {
-            if let Some((user, _)) = auth.split_once(':') {
-                return format!("{scheme}://{user}:***@{tail}");
-            }
-        }
-        return url.to_string();
-    }
-    url.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some(("password", _)) => "password=***".to_string(),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+fn home_file(name: &str) -> Option<PathBuf> {
+    let f = PathBuf::from(std::env::var_os("HOME")?)
+        .join(".postgresql")
+        .join(name);
+    f.is_file().then_some(f)
 }
 
-/// The password for this connection from ~/.pgpass (or PGPASSFILE), as libpq would find it.
-fn pgpass(config: &postgres::Config) -> Option<String> {
-    let path = std::env::var_os("PGPASSFILE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        Some(Host::Unix(_)) | None => "localhost".into(),
-    };
-    let port = config
-        .get_ports()
-        .first()
-        .copied()
-        .unwrap_or(5432)
-        .to_string();
-    let user = config.get_user().unwrap_or("").to_string();
-    let db = config.get_dbname().unwrap_or(&user).to_string();
-    let wanted = [host.as_str(), port.as_str(), db.as_str(), user.as_str()];
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .find_map(|line| {
-            let fields: Vec<&str> = line.splitn(5, ':').collect();
-            if fields.len() != 5 {
-                return None;
-            }
-            let matches = fields[..4]
-                .iter()
-                .zip(wanted)
-                .all(|(f, w)| *f == "*" || *f == w);
-            matches.then(|| fields[4].to_string())
-        })
+/// The system's CA bundle, where Debian, Fedora and Alpine keep it.
+fn system_bundle() -> Option<PathBuf> {
+    [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+    ]
+    .iter()
+    .map(Path::new)
+    .find(|p| p.is_file())
+    .map(Path::to_path_buf)
+}
+
+/// The `postgres` crate's configuration for resolved parameters.
+fn config(p: &Params) -> std::result::Result<postgres::Config, String> {
+    let mut c = postgres::Config::new();
+    let ports: Vec<u16> = p
+        .get("port")
+        .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    let hosts: Vec<&str> = p
+        .get("host")
+        .map(|h| h.split(',').collect())
+        .unwrap_or_default();
+    for h in &hosts {
+        if h.starts_with('/') {
+            c.host_path(h);
+        } else {
+            c.host(h);
+        }
+    }
+    if let Some(addrs) = p.get("hostaddr") {
+        for a in addrs.split(',') {
+            let ip: IpAddr = a.parse().map_err(|_| format!("invalid hostaddr \"{a}\""))?;
+            c.hostaddr(ip);
+        }
+    }
+    // libpq: one port for every host, or one port per host.
+    let n = hosts.len().max(1);
+    for i in 0..n {
+        c.port(*ports.get(i).or(ports.first()).unwrap_or(&5432));
+    }
+    if let Some(u) = p.get("user") {
+        c.user(u);
+    }
+    if let Some(d) = p.get("dbname") {
+        c.dbname(d);
+    }
+    if let Some(pw) = p.get("password") {
+        c.password(pw);
+    }
+    if let Some(o) = p.get("options") {
+        c.options(o);
+    }
+    let app = p
+        .get("application_name")
+        .or(p.get("fallback_application_name"))
+        .map_or("pgml", String::as_str);
+    c.application_name(app);
+    if let Some(t) = p.get("connect_timeout").filter(|t| !t.is_empty()) {
+        let secs: u64 = t
+            .parse()
+            .map_err(|_| format!("invalid connect_timeout \"{t}\""))?;
+        if secs > 0 {
+            c.connect_timeout(Duration::from_secs(secs.max(2)));
+        }
+    }
+    match p.get("target_session_attrs").map(String::as_str) {
+        None | Some("any") => {}
+        Some("read-write") => {
+            c.target_session_attrs(TargetSessionAttrs::ReadWrite);
+        }
+        Some("read-only") => {
+            c.target_session_attrs(TargetSessionAttrs::ReadOnly);
+        }
+        Some(other) => return Err(format!("unsupported target_session_attrs \"{other}\"")),
+    }
+    match p.get("channel_binding").map(String::as_str) {
+        None | Some("prefer") => {}
+        Some("disable") => {
+            c.channel_binding(ChannelBinding::Disable);
+        }
+        Some("require") => {
+            c.channel_binding(ChannelBinding::Require);
+        }
+        Some(other) => return Err(format!("invalid channel_binding \"{other}\"")),
+    }
+    c.ssl_mode(match p.get("sslmode").map(String::as_str) {
+        Some("disable") => SslMode::Disable,
+        Some("allow" | "prefer") | None => SslMode::Prefer,
+        Some(_) => SslMode::Require,
+    });
+    Ok(c)
+}
+
+/// A client error in full, without the connection string (which may hold a password).
+fn describe(e: &postgres::Error) -> String {
+    pgml_postgres::describe_pg_error(e)
 }
 
 #[cfg(test)]
@@ -184,26 +404,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_masked() {
-        assert_eq!(
-            mask("postgresql://app:s3cret@db:5432/shop"),
-            "postgresql://app:***@db:5432/shop"
-        );
-        assert_eq!(mask("postgresql://app@db/shop"), "postgresql://app@db/shop");
-        assert_eq!(
-            mask("host=db password=s3cret dbname=x"),
-            "host=db password=*** dbname=x"
-        );
-        let s = Server::parse("postgresql://app:s3cret@127.0.0.1:5999/shop").unwrap();
-        assert!(!format!("{s:?}").contains("s3cret"));
-        assert!(s.env().contains(&("PGPASSWORD", "s3cret".to_string())));
-        assert!(s.env().contains(&("PGDATABASE", "shop".to_string())));
+    fn passwords_are_never_shown() {
+        for given in [
+            "postgresql://app:s3cret@127.0.0.1:5999/shop",
+            "postgresql://app@127.0.0.1:5999/shop?password=s3cret",
+            "host=127.0.0.1 port=5999 user=app dbname=shop password = s3cret",
+        ] {
+            let s = Server::parse(given).unwrap();
+            assert!(!format!("{s:?}").contains("s3cret"), "{s:?}");
+            assert_eq!(s.masked(), "postgresql://app@127.0.0.1:5999/shop");
+            assert!(s.env().contains(&("PGPASSWORD", "s3cret".to_string())));
+            assert!(s.env().contains(&("PGDATABASE", "shop".to_string())));
+            assert!(s.conninfo(Some("***")).contains("password='***'"));
+        }
+    }
+
+    #[test]
+    fn tls_settings_are_handed_on() {
+        let s = Server::parse(
+            "postgresql://app@db.example/shop?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+        )
+        .unwrap();
+        assert_eq!(s.sslmode(), "verify-full");
+        let env = s.env();
+        assert!(env.contains(&("PGSSLMODE", "verify-full".to_string())));
+        assert!(env.contains(&("PGSSLROOTCERT", "/etc/ca.pem".to_string())));
+        let opts = s.server_options();
+        assert!(opts.contains(&("sslmode", "verify-full".to_string())));
+        assert!(opts.contains(&("sslrootcert", "/etc/ca.pem".to_string())));
+        assert!(s.conninfo(None).contains("sslmode='verify-full'"));
+        assert!(s.masked().ends_with("?sslmode=verify-full"));
     }
 
     #[test]
     fn bad_urls_are_usage_errors() {
         assert!(matches!(
             Server::parse("postgresql://a:b@h:notaport/db"),
+            Err(Error::Usage { .. })
+        ));
+        assert!(matches!(
+            Server::parse("postgresql://a:b@h/db?sslmode=sometimes"),
             Err(Error::Usage { .. })
         ));
     }

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use pgml_testkit::PgInstall;
+use pgml_postgres::PgInstall;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
@@ -11,15 +11,9 @@ use crate::pg::conn::Server;
 pub fn command(program: &str, server: &Server) -> Result<Command> {
     let install = PgInstall::detect()?;
     let mut cmd = install.client_command(program);
-    for var in [
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGDATABASE",
-        "PGPASSWORD",
-        "PGSERVICE",
-        "PGOPTIONS",
-    ] {
+    // pgml resolved the connection already (service, environment, password file): the child gets
+    // exactly those values and nothing of the caller's PG* variables that could differ.
+    for var in crate::pg::conninfo::libpq_env_vars() {
         cmd.env_remove(var);
     }
     cmd.envs(server.env()).stdin(Stdio::null());
@@ -55,11 +49,15 @@ pub fn spawn_error(program: &str, e: std::io::Error) -> Error {
 }
 
 /// Runs `pg_dump ... | psql ...`, streaming through this process so the bytes can be counted (and,
-/// with `progress`, printed every second on stderr). When either program fails the error is
-/// `failed` followed by both programs' messages. Returns the bytes copied.
-pub fn pipe(mut dump: Command, mut restore: Command, progress: bool, failed: &str) -> Result<u64> {
+/// with `progress`, shown on stderr). When either program fails the error is `failed` followed by
+/// both programs' messages. Returns the bytes copied.
+pub fn pipe(
+    mut dump: Command,
+    mut restore: Command,
+    mut progress: Option<&mut crate::progress::Progress>,
+    failed: &str,
+) -> Result<u64> {
     use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
 
     let mut dump = dump
         .stdout(Stdio::piped())
@@ -78,7 +76,6 @@ pub fn pipe(mut dump: Command, mut restore: Command, progress: bool, failed: &st
             hint: None,
         });
     };
-    let mut last = Instant::now();
     let mut copied: u64 = 0;
     let mut buffer = vec![0u8; 1 << 20];
     loop {
@@ -90,12 +87,14 @@ pub fn pipe(mut dump: Command, mut restore: Command, progress: bool, failed: &st
             break; // the end, or psql stopped: its error is reported below
         }
         copied += n as u64;
-        if progress && last.elapsed() > Duration::from_secs(1) {
-            eprintln!("  copied {:.1} MB", copied as f64 / 1e6);
-            last = Instant::now();
+        if let Some(p) = progress.as_deref_mut() {
+            p.set(copied);
         }
     }
     drop(to);
+    if let Some(p) = progress {
+        p.finish();
+    }
     let dumped = dump
         .wait_with_output()
         .map_err(|e| spawn_error("pg_dump", e))?;

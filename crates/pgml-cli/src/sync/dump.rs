@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
 use crate::pg::tools;
+use crate::progress::Progress;
 
 #[derive(Debug, clap::Args)]
 pub struct DumpArgs {
@@ -16,8 +17,13 @@ pub struct DumpArgs {
     /// The pgml server to copy into.
     #[arg(long)]
     pub target: String,
-    /// A table to copy, optionally schema-qualified; repeat for several.
-    #[arg(long = "table", required = true)]
+    /// A table to copy, optionally schema-qualified; repeat, or separate with commas.
+    #[arg(
+        long = "table",
+        visible_alias = "tables",
+        value_delimiter = ',',
+        required = true
+    )]
     pub tables: Vec<String>,
     /// Replace tables that already exist on the target (otherwise that is refused).
     #[arg(long)]
@@ -35,12 +41,32 @@ struct Table {
     rows: i64,
 }
 
+/// preflight → plan → (print; --dry-run stops here) → execute → verify.
 pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     let source = Server::parse(&args.source)?;
     let target = Server::parse(&args.target)?;
-
-    // Check: every table exists on the source; none exists on the target unless --replace.
     let mut src = source.connect()?;
+    let (tables, existing) = preflight(args, &source, &target, &mut src)?;
+    let (dump_args, psql_args) = plan(args, &tables);
+    print_plan(&source, &target, &tables, &existing, &dump_args, &psql_args);
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    execute(&source, &target, &tables, &dump_args, &psql_args, &mut src)?;
+    verify(&target, &tables)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every table exists on the source (counted); none exists on the target unless --replace.
+/// Returns the tables and those that will be replaced.
+fn preflight(
+    args: &DumpArgs,
+    source: &Server,
+    target: &Server,
+    src: &mut postgres::Client,
+) -> Result<(Vec<Table>, Vec<String>)> {
+    // Check: every table exists on the source; none exists on the target unless --replace.
     let mut tables = Vec::new();
     for t in &args.tables {
         let row = src
@@ -64,6 +90,7 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         });
     }
     let mut dst = target.connect()?;
+    warn_without_pgml(&mut dst, target)?;
     let existing: Vec<&str> = tables
         .iter()
         .filter(|t| {
@@ -85,27 +112,44 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         });
     }
 
+    let existing = existing.into_iter().map(str::to_string).collect();
+    Ok((tables, existing))
+}
+
+/// pg_dump's and psql's arguments (connections go through their environment).
+fn plan(args: &DumpArgs, tables: &[Table]) -> (Vec<String>, Vec<String>) {
     let mut dump_args: Vec<String> = vec!["--no-owner".into(), "--no-privileges".into()];
     if args.replace {
         dump_args.extend(["--clean".into(), "--if-exists".into()]);
     }
-    for t in &tables {
+    for t in tables {
         dump_args.push("-t".into());
         dump_args.push(t.given.clone());
     }
     let psql_args = tools::restore_args();
+    (dump_args, psql_args)
+}
+
+fn print_plan(
+    source: &Server,
+    target: &Server,
+    tables: &[Table],
+    existing: &[String],
+    dump_args: &[String],
+    psql_args: &[String],
+) {
     println!(
         "plan: copy {} table(s) from {} to {}",
         tables.len(),
         source.masked(),
         target.masked()
     );
-    for t in &tables {
+    for t in tables {
         println!(
             "  {} ({} rows){}",
             t.name,
             t.rows,
-            if existing.contains(&t.name.as_str()) {
+            if existing.contains(&t.name) {
                 ", replaced"
             } else {
                 ""
@@ -114,24 +158,44 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     }
     println!(
         "  {}\n    | {}",
-        tools::describe("pg_dump", &dump_args, &source),
-        tools::describe("psql", &psql_args, &target)
+        tools::describe("pg_dump", dump_args, source),
+        tools::describe("psql", psql_args, target)
     );
-    if args.dry_run {
-        println!("dry run: nothing was changed");
-        return Ok(ExitCode::SUCCESS);
-    }
+}
 
+/// pg_dump's output streamed into psql through this process, to count bytes for progress.
+fn execute(
+    source: &Server,
+    target: &Server,
+    tables: &[Table],
+    dump_args: &[String],
+    psql_args: &[String],
+    src: &mut postgres::Client,
+) -> Result<()> {
     // Run: pg_dump's output is streamed into psql through this process, to count bytes for progress.
     let started = Instant::now();
-    let mut dump = tools::command("pg_dump", &source)?;
-    dump.args(&dump_args);
-    let mut restore = tools::command("psql", &target)?;
-    restore.args(&psql_args);
+    // The tables' size on disk estimates the dump's size (COPY text is usually of that order).
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let estimate: Option<i64> = src
+        .query_one(
+            "SELECT sum(pg_table_size(t::regclass))::bigint FROM unnest($1::text[]) AS t",
+            &[&names],
+        )
+        .map_err(|e| Error::sql("measuring the tables on the source", e))?
+        .get(0);
+    let mut progress = Progress::new(
+        "copying",
+        estimate.map(|b| b.max(0) as u64),
+        crate::progress::Unit::Bytes,
+    );
+    let mut dump = tools::command("pg_dump", source)?;
+    dump.args(dump_args);
+    let mut restore = tools::command("psql", target)?;
+    restore.args(psql_args);
     let copied = tools::pipe(
         dump,
         restore,
-        true,
+        Some(&mut progress),
         "the copy failed; the target was left unchanged (one transaction)",
     )?;
     println!(
@@ -140,10 +204,15 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
 
+    Ok(())
+}
+
+/// The row counts on the target match what the source had.
+fn verify(target: &Server, tables: &[Table]) -> Result<()> {
     // Verify: the row counts match what the source had.
     let mut dst = target.connect()?;
     let mut wrong = Vec::new();
-    for t in &tables {
+    for t in tables {
         let rows: i64 = dst
             .query_one(&format!("SELECT count(*) FROM {}", t.name), &[])
             .map_err(|e| Error::sql(format!("counting the rows of {} on the target", t.name), e))?
@@ -163,5 +232,24 @@ pub fn run(args: &DumpArgs) -> Result<ExitCode> {
             hint: Some("the source changed during the copy? run again, or use pgml sync replicate for changing data".into()),
         });
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// Data moved to a server without pgml cannot be trained on there: say so (the copy itself is
+/// still useful, e.g. to install the extension afterwards).
+pub fn warn_without_pgml(dst: &mut postgres::Client, target: &Server) -> Result<()> {
+    let has: bool = dst
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pgml')",
+            &[],
+        )
+        .map_err(|e| Error::sql("checking the target for pgml", e))?
+        .get(0);
+    if !has {
+        eprintln!(
+            "WARNING: the target {} has no pgml extension: training there needs it (CREATE EXTENSION pgml)",
+            target.masked()
+        );
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use pgml_testkit::quote_literal;
+use pgml_postgres::quote_literal;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
@@ -20,13 +20,21 @@ pub struct FdwArgs {
     #[arg(long)]
     pub target: String,
     /// Schema on the source to import.
-    #[arg(long, default_value = "public")]
+    #[arg(
+        long = "schema",
+        visible_alias = "remote-schema",
+        default_value = "public"
+    )]
     pub remote_schema: String,
     /// Schema on the target for the foreign tables.
     #[arg(long, default_value = "prod")]
     pub local_schema: String,
     /// Name of the foreign server on the target.
-    #[arg(long, default_value = "pgml_source")]
+    #[arg(
+        long = "fdw-server",
+        visible_alias = "server",
+        default_value = "pgml_source"
+    )]
     pub server: String,
     /// Rows per round trip when reading (postgres_fdw's default, 100, is far too small for training pulls).
     #[arg(long, default_value_t = 10_000)]
@@ -36,6 +44,7 @@ pub struct FdwArgs {
     pub dry_run: bool,
 }
 
+/// preflight → plan → (print; --dry-run stops here) → execute → verify.
 pub fn run(args: &FdwArgs) -> Result<ExitCode> {
     let source = Server::parse(&args.source)?;
     let target = Server::parse(&args.target)?;
@@ -45,9 +54,24 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
             hint: None,
         });
     }
-
-    // Check the source role's rights: USAGE on the schema, SELECT on every table and view in it.
     let mut src = source.connect()?;
+    let tables = preflight(args, &mut src)?;
+    let mut dst = target.connect()?;
+    let plan = plan(args, &source, &mut dst, &tables)?;
+    print_plan(args, &source, &target, &tables, &plan);
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    execute(&plan, &mut dst)?;
+    verify(args, &tables, &mut dst)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The source role's rights: USAGE on the schema, SELECT on every table and view in it. Returns the
+/// tables to import.
+fn preflight(args: &FdwArgs, src: &mut postgres::Client) -> Result<Vec<String>> {
+    // Check the source role's rights: USAGE on the schema, SELECT on every table and view in it.
     let usage: bool = src
         .query_one(
             "SELECT has_schema_privilege(current_user, n.oid, 'USAGE') FROM pg_namespace n WHERE nspname = $1
@@ -115,9 +139,28 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
         });
     }
 
+    Ok(tables)
+}
+
+/// The SQL on the target, each statement as run and as shown (the user mapping's password masked):
+/// update what exists, create what does not, import only the tables not there yet.
+#[derive(Debug)]
+struct Plan {
+    statements: Vec<(String, String)>,
+    to_import: Vec<String>,
+}
+
+fn plan(
+    args: &FdwArgs,
+    source: &Server,
+    dst: &mut postgres::Client,
+    tables: &[String],
+) -> Result<Plan> {
     // Plan the SQL on the target: update what exists, create what does not.
-    let mut dst = target.connect()?;
-    let (host, port, dbname, user, password) = source.parts();
+    let (user, password) = (
+        source.user().to_string(),
+        source.password().map(str::to_string),
+    );
     let existing_server: Option<Vec<String>> = dst
         .query_opt(
             "SELECT coalesce(srvoptions, '{}') FROM pg_foreign_server WHERE srvname = $1",
@@ -125,12 +168,10 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
         )
         .map_err(|e| Error::sql("looking up the foreign server", e))?
         .map(|r| r.get(0));
-    let server_options = [
-        ("host", host),
-        ("port", port.to_string()),
-        ("dbname", dbname),
-        ("fetch_size", args.fetch_size.to_string()),
-    ];
+    // sslmode (and any sslrootcert/sslcert/sslkey given) go on the foreign server too: the pgml
+    // server must reach the source as securely as pgml itself does.
+    let mut server_options = source.server_options();
+    server_options.push(("fetch_size", args.fetch_size.to_string()));
     let mut statements: Vec<(String, String)> =
         vec![plain("CREATE EXTENSION IF NOT EXISTS postgres_fdw".into())];
     let srv = quote_ident(&args.server);
@@ -192,6 +233,18 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
         )));
     }
 
+    let to_import = to_import.into_iter().cloned().collect();
+    Ok(Plan {
+        statements,
+        to_import,
+    })
+}
+
+fn print_plan(args: &FdwArgs, source: &Server, target: &Server, tables: &[String], plan: &Plan) {
+    let Plan {
+        statements,
+        to_import,
+    } = plan;
     println!(
         "plan: read {} table(s) of {}.{} on {} from {} as {}.*",
         tables.len(),
@@ -201,35 +254,43 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
         target.masked(),
         args.local_schema
     );
-    for t in &tables {
+    for t in tables.iter() {
         println!(
             "  {t}{}",
-            if to_import.contains(&t) {
+            if to_import.contains(t) {
                 ""
             } else {
                 " (already imported)"
             }
         );
     }
-    for (_, shown) in &statements {
+    for (_, shown) in statements.iter() {
         println!("  {shown};");
     }
-    if args.dry_run {
-        println!("dry run: nothing was changed");
-        return Ok(ExitCode::SUCCESS);
-    }
+}
+
+/// Every statement in one transaction: all or nothing on the target.
+fn execute(plan: &Plan, dst: &mut postgres::Client) -> Result<()> {
+    let statements = &plan.statements;
+    crate::pg::keep_secrets_out_of_logs(dst);
     let mut tx = dst
         .transaction()
         .map_err(|e| Error::sql("starting a transaction on the target", e))?;
-    for (sql, shown) in &statements {
+    for (sql, shown) in statements.iter() {
         tx.batch_execute(sql)
             .map_err(|e| Error::sql(format!("running {shown}"), e))?;
     }
     tx.commit()
         .map_err(|e| Error::sql("committing on the target", e))?;
 
+    Ok(())
+}
+
+/// A row read through every foreign table.
+fn verify(args: &FdwArgs, tables: &[String], dst: &mut postgres::Client) -> Result<()> {
+    let local = quote_ident(&args.local_schema);
     // Verify: a row read through every foreign table.
-    for t in &tables {
+    for t in tables.iter() {
         let q = format!(
             "SELECT count(*) FROM (SELECT 1 FROM {local}.{} LIMIT 1) s",
             quote_ident(t)
@@ -256,7 +317,7 @@ pub fn run(args: &FdwArgs) -> Result<ExitCode> {
             }
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn plain(sql: String) -> (String, String) {

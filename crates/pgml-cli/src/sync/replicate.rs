@@ -5,12 +5,12 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use pgml_testkit::quote_literal;
+use pgml_postgres::quote_literal;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
-use crate::pg::ident;
 use crate::pg::tools;
+use crate::pg::{ident, THIS_DB};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplicateArgs {
@@ -20,12 +20,18 @@ pub struct ReplicateArgs {
     /// The pgml server, the subscriber (its role must be superuser on PostgreSQL 15).
     #[arg(long)]
     pub target: String,
-    /// Tables to replicate.
-    #[arg(long, value_delimiter = ',', required_unless_present = "all_tables")]
+    /// A table to replicate; repeat, or separate with commas.
+    #[arg(
+        long = "table",
+        visible_alias = "tables",
+        value_delimiter = ',',
+        required_unless_present = "all_tables"
+    )]
     pub tables: Vec<String>,
     /// Every table of --schema.
     #[arg(long)]
     pub all_tables: bool,
+    /// Schema on the source whose tables --all-tables replicates.
     #[arg(long, default_value = "public")]
     pub schema: String,
     /// A publication an administrator created beforehand (as the tables' owner), used instead of
@@ -43,14 +49,58 @@ pub struct ReplicateArgs {
     pub dry_run: bool,
 }
 
+/// preflight → plan → (print; --dry-run stops here) → execute → verify.
 pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     let source = Server::parse(&args.source)?;
     let target = Server::parse(&args.target)?;
     let mut src = source.connect()?;
     let mut dst = target.connect()?;
-    let name = ident(&args.name);
+    let checked = preflight(args, &source, &target, &mut src, &mut dst)?;
+    let plan = plan(args, &source, &checked);
+    print_plan(args, &source, &target, &plan);
+    if args.dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    execute(args, &source, &target, &plan, &mut src, &mut dst)?;
+    verify(args, &source, &plan, &mut src, &mut dst)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the checks found that the plan needs.
+#[derive(Debug)]
+struct Checked {
+    /// The tables as `regclass::text` on the source.
+    tables: Vec<String>,
+    /// The publication exists already (an administrator's, with --publication).
+    pub_exists: bool,
+}
+
+/// Every check on both sides, all problems reported at once; nothing is changed.
+fn preflight(
+    args: &ReplicateArgs,
+    source: &Server,
+    target: &Server,
+    src: &mut postgres::Client,
+    dst: &mut postgres::Client,
+) -> Result<Checked> {
     let pub_name = args.publication.as_deref().unwrap_or(&args.name);
     let publication = ident(pub_name);
+    // Tables that do not exist are refused as sync dump and plan refuse them (exit 7), before the
+    // catalog query below would fail on the cast.
+    for t in &args.tables {
+        let found: Option<String> = src
+            .query_one("SELECT to_regclass($1)::text", &[t])
+            .map_err(|e| Error::sql(format!("looking up {t} on the source"), e))?
+            .get(0);
+        if found.is_none() {
+            return Err(Error::Refused {
+                message: format!("table {t} does not exist on the source {}", source.masked()),
+                hint: Some("name it as psql would (schema.table; quote mixed case)".into()),
+            });
+        }
+    }
+    crate::sync::dump::warn_without_pgml(dst, target)?;
 
     // Preflight on the source.
     let mut problems: Vec<String> = Vec::new();
@@ -210,7 +260,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     }
     let sub_exists = dst
         .query_opt(
-            "SELECT 1 FROM pg_subscription WHERE subname = $1",
+            &format!("SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = {THIS_DB}"),
             &[&args.name],
         )
         .map_err(|e| Error::sql("checking subscriptions on the target", e))?
@@ -239,8 +289,32 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             hint: None,
         });
     }
+    Ok(Checked {
+        tables: tables.into_iter().map(|t| t.0).collect(),
+        pub_exists,
+    })
+}
 
-    let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+/// The steps, in order: what --dry-run prints and what execute runs.
+#[derive(Debug)]
+struct Plan {
+    names: Vec<String>,
+    dump_args: Vec<String>,
+    psql_args: Vec<String>,
+    /// None when the publication exists already.
+    publication_sql: Option<String>,
+    /// CREATE SUBSCRIPTION with the password, and as shown (password masked).
+    subscription_sql: String,
+    subscription_shown: String,
+}
+
+fn plan(args: &ReplicateArgs, source: &Server, checked: &Checked) -> Plan {
+    let name = ident(&args.name);
+    let pub_name = args.publication.as_deref().unwrap_or(&args.name);
+    let publication = ident(pub_name);
+    let pub_exists = checked.pub_exists;
+    let names: Vec<&str> = checked.tables.iter().map(String::as_str).collect();
+
     let mut dump_args: Vec<String> = vec![
         "--schema-only".into(),
         "--no-owner".into(),
@@ -251,7 +325,7 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         dump_args.push((*t).to_string());
     }
     let psql_args = tools::restore_args();
-    let password = source.parts().4;
+    let password = source.password().map(str::to_string);
     let publication_sql = if pub_exists {
         None
     } else {
@@ -266,6 +340,26 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
             quote_literal(&source.conninfo(password))
         )
     };
+    Plan {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        subscription_shown: subscription_sql(password.as_ref().map(|_| "***")),
+        subscription_sql: subscription_sql(password.as_deref()),
+        dump_args,
+        psql_args,
+        publication_sql,
+    }
+}
+
+fn print_plan(args: &ReplicateArgs, source: &Server, target: &Server, plan: &Plan) {
+    let pub_name = args.publication.as_deref().unwrap_or(&args.name);
+    let Plan {
+        names,
+        dump_args,
+        psql_args,
+        publication_sql,
+        subscription_shown,
+        ..
+    } = plan;
     println!(
         "plan: replicate {} from {} to {}",
         names.join(", "),
@@ -274,48 +368,63 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
     );
     println!(
         "  1. {}\n       | {}",
-        tools::describe("pg_dump", &dump_args, &source),
-        tools::describe("psql", &psql_args, &target)
+        tools::describe("pg_dump", dump_args, source),
+        tools::describe("psql", psql_args, target)
     );
     if let Some(sql) = &publication_sql {
         println!("  2. on the source: {sql};");
     } else {
         println!("  2. on the source: publication {pub_name} exists already, used as it is");
     }
-    println!(
-        "  3. on the target: {};",
-        subscription_sql(password.as_ref().map(|_| "***"))
-    );
-    if args.dry_run {
-        println!("dry run: nothing was changed");
-        return Ok(ExitCode::SUCCESS);
-    }
+    println!("  3. on the target: {};", subscription_shown);
+}
 
+/// Table definitions, publication, subscription; a failure undoes what this run created.
+fn execute(
+    args: &ReplicateArgs,
+    source: &Server,
+    target: &Server,
+    plan: &Plan,
+    src: &mut postgres::Client,
+    dst: &mut postgres::Client,
+) -> Result<()> {
+    let pub_name = args.publication.as_deref().unwrap_or(&args.name);
+    let publication = ident(pub_name);
+    let Plan {
+        names,
+        dump_args,
+        psql_args,
+        publication_sql,
+        subscription_sql,
+        ..
+    } = plan;
     // 1. Table definitions.
-    let mut dump = tools::command("pg_dump", &source)?;
-    dump.args(&dump_args);
-    let mut restore = tools::command("psql", &target)?;
-    restore.args(&psql_args);
+    let mut dump = tools::command("pg_dump", source)?;
+    dump.args(dump_args);
+    let mut restore = tools::command("psql", target)?;
+    restore.args(psql_args);
     tools::pipe(
         dump,
         restore,
-        false,
+        None,
         "copying the table definitions failed; nothing was created",
     )?;
     println!("copied the definitions of {} table(s)", names.len());
     // 2. Publication. 3. Subscription (creates the slot on the source and starts the initial copy).
     // A failure here undoes what this run created, so a retry starts from a clean state.
-    let undo = |src: &mut postgres::Client, dst: &mut postgres::Client, publication: bool| {
-        for t in &names {
+    // (The flag used to shadow the publication's name, so the undo ran "DROP PUBLICATION IF EXISTS
+    // true" and left the publication behind.)
+    let undo = |src: &mut postgres::Client, dst: &mut postgres::Client, drop_publication: bool| {
+        for t in names.iter() {
             let _ = dst.batch_execute(&format!("DROP TABLE IF EXISTS {t}"));
         }
-        if publication {
+        if drop_publication {
             let _ = src.batch_execute(&format!("DROP PUBLICATION IF EXISTS {publication}"));
         }
     };
     if let Some(sql) = &publication_sql {
         if let Err(e) = src.batch_execute(sql) {
-            undo(&mut src, &mut dst, false);
+            undo(src, dst, false);
             return Err(Error::sql(
                 "creating the publication (the copied definitions were dropped again)",
                 e,
@@ -323,8 +432,9 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         }
         println!("created publication {pub_name} on the source");
     }
-    if let Err(e) = dst.batch_execute(&subscription_sql(password.as_deref())) {
-        undo(&mut src, &mut dst, publication_sql.is_some());
+    crate::pg::keep_secrets_out_of_logs(dst);
+    if let Err(e) = dst.batch_execute(subscription_sql) {
+        undo(src, dst, publication_sql.is_some());
         return Err(Error::sql(
             format!("creating subscription {} on the target (undone)", args.name),
             e,
@@ -335,8 +445,31 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         args.name
     );
 
-    wait_for_initial_copy(&mut dst, &args.name, args.timeout)?;
-    for t in &names {
+    Ok(())
+}
+
+/// The initial copy until every table is ready, the rows that arrived, and the lag.
+fn verify(
+    args: &ReplicateArgs,
+    source: &Server,
+    plan: &Plan,
+    src: &mut postgres::Client,
+    dst: &mut postgres::Client,
+) -> Result<()> {
+    let names = &plan.names;
+    // Each table's estimated rows on the source, to show the initial copy's progress in rows.
+    let estimates: Vec<(String, i64)> = src
+        .query(
+            "SELECT t, greatest(c.reltuples, 0)::bigint FROM unnest($1::text[]) AS t
+               JOIN pg_class c ON c.oid = t::regclass",
+            &[&names],
+        )
+        .map_err(|e| Error::sql("estimating the tables' rows on the source", e))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    wait_for_initial_copy(dst, &args.name, args.timeout, &estimates)?;
+    for t in names.iter() {
         let n: i64 = dst
             .query_one(&format!("SELECT count(*) FROM {t}"), &[])
             .map_err(|e| Error::sql(format!("counting {t} on the target"), e))?
@@ -358,18 +491,36 @@ pub fn run(args: &ReplicateArgs) -> Result<ExitCode> {
         "apply lag: {} bytes of WAL not yet confirmed by the target",
         lag.unwrap_or(0)
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-/// Prints each table's state of subscription `name` as it changes, until all are ready.
-pub fn wait_for_initial_copy(dst: &mut postgres::Client, name: &str, timeout: u64) -> Result<()> {
+/// Prints each table's state of subscription `name` as it changes, until all are ready. With
+/// `estimates` (table, rows on the source), also the rows copied so far: tables past their copy
+/// count in full, tables being copied by what `pg_stat_progress_copy` reports for their sync worker.
+pub fn wait_for_initial_copy(
+    dst: &mut postgres::Client,
+    name: &str,
+    timeout: u64,
+    estimates: &[(String, i64)],
+) -> Result<()> {
     let started = Instant::now();
     let mut last = String::new();
+    let total: i64 = estimates.iter().map(|(_, n)| n).sum();
+    let mut progress = (total > 0).then(|| {
+        crate::progress::Progress::new(
+            "initial copy",
+            Some(total as u64),
+            crate::progress::Unit::Rows,
+        )
+    });
     loop {
         let states = dst
             .query(
-                "SELECT sr.srrelid::regclass::text, sr.srsubstate::text FROM pg_subscription_rel sr
-                   JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1 ORDER BY 1",
+                &format!(
+                    "SELECT sr.srrelid::regclass::text, sr.srsubstate::text FROM pg_subscription_rel sr
+                       JOIN pg_subscription s ON s.oid = sr.srsubid
+                      WHERE s.subname = $1 AND s.subdbid = {THIS_DB} ORDER BY 1"
+                ),
                 &[&name],
             )
             .map_err(|e| Error::sql("reading the subscription's progress", e))?;
@@ -388,6 +539,34 @@ pub fn wait_for_initial_copy(dst: &mut postgres::Client, name: &str, timeout: u6
             println!("  {line}");
             last = line;
         }
+        if let Some(p) = progress.as_mut() {
+            let copying: Vec<(String, i64)> = dst
+                .query(
+                    "SELECT relid::regclass::text, tuples_processed FROM pg_stat_progress_copy
+                      WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    &[],
+                )
+                .map_err(|e| Error::sql("reading the copy progress", e))?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let mut done: i64 = 0;
+            for r in &states {
+                let (table, state): (String, String) = (r.get(0), r.get(1));
+                let estimate = estimates
+                    .iter()
+                    .find(|(t, _)| *t == table)
+                    .map_or(0, |(_, n)| *n);
+                done += match state.as_str() {
+                    "f" | "s" | "r" => estimate,
+                    _ => copying
+                        .iter()
+                        .find(|(t, _)| *t == table)
+                        .map_or(0, |(_, n)| *n),
+                };
+            }
+            p.set(done.max(0) as u64);
+        }
         if !states.is_empty() && states.iter().all(|r| r.get::<_, String>(1) == "r") {
             break;
         }
@@ -398,6 +577,9 @@ pub fn wait_for_initial_copy(dst: &mut postgres::Client, name: &str, timeout: u6
             });
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+    if let Some(p) = &progress {
+        p.finish();
     }
     println!(
         "initial copy done in {:.1} s",

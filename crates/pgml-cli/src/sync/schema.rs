@@ -9,28 +9,34 @@ use std::process::ExitCode;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
-use crate::pg::ident;
+use crate::pg::{ident, THIS_DB};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// The publisher (libpq URL, key=value string or service=NAME).
     #[arg(long)]
     pub source: String,
+    /// The pgml server, the subscriber.
     #[arg(long)]
     pub target: String,
-    /// Name of the publication and subscription.
+    /// Name of the subscription on the target; the publication is the one it subscribes to (as
+    /// `sync replicate --publication` chose), else a publication of this name.
     #[arg(long, default_value = "pgml")]
     pub name: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AlterArgs {
+    /// The publisher (libpq URL, key=value string or service=NAME).
     #[arg(long)]
     pub source: String,
+    /// The pgml server, the subscriber.
     #[arg(long)]
     pub target: String,
     /// The schema change, e.g. "ALTER TABLE customers ADD COLUMN segment text".
     #[arg(long)]
     pub sql: String,
+    /// Name of the subscription on the target; the publication is the one it subscribes to.
     #[arg(long, default_value = "pgml")]
     pub name: String,
     /// Print the steps and change nothing.
@@ -62,11 +68,29 @@ fn columns(client: &mut postgres::Client, tables: &[String]) -> Result<Columns> 
     Ok(out)
 }
 
-fn published(src: &mut postgres::Client, name: &str) -> Result<Vec<String>> {
+/// The publications subscription `name` on the target reads (recorded in the subscription itself,
+/// so an administrator's publication chosen with `sync replicate --publication` is found), or
+/// `[name]` when there is no such subscription in this database.
+fn publications(dst: &mut postgres::Client, name: &str) -> Result<Vec<String>> {
+    let row = dst
+        .query_opt(
+            &format!(
+                "SELECT subpublications::text[] FROM pg_subscription WHERE subname = $1 AND subdbid = {THIS_DB}"
+            ),
+            &[&name],
+        )
+        .map_err(|e| Error::sql("looking up the subscription on the target", e))?;
+    Ok(row
+        .map(|r| r.get::<_, Vec<String>>(0))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| vec![name.to_string()]))
+}
+
+fn published(src: &mut postgres::Client, pubs: &[String]) -> Result<Vec<String>> {
     Ok(src
         .query(
-            "SELECT format('%I.%I', schemaname, tablename) FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-            &[&name],
+            "SELECT DISTINCT format('%I.%I', schemaname, tablename) FROM pg_publication_tables WHERE pubname = ANY ($1) ORDER BY 1",
+            &[&pubs],
         )
         .map_err(|e| Error::sql("reading the publication's tables", e))?
         .iter()
@@ -78,15 +102,16 @@ fn published(src: &mut postgres::Client, name: &str) -> Result<Vec<String>> {
 fn drift(
     src: &mut postgres::Client,
     dst: &mut postgres::Client,
-    name: &str,
+    pubs: &[String],
 ) -> Result<Vec<String>> {
-    let tables = published(src, name)?;
+    let tables = published(src, pubs)?;
     if tables.is_empty() {
         return Err(Error::Refused {
             message: format!(
-                "publication {name} does not exist on the source, or publishes no table"
+                "publication {} does not exist on the source, or publishes no table",
+                pubs.join(", ")
             ),
-            hint: None,
+            hint: Some("name the subscription with --name (pgml sync status lists them)".into()),
         });
     }
     let (a, b) = (columns(src, &tables)?, columns(dst, &tables)?);
@@ -122,11 +147,12 @@ fn drift(
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     let (source, target) = (Server::parse(&args.source)?, Server::parse(&args.target)?);
     let (mut src, mut dst) = (source.connect()?, target.connect()?);
-    let problems = drift(&mut src, &mut dst, &args.name)?;
+    let pubs = publications(&mut dst, &args.name)?;
+    let problems = drift(&mut src, &mut dst, &pubs)?;
     if problems.is_empty() {
         println!(
             "no drift: the tables of publication {} match on both sides",
-            args.name
+            pubs.join(", ")
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -140,7 +166,8 @@ pub fn alter(args: &AlterArgs) -> Result<ExitCode> {
     let (source, target) = (Server::parse(&args.source)?, Server::parse(&args.target)?);
     let (mut src, mut dst) = (source.connect()?, target.connect()?);
     let name = ident(&args.name);
-    println!("plan:");
+    let pubs = publications(&mut dst, &args.name)?;
+    println!("plan (publication {}):", pubs.join(", "));
     println!("  1. on the target (subscriber first): {};", args.sql);
     println!("  2. on the source (publisher): {};", args.sql);
     println!("  3. on the target, if the publication gained tables: ALTER SUBSCRIPTION {name} REFRESH PUBLICATION;");
@@ -165,15 +192,17 @@ pub fn alter(args: &AlterArgs) -> Result<ExitCode> {
     println!("done on the source");
     let subscribed: Vec<String> = dst
         .query(
-            "SELECT sr.srrelid::regclass::text FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid
-              WHERE s.subname = $1",
+            &format!(
+                "SELECT sr.srrelid::regclass::text FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid
+                  WHERE s.subname = $1 AND s.subdbid = {THIS_DB}"
+            ),
             &[&args.name],
         )
         .map_err(|e| Error::sql("reading the subscription's tables", e))?
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let published = published(&mut src, &args.name)?;
+    let published = published(&mut src, &pubs)?;
     let added = published.len() > subscribed.len();
     if added {
         dst.batch_execute(&format!("ALTER SUBSCRIPTION {name} REFRESH PUBLICATION"))
@@ -183,7 +212,11 @@ pub fn alter(args: &AlterArgs) -> Result<ExitCode> {
             args.name
         );
     }
-    let problems = drift(&mut src, &mut dst, &args.name)?;
+    // Both servers have changed by now: no failure from here on may claim (exit 7) that nothing was.
+    let problems = drift(&mut src, &mut dst, &pubs).map_err(|e| Error::Verification {
+        message: format!("the change was applied on both servers, but checking them failed: {e}"),
+        hint: None,
+    })?;
     if !problems.is_empty() {
         return Err(Error::Verification {
             message: format!(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::error::{Error, Result};
 use crate::pg::conn::Server;
-use crate::pg::ident;
+use crate::pg::{ident, THIS_DB};
 
 #[derive(Debug, clap::Args)]
 pub struct TeardownArgs {
@@ -19,9 +19,12 @@ pub struct TeardownArgs {
     #[arg(long, default_value = "pgml")]
     pub name: String,
     /// Also drop this postgres_fdw server on the target, with its user mappings and foreign tables
-    /// (and anything built on them, e.g. views: they are listed first).
+    /// (listed first). Objects built on them (views, ...) are listed too, and refused without --cascade.
     #[arg(long)]
     pub fdw_server: Option<String>,
+    /// With --fdw-server: also drop the objects that depend on its foreign tables (views, ...).
+    #[arg(long, requires = "fdw_server")]
+    pub cascade: bool,
     /// Print what would be dropped and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -34,7 +37,7 @@ pub fn run(args: &TeardownArgs) -> Result<ExitCode> {
     let mut target_sql = Vec::new();
     let sub = dst
         .query_opt(
-            "SELECT 1 FROM pg_subscription WHERE subname = $1",
+            &format!("SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = {THIS_DB}"),
             &[&args.name],
         )
         .map_err(|e| Error::sql("looking up the subscription", e))?
@@ -56,6 +59,27 @@ pub fn run(args: &TeardownArgs) -> Result<ExitCode> {
                 "foreign tables dropped with server {server}: {}",
                 names.join(", ")
             );
+        }
+        let dependents = dependents_of_server(&mut dst, server)?;
+        if !dependents.is_empty() {
+            println!(
+                "objects that depend on them{}:\n  - {}",
+                if args.cascade {
+                    ", dropped too (--cascade)"
+                } else {
+                    ""
+                },
+                dependents.join("\n  - ")
+            );
+            if !args.cascade {
+                return Err(Error::Refused {
+                    message: format!(
+                        "{} object(s) depend on the foreign tables of server {server}; nothing was changed",
+                        dependents.len()
+                    ),
+                    hint: Some("drop or rewrite them first, or pass --cascade to drop them with the server".into()),
+                });
+            }
         }
         target_sql.push(format!("DROP SERVER IF EXISTS {} CASCADE", ident(server)));
     }
@@ -122,4 +146,31 @@ pub fn run(args: &TeardownArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Everything that depends (normally, so that a plain DROP would fail) on the foreign tables of
+/// `server`, followed recursively: views on views are listed too. A view depends through its
+/// rewrite rule, so rules are reported as the view that owns them.
+fn dependents_of_server(dst: &mut postgres::Client, server: &str) -> Result<Vec<String>> {
+    let rows = dst
+        .query(
+            "WITH RECURSIVE foreign_tables AS (
+                 SELECT ft.ftrelid AS oid FROM pg_foreign_table ft
+                   JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE s.srvname = $1),
+             dep(classid, objid) AS (
+                 SELECT 'pg_class'::regclass::oid, oid FROM foreign_tables
+               UNION
+                 SELECT CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass::oid ELSE d.classid END,
+                        CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class ELSE d.objid END
+                   FROM dep
+                   JOIN pg_depend d ON d.refclassid = dep.classid AND d.refobjid = dep.objid AND d.deptype = 'n'
+                   LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                  WHERE d.classid <> 'pg_rewrite'::regclass OR r.ev_class <> dep.objid)
+             SELECT DISTINCT pg_describe_object(classid, objid, 0) FROM dep
+              WHERE NOT (classid = 'pg_class'::regclass AND objid IN (SELECT oid FROM foreign_tables))
+              ORDER BY 1",
+            &[&server],
+        )
+        .map_err(|e| Error::sql("listing what depends on the foreign tables", e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

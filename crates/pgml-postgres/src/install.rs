@@ -108,7 +108,7 @@ impl PgInstall {
 }
 
 /// Runs `cmd`, failing with its combined output when it exits non-zero.
-pub(crate) fn run(cmd: &mut Command, what: &str) -> Result<Output> {
+pub fn run(cmd: &mut Command, what: &str) -> Result<Output> {
     cmd.stdin(Stdio::null());
     let out = cmd.output().map_err(|source| Error::Spawn {
         program: format!("{:?}", cmd.get_program()),
