@@ -181,8 +181,8 @@ impl Hyperparams {
             Value::Float(v) => Ok(Some(Amount::Fraction(*v))),
             Value::Str(s) => Ok(Some(Amount::Named(s))),
             Value::Null => Ok(None),
-            Value::Bool(_) => {
-                Err(self.wrong_type(name, "a count, a fraction or a name", &Value::Null))
+            other @ Value::Bool(_) => {
+                Err(self.wrong_type(name, "a count, a fraction or a name", other))
             }
         }
     }
