@@ -19,6 +19,7 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("passive_aggressive", true),
     ("svm", false),
     ("nu_svm", false),
+    ("kernel_ridge", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

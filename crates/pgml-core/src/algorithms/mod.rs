@@ -8,6 +8,7 @@
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
 pub mod elastic_net;
+pub mod kernel_ridge;
 pub mod kmeans;
 pub mod lasso;
 pub mod least_squares;
@@ -404,6 +405,7 @@ fitted_kinds! {
     XgboostTrees(xgboost::XgboostModel) = "xgboost_trees",
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
+    KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -620,7 +622,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge")
         );
         assert_eq!(
             named("xgboost")
@@ -648,6 +650,7 @@ mod tests {
                 "xgboost_trees",
                 "ovr_linear_model",
                 "svm_model",
+                "kernel_ridge_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

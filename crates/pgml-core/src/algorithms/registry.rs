@@ -1,7 +1,9 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
 use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
-use super::{nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm};
+use super::{
+    kernel_ridge, nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm,
+};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -18,6 +20,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&passive_aggressive::PassiveAggressive),
     Algorithm(&svm::Svm),
     Algorithm(&nu_svm::NuSvm),
+    Algorithm(&kernel_ridge::KernelRidge),
 ];
 
 /// Every registered name, in order.
