@@ -55,6 +55,7 @@ ALGORITHMS = [
     ("svm", svm.SVR, svm.SVC, False),
     ("nu_svm", svm.NuSVR, svm.NuSVC, False),
     ("kernel_ridge", kernel_ridge.KernelRidge, None, False),
+    ("bayesian_ridge", linear_model.BayesianRidge, None, False),
 ]
 
 SEEDS = 200

@@ -20,6 +20,7 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("svm", false),
     ("nu_svm", false),
     ("kernel_ridge", false),
+    ("bayesian_ridge", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

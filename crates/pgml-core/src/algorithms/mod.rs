@@ -7,6 +7,7 @@
 //! docs/sql-reference.md, and its tests (the registry's tests then train it on every toy dataset
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
+pub mod bayesian_ridge;
 pub mod elastic_net;
 pub mod kernel_ridge;
 pub mod kmeans;
@@ -622,7 +623,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge")
         );
         assert_eq!(
             named("xgboost")

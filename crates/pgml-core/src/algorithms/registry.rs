@@ -1,9 +1,10 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
-use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
 use super::{
-    kernel_ridge, nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm,
+    bayesian_ridge, kernel_ridge, nu_svm, passive_aggressive, perceptron,
+    stochastic_gradient_descent, svm,
 };
+use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -21,6 +22,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&svm::Svm),
     Algorithm(&nu_svm::NuSvm),
     Algorithm(&kernel_ridge::KernelRidge),
+    Algorithm(&bayesian_ridge::BayesianRidge),
 ];
 
 /// Every registered name, in order.
