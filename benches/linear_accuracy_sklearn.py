@@ -56,6 +56,7 @@ ALGORITHMS = [
     ("nu_svm", svm.NuSVR, svm.NuSVC, False),
     ("kernel_ridge", kernel_ridge.KernelRidge, None, False),
     ("bayesian_ridge", linear_model.BayesianRidge, None, False),
+    ("orthogonal_matching_pursuit", linear_model.OrthogonalMatchingPursuit, None, False),
 ]
 
 SEEDS = 200

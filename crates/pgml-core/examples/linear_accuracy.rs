@@ -21,6 +21,7 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("nu_svm", false),
     ("kernel_ridge", false),
     ("bayesian_ridge", false),
+    ("orthogonal_matching_pursuit", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

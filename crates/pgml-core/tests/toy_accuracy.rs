@@ -312,6 +312,7 @@ fn kernel_and_bayesian_models_match_scikit_learn() {
         ("nu_svm", 0.1181),
         ("kernel_ridge", -3.2933),
         ("bayesian_ridge", 0.4655),
+        ("orthogonal_matching_pursuit", 0.2641),
     ] {
         let r2 = regression("diabetes", "target", algorithm, "{}");
         println!("diabetes       {algorithm:12} r2 {r2:.4} (scikit-learn {reference:.4})");

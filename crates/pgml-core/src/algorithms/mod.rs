@@ -16,6 +16,7 @@ pub mod least_squares;
 pub mod linear;
 pub mod logistic;
 pub mod nu_svm;
+pub mod orthogonal_matching_pursuit;
 mod params;
 pub mod passive_aggressive;
 pub mod pca;
@@ -623,7 +624,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit")
         );
         assert_eq!(
             named("xgboost")

@@ -1,5 +1,6 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
+use super::orthogonal_matching_pursuit;
 use super::{
     bayesian_ridge, kernel_ridge, nu_svm, passive_aggressive, perceptron,
     stochastic_gradient_descent, svm,
@@ -23,6 +24,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&nu_svm::NuSvm),
     Algorithm(&kernel_ridge::KernelRidge),
     Algorithm(&bayesian_ridge::BayesianRidge),
+    Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
 ];
 
 /// Every registered name, in order.
