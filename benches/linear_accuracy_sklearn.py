@@ -57,6 +57,7 @@ ALGORITHMS = [
     ("kernel_ridge", kernel_ridge.KernelRidge, None, False),
     ("bayesian_ridge", linear_model.BayesianRidge, None, False),
     ("orthogonal_matching_pursuit", linear_model.OrthogonalMatchingPursuit, None, False),
+    ("huber", linear_model.HuberRegressor, None, False),
 ]
 
 SEEDS = 200

@@ -22,6 +22,7 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("kernel_ridge", false),
     ("bayesian_ridge", false),
     ("orthogonal_matching_pursuit", false),
+    ("huber", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

@@ -9,6 +9,7 @@
 
 pub mod bayesian_ridge;
 pub mod elastic_net;
+pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
 pub mod lasso;
@@ -624,7 +625,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
         );
         assert_eq!(
             named("xgboost")

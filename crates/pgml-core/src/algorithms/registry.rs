@@ -1,11 +1,11 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
-use super::orthogonal_matching_pursuit;
 use super::{
     bayesian_ridge, kernel_ridge, nu_svm, passive_aggressive, perceptron,
     stochastic_gradient_descent, svm,
 };
 use super::{elastic_net, kmeans, lasso, linear, pca, random_forest, ridge, xgboost, Algorithm};
+use super::{huber, orthogonal_matching_pursuit};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -25,6 +25,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&kernel_ridge::KernelRidge),
     Algorithm(&bayesian_ridge::BayesianRidge),
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
+    Algorithm(&huber::Huber),
 ];
 
 /// Every registered name, in order.
