@@ -14,7 +14,7 @@ import pathlib
 import sys
 import warnings
 
-from sklearn import linear_model, svm
+from sklearn import kernel_ridge, linear_model, svm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -54,6 +54,10 @@ ALGORITHMS = [
     ("passive_aggressive", linear_model.PassiveAggressiveRegressor, linear_model.PassiveAggressiveClassifier, True),
     ("svm", svm.SVR, svm.SVC, False),
     ("nu_svm", svm.NuSVR, svm.NuSVC, False),
+    ("kernel_ridge", kernel_ridge.KernelRidge, None, False),
+    ("bayesian_ridge", linear_model.BayesianRidge, None, False),
+    ("orthogonal_matching_pursuit", linear_model.OrthogonalMatchingPursuit, None, False),
+    ("huber", linear_model.HuberRegressor, None, False),
 ]
 
 SEEDS = 200

@@ -19,6 +19,10 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("passive_aggressive", true),
     ("svm", false),
     ("nu_svm", false),
+    ("kernel_ridge", false),
+    ("bayesian_ridge", false),
+    ("orthogonal_matching_pursuit", false),
+    ("huber", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

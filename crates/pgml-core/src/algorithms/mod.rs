@@ -9,16 +9,20 @@
 
 pub mod ada_boost;
 pub mod bagging;
+pub mod bayesian_ridge;
 pub mod cart;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
+pub mod huber;
+pub mod kernel_ridge;
 pub mod kmeans;
 pub mod lasso;
 pub mod least_squares;
 pub mod linear;
 pub mod logistic;
 pub mod nu_svm;
+pub mod orthogonal_matching_pursuit;
 mod params;
 pub mod passive_aggressive;
 pub mod pca;
@@ -422,6 +426,7 @@ fitted_kinds! {
     AdaBoost(ada_boost::AdaBoostModel) = "adaboost_trees",
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
+    KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -648,7 +653,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
         );
         assert_eq!(
             named("xgboost")
@@ -678,6 +683,7 @@ mod tests {
                 "adaboost_trees",
                 "ovr_linear_model",
                 "svm_model",
+                "kernel_ridge_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

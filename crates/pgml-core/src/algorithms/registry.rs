@@ -1,10 +1,11 @@
 //! The list of algorithms pgml trains. Messages list them in this order.
 
 use super::{
-    ada_boost, bagging, elastic_net, extra_trees, kmeans, lasso, linear, pca, random_forest, ridge,
-    xgboost, xgboost_random_forest, Algorithm,
+    ada_boost, bagging, bayesian_ridge, elastic_net, extra_trees, kernel_ridge, kmeans, lasso,
+    linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
+    stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{nu_svm, passive_aggressive, perceptron, stochastic_gradient_descent, svm};
+use super::{huber, orthogonal_matching_pursuit};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -25,6 +26,10 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&passive_aggressive::PassiveAggressive),
     Algorithm(&svm::Svm),
     Algorithm(&nu_svm::NuSvm),
+    Algorithm(&kernel_ridge::KernelRidge),
+    Algorithm(&bayesian_ridge::BayesianRidge),
+    Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
+    Algorithm(&huber::Huber),
 ];
 
 /// Every registered name, in order.
