@@ -743,3 +743,40 @@ fn trains_on_views_materialized_views_partitioned_and_foreign_tables() {
         .get(0);
     assert_eq!(still_there, 200);
 }
+
+#[test]
+fn tree_models_show_what_they_look_at() {
+    let servers = start_servers(&["importances"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('iris');
+         SELECT * FROM pgml.train('Iris Forest', 'classification', 'pgml.iris', 'target', algorithm => 'random_forest',
+                                  hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('Iris Forest', algorithm => 'linear');",
+    )
+    .unwrap();
+    let rows = c
+        .query(
+            "SELECT algorithm, feature, importance FROM pgml.feature_importances WHERE project = 'Iris Forest'",
+            &[],
+        )
+        .unwrap();
+    // The forest's four inputs, most important first, summing to 1; the linear model has none.
+    assert_eq!(rows.len(), 4);
+    assert!(rows
+        .iter()
+        .all(|r| r.get::<_, String>(0) == "random_forest"));
+    let importances: Vec<f64> = rows.iter().map(|r| r.get(2)).collect();
+    assert!(
+        (importances.iter().sum::<f64>() - 1.0).abs() < 1e-6,
+        "{importances:?}"
+    );
+    assert!(importances.windows(2).all(|w| w[0] >= w[1]));
+    let top: String = rows[0].get(1);
+    assert!(
+        top.starts_with("petal"),
+        "iris is told apart by its petals, not {top}"
+    );
+}

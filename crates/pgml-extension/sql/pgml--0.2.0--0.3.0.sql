@@ -256,7 +256,17 @@ GRANT SELECT ON pgml.projects, pgml.snapshots, pgml.models, pgml.deployments TO 
 ALTER VIEW pgml.deployed_models SET (security_invoker = true);
 ALTER VIEW pgml.trained_models SET (security_invoker = true);
 ALTER VIEW pgml.overview SET (security_invoker = true);
-GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview TO pgml_predictor;
+ALTER TABLE pgml.models ADD COLUMN feature_importances jsonb;
+-- What each tree model looks at: one row per input (a one-hot input is "column=category", an array
+-- element "column[i]"), most important first.
+CREATE VIEW pgml.feature_importances WITH (security_invoker = true) AS
+SELECT m.id AS model_id, p.name AS project, m.algorithm, f.key AS feature, f.value::float8 AS importance
+  FROM pgml.models m
+  JOIN pgml.projects p ON p.id = m.project_id
+ CROSS JOIN LATERAL jsonb_each(m.feature_importances) AS f
+ ORDER BY m.id, f.value::float8 DESC, f.key;
+
+GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview, pgml.feature_importances TO pgml_predictor;
 
 -- The jsonb arguments reach the Rust functions as text, parsed by pgml (a number beyond a double is a
 -- clear error, not an internal one); the SQL wrappers keep PostgresML's signatures and name their

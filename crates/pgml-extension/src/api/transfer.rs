@@ -463,9 +463,9 @@ fn insert_model(
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams, status,
                                   metrics, search, search_params, search_args, features, label_mapping,
-                                  feature_hash, created_at, origin)
+                                  feature_hash, created_at, origin, feature_importances)
          VALUES ($1, $2, $3, $4, $5::pgml.runtime, $6::jsonb, $7::pgml.status, $8::jsonb, $9::pgml.search,
-                 $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15::timestamptz, $16)
+                 $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15::timestamptz, $16, $17)
          RETURNING id",
         &[
             project_id.into(),
@@ -484,6 +484,7 @@ fn insert_model(
             m.feature_hash.as_deref().into(),
             m.created_at.as_str().into(),
             JsonB(origin.clone()).into(),
+            model::importances_json(&decoded).map(JsonB).into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;

@@ -28,6 +28,33 @@ pub fn insert(
     as_owner(|| insert_as_owner(project_id, snapshot_id, model, metrics, search))
 }
 
+/// A tree model's feature importances by input name (`column`, `column=category` for a one-hot
+/// input, `column[i]` for an array element), as `pgml.models.feature_importances` holds them.
+pub fn importances_json(model: &Model) -> Option<serde_json::Value> {
+    let importances = model.estimator.feature_importances()?;
+    let mut names = Vec::with_capacity(importances.len());
+    for f in &model.features {
+        let width = f.output_width();
+        match (&f.categories, f.prep.one_hot) {
+            (Some(categories), true) => {
+                names.extend(categories.iter().map(|c| format!("{}={c}", f.name)));
+            }
+            _ if width == 1 => names.push(f.name.clone()),
+            _ => names.extend((1..=width).map(|i| format!("{}[{i}]", f.name))),
+        }
+    }
+    if names.len() != importances.len() {
+        return None;
+    }
+    Some(serde_json::Value::Object(
+        names
+            .into_iter()
+            .zip(importances)
+            .map(|(n, v)| (n, serde_json::json!(v)))
+            .collect(),
+    ))
+}
+
 fn insert_as_owner(
     project_id: i64,
     snapshot_id: i64,
@@ -59,9 +86,9 @@ fn insert_as_owner(
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams,
                                   status, metrics, features, label_mapping, search, search_params, search_args,
-                                  feature_hash)
+                                  feature_hash, feature_importances)
          VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8, $9::pgml.search,
-                 coalesce($10, '{}'), coalesce($11, '{}'), $12)
+                 coalesce($10, '{}'), coalesce($11, '{}'), $12, $13)
          RETURNING id",
         &[
             project_id.into(),
@@ -76,6 +103,7 @@ fn insert_as_owner(
             search.map(|(_, p, _)| pgrx::JsonB(p.clone())).into(),
             search.map(|(_, _, a)| pgrx::JsonB(a.clone())).into(),
             feature_hash.into(),
+            importances_json(model).map(pgrx::JsonB).into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;

@@ -135,7 +135,10 @@ CREATE TABLE pgml.models (
     -- models exactly when they take the same input columns; and, for a model brought by
     -- pgml.import_models, the server, database and model id it came from.
     feature_hash  text,
-    origin        jsonb
+    origin        jsonb,
+    -- Added by pgml 0.3.0: for tree models, each input's share of the impurity decrease
+    -- ({"input": importance}, summing to 1); shown per feature by pgml.feature_importances.
+    feature_importances jsonb
 );
 CREATE INDEX models_project_id_idx ON pgml.models (project_id);
 CREATE INDEX models_snapshot_id_idx ON pgml.models (snapshot_id);
@@ -382,7 +385,16 @@ SELECT p.name, dm.deployed_at, p.task, m.algorithm, s.relation_name, s.y_column_
   LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
  ORDER BY dm.deployed_at DESC;
 
-GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview TO pgml_predictor;
+-- What each tree model looks at: one row per input (a one-hot input is "column=category", an array
+-- element "column[i]"), most important first.
+CREATE VIEW pgml.feature_importances WITH (security_invoker = true) AS
+SELECT m.id AS model_id, p.name AS project, m.algorithm, f.key AS feature, f.value::float8 AS importance
+  FROM pgml.models m
+  JOIN pgml.projects p ON p.id = m.project_id
+ CROSS JOIN LATERAL jsonb_each(m.feature_importances) AS f
+ ORDER BY m.id, f.value::float8 DESC, f.key;
+
+GRANT SELECT ON pgml.deployed_models, pgml.trained_models, pgml.overview, pgml.feature_importances TO pgml_predictor;
 
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects', '');
 SELECT pg_catalog.pg_extension_config_dump('pgml.projects_id_seq', '');
