@@ -242,10 +242,31 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('D', algorithm => 'elastic_net', hyperparams => '{\"alpha\": 0.01}');
          SELECT * FROM pgml.train('D', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
          SELECT * FROM pgml.train('D', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'xgboost_random_forest', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'extra_trees', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'bagging');
+         SELECT * FROM pgml.train('D', algorithm => 'ada_boost', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'stochastic_gradient_descent');
+         SELECT * FROM pgml.train('D', algorithm => 'passive_aggressive');
+         SELECT * FROM pgml.train('D', algorithm => 'svm');
+         SELECT * FROM pgml.train('D', algorithm => 'nu_svm');
+         SELECT * FROM pgml.train('D', algorithm => 'kernel_ridge');
+         SELECT * FROM pgml.train('D', algorithm => 'bayesian_ridge');
+         SELECT * FROM pgml.train('D', algorithm => 'orthogonal_matching_pursuit');
+         SELECT * FROM pgml.train('D', algorithm => 'huber');
          SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
          SELECT * FROM pgml.train('I', algorithm => 'ridge');
          SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
          SELECT * FROM pgml.train('I', algorithm => 'random_forest', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'xgboost_random_forest', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'extra_trees', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'bagging');
+         SELECT * FROM pgml.train('I', algorithm => 'ada_boost', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'stochastic_gradient_descent');
+         SELECT * FROM pgml.train('I', algorithm => 'perceptron');
+         SELECT * FROM pgml.train('I', algorithm => 'passive_aggressive');
+         SELECT * FROM pgml.train('I', algorithm => 'svm');
+         SELECT * FROM pgml.train('I', algorithm => 'nu_svm');
          SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
          SELECT * FROM pgml.train('P', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
     )
@@ -287,7 +308,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .collect();
     assert_eq!(
         rows_a.len(),
-        11,
+        32,
         "every model of every algorithm is compared"
     );
     assert_eq!(rows_a, rows_b);
