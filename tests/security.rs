@@ -427,3 +427,54 @@ fn no_rust_backtrace_reaches_a_client() {
         "{detail}"
     );
 }
+
+/// A superuser whose search_path puts a schema a trainer writes before pg_catalog: every function
+/// and operator pgml's own SQL uses that the trainer could shadow there is shadowed with a payload,
+/// and the superuser trains, snapshots, deploys, predicts, grants, exports and loads a dataset.
+/// pgml's queries run with a fixed search_path, so none of the payloads runs.
+#[test]
+fn a_superuser_search_path_cannot_reach_a_trainers_objects() {
+    let s = &start_servers(&["sec-path"])[0];
+    setup(s, "app");
+    let mut m = login(s, "mallory", "app");
+    m.batch_execute(&format!(
+        "CREATE FUNCTION mallory.evil_eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$ {PAYLOAD} $$;
+         CREATE OPERATOR mallory.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = mallory.evil_eq);
+         CREATE FUNCTION mallory.evil_text_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$ {PAYLOAD} $$;
+         CREATE OPERATOR mallory.= (LEFTARG = text, RIGHTARG = text, FUNCTION = mallory.evil_text_eq);
+         CREATE FUNCTION mallory.format_type(oid, integer) RETURNS text LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN 'real'; END $$;
+         CREATE FUNCTION mallory.to_regclass(text) RETURNS regclass LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN NULL; END $$;
+         CREATE FUNCTION mallory.pg_has_role(oid, text) RETURNS boolean LANGUAGE plpgsql AS $$ {PAYLOAD} $$;
+         CREATE FUNCTION mallory.quote_ident(text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN $1; END $$;
+         CREATE FUNCTION mallory.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN now(); END $$;
+         CREATE FUNCTION mallory.unnest(boolean[]) RETURNS SETOF boolean LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN; END $$;
+         GRANT USAGE ON SCHEMA mallory TO PUBLIC;"
+    ))
+    .unwrap();
+    let mut su = s.connect("app").unwrap();
+    su.batch_execute(
+        "SET search_path = mallory, pg_catalog, public;
+         CREATE TABLE public.flags AS SELECT x::real AS x, ARRAY[x > 2, x > 5] AS b, (x > 4) AS y FROM generate_series(1, 40) x;
+         SELECT * FROM pgml.snapshot('flags', 'y');
+         SELECT * FROM pgml.train('path', 'classification', 'flags', 'y');
+         SELECT * FROM pgml.train('path', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 5}');
+         SELECT * FROM pgml.deploy('path', 'best_score');
+         SELECT pgml.predict('path', r) FROM (SELECT 3::real AS x, ARRAY[true, false] AS b) r;
+         SELECT pgml.predict((SELECT max(id) FROM pgml.models), ARRAY[1, 1, 0]::real[]);
+         SELECT * FROM pgml.grant_project('path', 'predict', 'carol');
+         SELECT length(pgml.export_models(ARRAY['path']));
+         SELECT pgml.load_dataset('wine');",
+    )
+    .unwrap();
+    assert!(
+        !is_superuser(s, "mallory"),
+        "a payload ran as the superuser"
+    );
+    // The control: the trap is armed, and the same search_path does run it from a query that
+    // does not pin its path.
+    su.batch_execute("SELECT 1::bigint = 1::bigint").unwrap();
+    assert!(
+        is_superuser(s, "mallory"),
+        "the trap did not work, so the test proves nothing"
+    );
+}

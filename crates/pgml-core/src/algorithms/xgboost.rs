@@ -305,20 +305,11 @@ pub fn fit(
         if round == 0 && opts.rounds > 1 {
             // The model's size projected from its first round, refused before memory runs out.
             let first = booster.save_json().map_err(xgb)?.len() as f64;
-            let projected = first * opts.rounds as f64;
-            if projected > MAX_MODEL_JSON_BYTES as f64 {
-                return Err(Error::too_large(
-                    format!(
-                        "{} boosting rounds on this data would take about {:.1} GB",
-                        opts.rounds,
-                        projected / 1e9
-                    ),
-                    format!(
-                        "use fewer rounds (n_estimators {} fits), a smaller max_depth, or fewer rows",
-                        ((MAX_MODEL_JSON_BYTES as f64 / first) as usize).max(1)
-                    ),
-                ));
-            }
+            check_projected_size(
+                first,
+                opts.rounds,
+                &format!("{} boosting rounds", opts.rounds),
+            )?;
         }
     }
     let native_json = booster.save_json().map_err(xgb)?;
@@ -329,6 +320,25 @@ pub fn fit(
 /// grown). Reading it into pgml's trees takes several times its size at the peak of a train: beyond
 /// this a train takes many gigabytes of memory in the backend.
 pub const MAX_MODEL_JSON_BYTES: usize = 1 << 30;
+
+/// Refuses a model of `units` rounds or trees, `per_unit` bytes of XGBoost JSON each, that would
+/// outgrow [`MAX_MODEL_JSON_BYTES`]; `what` names it in the message.
+fn check_projected_size(per_unit: f64, units: usize, what: &str) -> Result<()> {
+    let projected = per_unit * units as f64;
+    if projected <= MAX_MODEL_JSON_BYTES as f64 {
+        return Ok(());
+    }
+    Err(Error::too_large(
+        format!(
+            "{what} on this data would take about {:.1} GB",
+            projected / 1e9
+        ),
+        format!(
+            "lower n_estimators ({} fits), set a smaller max_depth, or train on fewer rows",
+            ((MAX_MODEL_JSON_BYTES as f64 / per_unit.max(1.0)) as usize).max(1)
+        ),
+    ))
+}
 
 /// Seconds of training between two checks for a query cancel.
 const FOREST_CHUNK_SECONDS: f64 = 0.25;
@@ -363,20 +373,11 @@ pub fn fit_forest(
         let json = b.save_json().map_err(xgb)?;
         let seconds = started.elapsed().as_secs_f64();
         if chunks.is_empty() {
-            let projected = json.len() as f64 / k as f64 * trees as f64;
-            if projected > MAX_MODEL_JSON_BYTES as f64 {
-                return Err(Error::too_large(
-                    format!(
-                        "a forest of {trees} trees on this data would take about {:.1} GB",
-                        projected / 1e9
-                    ),
-                    format!(
-                        "use fewer trees (n_estimators {} fits), a max_depth, or fewer rows",
-                        ((MAX_MODEL_JSON_BYTES as f64 / (json.len() as f64 / k as f64)) as usize)
-                            .max(1)
-                    ),
-                ));
-            }
+            check_projected_size(
+                json.len() as f64 / k as f64,
+                trees,
+                &format!("a forest of {trees} trees"),
+            )?;
         }
         grown += k;
         chunks.push((k, json));

@@ -4,9 +4,9 @@ use pgml_core::datasets;
 use pgrx::prelude::*;
 
 use crate::error::{OrReport, PgmlError, Result};
-use crate::pg::privilege::{as_owner, caller_is_owner, fixed_search_path};
+use crate::pg::privilege::{as_owner, caller_is_owner, extension_owns_table, fixed_search_path};
 use crate::pg::quote_ident;
-use crate::pg::spi::{read_one, read_two};
+use crate::pg::spi::read_one;
 
 /// Rows per INSERT statement.
 const CHUNK: usize = 500;
@@ -76,16 +76,8 @@ fn load(
     // Dataset tables are shared by everyone in the database and belong to the extension's owner:
     // a table of that name that pgml did not create (possible before 0.3.0) is never written to
     // (a trigger on it would run as whoever loads the dataset).
-    let state = as_owner(|| {
-        read_two::<bool, i64>(
-            "SELECT c.relkind = 'r' AND c.relowner = e.extowner, c.reltuples::bigint
-               FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
-              WHERE c.oid = pg_catalog.to_regclass($1) AND e.extname = 'pgml'",
-            &[table.as_str().into()],
-        )
-    })?;
-    let exists = match state {
-        (Some(false), _) => {
+    let exists = match extension_owns_table(&table)? {
+        Some(false) => {
             return Err(PgmlError::new(
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("{shown} exists but was not created by pgml; pgml will not write to it"),
@@ -94,8 +86,8 @@ fn load(
                 "drop or rename {shown} (as its owner or a superuser), then load the dataset again"
             )))
         }
-        (Some(true), _) => true,
-        _ => false,
+        Some(true) => true,
+        None => false,
     };
     if exists {
         let rows = as_owner(|| read_one::<i64>(&format!("SELECT count(*) FROM {table}"), &[]))?

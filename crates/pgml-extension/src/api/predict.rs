@@ -15,8 +15,7 @@ use pgrx::Array;
 use crate::catalog::project::Privilege;
 use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
-use crate::pg::privilege::{as_owner, fixed_search_path};
-use crate::pg::spi::read_one;
+use crate::pg::privilege::fixed_search_path;
 
 /// (database oid, model id)
 type ModelKey = (u32, i64);
@@ -49,13 +48,7 @@ pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
         None => {
             // Not visible to the caller: it does not exist, or the caller holds no right on its
             // project (row-level security hides it). Say which, as PostgreSQL does for tables.
-            let project_id = as_owner(|| {
-                read_one::<i64>(
-                    "SELECT project_id FROM pgml.models WHERE id = $1",
-                    &[id.into()],
-                )
-            })?;
-            return Err(match project_id {
+            return Err(match model::project_of(id)? {
                 Some(p) => denied(project::by_id(p)?, id),
                 None => PgmlError::undefined(format!("model {id} does not exist"))
                     .hint("SELECT id, project_id, algorithm FROM pgml.models lists the models"),
@@ -68,7 +61,7 @@ pub fn model_by_id(id: i64) -> Result<Rc<Model>> {
             return Ok(m);
         }
     }
-    let (_, loaded) = fixed_search_path(|| model::load(id))?
+    let (_, loaded) = model::load(id)?
         .ok_or_else(|| PgmlError::undefined(format!("model {id} does not exist")))?;
     let loaded = Rc::new(loaded);
     MODELS.with(|c| c.borrow_mut().insert(key, (version, loaded.clone())));
@@ -247,7 +240,7 @@ fn deployed(project_name: &str) -> Result<(i64, Rc<Model>)> {
             let (project_id, model_id) = lookup_deployment(project_name)?;
             if project_id.is_none() {
                 // Missing, or hidden from the caller: say which.
-                let p = fixed_search_path(|| project::get(project_name))?;
+                let p = project::get(project_name)?;
                 return Err(p.require(Privilege::Predict).err().unwrap_or_else(|| {
                     PgmlError::undefined(format!("project \"{project_name}\" does not exist"))
                 }));

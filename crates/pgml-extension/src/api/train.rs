@@ -305,25 +305,20 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         .collect();
     // A materialized snapshot is pgml's table, read as its owner once the caller's right to train
     // the project was checked; a relation trained on directly is read with the caller's privileges.
-    let mut data = if snap.materialized {
-        snapshot::verify_table(snap.id)?;
-        as_owner(|| {
-            reader::read(
-                &source,
-                &snap.relation_name,
-                &features,
-                &nullable,
-                read_label,
-            )
-        })?
-    } else {
+    let read = || {
         reader::read(
             &source,
             &snap.relation_name,
             &features,
             &nullable,
             read_label,
-        )?
+        )
+    };
+    let mut data = if snap.materialized {
+        snapshot::verify_table(snap.id)?;
+        as_owner(read)?
+    } else {
+        read()?
     };
     if !specs.is_empty() {
         data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;

@@ -96,13 +96,7 @@ fn export(
     }
     if let Some(ids) = model_ids {
         for id in ids {
-            let project_id = as_owner(|| {
-                read_one::<i64>(
-                    "SELECT project_id FROM pgml.models WHERE id = $1",
-                    &[(*id).into()],
-                )
-            })?
-            .ok_or_else(|| {
+            let project_id = model::project_of(*id)?.ok_or_else(|| {
                 PgmlError::undefined(format!("model {id} does not exist"))
                     .hint("SELECT id, name FROM pgml.trained_models lists the models")
             })?;
@@ -222,11 +216,7 @@ fn export(
                 strategy,
             });
     }
-    let (system_identifier, database) = read_pair::<String, String>(
-        "SELECT system_identifier::text, current_database()::text FROM pg_catalog.pg_control_system()",
-        &[],
-    )?
-    .ok_or_else(|| PgmlError::data("pg_control_system() returned no row"))?;
+    let (system_identifier, database) = this_database()?;
     let exported_at = read_one::<String>("SELECT now()::text", &[])?.unwrap_or_default();
     Ok(Package {
         source: package::Source {
@@ -239,22 +229,25 @@ fn export(
     })
 }
 
+/// (system identifier, database): where a package comes from, and whether it is here.
+fn this_database() -> Result<(String, String)> {
+    read_pair::<String, String>(
+        "SELECT system_identifier::text, current_database()::text FROM pg_catalog.pg_control_system()",
+        &[],
+    )?
+    .ok_or_else(|| PgmlError::data("pg_control_system() returned no row"))
+}
+
 /// One row of import_models: (project, source model id, model id here, newly imported, deployed).
 type Imported = (String, i64, i64, bool, bool);
 
 fn import(p: &Package, deploy: bool) -> Result<Vec<Imported>> {
     let caller = current_role_name()?;
-    let here = as_owner(|| {
-        read_pair::<String, String>(
-            "SELECT system_identifier::text, current_database()::text FROM pg_catalog.pg_control_system()",
-            &[],
-        )
-    })?;
-    if here
-        == Some((
+    if this_database()?
+        == (
             p.source.system_identifier.clone(),
             p.source.database.clone(),
-        ))
+        )
     {
         return import_into_source(p);
     }
@@ -328,56 +321,54 @@ fn import_project(
     caller: &str,
     result: &mut Vec<Imported>,
 ) -> Result<()> {
-    {
-        let mut snapshots: HashMap<i64, i64> = HashMap::new();
-        let mut ids: HashMap<i64, i64> = HashMap::new();
-        for m in &proj.models {
-            let origin = serde_json::json!({
-                "system_identifier": p.source.system_identifier,
-                "database": p.source.database,
-                "model_id": m.source_id,
-            });
-            // The same model imported before (a repeated push): keep it, do not duplicate it.
-            let existing = read_one::<i64>(
-                "SELECT id FROM pgml.models WHERE project_id = $1 AND origin @> $2 ORDER BY id LIMIT 1",
-                &[target.id.into(), JsonB(origin.clone()).into()],
-            )?;
-            let (id, imported) = match existing {
-                Some(id) => (id, false),
-                None => {
-                    let snapshot_id = match &m.snapshot {
-                        Some(s) => Some(match snapshots.get(&s.source_id) {
-                            Some(id) => *id,
-                            None => {
-                                let id = insert_snapshot(s, caller)?;
-                                snapshots.insert(s.source_id, id);
-                                id
-                            }
-                        }),
-                        None => None,
-                    };
-                    (
-                        insert_model(target.id, snapshot_id, m, &origin, &p.source.pgml_version)?,
-                        true,
-                    )
-                }
-            };
-            ids.insert(m.source_id, id);
-            result.push((proj.name.clone(), m.source_id, id, imported, false));
+    let mut snapshots: HashMap<i64, i64> = HashMap::new();
+    let mut ids: HashMap<i64, i64> = HashMap::new();
+    for m in &proj.models {
+        let origin = serde_json::json!({
+            "system_identifier": p.source.system_identifier,
+            "database": p.source.database,
+            "model_id": m.source_id,
+        });
+        // The same model imported before (a repeated push): keep it, do not duplicate it.
+        let existing = read_one::<i64>(
+            "SELECT id FROM pgml.models WHERE project_id = $1 AND origin @> $2 ORDER BY id LIMIT 1",
+            &[target.id.into(), JsonB(origin.clone()).into()],
+        )?;
+        let (id, imported) = match existing {
+            Some(id) => (id, false),
+            None => {
+                let snapshot_id = match &m.snapshot {
+                    Some(s) => Some(match snapshots.get(&s.source_id) {
+                        Some(id) => *id,
+                        None => {
+                            let id = insert_snapshot(s, caller)?;
+                            snapshots.insert(s.source_id, id);
+                            id
+                        }
+                    }),
+                    None => None,
+                };
+                (
+                    insert_model(target.id, snapshot_id, m, &origin, &p.source.pgml_version)?,
+                    true,
+                )
+            }
+        };
+        ids.insert(m.source_id, id);
+        result.push((proj.name.clone(), m.source_id, id, imported, false));
+    }
+    if let (true, Some(d)) = (deploy, &proj.deployed) {
+        let id = ids.get(&d.source_model_id).copied().ok_or_else(|| {
+            PgmlError::data(format!(
+                "the package deploys model {} of project \"{}\", which it does not contain",
+                d.source_model_id, proj.name
+            ))
+        })?;
+        if deployment::deployed_model(target.id)? != Some(id) {
+            deployment::insert(target.id, id, &d.strategy)?;
         }
-        if let (true, Some(d)) = (deploy, &proj.deployed) {
-            let id = ids.get(&d.source_model_id).copied().ok_or_else(|| {
-                PgmlError::data(format!(
-                    "the package deploys model {} of project \"{}\", which it does not contain",
-                    d.source_model_id, proj.name
-                ))
-            })?;
-            if deployment::deployed_model(target.id)? != Some(id) {
-                deployment::insert(target.id, id, &d.strategy)?;
-            }
-            for row in result.iter_mut().filter(|r| r.0 == proj.name && r.2 == id) {
-                row.4 = true;
-            }
+        for row in result.iter_mut().filter(|r| r.0 == proj.name && r.2 == id) {
+            row.4 = true;
         }
     }
     Ok(())

@@ -143,6 +143,16 @@ pub fn insert_files<'a>(
     Ok(())
 }
 
+/// The project of model `id`, whoever may see it (callers check the caller's rights on it).
+pub fn project_of(id: i64) -> Result<Option<i64>> {
+    as_owner(|| {
+        read_one::<i64>(
+            "SELECT project_id FROM pgml.models WHERE id = $1",
+            &[id.into()],
+        )
+    })
+}
+
 /// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
 /// Returns the project id with it; None when there is no such model. Model files are readable by
 /// the extension's owner only: callers check the caller's right on the project first.
@@ -151,11 +161,7 @@ pub fn load(id: i64) -> Result<Option<(i64, Model)>> {
 }
 
 fn load_as_owner(id: i64) -> Result<Option<(i64, Model)>> {
-    let Some(project_id) = read_one::<i64>(
-        "SELECT project_id FROM pgml.models WHERE id = $1",
-        &[id.into()],
-    )?
-    else {
+    let Some(project_id) = project_of(id)? else {
         return Ok(None);
     };
     let bytes = read_file(id, MODEL_PATH)?;

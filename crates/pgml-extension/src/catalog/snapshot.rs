@@ -4,10 +4,9 @@ use pgml_core::split::Sampling;
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
-use crate::pg::privilege::{as_owner, current_role_name};
+use crate::pg::privilege::{as_owner, current_role_name, extension_owns_table};
 use crate::pg::quote_ident;
 use crate::pg::relation::Relation;
-use crate::pg::spi::read_one;
 
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -127,13 +126,7 @@ pub fn create(
 /// view, is never read.
 pub fn verify_table(id: i64) -> Result<()> {
     let table = table_name(id);
-    let ours = read_one::<bool>(
-        "SELECT c.relkind = 'r' AND c.relowner = e.extowner
-           FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
-          WHERE c.oid = pg_catalog.to_regclass($1) AND e.extname = 'pgml'",
-        &[table.as_str().into()],
-    )?;
-    match ours {
+    match extension_owns_table(&table)? {
         Some(true) => Ok(()),
         Some(false) => Err(PgmlError::new(
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,

@@ -163,6 +163,17 @@ pub fn extension_owner() -> Result<pg_sys::Oid> {
     .ok_or_else(|| PgmlError::not_ready("the pgml extension is not installed in this database"))
 }
 
+/// Whether `table` (a qualified name) is a plain table owned by the extension's owner: pgml reads
+/// and writes only such tables in schema pgml (snapshots, datasets). None when it does not exist.
+pub fn extension_owns_table(table: &str) -> Result<Option<bool>> {
+    crate::pg::spi::read_one::<bool>(
+        "SELECT c.relkind = 'r' AND c.relowner = e.extowner
+           FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
+          WHERE c.oid = pg_catalog.to_regclass($1) AND e.extname = 'pgml'",
+        &[table.into()],
+    )
+}
+
 /// The name of the role pgml runs as right now (the caller, outside [`as_owner`]).
 pub fn current_role_name() -> Result<String> {
     crate::pg::spi::read_one::<String>("SELECT current_user::text", &[])?
