@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use pgml_e2e::{seed_catalog, start_servers, table_fingerprint, Server, CATALOG_TABLES, VERSION};
 
 /// Releases before the current one, oldest first, each with its install script in tests/fixtures.
-const EARLIER: [&str; 2] = ["0.1.0", "0.2.0"];
+const EARLIER: [&str; 3] = ["0.1.0", "0.2.0", "0.3.0"];
 
 /// Everything the extension defines in the pgml schema, one line per object, sorted.
 const DESCRIBE: &str = r#"

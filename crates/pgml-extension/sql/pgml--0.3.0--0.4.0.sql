@@ -1,0 +1,6 @@
+-- pgml 0.3.0 → 0.4.0: more algorithms (each a new value of the enum pgml.algorithm) and the catalog
+-- columns they need. The install script of 0.4.0 is src/catalog/schema.sql plus the Rust functions;
+-- tests/upgrade.rs checks that both give the same schema.
+--
+-- Run it on inference servers (subscribers of a replicated catalog) before the training server: new
+-- enum values and columns must exist on the subscriber before rows that use them arrive.
