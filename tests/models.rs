@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pgml_e2e::{
-    database_with_pgml, pgml, start_servers, table_fingerprint, text, wait_for_value, wait_until,
-    Server, CATALOG_TABLES,
+    database_with_pgml, every_algorithm_outputs, pgml, start_servers, table_fingerprint, text,
+    train_every_algorithm, wait_for_value, wait_until, Server, CATALOG_TABLES,
+    EVERY_ALGORITHM_PROJECTS,
 };
 
 const DIABETES: &str = "ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]";
@@ -358,6 +359,39 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
         "the good target got everything"
     );
     let _ = std::fs::remove_file(&file);
+}
+
+/// One model per registered algorithm and task: exported by the CLI from one server and imported
+/// into another, every model answers the same on every row (predict, probabilities, components).
+#[test]
+fn every_algorithm_moves_by_export_and_import_and_predicts_identically() {
+    let servers = start_servers(&["training", "inference"]);
+    let (t, s) = (&servers[0], &servers[1]);
+    database_with_pgml(t, "train");
+    database_with_pgml(s, "serve");
+    let mut ct = t.connect("train").unwrap();
+    let trained = train_every_algorithm(&mut ct);
+    for (_, _, dataset, _) in EVERY_ALGORITHM_PROJECTS {
+        s.execute("serve", &format!("SELECT pgml.load_dataset('{dataset}')"))
+            .unwrap();
+    }
+    let file = std::env::temp_dir().join(format!("pgml-every-{}.pkg", std::process::id()));
+    let out = pgml(&[
+        "models",
+        "export",
+        "--source",
+        &t.url("train"),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    import_file(&s.url("serve"), &file);
+    let _ = std::fs::remove_file(&file);
+
+    let on_source = every_algorithm_outputs(&mut ct);
+    assert_eq!(on_source.len(), trained);
+    let mut cs = s.connect("serve").unwrap();
+    assert_eq!(every_algorithm_outputs(&mut cs), on_source);
 }
 
 #[test]

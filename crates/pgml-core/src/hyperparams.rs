@@ -38,6 +38,13 @@ pub enum Kind {
         min: f64,
         names: &'static [&'static str],
     },
+    /// Text the algorithm checks itself when it reads its options (XGBoost's `eval_metric`,
+    /// `monotone_constraints`); `what` describes it in messages and docs. A JSON list (of names,
+    /// or of lists of numbers) is accepted too, as the libraries accept one, and kept as its
+    /// compact JSON text.
+    Text {
+        what: &'static str,
+    },
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -341,6 +348,11 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 _ => Err(accepted()),
             }
         }
+        Kind::Text { what } => match j {
+            Json::String(s) => Ok(Value::Str(s.clone())),
+            Json::Array(_) => Ok(Value::Str(j.to_string())),
+            _ => Err(wrong(what)),
+        },
         Kind::NumberOrName { min, names } => match (j.as_f64(), j.as_str()) {
             (Some(v), _) if v.is_finite() && v > min => Ok(Value::Float(v)),
             (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
