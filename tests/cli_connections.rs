@@ -15,8 +15,9 @@ struct Certs {
 }
 
 impl Certs {
-    fn make() -> Certs {
-        let dir = std::env::temp_dir().join(format!("pgml-e2e-tls-{}", std::process::id()));
+    /// `name` keeps the certificates of tests running at once apart.
+    fn make(name: &str) -> Certs {
+        let dir = std::env::temp_dir().join(format!("pgml-e2e-tls-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let certs = Certs { dir };
@@ -109,7 +110,7 @@ fn plan(source: &str, env: &[(&str, &str)]) -> Output {
 
 #[test]
 fn tls_every_sslmode_certificates_and_children() {
-    let certs = Certs::make();
+    let certs = Certs::make("sslmodes");
     let prod = tls_server(&certs);
     let ml = start_servers(&["pgml"]).pop().unwrap();
     prod.create_database("shop").unwrap();
@@ -247,7 +248,7 @@ fn tls_every_sslmode_certificates_and_children() {
 /// encrypted with a passphrase given as `sslpassword`, which is never printed).
 #[test]
 fn tls_revocation_lists_and_client_keys_as_libpq_reads_them() {
-    let certs = Certs::make();
+    let certs = Certs::make("revocation");
     certs.sh(
         "touch index.txt; echo 01 > crlnumber
          printf '[ca]\\ndefault_ca = c\\n[c]\\ndatabase = index.txt\\ncrlnumber = crlnumber\\ndefault_md = sha256\\ndefault_crl_days = 2\\n' > ca.cnf

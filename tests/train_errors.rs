@@ -129,7 +129,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("test_size NaN", "SELECT * FROM pgml.train('b2', 'regression', 'pgml.diabetes', 'target', test_size => 'NaN')", "22023", "test_size must be positive, got NaN"),
     ("test_sampling outside the enum", "SELECT * FROM pgml.train('b4', 'regression', 'pgml.diabetes', 'target', test_sampling => 'nope')", "22P02", "pgml.sampling"),
     ("search outside the enum", "SELECT * FROM pgml.train('b5', 'regression', 'pgml.diabetes', 'target', search => 'nope')", "22P02", "pgml.search"),
-    ("the python runtime", "SELECT * FROM pgml.train('b6', 'regression', 'pgml.diabetes', 'target', runtime => 'python')", "0A000", "python runtime is not available"),
     ("an empty relation name", "SELECT * FROM pgml.train('b7', 'regression', '', 'target')", "42602", "invalid name syntax"),
     ("SQL in a relation name", "SELECT * FROM pgml.train('b8', 'regression', 'pgml.diabetes; DROP TABLE one_row', 'target')", "42602", "invalid name syntax"),
     ("a NULL project name", "SELECT * FROM pgml.train(NULL, 'regression', 'pgml.diabetes', 'target')", "22004", "project_name must not be NULL"),
