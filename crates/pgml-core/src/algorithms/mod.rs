@@ -10,10 +10,12 @@
 pub mod ada_boost;
 pub mod bagging;
 pub mod bayesian_ridge;
+pub mod boosting;
 pub mod cart;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
+pub mod gradient_boosting_trees;
 pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
@@ -427,6 +429,7 @@ fitted_kinds! {
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
+    GradientBoosting(gradient_boosting_trees::GradientBoostingModel) = "gradient_boosting_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -684,6 +687,7 @@ mod tests {
                 "ovr_linear_model",
                 "svm_model",
                 "kernel_ridge_model",
+                "gradient_boosting_trees",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
