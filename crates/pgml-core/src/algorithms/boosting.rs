@@ -182,15 +182,14 @@ impl<'de> serde::Deserialize<'de> for Output {
     }
 }
 
-/// The class frequencies scikit-learn's prior init uses, clipped away from 0 and 1 by float32's
-/// epsilon as scikit-learn clips them.
-pub fn class_priors(codes: &[u32], weight: Option<&[f64]>, k: usize) -> Vec<f64> {
+/// The class frequencies scikit-learn's init uses, clipped away from 0 and 1 by `eps` (float32's
+/// epsilon in GradientBoosting, float64's in HistGradientBoosting).
+pub fn class_priors(codes: &[u32], weight: Option<&[f64]>, k: usize, eps: f64) -> Vec<f64> {
     let mut counts = vec![0.0; k];
     for (i, &c) in codes.iter().enumerate() {
         counts[c as usize] += weight.map_or(1.0, |w| w[i]);
     }
     let total: f64 = counts.iter().sum();
-    let eps = f64::from(f32::EPSILON);
     counts
         .iter()
         .map(|c| (c / total.max(f64::MIN_POSITIVE)).clamp(eps, 1.0 - eps))

@@ -428,7 +428,7 @@ impl LossFn {
             }
             Target::Classes { codes, k } => {
                 let sub: Vec<u32> = rows.iter().map(|&i| codes[i]).collect();
-                let p = class_priors(&sub, None, k);
+                let p = class_priors(&sub, None, k, f64::from(f32::EPSILON));
                 if k > 2 {
                     symmetric_log(&p)
                 } else {
@@ -494,12 +494,13 @@ impl LossFn {
             }
             Loss::Exponential => {
                 let numerator = average(&mut neg.iter().copied());
-                let denominator = average(
-                    &mut y
-                        .iter()
-                        .zip(neg)
-                        .map(|(&y, &g)| if y == 0.0 { -g } else { g }),
-                );
+                let denominator =
+                    average(
+                        &mut y
+                            .iter()
+                            .zip(neg)
+                            .map(|(&y, &g)| if y == 0.0 { -g } else { g }),
+                    );
                 safe_divide(numerator, denominator)
             }
         }
@@ -632,7 +633,9 @@ fn boost(
                 neg_f32[i] = neg[i] as f32;
                 y_col[i] = loss.y(target, i, c);
             }
-            let samples: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0.0).collect();
+            let samples: Vec<u32> = (0..n as u32)
+                .filter(|&i| weight[i as usize] > 0.0)
+                .collect();
             let mut rng = SplitMix64(master.next_u64());
             let grown = cart::grow(
                 x,
@@ -668,8 +671,7 @@ fn boost(
                 );
             }
             for i in 0..n {
-                raw[i * m + c] +=
-                    o.learning_rate * f64::from(grown.tree.leaf_values[leaf_of[i]]);
+                raw[i * m + c] += o.learning_rate * f64::from(grown.tree.leaf_values[leaf_of[i]]);
             }
             if grown.tree.node_count() > 1 {
                 relevant += 1;
@@ -861,14 +863,21 @@ mod tests {
         (Matrix::from_rows(&rows).unwrap(), codes, y)
     }
 
-    fn fit(hp: serde_json::Value, task: Task, x: &Matrix, labels: Labels<'_>) -> super::super::Estimator {
+    fn fit(
+        hp: serde_json::Value,
+        task: Task,
+        x: &Matrix,
+        labels: Labels<'_>,
+    ) -> super::super::Estimator {
         let a = Algorithm::parse("gradient_boosting_trees").unwrap();
         let params = a.resolve(task, &hp).unwrap();
         a.fit(task, &params, x, labels, &|| {}).unwrap()
     }
 
     fn r2(m: &super::super::Estimator, x: &Matrix, y: &[f32]) -> f64 {
-        let pred: Vec<f32> = (0..x.rows()).map(|i| m.predict(&x.row(i)).unwrap()).collect();
+        let pred: Vec<f32> = (0..x.rows())
+            .map(|i| m.predict(&x.row(i)).unwrap())
+            .collect();
         crate::metrics::regression(y, &pred)["r2"]
     }
 
@@ -958,10 +967,14 @@ mod tests {
             let p = m.predict_proba(&x.row(0)).unwrap();
             assert_eq!(p.len(), k);
             assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-            let best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap();
+            let best = (0..k)
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+                .unwrap();
             assert_eq!(m.predict(&x.row(0)), Some(best as f32));
             let bytes = m.fitted().to_bytes().unwrap();
-            let back = Fitted::from_bytes(m.fitted().kind(), &bytes).unwrap().unwrap();
+            let back = Fitted::from_bytes(m.fitted().kind(), &bytes)
+                .unwrap()
+                .unwrap();
             assert_eq!(&back, m.fitted());
         }
     }
@@ -993,20 +1006,39 @@ mod tests {
     fn bad_hyperparameters_are_named() {
         let a = Algorithm::parse("gradient_boosting_trees").unwrap();
         let e = |task, hp| a.resolve(task, &hp).unwrap_err();
-        assert!(e(Task::Regression, json!({"learning_rate": 0})).to_string().contains("greater than 0"));
-        assert!(e(Task::Regression, json!({"loss": "log_loss"})).to_string().contains("one of squared_error, absolute_error, huber, quantile"));
-        assert!(e(Task::Classification, json!({"loss": "deviance"})).to_string().contains("one of log_loss, exponential"));
-        assert!(e(Task::Classification, json!({"alpha": 0.5})).to_string().contains("unknown hyperparameter"));
-        assert!(e(Task::Regression, json!({"alpha": 1.0})).to_string().contains("below 1"));
-        assert!(e(Task::Regression, json!({"subsample": 0})).to_string().contains("greater than 0"));
-        assert!(e(Task::Regression, json!({"n_estimators": 1e9})).to_string().contains("from 1 to 100000"));
-        assert!(e(Task::Regression, json!({"criterion": "absolute_error"})).to_string().contains("friedman_mse"));
+        assert!(e(Task::Regression, json!({"learning_rate": 0}))
+            .to_string()
+            .contains("greater than 0"));
+        assert!(e(Task::Regression, json!({"loss": "log_loss"}))
+            .to_string()
+            .contains("one of squared_error, absolute_error, huber, quantile"));
+        assert!(e(Task::Classification, json!({"loss": "deviance"}))
+            .to_string()
+            .contains("one of log_loss, exponential"));
+        assert!(e(Task::Classification, json!({"alpha": 0.5}))
+            .to_string()
+            .contains("unknown hyperparameter"));
+        assert!(e(Task::Regression, json!({"alpha": 1.0}))
+            .to_string()
+            .contains("below 1"));
+        assert!(e(Task::Regression, json!({"subsample": 0}))
+            .to_string()
+            .contains("greater than 0"));
+        assert!(e(Task::Regression, json!({"n_estimators": 1e9}))
+            .to_string()
+            .contains("from 1 to 100000"));
+        assert!(e(Task::Regression, json!({"criterion": "absolute_error"}))
+            .to_string()
+            .contains("friedman_mse"));
         let ccp = e(Task::Regression, json!({"ccp_alpha": 0.1}));
         assert!(matches!(ccp, Error::NotSupported { .. }), "{ccp}");
         // Accepted without effect on the model: verbose, warm_start (nothing to warm-start from).
-        a.resolve(Task::Regression, &json!({"verbose": 2, "warm_start": true})).unwrap();
+        a.resolve(Task::Regression, &json!({"verbose": 2, "warm_start": true}))
+            .unwrap();
         let (x, codes, _) = data(50);
-        let params = a.resolve(Task::Classification, &json!({"loss": "exponential"})).unwrap();
+        let params = a
+            .resolve(Task::Classification, &json!({"loss": "exponential"}))
+            .unwrap();
         let three = a.fit(
             Task::Classification,
             &params,

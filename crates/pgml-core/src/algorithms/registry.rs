@@ -5,7 +5,7 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{gradient_boosting_trees, huber, orthogonal_matching_pursuit};
+use super::{gradient_boosting_trees, hist_gradient_boosting, huber, orthogonal_matching_pursuit};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -31,6 +31,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
     Algorithm(&huber::Huber),
     Algorithm(&gradient_boosting_trees::GradientBoostingTrees),
+    Algorithm(&hist_gradient_boosting::HistGradientBoosting),
 ];
 
 /// Every registered name, in order.
