@@ -581,28 +581,69 @@ impl Grower<'_> {
         let bins = &self.binned.bins;
         let missing = self.binned.missing_bin;
         let (split_bin, missing_left, f) = (s.bin, s.missing_left, s.feature);
-        let rows = &mut self.partition[start..end];
-        let right = &mut self.scratch[..end - start];
-        let (mut l, mut r) = (0usize, 0usize);
-        for k in 0..rows.len() {
-            let row = rows[k];
+        let goes_left = |row: u32| {
             let b = bins[row as usize * p + f];
-            let left = if b == missing {
+            if b == missing {
                 missing_left
             } else {
                 b <= split_bin
-            };
-            if left {
-                rows[l] = row;
-                l += 1;
-            } else {
-                right[r] = row;
-                r += 1;
             }
+        };
+        // One chunk: its left rows to the front of `rows`, its right rows into `right`; counts.
+        let split_chunk = |rows: &mut [u32], right: &mut [u32]| -> (usize, usize) {
+            let (mut l, mut r) = (0usize, 0usize);
+            for k in 0..rows.len() {
+                let row = rows[k];
+                if goes_left(row) {
+                    rows[l] = row;
+                    l += 1;
+                } else {
+                    right[r] = row;
+                    r += 1;
+                }
+            }
+            (l, r)
+        };
+        let len = end - start;
+        let threads = if len * 8 < PARALLEL_WORK {
+            1
+        } else {
+            self.params.threads.max(1)
+        };
+        let rows = &mut self.partition[start..end];
+        let right = &mut self.scratch[..len];
+        let chunk = len.div_ceil(threads).max(1);
+        // Each chunk is split on its own thread, the calling thread taking the first.
+        let counts: Vec<(usize, usize)> = if threads == 1 {
+            vec![split_chunk(rows, right)]
+        } else {
+            std::thread::scope(|scope| {
+                let mut pairs = rows.chunks_mut(chunk).zip(right.chunks_mut(chunk));
+                let first = pairs.next();
+                let handles: Vec<_> = pairs
+                    .map(|(rows, right)| scope.spawn(|| split_chunk(rows, right)))
+                    .collect();
+                let mut counts =
+                    vec![first.map_or((0, 0), |(rows, right)| split_chunk(rows, right))];
+                for h in handles {
+                    counts.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                }
+                counts
+            })
+        };
+        // Gather: every chunk's left rows in chunk order, then every chunk's right rows.
+        let mut l = counts[0].0;
+        for (c, &(cl, _)) in counts.iter().enumerate().skip(1) {
+            rows.copy_within(c * chunk..c * chunk + cl, l);
+            l += cl;
         }
-        rows[l..].copy_from_slice(&right[..r]);
+        let mut r = l;
+        for (c, &(_, cr)) in counts.iter().enumerate() {
+            rows[r..r + cr].copy_from_slice(&right[c * chunk..c * chunk + cr]);
+            r += cr;
+        }
         debug_assert_eq!(l, s.n_left);
-        debug_assert_eq!(r, s.n_right);
+        debug_assert_eq!(r - l, s.n_right);
         start + l
     }
 
