@@ -45,6 +45,10 @@ pub enum Kind {
     Text {
         what: &'static str,
     },
+    /// Any JSON value (scikit-learn's array- or dict-valued parameters such as
+    /// `monotonic_cst`), kept as given for the algorithm's options to judge. Read with
+    /// [`Hyperparams::json`].
+    Json,
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -79,6 +83,7 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Str(String),
+    Json(Json),
 }
 
 /// Resolved hyperparameters: every parameter of the algorithm, the user's value or the default.
@@ -181,6 +186,15 @@ impl Hyperparams {
         }
     }
 
+    /// A [`Kind::Json`] parameter as given; None when it is "none" (or JSON null).
+    pub fn json(&self, name: &str) -> Result<Option<&Json>> {
+        match self.get(name)? {
+            Value::Json(j) => Ok(Some(j)),
+            Value::Null => Ok(None),
+            other => Err(self.wrong_type(name, "JSON", other)),
+        }
+    }
+
     /// A [`Kind::CountOrFraction`] parameter; None when it is "none".
     pub fn amount(&self, name: &str) -> Result<Option<Amount<'_>>> {
         match self.get(name)? {
@@ -188,7 +202,7 @@ impl Hyperparams {
             Value::Float(v) => Ok(Some(Amount::Fraction(*v))),
             Value::Str(s) => Ok(Some(Amount::Named(s))),
             Value::Null => Ok(None),
-            other @ Value::Bool(_) => {
+            other @ (Value::Bool(_) | Value::Json(_)) => {
                 Err(self.wrong_type(name, "a count, a fraction or a name", other))
             }
         }
@@ -208,6 +222,7 @@ impl Hyperparams {
                         Value::Int(i) => Json::from(*i),
                         Value::Bool(b) => Json::from(*b),
                         Value::Str(s) => Json::from(s.as_str()),
+                        Value::Json(j) => j.clone(),
                     };
                     (k.to_string(), j)
                 })
@@ -353,6 +368,7 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
             Json::Array(_) => Ok(Value::Str(j.to_string())),
             _ => Err(wrong(what)),
         },
+        Kind::Json => Ok(Value::Json(j.clone())),
         Kind::NumberOrName { min, names } => match (j.as_f64(), j.as_str()) {
             (Some(v), _) if v.is_finite() && v > min => Ok(Value::Float(v)),
             (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),

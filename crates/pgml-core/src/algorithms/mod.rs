@@ -10,10 +10,14 @@
 pub mod ada_boost;
 pub mod bagging;
 pub mod bayesian_ridge;
+pub mod boosting;
 pub mod cart;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
+pub mod gradient_boosting_trees;
+pub mod hist_gradient_boosting;
+pub mod hist_grower;
 pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
@@ -427,6 +431,8 @@ fitted_kinds! {
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
+    GradientBoosting(gradient_boosting_trees::GradientBoostingModel) = "gradient_boosting_trees",
+    HistGradientBoosting(hist_gradient_boosting::HistGradientBoostingModel) = "hist_gradient_boosting_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -630,7 +636,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -653,7 +659,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting")
         );
         assert_eq!(
             named("xgboost")
@@ -684,6 +690,8 @@ mod tests {
                 "ovr_linear_model",
                 "svm_model",
                 "kernel_ridge_model",
+                "gradient_boosting_trees",
+                "hist_gradient_boosting_trees",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

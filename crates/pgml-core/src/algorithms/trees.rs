@@ -160,7 +160,8 @@ pub struct Tree {
 }
 
 impl Tree {
-    fn leaf(&self, x: &[f32]) -> f32 {
+    /// The value of the leaf `x` falls in.
+    pub fn leaf(&self, x: &[f32]) -> f32 {
         let mut i = 0usize;
         loop {
             let l = self.left[i];
