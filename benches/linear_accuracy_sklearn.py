@@ -14,7 +14,7 @@ import pathlib
 import sys
 import warnings
 
-from sklearn import kernel_ridge, linear_model, svm
+from sklearn import gaussian_process, kernel_ridge, linear_model, svm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -58,6 +58,14 @@ ALGORITHMS = [
     ("bayesian_ridge", linear_model.BayesianRidge, None, False),
     ("orthogonal_matching_pursuit", linear_model.OrthogonalMatchingPursuit, None, False),
     ("huber", linear_model.HuberRegressor, None, False),
+    ("linear_svm", svm.LinearSVR, svm.LinearSVC, False),
+    ("least_angle", linear_model.Lars, None, False),
+    ("lasso_least_angle", linear_model.LassoLars, None, False),
+    ("automatic_relevance_determination", linear_model.ARDRegression, None, False),
+    ("ransac", linear_model.RANSACRegressor, None, True),
+    ("theil_sen", linear_model.TheilSenRegressor, None, True),
+    ("quantile", linear_model.QuantileRegressor, None, False),
+    ("gaussian_process", gaussian_process.GaussianProcessRegressor, gaussian_process.GaussianProcessClassifier, False),
 ]
 
 SEEDS = 200

@@ -23,6 +23,14 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("bayesian_ridge", false),
     ("orthogonal_matching_pursuit", false),
     ("huber", false),
+    ("linear_svm", false),
+    ("least_angle", false),
+    ("lasso_least_angle", false),
+    ("automatic_relevance_determination", false),
+    ("ransac", true),
+    ("theil_sen", true),
+    ("quantile", false),
+    ("gaussian_process", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {

@@ -38,6 +38,9 @@ pub enum Kind {
         min: f64,
         names: &'static [&'static str],
     },
+    /// true, false or one of the names (scikit-learn's `dual`: 'auto', true or false). Read with
+    /// [`Hyperparams::bool_or_name`].
+    BoolOrName(&'static [&'static str]),
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -157,6 +160,15 @@ impl Hyperparams {
             Value::Int(v) => Ok(Ok(*v as f64)),
             Value::Str(s) => Ok(Err(s)),
             other => Err(self.wrong_type(name, "a number or a name", other)),
+        }
+    }
+
+    /// A [`Kind::BoolOrName`] parameter: Ok(Ok(bool)) or Ok(Err(name)).
+    pub fn bool_or_name(&self, name: &str) -> Result<std::result::Result<bool, &str>> {
+        match self.get(name)? {
+            Value::Bool(b) => Ok(Ok(*b)),
+            Value::Str(s) => Ok(Err(s)),
+            other => Err(self.wrong_type(name, "true, false or a name", other)),
         }
     }
 
@@ -348,6 +360,11 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 "one of {} or a number greater than {min}",
                 names.join(", ")
             ))),
+        },
+        Kind::BoolOrName(names) => match (j.as_bool(), j.as_str()) {
+            (Some(b), _) => Ok(Value::Bool(b)),
+            (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
+            _ => Err(wrong(&format!("true, false or {}", names.join(", ")))),
         },
     }
 }

@@ -20,6 +20,7 @@ pub mod kmeans;
 pub mod lasso;
 pub mod least_squares;
 pub mod linear;
+pub mod linear_svm;
 pub mod logistic;
 pub mod nu_svm;
 pub mod orthogonal_matching_pursuit;

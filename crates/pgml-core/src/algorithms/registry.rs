@@ -5,7 +5,7 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{huber, orthogonal_matching_pursuit};
+use super::{huber, linear_svm, orthogonal_matching_pursuit};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -30,6 +30,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&bayesian_ridge::BayesianRidge),
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
     Algorithm(&huber::Huber),
+    Algorithm(&linear_svm::LinearSvm),
 ];
 
 /// Every registered name, in order.
