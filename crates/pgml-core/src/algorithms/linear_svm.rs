@@ -326,7 +326,13 @@ fn newton(
             d2[i] = b;
         }
         let g: Vec<f64> = (0..d)
-            .map(|j| w[j] + design.cols[j].iter().zip(&d1).map(|(x, a)| x * a).sum::<f64>())
+            .map(|j| {
+                w[j] + design.cols[j]
+                    .iter()
+                    .zip(&d1)
+                    .map(|(x, a)| x * a)
+                    .sum::<f64>()
+            })
             .collect();
         let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         let g0 = *g0.get_or_insert(gnorm);
@@ -852,7 +858,9 @@ mod tests {
         let e = a
             .resolve(Task::Regression, &json!({"dual": false}))
             .unwrap_err();
-        assert!(e.to_string().contains("epsilon_insensitive with dual false"));
+        assert!(e
+            .to_string()
+            .contains("epsilon_insensitive with dual false"));
         let e = a
             .resolve(c, &json!({"multi_class": "crammer_singer"}))
             .unwrap_err();
@@ -865,6 +873,8 @@ mod tests {
         assert!(a
             .resolve(c, &json!({"penalty": "l1", "dual": false}))
             .is_ok());
-        assert!(a.resolve(c, &json!({"loss": "hinge", "dual": true})).is_ok());
+        assert!(a
+            .resolve(c, &json!({"loss": "hinge", "dual": true}))
+            .is_ok());
     }
 }

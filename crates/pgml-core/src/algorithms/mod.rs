@@ -8,6 +8,7 @@
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
 pub mod ada_boost;
+pub mod automatic_relevance_determination;
 pub mod bagging;
 pub mod bayesian_ridge;
 pub mod cart;
@@ -17,7 +18,9 @@ pub mod forest;
 pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
+pub mod lars;
 pub mod lasso;
+pub mod least_angle;
 pub mod least_squares;
 pub mod linear;
 pub mod linear_svm;
@@ -631,7 +634,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, linear_svm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -654,7 +657,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination")
         );
         assert_eq!(
             named("xgboost")

@@ -5,7 +5,9 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{huber, linear_svm, orthogonal_matching_pursuit};
+use super::{
+    automatic_relevance_determination, huber, least_angle, linear_svm, orthogonal_matching_pursuit,
+};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -31,6 +33,9 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
     Algorithm(&huber::Huber),
     Algorithm(&linear_svm::LinearSvm),
+    Algorithm(&least_angle::LeastAngle),
+    Algorithm(&least_angle::LassoLeastAngle),
+    Algorithm(&automatic_relevance_determination::AutomaticRelevanceDetermination),
 ];
 
 /// Every registered name, in order.
