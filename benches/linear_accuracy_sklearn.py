@@ -10,6 +10,7 @@ a venv with scikit-learn 1.5.2 (never committed):
     cargo run --release -p pgml-core --example linear_accuracy [algorithm ...]
 """
 import csv
+import os
 import pathlib
 import sys
 import warnings
@@ -68,7 +69,7 @@ ALGORITHMS = [
     ("gaussian_process", gaussian_process.GaussianProcessRegressor, gaussian_process.GaussianProcessClassifier, False),
 ]
 
-SEEDS = 200
+SEEDS = int(os.environ.get("SEEDS", 200))
 only = sys.argv[1:]
 warnings.simplefilter("ignore", ConvergenceWarning)
 for name, regressor, classifier, randomized in ALGORITHMS:

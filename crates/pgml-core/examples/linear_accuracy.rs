@@ -120,6 +120,11 @@ fn score(
 
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
+    // SEEDS=n averages randomized algorithms over more seeds (as the Python side's SEEDS).
+    let seeds: u64 = std::env::var("SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SEEDS);
     for &(name, randomized) in ALGORITHMS {
         if !only.is_empty() && !only.iter().any(|o| o == name) {
             continue;
@@ -137,7 +142,7 @@ fn main() {
             };
             for (dataset, label) in sets {
                 let seeds: Vec<Option<u64>> = if randomized {
-                    (0..SEEDS).map(Some).collect()
+                    (0..seeds).map(Some).collect()
                 } else {
                     vec![None]
                 };

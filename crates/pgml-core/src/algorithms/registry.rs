@@ -7,6 +7,7 @@ use super::{
 };
 use super::{
     automatic_relevance_determination, huber, least_angle, linear_svm, orthogonal_matching_pursuit,
+    ransac, theil_sen,
 };
 use crate::Task;
 
@@ -36,6 +37,8 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&least_angle::LeastAngle),
     Algorithm(&least_angle::LassoLeastAngle),
     Algorithm(&automatic_relevance_determination::AutomaticRelevanceDetermination),
+    Algorithm(&ransac::Ransac),
+    Algorithm(&theil_sen::TheilSen),
 ];
 
 /// Every registered name, in order.
