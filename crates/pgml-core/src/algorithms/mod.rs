@@ -31,6 +31,7 @@ mod params;
 pub mod passive_aggressive;
 pub mod pca;
 pub mod perceptron;
+pub mod quantile;
 pub mod random_forest;
 pub mod ransac;
 pub mod registry;
@@ -659,7 +660,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile")
         );
         assert_eq!(
             named("xgboost")

@@ -7,7 +7,7 @@ use super::{
 };
 use super::{
     automatic_relevance_determination, huber, least_angle, linear_svm, orthogonal_matching_pursuit,
-    ransac, theil_sen,
+    quantile, ransac, theil_sen,
 };
 use crate::Task;
 
@@ -39,6 +39,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&automatic_relevance_determination::AutomaticRelevanceDetermination),
     Algorithm(&ransac::Ransac),
     Algorithm(&theil_sen::TheilSen),
+    Algorithm(&quantile::Quantile),
 ];
 
 /// Every registered name, in order.
