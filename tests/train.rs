@@ -254,6 +254,13 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('D', algorithm => 'bayesian_ridge');
          SELECT * FROM pgml.train('D', algorithm => 'orthogonal_matching_pursuit');
          SELECT * FROM pgml.train('D', algorithm => 'huber');
+         SELECT * FROM pgml.train('D', algorithm => 'linear_svm');
+         SELECT * FROM pgml.train('D', algorithm => 'least_angle');
+         SELECT * FROM pgml.train('D', algorithm => 'lasso_least_angle');
+         SELECT * FROM pgml.train('D', algorithm => 'automatic_relevance_determination');
+         SELECT * FROM pgml.train('D', algorithm => 'ransac');
+         SELECT * FROM pgml.train('D', algorithm => 'theil_sen', hyperparams => '{\"max_subpopulation\": 500}');
+         SELECT * FROM pgml.train('D', algorithm => 'quantile');
          SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
          SELECT * FROM pgml.train('I', algorithm => 'ridge');
          SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
@@ -267,6 +274,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('I', algorithm => 'passive_aggressive');
          SELECT * FROM pgml.train('I', algorithm => 'svm');
          SELECT * FROM pgml.train('I', algorithm => 'nu_svm');
+         SELECT * FROM pgml.train('I', algorithm => 'linear_svm');
          SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
          SELECT * FROM pgml.train('P', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
     )
@@ -308,7 +316,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .collect();
     assert_eq!(
         rows_a.len(),
-        32,
+        40,
         "every model of every algorithm is compared"
     );
     assert_eq!(rows_a, rows_b);

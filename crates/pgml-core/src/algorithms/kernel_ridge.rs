@@ -220,7 +220,7 @@ pub fn fit(
 ) -> Result<KernelRidgeModel> {
     let (n, p) = (x.rows(), x.cols());
     if n > o.max_train_rows {
-        return Err(Error::bad_data(
+        return Err(Error::too_large(
             format!(
                 "kernel_ridge needs an n×n kernel matrix: {n} training rows exceed the limit of {} ({} MB)",
                 o.max_train_rows,
@@ -354,5 +354,6 @@ mod tests {
             "{e}"
         );
         assert!(e.hint().unwrap().contains("max_train_rows"), "{e:?}");
+        assert!(matches!(e, Error::TooLarge { .. }), "54000, not {e:?}");
     }
 }
