@@ -41,6 +41,9 @@ pub enum Kind {
     /// true, false or one of the names (scikit-learn's `dual`: 'auto', true or false). Read with
     /// [`Hyperparams::bool_or_name`].
     BoolOrName(&'static [&'static str]),
+    /// Free text the algorithm parses itself (`gaussian_process`'s kernel expression), at most
+    /// 1000 characters.
+    Text,
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -360,6 +363,10 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 "one of {} or a number greater than {min}",
                 names.join(", ")
             ))),
+        },
+        Kind::Text => match j.as_str() {
+            Some(t) if t.chars().count() <= 1000 => Ok(Value::Str(t.to_string())),
+            _ => Err(wrong("text of at most 1000 characters")),
         },
         Kind::BoolOrName(names) => match (j.as_bool(), j.as_str()) {
             (Some(b), _) => Ok(Value::Bool(b)),

@@ -15,6 +15,8 @@ pub mod cart;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
+pub mod gaussian_process;
+pub mod gp_kernel;
 pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
@@ -434,6 +436,7 @@ fitted_kinds! {
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
+    GaussianProcess(gaussian_process::GaussianProcessModel) = "gaussian_process_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -660,7 +663,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process")
         );
         assert_eq!(
             named("xgboost")
@@ -691,6 +694,7 @@ mod tests {
                 "ovr_linear_model",
                 "svm_model",
                 "kernel_ridge_model",
+                "gaussian_process_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -6,8 +6,8 @@ use super::{
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
 use super::{
-    automatic_relevance_determination, huber, least_angle, linear_svm, orthogonal_matching_pursuit,
-    quantile, ransac, theil_sen,
+    automatic_relevance_determination, gaussian_process, huber, least_angle, linear_svm,
+    orthogonal_matching_pursuit, quantile, ransac, theil_sen,
 };
 use crate::Task;
 
@@ -40,6 +40,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&ransac::Ransac),
     Algorithm(&theil_sen::TheilSen),
     Algorithm(&quantile::Quantile),
+    Algorithm(&gaussian_process::GaussianProcess),
 ];
 
 /// Every registered name, in order.
