@@ -261,6 +261,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('D', algorithm => 'ransac');
          SELECT * FROM pgml.train('D', algorithm => 'theil_sen', hyperparams => '{\"max_subpopulation\": 500}');
          SELECT * FROM pgml.train('D', algorithm => 'quantile');
+         SELECT * FROM pgml.train('D', algorithm => 'gaussian_process', hyperparams => '{\"kernel\": \"1.0 * RBF(1.0) + WhiteKernel(1.0)\", \"normalize_y\": true}');
          SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
          SELECT * FROM pgml.train('I', algorithm => 'ridge');
          SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
@@ -316,7 +317,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .collect();
     assert_eq!(
         rows_a.len(),
-        40,
+        41,
         "every model of every algorithm is compared"
     );
     assert_eq!(rows_a, rows_b);

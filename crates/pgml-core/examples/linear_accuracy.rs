@@ -81,10 +81,14 @@ fn score(
     seed: Option<u64>,
 ) -> Result<f64, String> {
     let (x, texts) = load(name, label);
-    let hp = match seed {
-        Some(s) => serde_json::json!({ "random_state": s }),
-        None => serde_json::json!({}),
-    };
+    // HYPERPARAMS='{...}' adds hyperparameters to every run (e.g. a gaussian_process kernel).
+    let mut hp: serde_json::Value = std::env::var("HYPERPARAMS")
+        .ok()
+        .map(|s| serde_json::from_str(&s).unwrap())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(s) = seed {
+        hp["random_state"] = serde_json::json!(s);
+    }
     let params = a.resolve(task, &hp).map_err(|e| e.to_string())?;
     let (xtr, xte) = split(&x);
     let xtr = Matrix::from_rows(&xtr).unwrap();
