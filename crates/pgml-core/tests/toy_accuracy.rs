@@ -428,6 +428,8 @@ fn linear_family_second_increment_matches_scikit_learn() {
         ),
         ("diabetes", "target", "quantile", -0.0781),
         ("linnerud", "weight", "quantile", -0.4834),
+        ("diabetes", "target", "gaussian_process", -11.4461),
+        ("linnerud", "weight", "gaussian_process", -180.2931),
     ] {
         let r2 = regression(name, label, algorithm, "{}");
         println!("{name:14} {algorithm:34} r2 {r2:.4} (scikit-learn {reference:.4})");
@@ -462,6 +464,20 @@ fn linear_family_second_increment_matches_scikit_learn() {
             .sum::<f64>()
             / n as f64
     };
+    // A kernel with hyperparameters to fit: the same maximum of the log marginal likelihood.
+    let r2 = regression(
+        "diabetes",
+        "target",
+        "gaussian_process",
+        r#"{"kernel": "1.0 * RBF(1.0) + WhiteKernel(1.0)", "normalize_y": true}"#,
+    );
+    println!(
+        "diabetes       gaussian_process (RBF + white noise) r2 {r2:.4} (scikit-learn 0.4791)"
+    );
+    assert!(
+        r2 >= 0.4791 - MARGIN,
+        "gaussian_process with a fitted kernel: r2 {r2}"
+    );
     for (algorithm, name, label, n, reference) in [
         ("ransac", "diabetes", "target", 200, 0.1767),
         ("ransac", "linnerud", "weight", 100, -2.8758),
