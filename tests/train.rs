@@ -276,6 +276,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('I', algorithm => 'svm');
          SELECT * FROM pgml.train('I', algorithm => 'nu_svm');
          SELECT * FROM pgml.train('I', algorithm => 'linear_svm');
+         SELECT * FROM pgml.train('I', algorithm => 'svm', hyperparams => '{\"probability\": true}');
          SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
          SELECT * FROM pgml.train('P', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
     )
@@ -317,7 +318,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .collect();
     assert_eq!(
         rows_a.len(),
-        41,
+        42,
         "every model of every algorithm is compared"
     );
     assert_eq!(rows_a, rows_b);

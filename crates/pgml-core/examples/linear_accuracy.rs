@@ -116,6 +116,19 @@ fn score(
             };
             let m = algorithms::fit(a, task, &params, &xtr, labels, &|| {})
                 .map_err(|e| e.to_string())?;
+            // LOG_LOSS=1: the test rows' mean log loss of predict_proba instead of accuracy.
+            if std::env::var("LOG_LOSS").is_ok_and(|v| v == "1") {
+                let loss: f64 = xte
+                    .iter()
+                    .zip(&yte)
+                    .map(|(r, &c)| {
+                        -f64::from(m.predict_proba(r).unwrap()[c as usize])
+                            .max(1e-15)
+                            .ln()
+                    })
+                    .sum();
+                return Ok(loss / xte.len() as f64);
+            }
             let pred: Vec<u32> = xte.iter().map(|r| m.predict(r).unwrap() as u32).collect();
             Ok(metrics::classification(&yte, &pred, None, k)["accuracy"])
         }

@@ -437,6 +437,7 @@ fitted_kinds! {
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
     GaussianProcess(gaussian_process::GaussianProcessModel) = "gaussian_process_model",
+    SvmProbability(svm_solver::SvmProbabilityModel) = "svm_probability_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -695,6 +696,7 @@ mod tests {
                 "svm_model",
                 "kernel_ridge_model",
                 "gaussian_process_model",
+                "svm_probability_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
