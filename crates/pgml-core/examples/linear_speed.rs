@@ -33,7 +33,15 @@ fn main() {
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let start = Instant::now();
-        algorithms::fit(linear, Task::Regression, &params, &x, Labels::Values(&y), &|| {}).unwrap();
+        algorithms::fit(
+            linear,
+            Task::Regression,
+            &params,
+            &x,
+            Labels::Values(&y),
+            &|| {},
+        )
+        .unwrap();
         best = best.min(start.elapsed().as_secs_f64());
     }
     println!("pgml   linear regression            {rows:8} rows  fit {best:6.2} s");

@@ -120,7 +120,10 @@ fn gram(x: &Matrix, mu: &[f64], check_interrupts: &dyn Fn()) -> Sym {
         let len = GRAM_BLOCK.min(n - start);
         for j in 0..p {
             let src = &x.col(j)[start..start + len];
-            for (d, &v) in block[j * GRAM_BLOCK..j * GRAM_BLOCK + len].iter_mut().zip(src) {
+            for (d, &v) in block[j * GRAM_BLOCK..j * GRAM_BLOCK + len]
+                .iter_mut()
+                .zip(src)
+            {
                 *d = f64::from(v) - mu[j];
             }
         }
