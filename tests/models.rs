@@ -19,7 +19,8 @@ const DIABETES: &str = "ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]";
 const IRIS: &str = "ARRAY[sepal_length, sepal_width, petal_length, petal_width]";
 
 /// Trains projects D (regression: linear, then xgboost), I (classification: xgboost, then
-/// logistic, not deployed) and C (clustering).
+/// logistic, not deployed) and C (clustering), then one model of each of issue 11's second
+/// increment (D and I, not deployed), so that every kind of model crosses servers.
 fn train_models(server: &Server, db: &str) {
     server
         .execute(
@@ -31,7 +32,17 @@ fn train_models(server: &Server, db: &str) {
              SELECT * FROM pgml.deploy('D', 'most_recent');
              SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 10}');
              SELECT * FROM pgml.train('I', algorithm => 'linear', automatic_deploy => false);
-             SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');",
+             SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
+             SELECT * FROM pgml.train('D', algorithm => 'linear_svm', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'least_angle', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'lasso_least_angle', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'automatic_relevance_determination', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'ransac', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'theil_sen', hyperparams => '{\"max_subpopulation\": 500}', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'quantile', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'gaussian_process', hyperparams => '{\"kernel\": \"1.0 * RBF(1.0) + WhiteKernel(1.0)\", \"normalize_y\": true}', automatic_deploy => false);
+             SELECT * FROM pgml.train('I', algorithm => 'linear_svm', automatic_deploy => false);
+             SELECT * FROM pgml.train('I', algorithm => 'svm', hyperparams => '{\"probability\": true}', automatic_deploy => false);",
         )
         .expect("train the models");
 }
@@ -218,7 +229,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
             Some((from.parse().ok()?, to.parse().ok()?))
         })
         .collect();
-    assert_eq!(ids.len(), 5, "{stdout}");
+    assert_eq!(ids.len(), 15, "{stdout}");
     assert!(
         ids.values().all(|id| !own_before.contains_key(id)),
         "new ids: {stdout}"
@@ -355,7 +366,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
             .query_text("serve", "SELECT count(*) FROM pgml.models")
             .unwrap()
             .as_deref(),
-        Some("5"),
+        Some("15"),
         "the good target got everything"
     );
     let _ = std::fs::remove_file(&file);
@@ -533,7 +544,7 @@ fn sql_import_refuses_bad_packages_atomically() {
             &[&d_only],
         )
         .unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 10);
     assert!(rows
         .iter()
         .all(|r| r.get::<_, String>(0) == "D" && r.get::<_, bool>(1)));

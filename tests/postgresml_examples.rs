@@ -13,7 +13,6 @@ use pgml_e2e::{database_with_pgml, start_servers};
 /// (file, line psql reports, what the error says): statements expected to fail, and why.
 #[rustfmt::skip]
 const EXPECTED_FAILURES: &[(&str, u32, &str, &str)] = &[
-    ("binary_classification", 107, "algorithm linear_svm is not supported by pgml yet", "issue 11"),
     ("clustering", 30, "algorithm affinity_propagation is not supported by pgml yet", "issue 12: clustering"),
     ("clustering", 31, "algorithm birch is not supported by pgml yet", "issue 12: clustering"),
     ("clustering", 33, "algorithm mini_batch_kmeans is not supported by pgml yet", "issue 12: clustering"),
@@ -46,19 +45,12 @@ const EXPECTED_FAILURES: &[(&str, u32, &str, &str)] = &[
     ("joint_regression", 77, "project \"Exercise vs Physiology\" does not exist", "its project is made by train_joint (issue 11)"),
     ("joint_regression", 78, "project \"Exercise vs Physiology\" does not exist", "its project is made by train_joint (issue 11)"),
     ("joint_regression", 83, "function pgml.predict_joint", "issue 11: train_joint / predict_joint"),
-    ("multi_classification", 41, "algorithm linear_svm is not supported by pgml yet", "issue 11"),
     ("multi_classification", 56, "algorithm catboost is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
     ("preprocessing", 2, "unknown dataset \"jdxcosta/diamonds\"", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 5, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 8, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 25, "algorithm lightgbm is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
     ("preprocessing", 30, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
-    ("regression", 50, "algorithm least_angle is not supported by pgml yet", "issue 11"),
-    ("regression", 51, "algorithm lasso_least_angle is not supported by pgml yet", "issue 11"),
-    ("regression", 54, "algorithm automatic_relevance_determination is not supported by pgml yet", "issue 11"),
-    ("regression", 57, "algorithm ransac is not supported by pgml yet", "issue 11"),
-    ("regression", 58, "algorithm theil_sen is not supported by pgml yet", "issue 11"),
-    ("regression", 66, "algorithm linear_svm is not supported by pgml yet", "issue 11"),
     ("regression", 83, "algorithm catboost is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
 
 ];

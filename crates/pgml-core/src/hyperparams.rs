@@ -49,6 +49,9 @@ pub enum Kind {
     /// `monotonic_cst`), kept as given for the algorithm's options to judge. Read with
     /// [`Hyperparams::json`].
     Json,
+    /// true, false or one of the names (scikit-learn's `dual`: 'auto', true or false). Read with
+    /// [`Hyperparams::bool_or_name`].
+    BoolOrName(&'static [&'static str]),
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -169,6 +172,15 @@ impl Hyperparams {
             Value::Int(v) => Ok(Ok(*v as f64)),
             Value::Str(s) => Ok(Err(s)),
             other => Err(self.wrong_type(name, "a number or a name", other)),
+        }
+    }
+
+    /// A [`Kind::BoolOrName`] parameter: Ok(Ok(bool)) or Ok(Err(name)).
+    pub fn bool_or_name(&self, name: &str) -> Result<std::result::Result<bool, &str>> {
+        match self.get(name)? {
+            Value::Bool(b) => Ok(Ok(*b)),
+            Value::Str(s) => Ok(Err(s)),
+            other => Err(self.wrong_type(name, "true, false or a name", other)),
         }
     }
 
@@ -363,10 +375,11 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 _ => Err(accepted()),
             }
         }
+        // At most 1000 characters: the algorithm parses it (a kernel expression, a metric list).
         Kind::Text { what } => match j {
-            Json::String(s) => Ok(Value::Str(s.clone())),
-            Json::Array(_) => Ok(Value::Str(j.to_string())),
-            _ => Err(wrong(what)),
+            Json::String(s) if s.chars().count() <= 1000 => Ok(Value::Str(s.clone())),
+            Json::Array(_) if j.to_string().len() <= 1000 => Ok(Value::Str(j.to_string())),
+            _ => Err(wrong(&format!("{what}, at most 1000 characters"))),
         },
         Kind::Json => Ok(Value::Json(j.clone())),
         Kind::NumberOrName { min, names } => match (j.as_f64(), j.as_str()) {
@@ -376,6 +389,11 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 "one of {} or a number greater than {min}",
                 names.join(", ")
             ))),
+        },
+        Kind::BoolOrName(names) => match (j.as_bool(), j.as_str()) {
+            (Some(b), _) => Ok(Value::Bool(b)),
+            (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
+            _ => Err(wrong(&format!("true, false or {}", names.join(", ")))),
         },
     }
 }
