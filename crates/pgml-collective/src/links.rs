@@ -27,7 +27,7 @@ fn heap_neighbours(rank: usize, n: usize) -> Vec<usize> {
 }
 
 fn heap_parent(rank: usize) -> Option<usize> {
-    ((rank + 1) / 2).checked_sub(1)
+    rank.div_ceil(2).checked_sub(1)
 }
 
 /// A depth-first walk of the subtree under `rank`, the last child's walk reversed: consecutive

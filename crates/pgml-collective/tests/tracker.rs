@@ -3,6 +3,8 @@
 //! links, commands, refusals, timeouts and ports. tests in crates/pgml-xgboost/tests/collective.rs
 //! run real XGBoost workers through it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};

@@ -5,6 +5,8 @@
 //!
 //! Each worker is this test binary again, running the ignored test `worker_process`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -305,9 +307,9 @@ fn a_worker_that_dies_or_hangs_fails_the_others_within_the_timeout_and_the_port_
                 "survivors still running {:?} after the kill",
                 killed.elapsed()
             );
-            for i in 0..2 {
-                if codes[i].is_none() {
-                    codes[i] = job.children[i].try_wait().unwrap().map(|s| s.code());
+            for (code, child) in codes.iter_mut().zip(&mut job.children) {
+                if code.is_none() {
+                    *code = child.try_wait().unwrap().map(|s| s.code());
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
