@@ -210,6 +210,50 @@ fn prints_are_kept_and_bad_greetings_are_refused_without_stopping_the_job() {
 }
 
 #[test]
+fn a_worker_that_lost_its_links_recovers_its_own_rank_only() {
+    let mut config = local(3);
+    config.timeout = Duration::from_secs(1);
+    let tracker = Tracker::start(config).unwrap();
+    let addr = tracker.addr();
+    let got = start_all(&tracker, 3);
+    let t1 = tracker.worker(1).task_id;
+    // rabit's robust mode re-links a worker under the rank it had: all its links are re-made.
+    let mut wrong = greet(addr, 2, -1, &t1, "recover").unwrap();
+    assert!(
+        read_i32(&mut wrong).is_err(),
+        "worker 1 cannot recover as rank 2"
+    );
+    let mut s = greet(addr, 1, -1, &t1, "recover").unwrap();
+    assert_eq!(read_i32(&mut s).unwrap(), 1);
+    for _ in 0..2 {
+        read_i32(&mut s).unwrap(); // parent, world size
+    }
+    let n = read_i32(&mut s).unwrap();
+    for _ in 0..n + 2 {
+        read_i32(&mut s).unwrap(); // tree neighbours, ring prev and next
+    }
+    write_i32(&mut s, 0).unwrap();
+    let (connect, accept) = (read_i32(&mut s).unwrap(), read_i32(&mut s).unwrap());
+    assert_eq!(
+        (connect, accept),
+        (0, 2),
+        "its peers will connect to it again"
+    );
+    write_i32(&mut s, 0).unwrap();
+    write_i32(&mut s, 30_001).unwrap();
+    drop(s);
+    for a in &got {
+        shutdown(addr, &tracker.worker(a.rank as usize).task_id, a.rank);
+    }
+    // Rank 1 still waits for its peers to reconnect: its shutdown is refused, as tracker.py
+    // asserts; the job then fails naming it.
+    match tracker.wait() {
+        Err(Error::Unfinished { missing, .. }) => assert_eq!(missing, vec![1]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn workers_that_never_arrive_fail_the_rendezvous_and_release_the_others() {
     let mut config = local(3);
     config.rendezvous_timeout = Duration::from_secs(1);

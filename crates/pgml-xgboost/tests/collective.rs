@@ -175,7 +175,17 @@ fn distributed_against_single(workers: usize, data: Data) -> (f64, f64, f64) {
     let ranks: Vec<usize> = report.workers.iter().map(|(r, _)| *r).collect();
     assert_eq!(ranks, (0..workers).collect::<Vec<_>>());
     assert_eq!(report.refused_total, 0);
+    let expected = format!(
+        "pgml-collective {workers} {} {} {} 100 from rank 0!",
+        workers * (workers + 1) / 2,
+        s.rows_per_worker * workers as u64,
+        workers - 1
+    );
     for i in 0..workers {
+        assert!(
+            lines.contains(&(i, expected.clone())),
+            "allreduce and broadcast: {lines:#?}"
+        );
         let rounds = lines
             .iter()
             .filter(|(w, l)| *w == i && l.starts_with("pgml-round "))

@@ -3,6 +3,7 @@
 //! reset after a failure, so each worker gets a process of its own, as a shard server would).
 //!
 //! Settings come from environment variables (`PGML_WORKER_*`); progress goes to stdout as lines
+//! `pgml-collective <world size> <Σ(index+1)> <Σ rows> <max index> <max 100-index> <rank 0's bytes>`,
 //! `pgml-round <round> <nanoseconds> <bytes sent> <bytes received>` and `pgml-done <rank>`; the
 //! model is written to `<dir>/model-<index>.json`. Any failure: a message on stderr, exit code 2.
 
@@ -11,7 +12,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use pgml_xgboost::{Booster, Communicator, CommunicatorConfig, DMatrix};
+use pgml_xgboost::{Booster, Communicator, CommunicatorConfig, DMatrix, Operation};
 
 /// The synthetic table: row `g` is the same wherever it is generated, so each worker makes only
 /// its own part and the reference makes all of it.
@@ -141,6 +142,26 @@ fn run_worker() -> Result<(), pgml_xgboost::Error> {
     let communicator = Communicator::join(&config)?;
     let start = first_row + index * rows_per_worker;
     let mut out = std::io::stdout().lock();
+    // The collective by hand, as per-shard statistics (counts, sums, extremes) would use it.
+    let mut counts = [index + 1, rows_per_worker];
+    communicator.allreduce(&mut counts, Operation::Sum)?;
+    let mut extreme = [index as f64, 100.0 - index as f64];
+    communicator.allreduce(&mut extreme, Operation::Max)?;
+    let mut greeting = [0u8; 12];
+    if communicator.rank() == 0 {
+        greeting.copy_from_slice(b"from rank 0!");
+    }
+    communicator.broadcast(&mut greeting, 0)?;
+    let _ = writeln!(
+        out,
+        "pgml-collective {} {} {} {} {} {}",
+        communicator.world_size(),
+        counts[0],
+        counts[1],
+        extreme[0],
+        extreme[1],
+        String::from_utf8_lossy(&greeting)
+    );
     let booster = train(
         &data,
         start..start + rows_per_worker,
