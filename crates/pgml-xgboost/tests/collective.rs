@@ -419,3 +419,43 @@ fn a_connection_without_the_job_token_is_refused_and_does_not_join() {
     assert!(reasons.iter().any(|r| r.contains("magic")), "{reasons:?}");
     drop(silent);
 }
+
+/// What a PostgreSQL backend will do: join jobs one after another in one process, each from a
+/// fresh thread (XGBoost's collective state is per thread). Here both workers of each job are
+/// threads of this process.
+#[test]
+fn one_process_joins_job_after_job_each_from_a_fresh_thread() {
+    let data = Data {
+        cols: 5,
+        discrete: true,
+        regression: true,
+    };
+    for job in 0..2 {
+        let tracker =
+            Tracker::start(TrackerConfig::new("127.0.0.1:0".parse().unwrap(), 2)).unwrap();
+        let threads: Vec<_> = (0..2u64)
+            .map(|i| {
+                let env = tracker.worker(i as usize);
+                std::thread::spawn(move || {
+                    let config = pgml_xgboost::CommunicatorConfig::new(
+                        &env.tracker_host,
+                        env.tracker_port,
+                        &env.task_id,
+                    );
+                    let c = pgml_xgboost::Communicator::join(&config).unwrap();
+                    assert_eq!((c.rank(), c.world_size()), (i as usize, 2));
+                    let b = worker::train(&data, i * 1000..(i + 1) * 1000, 5, |_, _| {}).unwrap();
+                    let model = b.save_json().unwrap();
+                    drop(c);
+                    // The thread has had its job: a second join on it is refused.
+                    assert!(pgml_xgboost::Communicator::join(&config).is_err());
+                    model
+                })
+            })
+            .collect();
+        let models: Vec<Vec<u8>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(models[0] == models[1], "job {job}: identical models");
+        let report = tracker.wait().unwrap();
+        assert_eq!(report.workers.len(), 2, "job {job}");
+    }
+}
