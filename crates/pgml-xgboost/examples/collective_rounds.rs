@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Each worker generates its own rows (the same synthetic table as tests/collective.rs, continuous
-//! features), trains with `tree_method=hist`, `max_depth=6`, one thread, and reports after every
+//! features), trains with `tree_method=hist`, `max_depth=6`, `--threads` threads (1), and reports after every
 //! round the round's wall time and its links' TCP byte counters. A round waits for the slowest
 //! worker, so the time of a round is the largest over workers.
 
@@ -49,16 +49,17 @@ fn main() {
         .expect("--rows-per-worker");
     let cols: usize = arg("--cols", "20").parse().expect("--cols");
     let rounds: usize = arg("--rounds", "20").parse().expect("--rounds");
-    println!("{rows} rows x {cols} features per worker, {rounds} rounds, tree_method=hist, max_depth=6, nthread=1");
+    let threads: usize = arg("--threads", "1").parse().expect("--threads");
+    println!("{rows} rows x {cols} features per worker, {rounds} rounds, tree_method=hist, max_depth=6, nthread={threads}");
     println!();
     println!("| workers | start to round 0 (s) | round 0 (ms) | later rounds, mean (ms) | bytes sent per worker, round 0 | bytes sent per worker per later round | bytes exchanged per later round, all workers | job total (s) |");
     println!("|---|---|---|---|---|---|---|---|");
     for n in workers {
-        run(n, rows, cols, rounds);
+        run(n, rows, cols, rounds, threads);
     }
 }
 
-fn run(n: usize, rows: u64, cols: usize, rounds: usize) {
+fn run(n: usize, rows: u64, cols: usize, rounds: usize, threads: usize) {
     let dir = std::env::temp_dir().join(format!("pgml-collective-rounds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let tracker = Tracker::start(TrackerConfig::new(
@@ -74,6 +75,7 @@ fn run(n: usize, rows: u64, cols: usize, rounds: usize) {
         ("REGRESSION", "0".to_string()),
         ("ROUNDS", rounds.to_string()),
         ("TIMEOUT", "60".to_string()),
+        ("THREADS", threads.to_string()),
         ("DIR", dir.display().to_string()),
     ];
     let started = Instant::now();

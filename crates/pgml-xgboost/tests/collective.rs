@@ -47,6 +47,8 @@ struct Settings {
     rows_per_worker: u64,
     rounds: usize,
     timeout_s: u64,
+    /// XGBoost's nthread in each worker.
+    threads: usize,
 }
 
 fn spawn_workers(tracker: &Tracker, workers: usize, s: &Settings, name: &str) -> Job {
@@ -60,6 +62,7 @@ fn spawn_workers(tracker: &Tracker, workers: usize, s: &Settings, name: &str) ->
         ("REGRESSION", u8::from(s.data.regression).to_string()),
         ("ROUNDS", s.rounds.to_string()),
         ("TIMEOUT", s.timeout_s.to_string()),
+        ("THREADS", s.threads.to_string()),
         ("DIR", dir.display().to_string()),
     ];
     let (tx, lines) = mpsc::channel();
@@ -153,12 +156,13 @@ fn accuracy_or_r2(pred: &[f32], y: &[f32], regression: bool) -> f64 {
 
 /// Trains on `workers` processes and on one; returns (max |prediction difference|, metric of the
 /// distributed model, metric of the single one) on held-out rows.
-fn distributed_against_single(workers: usize, data: Data) -> (f64, f64, f64) {
+fn distributed_against_single(workers: usize, threads: usize, data: Data) -> (f64, f64, f64) {
     let s = Settings {
         data,
         rows_per_worker: 12_000 / workers as u64,
         rounds: 20,
         timeout_s: 30,
+        threads,
     };
     let tracker =
         Tracker::start(TrackerConfig::new("127.0.0.1:0".parse().unwrap(), workers)).unwrap();
@@ -204,8 +208,14 @@ fn distributed_against_single(workers: usize, data: Data) -> (f64, f64, f64) {
         assert!(m == &models[0], "every worker's model is byte-identical");
     }
     let distributed = Booster::load(&models[0]).unwrap();
-    let single =
-        worker::train(&data, 0..s.rows_per_worker * workers as u64, 20, |_, _| {}).unwrap();
+    let single = worker::train(
+        &data,
+        0..s.rows_per_worker * workers as u64,
+        20,
+        threads,
+        |_, _| {},
+    )
+    .unwrap();
 
     let (x, y) = data.rows(1_000_000..1_010_000);
     let holdout = DMatrix::from_dense(&x, y.len(), data.cols).unwrap();
@@ -223,7 +233,7 @@ fn distributed_against_single(workers: usize, data: Data) -> (f64, f64, f64) {
         accuracy_or_r2(&ps, &y, data.regression),
     );
     eprintln!(
-        "{workers} workers, {}, {} features: max |prediction difference| {max_diff:.3e}, metric {md:.5} distributed vs {ms:.5} single",
+        "{workers} workers of {threads} thread(s), {}, {} features: max |prediction difference| {max_diff:.3e}, metric {md:.5} distributed vs {ms:.5} single",
         if data.regression { "regression (r2)" } else { "classification (accuracy)" },
         if data.discrete { "32-level" } else { "continuous" },
     );
@@ -232,7 +242,9 @@ fn distributed_against_single(workers: usize, data: Data) -> (f64, f64, f64) {
 
 #[test]
 fn two_and_three_workers_train_identical_models_close_to_one_process() {
-    for (workers, regression) in [(2, false), (3, true)] {
+    // The 3-worker job trains with 2 OpenMP threads per worker: XGBoost's collective is per
+    // thread, so this shows its calls stay on the thread that joined.
+    for (workers, threads, regression) in [(2, 1, false), (3, 2, true)] {
         // On a grid coarser than max_bin, the distributed sketch has the same cuts as one
         // process: the models differ only by the order in which histograms are summed.
         let grid = Data {
@@ -240,7 +252,7 @@ fn two_and_three_workers_train_identical_models_close_to_one_process() {
             discrete: true,
             regression,
         };
-        let (max_diff, md, ms) = distributed_against_single(workers, grid);
+        let (max_diff, md, ms) = distributed_against_single(workers, threads, grid);
         assert!(max_diff <= 1e-6, "{max_diff}");
         assert!((md - ms).abs() <= 1e-4, "{md} vs {ms}");
         // Continuous features: each worker sketches its own rows, so cuts (and trees) differ.
@@ -249,7 +261,7 @@ fn two_and_three_workers_train_identical_models_close_to_one_process() {
             discrete: false,
             regression,
         };
-        let (_, md, ms) = distributed_against_single(workers, continuous);
+        let (_, md, ms) = distributed_against_single(workers, threads, continuous);
         assert!((md - ms).abs() <= 0.005, "{md} vs {ms}");
     }
 }
@@ -266,6 +278,7 @@ fn three_workers_training(tracker: &Tracker, name: &str, timeout_s: u64) -> Job 
         rows_per_worker: 20_000,
         rounds: 200,
         timeout_s,
+        threads: 1,
     };
     let job = spawn_workers(tracker, 3, &s, name);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -403,6 +416,7 @@ fn a_connection_without_the_job_token_is_refused_and_does_not_join() {
         rows_per_worker: 2_000,
         rounds: 5,
         timeout_s: 30,
+        threads: 1,
     };
     let mut job = spawn_workers(&tracker, 2, &s, "token");
     let codes = wait_all(&mut job, Duration::from_secs(60));
@@ -444,7 +458,8 @@ fn one_process_joins_job_after_job_each_from_a_fresh_thread() {
                     );
                     let c = pgml_xgboost::Communicator::join(&config).unwrap();
                     assert_eq!((c.rank(), c.world_size()), (i as usize, 2));
-                    let b = worker::train(&data, i * 1000..(i + 1) * 1000, 5, |_, _| {}).unwrap();
+                    let b =
+                        worker::train(&data, i * 1000..(i + 1) * 1000, 5, 1, |_, _| {}).unwrap();
                     let model = b.save_json().unwrap();
                     drop(c);
                     // The thread has had its job: a second join on it is refused.

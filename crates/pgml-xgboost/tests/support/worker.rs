@@ -68,7 +68,6 @@ impl Data {
 pub fn params(regression: bool) -> Vec<(&'static str, &'static str)> {
     vec![
         ("tree_method", "hist"),
-        ("nthread", "1"),
         ("max_depth", "6"),
         ("seed", "0"),
         (
@@ -86,6 +85,7 @@ pub fn train(
     data: &Data,
     rows: std::ops::Range<u64>,
     rounds: usize,
+    threads: usize,
     mut each_round: impl FnMut(usize, Duration),
 ) -> Result<Booster, pgml_xgboost::Error> {
     let (x, y) = data.rows(rows.clone());
@@ -95,6 +95,7 @@ pub fn train(
     for (k, v) in params(data.regression) {
         b.set_param(k, v)?;
     }
+    b.set_param("nthread", &threads.to_string())?;
     for i in 0..rounds {
         let t = Instant::now();
         b.update(i, &d)?;
@@ -166,6 +167,7 @@ fn run_worker() -> Result<(), pgml_xgboost::Error> {
         &data,
         start..start + rows_per_worker,
         num("ROUNDS") as usize,
+        num("THREADS") as usize,
         |i, t| {
             let traffic = communicator.traffic();
             let _ = writeln!(
