@@ -50,23 +50,29 @@ fn main() {
     let cols: usize = arg("--cols", "20").parse().expect("--cols");
     let rounds: usize = arg("--rounds", "20").parse().expect("--rounds");
     let threads: usize = arg("--threads", "1").parse().expect("--threads");
+    let bind: std::net::SocketAddr = arg("--bind", "127.0.0.1:0")
+        .parse()
+        .expect("--bind: an address and port");
     println!("{rows} rows x {cols} features per worker, {rounds} rounds, tree_method=hist, max_depth=6, nthread={threads}");
     println!();
     println!("| workers | start to round 0 (s) | round 0 (ms) | later rounds, mean (ms) | bytes sent per worker, round 0 | bytes sent per worker per later round | bytes exchanged per later round, all workers | job total (s) |");
     println!("|---|---|---|---|---|---|---|---|");
     for n in workers {
-        run(n, rows, cols, rounds, threads);
+        run(bind, n, rows, cols, rounds, threads);
     }
 }
 
-fn run(n: usize, rows: u64, cols: usize, rounds: usize, threads: usize) {
+fn run(
+    bind: std::net::SocketAddr,
+    n: usize,
+    rows: u64,
+    cols: usize,
+    rounds: usize,
+    threads: usize,
+) {
     let dir = std::env::temp_dir().join(format!("pgml-collective-rounds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
-    let tracker = Tracker::start(TrackerConfig::new(
-        "127.0.0.1:0".parse().expect("address"),
-        n,
-    ))
-    .expect("tracker");
+    let tracker = Tracker::start(TrackerConfig::new(bind, n)).expect("tracker");
     let common = [
         ("ROWS", rows.to_string()),
         ("FIRST_ROW", "0".to_string()),
@@ -99,9 +105,9 @@ fn run(n: usize, rows: u64, cols: usize, rounds: usize, threads: usize) {
                 let mut first_line = None;
                 let mut rs = Vec::new();
                 for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    first_line.get_or_insert_with(Instant::now);
                     let f: Vec<&str> = line.split_whitespace().collect();
                     if f.first() == Some(&"pgml-round") && f.len() == 5 {
+                        first_line.get_or_insert_with(Instant::now);
                         rs.push(Round {
                             nanos: f[2].parse().unwrap_or(0),
                             sent: f[3].parse().unwrap_or(0),
@@ -140,7 +146,9 @@ fn run(n: usize, rows: u64, cols: usize, rounds: usize, threads: usize) {
     let join = results
         .iter()
         .filter_map(|(f, r)| {
-            Some(f.as_ref()?.duration_since(started) - Duration::from_nanos(r[0].nanos as u64))
+            f.as_ref()?
+                .duration_since(started)
+                .checked_sub(Duration::from_nanos(r[0].nanos as u64))
         })
         .max()
         .unwrap_or_default();
