@@ -195,6 +195,21 @@ fn distributed_against_single(workers: usize, threads: usize, data: Data) -> (f6
             .filter(|(w, l)| *w == i && l.starts_with("pgml-round "))
             .count();
         assert_eq!(rounds, 20, "worker {i}");
+        // The links' byte counters see the histograms go both ways.
+        let last = lines
+            .iter()
+            .rfind(|(w, l)| *w == i && l.starts_with("pgml-round 19 "))
+            .unwrap();
+        let counters: Vec<u64> = last
+            .1
+            .split(' ')
+            .skip(3)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert!(
+            counters.iter().all(|&b| b > 100_000),
+            "worker {i}: {counters:?}"
+        );
         assert!(
             lines.contains(&(i, format!("pgml-done {i}"))),
             "worker {i} has rank {i}"
