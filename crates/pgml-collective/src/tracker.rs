@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -245,7 +245,7 @@ enum Event {
 
 /// A worker that has its rank and listens for peers that will connect to it later.
 struct Waiting {
-    host: String,
+    ip: IpAddr,
     port: i32,
     to_accept: usize,
 }
@@ -328,19 +328,50 @@ impl State {
     fn run(mut self) -> Result<Report> {
         let (tx, rx) = mpsc::channel();
         let mut handshakes = Handshakes::default();
+        let result = self.serve(&mut handshakes, &tx, &rx);
+        if result.is_err() {
+            self.release_waiting();
+        }
+        result
+    }
+
+    /// Workers that have their links but still wait for peers to connect sit in rabit's
+    /// `accept()`, which has no timeout: when the job fails during link setup (a worker died
+    /// after the ones before it were told to wait for it), each is sent the connections it waits
+    /// for, closed at once. Its handshake with them fails, and so does its join, instead of
+    /// hanging.
+    fn release_waiting(&mut self) {
+        let limit = self.config.timeout.min(Duration::from_secs(2));
+        for w in std::mem::take(&mut self.waiting).into_values() {
+            let Ok(port) = u16::try_from(w.port) else {
+                continue;
+            };
+            let addr = SocketAddr::new(w.ip, port);
+            for _ in 0..w.to_accept {
+                let _ = TcpStream::connect_timeout(&addr, limit);
+            }
+        }
+    }
+
+    fn serve(
+        &mut self,
+        handshakes: &mut Handshakes,
+        tx: &mpsc::Sender<Event>,
+        rx: &mpsc::Receiver<Event>,
+    ) -> Result<Report> {
         let all_joined = |s: &State| s.ranks.len() == s.config.workers;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 let missing = self.missing(|i| self.finished.contains(&i));
                 return Err(Error::Stopped { missing });
             }
-            self.accept(&mut handshakes, &tx)?;
+            self.accept(handshakes, tx)?;
             match rx.recv_timeout(TICK) {
                 Ok(Event::Hello(h)) => self.hello(h)?,
                 Ok(Event::Refused(r)) => self.refuse(r),
                 Err(_) => {}
             }
-            if !all_joined(&self) && self.started.elapsed() > self.config.rendezvous_timeout {
+            if !all_joined(self) && self.started.elapsed() > self.config.rendezvous_timeout {
                 let missing =
                     self.missing(|i| self.pending.contains_key(&i) || self.ranks.contains_key(&i));
                 return Err(Error::Rendezvous {
@@ -351,7 +382,7 @@ impl State {
             }
             if self.finished.len() == self.config.workers {
                 self.report.workers = self.ranks.values().copied().collect();
-                return Ok(self.report);
+                return Ok(std::mem::take(&mut self.report));
             }
             if let Some(first) = self.first_finished {
                 if first.elapsed() > self.config.timeout {
@@ -568,7 +599,7 @@ impl State {
             write_usize(s, bad.len() - connect.len()).map_err(io)?;
             for r in &connect {
                 let w = &self.waiting[r];
-                write_str(s, &w.host).map_err(io)?;
+                write_str(s, &w.ip.to_string()).map_err(io)?;
                 write_i32(s, w.port).map_err(io)?;
                 write_usize(s, *r).map_err(io)?;
             }
@@ -590,11 +621,10 @@ impl State {
             }
             let to_accept = bad.len() - connect.len();
             if to_accept > 0 {
-                let host = peer.ip().to_string();
                 self.waiting.insert(
                     rank,
                     Waiting {
-                        host,
+                        ip: peer.ip(),
                         port,
                         to_accept,
                     },

@@ -254,6 +254,47 @@ fn a_worker_that_lost_its_links_recovers_its_own_rank_only() {
 }
 
 #[test]
+fn a_worker_lost_during_link_setup_releases_the_workers_waiting_for_it() {
+    let tracker = Tracker::start(local(3)).unwrap();
+    let addr = tracker.addr();
+    // Workers 0 and 1 listen for their peers, as rabit does after getting its links.
+    let listeners: Vec<TcpListener> = (0..2)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let early: Vec<_> = listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let task = tracker.worker(i).task_id;
+            let port = i32::from(l.local_addr().unwrap().port());
+            std::thread::spawn(move || start(addr, &task, port).unwrap())
+        })
+        .collect();
+    // Worker 2 reads its rank and links, then dies before saying which links it has.
+    let mut dying = greet(addr, -1, -1, &tracker.worker(2).task_id, "start").unwrap();
+    assert_eq!(read_i32(&mut dying).unwrap(), 2);
+    let got: Vec<Assignment> = early.into_iter().map(|t| t.join().unwrap()).collect();
+    drop(dying);
+    match tracker.wait() {
+        Err(Error::Link { index: 2, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // Each waiting worker is sent the connections it still expected (rabit would otherwise sit in
+    // accept() forever): worker 0 expected 1 and 2, and got 1; worker 1 expected 2.
+    assert_eq!((got[0].accept, got[1].accept), (2, 1));
+    assert_eq!(got[1].connect.len(), 1);
+    for (i, l) in listeners.iter().enumerate() {
+        l.set_nonblocking(false).unwrap();
+        let (mut c, _) = l.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(
+            read_i32(&mut c).is_err(),
+            "worker {i}: the connection closes at once"
+        );
+    }
+}
+
+#[test]
 fn workers_that_never_arrive_fail_the_rendezvous_and_release_the_others() {
     let mut config = local(3);
     config.rendezvous_timeout = Duration::from_secs(1);

@@ -489,3 +489,51 @@ fn one_process_joins_job_after_job_each_from_a_fresh_thread() {
         assert_eq!(report.workers.len(), 2, "job {job}");
     }
 }
+
+/// Rabit accepts its peers without a timeout: a worker that dies while the links are being set
+/// up would leave the ones told to wait for it blocked forever. The tracker releases them.
+#[test]
+fn workers_waiting_for_a_peer_lost_during_link_setup_fail_instead_of_hanging() {
+    let tracker = Tracker::start(TrackerConfig::new("127.0.0.1:0".parse().unwrap(), 3)).unwrap();
+    let s = Settings {
+        data: Data {
+            cols: 5,
+            discrete: true,
+            regression: false,
+        },
+        rows_per_worker: 1_000,
+        rounds: 5,
+        timeout_s: 30,
+        threads: 1,
+    };
+    let mut job = spawn_workers(&tracker, 2, &s, "link-setup");
+    // Worker 2 joins last, reads its rank, and dies before making its links.
+    let mut dying = TcpStream::connect(tracker.addr()).unwrap();
+    dying
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    wire::write_i32(&mut dying, wire::MAGIC).unwrap();
+    assert_eq!(wire::read_i32(&mut dying).unwrap(), wire::MAGIC);
+    wire::write_i32(&mut dying, -1).unwrap();
+    wire::write_i32(&mut dying, -1).unwrap();
+    wire::write_str(&mut dying, &tracker.worker(2).task_id).unwrap();
+    wire::write_str(&mut dying, "start").unwrap();
+    assert_eq!(wire::read_i32(&mut dying).unwrap(), 2);
+    let t = Instant::now();
+    drop(dying);
+    let codes = wait_all(&mut job, Duration::from_secs(20));
+    let lines = drain(&job);
+    assert_eq!(codes, [Some(2), Some(2)], "{lines:#?}");
+    assert!(
+        lines.iter().any(|(_, l)| l.contains("cannot join the job")),
+        "{lines:#?}"
+    );
+    eprintln!(
+        "workers waiting for the lost peer failed {:?} after it died",
+        t.elapsed()
+    );
+    assert!(matches!(
+        tracker.wait(),
+        Err(TrackerError::Link { index: 2, .. })
+    ));
+}
