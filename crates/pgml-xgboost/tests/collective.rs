@@ -537,3 +537,30 @@ fn workers_waiting_for_a_peer_lost_during_link_setup_fail_instead_of_hanging() {
         Err(TrackerError::Link { index: 2, .. })
     ));
 }
+
+#[test]
+fn workers_fail_when_another_never_arrives() {
+    let mut config = TrackerConfig::new("127.0.0.1:0".parse().unwrap(), 3);
+    config.rendezvous_timeout = Duration::from_secs(2);
+    let tracker = Tracker::start(config).unwrap();
+    let s = Settings {
+        data: Data {
+            cols: 5,
+            discrete: true,
+            regression: false,
+        },
+        rows_per_worker: 1_000,
+        rounds: 5,
+        timeout_s: 30,
+        threads: 1,
+    };
+    let t = Instant::now();
+    let mut job = spawn_workers(&tracker, 2, &s, "rendezvous");
+    let codes = wait_all(&mut job, Duration::from_secs(20));
+    assert_eq!(codes, [Some(2), Some(2)], "{:#?}", drain(&job));
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    match tracker.wait() {
+        Err(TrackerError::Rendezvous { missing, .. }) => assert_eq!(missing, vec![2]),
+        other => panic!("{other:?}"),
+    }
+}
