@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod handshake;
 mod links;
 mod token;
 mod tracker;

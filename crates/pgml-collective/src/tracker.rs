@@ -8,24 +8,21 @@
 //! Threads: one owns the listener and the job's state; each new connection's handshake runs on
 //! its own short-lived thread, so a connection that sends nothing cannot hold up the others.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::handshake::{handshake, Command, Event, Handshakes, Hello};
 use crate::links::LinkMap;
 use crate::token::JobToken;
-use crate::wire::{read_i32, read_str, write_i32, write_str, write_usize, MAGIC};
+use crate::wire::{read_i32, write_i32, write_str, write_usize};
 
 /// More workers than this is a mistake, not a job (and keeps every rank in an `i32`).
 pub const MAX_WORKERS: usize = 4096;
-/// Rabit parses its settings with `sscanf` into 256-byte buffers; a task id never needs more.
-const MAX_TASK_ID: usize = 255;
-const MAX_COMMAND: usize = 16;
-const MAX_PRINT: usize = 64 << 10;
 /// Connections in their handshake at once; more are closed at once (and counted as refused).
 const MAX_HANDSHAKES: usize = 64;
 const MAX_KEPT: usize = 100;
@@ -221,62 +218,11 @@ impl Drop for Tracker {
     }
 }
 
-enum Command {
-    Start,
-    Recover,
-    Shutdown,
-    Print(String),
-}
-
-/// A connection that passed the handshake: right magic, this job's token.
-struct Hello {
-    stream: TcpStream,
-    peer: SocketAddr,
-    rank: i32,
-    world_size: i32,
-    index: usize,
-    command: Command,
-}
-
-enum Event {
-    Hello(Hello),
-    Refused(Refusal),
-}
-
 /// A worker that has its rank and listens for peers that will connect to it later.
 struct Waiting {
     ip: IpAddr,
     port: i32,
     to_accept: usize,
-}
-
-/// Handshake threads and their sockets, so that stopping can close the sockets and join them.
-#[derive(Default)]
-struct Handshakes {
-    next_id: AtomicU64,
-    /// A clone of each socket still in its handshake, to shut it down when the job ends.
-    open: Arc<Mutex<HashMap<u64, TcpStream>>>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl Handshakes {
-    fn active(&mut self) -> usize {
-        self.threads.retain(|t| !t.is_finished());
-        self.threads.len()
-    }
-}
-
-impl Drop for Handshakes {
-    fn drop(&mut self) {
-        if let Ok(open) = self.open.lock() {
-            for s in open.values() {
-                let _ = s.shutdown(Shutdown::Both);
-            }
-        }
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
 }
 
 struct State {
@@ -637,49 +583,4 @@ impl State {
             "could not connect to its peers in {MAX_LINK_ATTEMPTS} attempts"
         )))
     }
-}
-
-/// Reads a new connection's greeting (`WorkerEntry.__init__` in tracker.py): magic, rank, world
-/// size, task id, command. `Err` is the reason it is refused; the stream is then dropped.
-fn handshake(
-    mut s: TcpStream,
-    peer: SocketAddr,
-    token: &JobToken,
-    timeout: Duration,
-) -> std::result::Result<Hello, String> {
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    s.set_nodelay(true).map_err(|e| e.to_string())?;
-    let magic = read_i32(&mut s).map_err(|e| format!("no magic number: {e}"))?;
-    if magic != MAGIC {
-        return Err(format!("wrong magic number {magic:#x}"));
-    }
-    write_i32(&mut s, MAGIC).map_err(|e| e.to_string())?;
-    let rank = read_i32(&mut s).map_err(|e| e.to_string())?;
-    let world_size = read_i32(&mut s).map_err(|e| e.to_string())?;
-    let task_id = read_str(&mut s, MAX_TASK_ID).map_err(|e| format!("task id: {e}"))?;
-    // Checked before reading anything else: without the token, nothing more is listened to.
-    let index = token
-        .index_of(&task_id)
-        .ok_or_else(|| "task id without this job's token".to_string())?;
-    let command = match read_str(&mut s, MAX_COMMAND)
-        .map_err(|e| format!("command: {e}"))?
-        .as_str()
-    {
-        "start" => Command::Start,
-        "recover" => Command::Recover,
-        "shutdown" => Command::Shutdown,
-        "print" => Command::Print(read_str(&mut s, MAX_PRINT).map_err(|e| format!("print: {e}"))?),
-        other => return Err(format!("unknown command {other:?}")),
-    };
-    Ok(Hello {
-        stream: s,
-        peer,
-        rank,
-        world_size,
-        index,
-        command,
-    })
 }
