@@ -3,8 +3,10 @@
 //!
 //! ```text
 //! cargo run --release -p pgml-xgboost --example collective_rounds -- \
-//!     --workers 1,2,3 --rows-per-worker 100000 --cols 20 --rounds 20
+//!     --workers 1,2,3 --rows-per-worker 100000 --cols 20 --rounds 20 [--compare] [--threads 1] [--bind 127.0.0.1:0]
 //! ```
+//!
+//! `--compare` also trains one process on all the workers' rows and compares held-out accuracy.
 //!
 //! Each worker generates its own rows (the same synthetic table as tests/collective.rs, continuous
 //! features), trains with `tree_method=hist`, `max_depth=6`, `--threads` threads (1), and reports after every
@@ -21,6 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pgml_collective::{Tracker, TrackerConfig};
+use pgml_xgboost::{Booster, DMatrix};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -57,11 +60,24 @@ fn main() {
     println!();
     println!("| workers | start to round 0 (s) | round 0 (ms) | later rounds, mean (ms) | bytes sent per worker, round 0 | bytes sent per worker per later round | bytes exchanged per later round, all workers | job total (s) |");
     println!("|---|---|---|---|---|---|---|---|");
-    for n in workers {
-        run(bind, n, rows, cols, rounds, threads);
+    let compare = std::env::args().any(|a| a == "--compare");
+    let comparisons: Vec<String> = workers
+        .into_iter()
+        .filter_map(|n| run(bind, n, rows, cols, rounds, threads, compare))
+        .collect();
+    if compare {
+        println!();
+        println!("held-out accuracy (50 000 rows), distributed against one process on all rows:");
+        println!();
+        println!("| workers | rows in all | distributed | one process | difference |");
+        println!("|---|---|---|---|---|");
+        for c in comparisons {
+            println!("{c}");
+        }
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the benchmark's settings, passed through
 fn run(
     bind: std::net::SocketAddr,
     n: usize,
@@ -69,7 +85,8 @@ fn run(
     cols: usize,
     rounds: usize,
     threads: usize,
-) {
+    compare: bool,
+) -> Option<String> {
     let dir = std::env::temp_dir().join(format!("pgml-collective-rounds-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let tracker = Tracker::start(TrackerConfig::new(bind, n)).expect("tracker");
@@ -127,6 +144,10 @@ fn run(
         .collect();
     let total = started.elapsed();
     tracker.wait().expect("tracker");
+    let comparison = compare.then(|| {
+        let model = std::fs::read(dir.join("model-0.json")).expect("worker 0's model");
+        compare_with_one_process(&model, n, rows, cols, rounds, threads)
+    });
     let _ = std::fs::remove_dir_all(&dir);
 
     let round_time = |i: usize| results.iter().map(|(_, r)| r[i].nanos).max().unwrap_or(0);
@@ -162,4 +183,41 @@ fn run(
         sent_later,
         total.as_secs_f64()
     );
+    comparison
+}
+
+/// Held-out accuracy of the distributed model against one process trained on all the workers'
+/// rows with the same parameters.
+fn compare_with_one_process(
+    model: &[u8],
+    n: usize,
+    rows: u64,
+    cols: usize,
+    rounds: usize,
+    threads: usize,
+) -> String {
+    let data = worker::Data {
+        cols,
+        discrete: false,
+        regression: false,
+    };
+    let distributed = Booster::load(model).expect("model");
+    let single =
+        worker::train(&data, 0..rows * n as u64, rounds, threads, |_, _| {}).expect("one process");
+    let (x, y) = data.rows(1_000_000_000..1_000_050_000);
+    let holdout = DMatrix::from_dense(&x, y.len(), cols).expect("holdout");
+    let accuracy = |b: &Booster| {
+        let p = b.predict(&holdout).expect("predict");
+        p.iter()
+            .zip(&y)
+            .filter(|(&p, &t)| f32::from(p > 0.5) == t)
+            .count() as f64
+            / y.len() as f64
+    };
+    let (d, s) = (accuracy(&distributed), accuracy(&single));
+    format!(
+        "| {n} | {} | {d:.5} | {s:.5} | {:+.5} |",
+        rows * n as u64,
+        d - s
+    )
 }
