@@ -328,7 +328,7 @@ pub fn every_algorithm_outputs(
                 // Probabilities too, where the model has them (a model without says so: 0A000).
                 let id: i64 = row.get(1);
                 let proba = format!(
-                    "SELECT array_agg(pgml.predict_proba($1, {features})::text ORDER BY d.ctid)::text
+                    "SELECT array_agg(pgml.predict_proba($1::bigint, {features})::text ORDER BY d.ctid)::text
                        FROM pgml.{dataset} d"
                 );
                 match c.query_one(&proba, &[&id]) {

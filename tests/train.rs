@@ -818,3 +818,31 @@ fn xgboost_options_run_as_postgresml_passes_them() {
     assert_eq!(importances.len(), 30);
     assert!((importances.iter().sum::<f64>() - 1.0).abs() < 1e-6);
 }
+
+/// `pgml.predict` on a decomposition model answers the row's first component, as PostgresML's
+/// (which flattens scikit-learn's `transform`), by project and by id.
+#[test]
+fn predict_on_a_decomposition_model_is_its_first_component() {
+    let servers = start_servers(&["decomposition"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        "SELECT pgml.load_dataset('iris');
+         SELECT * FROM pgml.train('Iris PCA', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
+    )
+    .unwrap();
+    let row = "ARRAY[sepal_length, sepal_width, petal_length, petal_width, target]::real[]";
+    let same: bool = c
+        .query_one(
+            &format!(
+                "SELECT bool_and(pgml.predict('Iris PCA', {row}) = (pgml.decompose('Iris PCA', {row}))[1]
+                             AND pgml.predict((SELECT max(id) FROM pgml.models), {row}) = (pgml.decompose('Iris PCA', {row}))[1])
+                   FROM pgml.iris"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(same);
+}
