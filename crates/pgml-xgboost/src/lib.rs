@@ -7,6 +7,9 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
+mod collective;
+pub use collective::{Communicator, CommunicatorConfig, Operation, Reducible, Traffic};
+
 #[derive(Debug, thiserror::Error)]
 #[error("xgboost: {0}")]
 pub struct Error(pub String);
@@ -62,6 +65,14 @@ mod ffi {
         ) -> Status,
         pub XGBoosterSlice:
             unsafe extern "C" fn(Handle, c_int, c_int, c_int, *mut Handle) -> Status,
+        // The collective (rabit in Debian's build): per thread, see `collective.rs`.
+        pub XGCommunicatorInit: unsafe extern "C" fn(*const c_char) -> Status,
+        pub XGCommunicatorFinalize: unsafe extern "C" fn() -> Status,
+        pub XGCommunicatorGetRank: unsafe extern "C" fn() -> c_int,
+        pub XGCommunicatorGetWorldSize: unsafe extern "C" fn() -> c_int,
+        pub XGCommunicatorAllreduce:
+            unsafe extern "C" fn(*mut c_void, usize, c_int, c_int) -> Status,
+        pub XGCommunicatorBroadcast: unsafe extern "C" fn(*mut c_void, usize, c_int) -> Status,
         // Keeps the library loaded for as long as the function pointers above are used: forever.
         _library: libloading::Library,
     }
@@ -105,6 +116,12 @@ mod ffi {
                 XGBoosterLoadModelFromBuffer: symbol!(XGBoosterLoadModelFromBuffer),
                 XGBoosterEvalOneIter: symbol!(XGBoosterEvalOneIter),
                 XGBoosterSlice: symbol!(XGBoosterSlice),
+                XGCommunicatorInit: symbol!(XGCommunicatorInit),
+                XGCommunicatorFinalize: symbol!(XGCommunicatorFinalize),
+                XGCommunicatorGetRank: symbol!(XGCommunicatorGetRank),
+                XGCommunicatorGetWorldSize: symbol!(XGCommunicatorGetWorldSize),
+                XGCommunicatorAllreduce: symbol!(XGCommunicatorAllreduce),
+                XGCommunicatorBroadcast: symbol!(XGCommunicatorBroadcast),
                 _library: library,
             });
         }
