@@ -196,6 +196,9 @@ fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
     z
 }
 
+/// The Cholesky factor of K + alpha·I (row-major, lower) and the dual coefficients.
+type Factor = (Vec<f64>, Vec<f64>);
+
 struct Problem<'a> {
     rows: Vec<Vec<f64>>,
     y: Vec<f64>,
@@ -223,7 +226,7 @@ impl Problem<'_> {
 
     /// The log marginal likelihood and, when K is positive definite, the factor and dual
     /// coefficients.
-    fn lml(&self, kernel: &Kernel) -> (f64, Option<(Vec<f64>, Vec<f64>)>) {
+    fn lml(&self, kernel: &Kernel) -> (f64, Option<Factor>) {
         let n = self.rows.len();
         let mut k = self.gram(kernel);
         if !cholesky(&mut k, n, self.check_interrupts) {

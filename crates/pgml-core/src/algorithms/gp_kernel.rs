@@ -332,7 +332,7 @@ impl Parser<'_> {
         };
         let hyper = |v: &str, b: &str, default: f64| -> Result<Hyper> {
             let value = value(v, default)?;
-            if value.iter().any(|&x| !(x > 0.0)) {
+            if value.iter().any(|&x| x.is_nan() || x <= 0.0) {
                 return Err(self.error(&format!("{v} of {name} must be positive")));
             }
             Ok(Hyper {

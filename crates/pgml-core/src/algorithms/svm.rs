@@ -198,7 +198,7 @@ mod tests {
     use serde_json::json;
 
     use crate::algorithms::Algorithm;
-    use crate::{Error, Task};
+    use crate::Task;
 
     /// Bad inputs name the accepted values.
     #[test]
