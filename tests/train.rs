@@ -254,6 +254,8 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('D', algorithm => 'bayesian_ridge');
          SELECT * FROM pgml.train('D', algorithm => 'orthogonal_matching_pursuit');
          SELECT * FROM pgml.train('D', algorithm => 'huber');
+         SELECT * FROM pgml.train('D', algorithm => 'gradient_boosting_trees', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('D', algorithm => 'hist_gradient_boosting', hyperparams => '{\"max_iter\": 20}');
          SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target');
          SELECT * FROM pgml.train('I', algorithm => 'ridge');
          SELECT * FROM pgml.train('I', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 20}');
@@ -267,6 +269,8 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
          SELECT * FROM pgml.train('I', algorithm => 'passive_aggressive');
          SELECT * FROM pgml.train('I', algorithm => 'svm');
          SELECT * FROM pgml.train('I', algorithm => 'nu_svm');
+         SELECT * FROM pgml.train('I', algorithm => 'gradient_boosting_trees', hyperparams => '{\"n_estimators\": 20}');
+         SELECT * FROM pgml.train('I', algorithm => 'hist_gradient_boosting', hyperparams => '{\"max_iter\": 20}');
          SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
          SELECT * FROM pgml.train('P', 'decomposition', 'pgml.iris', hyperparams => '{\"n_components\": 2}');",
     )
@@ -308,7 +312,7 @@ fn pg_dump_carries_models_that_predict_identically_elsewhere() {
         .collect();
     assert_eq!(
         rows_a.len(),
-        32,
+        36,
         "every model of every algorithm is compared"
     );
     assert_eq!(rows_a, rows_b);
