@@ -334,6 +334,51 @@ fn cart_ensembles_match_scikit_learn() {
     }
 }
 
+/// The gradient boosters against scikit-learn 1.5.2's GradientBoosting and HistGradientBoosting with
+/// the same defaults (`benches/tree_accuracy_sklearn.py`, mean of random_state 0..5; docs/benchmarks.md has
+/// the table). HistGradientBoosting is deterministic here (no early stopping below 10 000 rows), so
+/// one run; GradientBoosting's seed only breaks ties between equally good splits.
+#[test]
+fn gradient_boosting_matches_scikit_learn() {
+    let seeds = |f: &dyn Fn(String) -> f64| -> f64 {
+        (0..5)
+            .map(|seed| f(format!(r#"{{"random_state": {seed}}}"#)))
+            .sum::<f64>()
+            / 5.0
+    };
+    let cases: [(&str, &str, [f64; 2]); 5] = [
+        ("diabetes", "target", [0.3939, 0.3784]),
+        ("breast_cancer", "malignant", [0.9650, 0.9860]),
+        ("digits", "target", [0.9729, 0.9733]),
+        ("iris", "target", [0.9474, 0.9737]),
+        ("wine", "target", [0.9333, 1.0]),
+    ];
+    for (name, label, references) in cases {
+        for (algorithm, reference) in ["gradient_boosting_trees", "hist_gradient_boosting"]
+            .into_iter()
+            .zip(references)
+        {
+            let score = |hp: String| {
+                if name == "diabetes" {
+                    regression(name, label, algorithm, &hp)
+                } else {
+                    classification_with(name, label, algorithm, &hp).0
+                }
+            };
+            let score = if algorithm == "hist_gradient_boosting" {
+                score("{}".into())
+            } else {
+                seeds(&score)
+            };
+            println!("{name:14} {algorithm:24} {score:.4} (scikit-learn {reference:.4})");
+            assert!(
+                score >= reference - MARGIN,
+                "{name} {algorithm}: {score} < scikit-learn {reference} - {MARGIN}"
+            );
+        }
+    }
+}
+
 /// Issue 11's deterministic algorithms: libsvm's solvers, KernelRidge, BayesianRidge,
 /// OrthogonalMatchingPursuit and HuberRegressor reach
 /// scikit-learn's optimum, so their scores are scikit-learn's (`benches/linear_accuracy_sklearn.py`,
