@@ -28,9 +28,16 @@ fn sql_enum() -> Vec<String> {
         .expect("pgml.algorithm in schema.sql");
     let body = &schema[start..];
     let body = &body[body.find('(').unwrap() + 1..body.find(");").unwrap()];
-    body.split(',')
+    let mut labels: Vec<String> = body
+        .split(',')
         .map(|s| s.trim().trim_matches('\'').to_string())
-        .collect()
+        .collect();
+    // Labels added later, as the upgrade scripts add them (in the same order).
+    let added = "ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS '";
+    for line in schema.lines().filter(|l| l.starts_with(added)) {
+        labels.push(line[added.len()..].trim_end_matches("';").to_string());
+    }
+    labels
 }
 
 #[test]

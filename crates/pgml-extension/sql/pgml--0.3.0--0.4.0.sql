@@ -4,3 +4,7 @@
 --
 -- Run it on inference servers (subscribers of a replicated catalog) before the training server: new
 -- enum values and columns must exist on the subscriber before rows that use them arrive.
+
+-- Clustering and decomposition (issue 12): PostgresML's algorithm names pgml.algorithm lacked.
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'optics';
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'feature_agglomeration';

@@ -8,9 +8,13 @@
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
 pub mod ada_boost;
+pub mod affinity_propagation;
 pub mod bagging;
 pub mod bayesian_ridge;
+pub mod birch;
 pub mod cart;
+pub mod clustering;
+pub mod dbscan;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
@@ -21,7 +25,10 @@ pub mod lasso;
 pub mod least_squares;
 pub mod linear;
 pub mod logistic;
+pub mod mean_shift;
+pub mod mini_batch_kmeans;
 pub mod nu_svm;
+pub mod optics;
 pub mod orthogonal_matching_pursuit;
 mod params;
 pub mod passive_aggressive;
@@ -353,6 +360,8 @@ pub const POSTGRESML_ALGORITHMS: &[&str] = &[
     "catboost",
     "pca",
     "xgboost_random_forest",
+    "optics",
+    "feature_agglomeration",
 ];
 
 /// Labels for `fit`: regression targets, or class codes 0..k for classification.
@@ -427,6 +436,7 @@ fitted_kinds! {
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
+    NearestSample(clustering::NearestSampleModel) = "nearest_sample_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -614,7 +624,7 @@ mod tests {
     #[test]
     fn names_tasks_and_hyperparameters_are_checked_before_any_data() {
         assert!(matches!(
-            Algorithm::parse("dbscan"),
+            Algorithm::parse("spectral_co"),
             Err(Error::NotSupported { .. })
         ));
         assert!(matches!(
@@ -652,7 +662,7 @@ mod tests {
     #[test]
     fn hints_list_the_registry() {
         assert_eq!(
-            Algorithm::parse("dbscan").unwrap_err().hint(),
+            Algorithm::parse("spectral_co").unwrap_err().hint(),
             Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
         );
         assert_eq!(
@@ -684,6 +694,7 @@ mod tests {
                 "ovr_linear_model",
                 "svm_model",
                 "kernel_ridge_model",
+                "nearest_sample_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

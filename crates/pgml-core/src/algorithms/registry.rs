@@ -5,6 +5,7 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
+use super::{affinity_propagation, birch, dbscan, mean_shift, mini_batch_kmeans, optics};
 use super::{huber, orthogonal_matching_pursuit};
 use crate::Task;
 
@@ -30,6 +31,12 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&bayesian_ridge::BayesianRidge),
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
     Algorithm(&huber::Huber),
+    Algorithm(&mini_batch_kmeans::MiniBatchKMeans),
+    Algorithm(&dbscan::Dbscan),
+    Algorithm(&optics::Optics),
+    Algorithm(&birch::Birch),
+    Algorithm(&mean_shift::MeanShift),
+    Algorithm(&affinity_propagation::AffinityPropagation),
 ];
 
 /// Every registered name, in order.
