@@ -397,11 +397,41 @@ mod tests {
     }
 }
 
+/// How agglomerative clustering measures the distance between two clusters (scikit-learn's
+/// `linkage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linkage {
+    /// The merge that least increases the within-cluster variance (euclidean only).
+    Ward,
+    Complete,
+    Average,
+    Single,
+}
+
 /// Ward's agglomerative clustering of `points` into `n_clusters` (scikit-learn's
-/// AgglomerativeClustering with linkage "ward"): the nearest-neighbour chain on the Lance-Williams
-/// update of squared distances, then the merges applied in order of height until `n_clusters`
-/// remain. Labels are numbered by first appearance. Holds one m×m f64 matrix: callers bound m.
+/// AgglomerativeClustering with linkage "ward"). See [`agglomerate`].
 pub fn ward(points: &[Vec<f64>], n_clusters: usize, check_interrupts: &dyn Fn()) -> Vec<usize> {
+    agglomerate(
+        points,
+        n_clusters,
+        Linkage::Ward,
+        Distance::EUCLIDEAN,
+        check_interrupts,
+    )
+}
+
+/// Agglomerative clustering of `points` into `n_clusters`: the nearest-neighbour chain on the
+/// Lance-Williams update (of squared distances for Ward), then the merges applied in order of
+/// height until `n_clusters` remain (all four linkages are reducible, so the chain finds the
+/// same dendrogram as the greedy algorithm). Labels are numbered by first appearance. Holds one
+/// m×m f64 matrix: callers bound m.
+pub fn agglomerate(
+    points: &[Vec<f64>],
+    n_clusters: usize,
+    linkage: Linkage,
+    metric: Distance,
+    check_interrupts: &dyn Fn(),
+) -> Vec<usize> {
     let m = points.len();
     if m == 0 {
         return Vec::new();
@@ -412,11 +442,29 @@ pub fn ward(points: &[Vec<f64>], n_clusters: usize, check_interrupts: &dyn Fn())
             check_interrupts();
         }
         for j in i + 1..m {
-            let v: f64 = points[i]
-                .iter()
-                .zip(&points[j])
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
+            let (a, b) = (&points[i], &points[j]);
+            let v = match (linkage, metric.kind) {
+                (Linkage::Ward, _) | (_, DistanceKind::Euclidean) => {
+                    let sq: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+                    if linkage == Linkage::Ward {
+                        sq
+                    } else {
+                        sq.sqrt()
+                    }
+                }
+                (_, DistanceKind::Manhattan) => a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum(),
+                (_, DistanceKind::Chebyshev) => a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f64::max),
+                (_, DistanceKind::Minkowski) => a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - y).abs().powf(metric.p))
+                    .sum::<f64>()
+                    .powf(1.0 / metric.p),
+            };
             d[i * m + j] = v;
             d[j * m + i] = v;
         }
@@ -454,9 +502,16 @@ pub fn ward(points: &[Vec<f64>], n_clusters: usize, check_interrupts: &dyn Fn())
         // The union lives at index a; b leaves.
         let (na, nb) = (size[a], size[b]);
         for k in (0..m).filter(|&k| active[k] && k != a && k != b) {
-            let nk = size[k];
-            let v = ((na + nk) * d[a * m + k] + (nb + nk) * d[b * m + k] - nk * height)
-                / (na + nb + nk);
+            let (dak, dbk) = (d[a * m + k], d[b * m + k]);
+            let v = match linkage {
+                Linkage::Ward => {
+                    let nk = size[k];
+                    ((na + nk) * dak + (nb + nk) * dbk - nk * height) / (na + nb + nk)
+                }
+                Linkage::Complete => dak.max(dbk),
+                Linkage::Average => (na * dak + nb * dbk) / (na + nb),
+                Linkage::Single => dak.min(dbk),
+            };
             d[a * m + k] = v;
             d[k * m + a] = v;
         }
@@ -503,6 +558,16 @@ mod ward_tests {
         assert_eq!(ward(&pts, 3, &|| {}), vec![0, 0, 1, 1, 2, 2, 2]);
         assert_eq!(ward(&pts, 7, &|| {}), vec![0, 1, 2, 3, 4, 5, 6]);
         assert_eq!(ward(&pts, 1, &|| {}), vec![0; 7]);
+        for linkage in [Linkage::Complete, Linkage::Average, Linkage::Single] {
+            let l = agglomerate(&pts, 3, linkage, Distance::EUCLIDEAN, &|| {});
+            assert_eq!(l, vec![0, 0, 1, 1, 2, 2, 2], "{linkage:?}");
+        }
+        // Single linkage follows a chain of close points that complete linkage cuts.
+        let chain: Vec<Vec<f64>> = [0.0, 1.1, 2.3, 3.6, 5.6].iter().map(|&v| vec![v]).collect();
+        let single = agglomerate(&chain, 2, Linkage::Single, Distance::EUCLIDEAN, &|| {});
+        assert_eq!(single, vec![0, 0, 0, 0, 1]);
+        let complete = agglomerate(&chain, 2, Linkage::Complete, Distance::EUCLIDEAN, &|| {});
+        assert_eq!(complete, vec![0, 0, 1, 1, 1]);
     }
 }
 

@@ -17,6 +17,7 @@ pub mod clustering;
 pub mod dbscan;
 pub mod elastic_net;
 pub mod extra_trees;
+pub mod feature_agglomeration;
 pub mod forest;
 pub mod huber;
 pub mod kernel_ridge;
@@ -38,6 +39,7 @@ pub mod random_forest;
 pub mod registry;
 pub mod ridge;
 pub mod sgd;
+pub mod spectral;
 pub mod stochastic_gradient_descent;
 pub mod svm;
 pub mod svm_solver;
@@ -437,6 +439,8 @@ fitted_kinds! {
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
     NearestSample(clustering::NearestSampleModel) = "nearest_sample_model",
+    WhitenedPca(pca::WhitenedPca) = "whitened_pca_model",
+    FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -663,14 +667,14 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("spectral_co").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration")
         );
         assert_eq!(
             named("xgboost")
                 .resolve(Task::Clustering, &json!({}))
                 .unwrap_err()
                 .hint(),
-            Some("algorithms for clustering: kmeans")
+            Some("algorithms for clustering: kmeans, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral")
         );
         assert_eq!(
             Algorithm::for_task("linear", Task::Decomposition),
@@ -695,6 +699,8 @@ mod tests {
                 "svm_model",
                 "kernel_ridge_model",
                 "nearest_sample_model",
+                "whitened_pca_model",
+                "feature_agglomeration_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -5,7 +5,10 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{affinity_propagation, birch, dbscan, mean_shift, mini_batch_kmeans, optics};
+use super::{
+    affinity_propagation, birch, dbscan, feature_agglomeration, mean_shift, mini_batch_kmeans,
+    optics, spectral,
+};
 use super::{huber, orthogonal_matching_pursuit};
 use crate::Task;
 
@@ -37,6 +40,8 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&birch::Birch),
     Algorithm(&mean_shift::MeanShift),
     Algorithm(&affinity_propagation::AffinityPropagation),
+    Algorithm(&spectral::Spectral),
+    Algorithm(&feature_agglomeration::FeatureAgglomeration),
 ];
 
 /// Every registered name, in order.
