@@ -276,7 +276,7 @@ fn median(v: &[f64]) -> f64 {
     let mut sorted = v.to_vec();
     sorted.sort_by(f64::total_cmp);
     let m = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
+    if sorted.len().is_multiple_of(2) {
         (sorted[m - 1] + sorted[m]) / 2.0
     } else {
         sorted[m]

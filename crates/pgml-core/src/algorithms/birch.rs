@@ -267,7 +267,7 @@ pub fn fit(
     };
     let mut root = 0;
     for i in 0..n {
-        if i % CHECK_EVERY == 0 {
+        if i.is_multiple_of(CHECK_EVERY) {
             check_interrupts();
         }
         if tree.insert(root, &Sub::of(row(i))) {

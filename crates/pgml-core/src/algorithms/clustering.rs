@@ -251,8 +251,7 @@ fn calinski_harabasz_davies_bouldin(x: &Matrix, codes: &[usize], k: usize) -> (f
     // Calinski-Harabasz: between- over within-cluster dispersion, each per degree of freedom.
     let mut within = 0.0;
     let mut spread = vec![0f64; k]; // Σ‖x − centroid‖ per cluster, for Davies-Bouldin
-    for i in 0..n {
-        let c = codes[i];
+    for (i, &c) in codes.iter().enumerate().take(n) {
         let d2: f64 = (0..p)
             .map(|j| (f64::from(x.get(i, j)) - centroids[c * p + j]).powi(2))
             .sum();
@@ -438,7 +437,7 @@ pub fn agglomerate(
     }
     let mut d = vec![0f64; m * m];
     for i in 0..m {
-        if i % CHECK_EVERY == 0 {
+        if i.is_multiple_of(CHECK_EVERY) {
             check_interrupts();
         }
         for j in i + 1..m {
@@ -474,7 +473,7 @@ pub fn agglomerate(
     let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(m.saturating_sub(1));
     let mut chain: Vec<usize> = Vec::new();
     for _ in 1..m {
-        if merges.len() % CHECK_EVERY == 0 {
+        if merges.len().is_multiple_of(CHECK_EVERY) {
             check_interrupts();
         }
         if chain.is_empty() {

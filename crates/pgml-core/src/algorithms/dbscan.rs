@@ -112,7 +112,7 @@ pub fn fit(x: &Matrix, o: &Options, check_interrupts: &dyn Fn()) -> (Vec<i64>, N
     let mut scratch = Vec::new();
     let core: Vec<bool> = (0..n)
         .map(|i| {
-            if i % CHECK_EVERY == 0 {
+            if i.is_multiple_of(CHECK_EVERY) {
                 check_interrupts();
             }
             let xi = rows.row(i);
@@ -143,7 +143,7 @@ pub fn fit(x: &Matrix, o: &Options, check_interrupts: &dyn Fn()) -> (Vec<i64>, N
                 labels[i] = next;
                 if core[i] {
                     expanded += 1;
-                    if expanded % CHECK_EVERY == 0 {
+                    if expanded.is_multiple_of(CHECK_EVERY) {
                         check_interrupts();
                     }
                     neighbours(rows, i, o.eps, &o.metric, &mut scratch);

@@ -96,7 +96,7 @@ pub fn estimate_bandwidth(rows: &[Vec<f64>], quantile: f64, check_interrupts: &d
     let mut d = vec![0f64; n];
     let mut total = 0.0;
     for (i, a) in rows.iter().enumerate() {
-        if i % CHECK_EVERY == 0 {
+        if i.is_multiple_of(CHECK_EVERY) {
             check_interrupts();
         }
         for (dj, b) in d.iter_mut().zip(rows) {
@@ -176,7 +176,7 @@ pub fn fit(
     // Each seed climbs to its mode; modes keyed by their exact bits, with their row count.
     let mut modes: HashMap<Vec<u64>, (Vec<f64>, usize)> = HashMap::new();
     for (s, seed) in seeds.iter().enumerate() {
-        if s % 16 == 0 {
+        if s.is_multiple_of(16) {
             check_interrupts();
         }
         let mut mean = seed.clone();

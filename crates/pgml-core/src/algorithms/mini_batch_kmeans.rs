@@ -171,7 +171,7 @@ pub fn fit(x: &Matrix, o: &Options, check_interrupts: &dyn Fn()) -> Result<KMean
     let steps = (o.max_iter * n) / batch_size;
     let mut since_reassign = 0usize;
     for step in 0..steps {
-        if step % 64 == 0 {
+        if step.is_multiple_of(64) {
             check_interrupts();
         }
         let batch = sample(rows, batch_size, &mut rng);

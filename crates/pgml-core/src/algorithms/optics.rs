@@ -175,7 +175,7 @@ pub fn graph(
     let mut d = vec![0f64; n];
     let core_distances: Vec<f64> = (0..n)
         .map(|i| {
-            if i % CHECK_EVERY == 0 {
+            if i.is_multiple_of(CHECK_EVERY) {
                 check_interrupts();
             }
             let x = rows.row(i);
@@ -197,7 +197,7 @@ pub fn graph(
     let mut processed = vec![false; n];
     let mut ordering = Vec::with_capacity(n);
     for step in 0..n {
-        if step % CHECK_EVERY == 0 {
+        if step.is_multiple_of(CHECK_EVERY) {
             check_interrupts();
         }
         // The unprocessed row of least reachability, the first of equals.
@@ -299,9 +299,9 @@ fn dbscan_labels(g: &Graph, eps: f64) -> Vec<i64> {
         }
         labels[i] = count - 1;
     }
-    for i in 0..n {
+    for (i, label) in labels.iter_mut().enumerate() {
         if g.reachability[i] > eps && g.core_distances[i] > eps {
-            labels[i] = -1;
+            *label = -1;
         }
     }
     labels

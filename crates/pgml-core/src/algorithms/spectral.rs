@@ -152,7 +152,7 @@ fn affinity(
     match o.n_neighbors {
         None => {
             for i in 0..n {
-                if i % 64 == 0 {
+                if i.is_multiple_of(64) {
                     check_interrupts();
                 }
                 a[i * n + i] = 1.0;
@@ -167,7 +167,7 @@ fn affinity(
             let k = k.min(n);
             let mut d: Vec<(f64, usize)> = Vec::with_capacity(n);
             for i in 0..n {
-                if i % 64 == 0 {
+                if i.is_multiple_of(64) {
                     check_interrupts();
                 }
                 d.clear();
@@ -201,7 +201,7 @@ fn leading_eigenvectors(
     let mut z = vec![0f64; n * b];
     let mut previous = vec![f64::INFINITY; k];
     for round in 0..MAX_ROUNDS {
-        if round % 4 == 0 {
+        if round.is_multiple_of(4) {
             check_interrupts();
         }
         // z = (m + I)/2 · q
