@@ -954,3 +954,64 @@ fn eight_connections_on_a_standby_follow_deployment_flips() {
         );
     }
 }
+
+/// Issue 12's clustering and decomposition models, one of each algorithm, exported by
+/// `pgml.export_models` and imported by `pgml.import_models` into another server: every model
+/// predicts (or decomposes) identically there, by its new id.
+#[test]
+fn clustering_and_decomposition_models_export_and_import_identically() {
+    let servers = start_servers(&["training", "inference"]);
+    let (t, s) = (&servers[0], &servers[1]);
+    database_with_pgml(t, "train");
+    database_with_pgml(s, "serve");
+    t.execute(
+        "train",
+        "SELECT pgml.load_dataset('iris');
+         SELECT * FROM pgml.train('K', 'clustering', 'pgml.iris', algorithm => 'mini_batch_kmeans', hyperparams => '{\"n_clusters\": 3}');
+         SELECT * FROM pgml.train('K', algorithm => 'dbscan', hyperparams => '{\"eps\": 0.8}');
+         SELECT * FROM pgml.train('K', algorithm => 'optics', hyperparams => '{\"min_samples\": 10}');
+         SELECT * FROM pgml.train('K', algorithm => 'birch');
+         SELECT * FROM pgml.train('K', algorithm => 'mean_shift');
+         SELECT * FROM pgml.train('K', algorithm => 'affinity_propagation');
+         SELECT * FROM pgml.train('K', algorithm => 'spectral', hyperparams => '{\"n_clusters\": 3}');
+         SELECT * FROM pgml.train('W', 'decomposition', 'pgml.iris', hyperparams => '{\"whiten\": true}');
+         SELECT * FROM pgml.train('F', 'decomposition', 'pgml.iris', algorithm => 'feature_agglomeration');",
+    )
+    .unwrap();
+    s.execute("serve", "SELECT pgml.load_dataset('iris')")
+        .unwrap();
+    let mut ct = t.connect("train").unwrap();
+    let mut cs = s.connect("serve").unwrap();
+    let package: Vec<u8> = ct
+        .query_one("SELECT pgml.export_models()", &[])
+        .unwrap()
+        .get(0);
+    let imported: i64 = cs
+        .query_one("SELECT count(*) FROM pgml.import_models($1)", &[&package])
+        .unwrap()
+        .get(0);
+    assert_eq!(imported, 9);
+    // By algorithm (one model each), since ids are new on the inference server.
+    let clusters = "SELECT m.algorithm::text, array_agg(pgml.predict(m.id, ARRAY[sepal_length, sepal_width, petal_length, petal_width, target]) ORDER BY i.ctid)::text
+                      FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.iris i
+                     WHERE p.name = 'K' GROUP BY m.algorithm ORDER BY 1";
+    let rows = |c: &mut postgres::Client| -> Vec<(String, String)> {
+        c.query(clusters, &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    let on_t = rows(&mut ct);
+    assert_eq!(on_t.len(), 7, "{on_t:?}");
+    assert_eq!(rows(&mut cs), on_t);
+    for project in ["W", "F"] {
+        let sql = format!("SELECT array_agg(pgml.decompose('{project}', ARRAY[sepal_length, sepal_width, petal_length, petal_width, target]::real[])::text ORDER BY ctid)::text FROM pgml.iris");
+        let a: String = ct.query_one(&sql, &[]).unwrap().get(0);
+        assert_eq!(
+            cs.query_one(&sql, &[]).unwrap().get::<_, String>(0),
+            a,
+            "{project}"
+        );
+    }
+}

@@ -13,9 +13,6 @@ use pgml_e2e::{database_with_pgml, start_servers};
 /// (file, line psql reports, what the error says): statements expected to fail, and why.
 #[rustfmt::skip]
 const EXPECTED_FAILURES: &[(&str, u32, &str, &str)] = &[
-    ("clustering", 30, "algorithm affinity_propagation is not supported by pgml yet", "issue 12: clustering"),
-    ("clustering", 31, "algorithm birch is not supported by pgml yet", "issue 12: clustering"),
-    ("clustering", 33, "algorithm mini_batch_kmeans is not supported by pgml yet", "issue 12: clustering"),
     ("joint_regression", 15, "function pgml.train_joint", "issue 11: train_joint / predict_joint"),
     ("joint_regression", 20, "function pgml.predict_joint", "issue 11: train_joint / predict_joint"),
     ("joint_regression", 23, "function pgml.train_joint", "issue 11: train_joint / predict_joint"),

@@ -308,9 +308,11 @@ pub fn every_algorithm_outputs(
             .collect();
         let features = format!("ARRAY[{}]::real[]", columns.join(", "));
         let outputs = match task {
-            "decomposition" => {
-                format!("array_agg(pgml.decompose(p.name, {features})::text ORDER BY d.ctid)::text")
-            }
+            // Each model by id (its first component), and every component of the deployed one.
+            "decomposition" => format!(
+                "array_agg(pgml.predict(m.id, {features}) ORDER BY d.ctid)::text || ' ' ||
+                 array_agg(pgml.decompose(p.name, {features})::text ORDER BY d.ctid)::text"
+            ),
             _ => format!("array_agg(pgml.predict(m.id, {features}) ORDER BY d.ctid)::text"),
         };
         let sql = format!(

@@ -324,12 +324,68 @@ fn clustering_and_decomposition_run_postgresml_examples() {
     let s = &servers[0];
     database_with_pgml(s, "app");
     let mut c = s.connect("app").unwrap();
+    // PostgresML's pgml-extension/examples/clustering.sql, statement for statement, with the
+    // algorithms it leaves commented out because PostgresML cannot run them ("offline clustering
+    // algorithms are not currently supported") enabled where pgml trains them; only
+    // feature_agglomeration (decomposition here), spectral_bi and spectral_co stay out.
+    let clustering = [
+        "SELECT pgml.load_dataset('digits')",
+        "CREATE VIEW pgml.digit_vectors AS SELECT image FROM pgml.digits",
+        "SELECT left(image::text, 40) || ',...}' FROM pgml.digit_vectors LIMIT 10",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', 'clustering', 'pgml.digit_vectors', hyperparams => '{\"n_clusters\": 10}')",
+        "SELECT target, pgml.predict('Handwritten Digit Clusters', image) AS prediction FROM pgml.digits LIMIT 10",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'affinity_propagation')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'birch', hyperparams => '{\"n_clusters\": 10}')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'kmeans', hyperparams => '{\"n_clusters\": 10}')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'mini_batch_kmeans', hyperparams => '{\"n_clusters\": 10}')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'dbscan')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'optics')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'spectral', hyperparams => '{\"n_clusters\": 10}')",
+        "SELECT * FROM pgml.train('Handwritten Digit Clusters', algorithm => 'mean_shift')",
+    ];
+    for statement in clustering {
+        c.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e:?}"));
+    }
+    // pgml/examples/decomposition.sql likewise.
+    let decomposition = [
+        "SELECT pgml.load_dataset('digits')",
+        "SELECT left(image::text, 40) || ',...}', target FROM pgml.digits LIMIT 10",
+        "CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits",
+        "SELECT * FROM pgml.train('Handwritten Digits Reduction', 'decomposition', 'digit_vectors')",
+        "SELECT target, pgml.decompose('Handwritten Digits Reduction', image) AS pca FROM pgml.digits LIMIT 10",
+        "SELECT * FROM pgml.train('Handwritten Digits Reduction', hyperparams => '{\"n_components\": 3}')",
+        "SELECT target, pgml.decompose('Handwritten Digits Reduction', image) AS pca FROM pgml.digits LIMIT 10",
+        "SELECT trained_models.* FROM pgml.trained_models JOIN pgml.models on models.id = trained_models.id ORDER BY models.metrics->>'cumulative_explained_variance' DESC LIMIT 5",
+        "SELECT * FROM pgml.deploy('Handwritten Digits Reduction', 'most_recent', 'pca')",
+        "SELECT * FROM pgml.deployed_models ORDER BY deployed_at DESC LIMIT 5",
+        "SELECT * FROM pgml.deploy('Handwritten Digits Reduction', 'best_score')",
+        "SELECT * FROM pgml.deploy('Handwritten Digits Reduction', 'most_recent')",
+        "SELECT * FROM pgml.deploy('Handwritten Digits Reduction', 'rollback')",
+        "SELECT * FROM pgml.deploy('Handwritten Digits Reduction', 'best_score', 'pca')",
+    ];
+    for statement in decomposition {
+        c.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e:?}"));
+    }
+    // Its last statement: PostgresML answers predict on a PCA model with the first component.
+    c.batch_execute("SELECT target, pgml.predict('Handwritten Digits Reduction', image) AS prediction FROM pgml.digits LIMIT 10")
+        .unwrap();
+    // Every clustering model of the example has its three scores, and predicts a cluster
+    // (or -1, noise, for the density-based ones) for every image.
+    let scored: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pgml.trained_models WHERE name = 'Handwritten Digit Clusters'
+                AND metrics ? 'calinski_harabasz' AND metrics ? 'davies_bouldin'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(scored >= 6, "{scored} clustering models with scores");
     c.batch_execute(
-        "SELECT pgml.load_dataset('digits');
-         CREATE VIEW digit_vectors AS SELECT image FROM pgml.digits;
-         SELECT pgml.load_dataset('digits'); -- loading again keeps the view working
-         SELECT * FROM pgml.train('Digits', 'clustering', 'digit_vectors', hyperparams => '{\"n_clusters\": 10}');
-         SELECT * FROM pgml.train('Digit Components', 'decomposition', 'digit_vectors', hyperparams => '{\"n_components\": 3}');",
+        "CREATE VIEW digit_vectors_for_tests AS SELECT image FROM pgml.digits;
+         SELECT * FROM pgml.train('Digits', 'clustering', 'digit_vectors_for_tests', hyperparams => '{\"n_clusters\": 10}');
+         SELECT * FROM pgml.train('Digit Components', 'decomposition', 'digit_vectors_for_tests', hyperparams => '{\"n_components\": 3}');",
     )
     .unwrap();
     // Every image lands in one of the 10 clusters, and most clusters are used.

@@ -444,11 +444,11 @@ mod tests {
         assert!(m.contains("fitted model kind \"forest\""), "{m}");
         let m = refused(stored(
             "regression",
-            "dbscan",
+            "spectral_co",
             "LinearRegression",
             "linear_model",
         ));
-        assert!(m.contains("algorithm \"dbscan\""), "{m}");
+        assert!(m.contains("algorithm \"spectral_co\""), "{m}");
         let m = refused(stored(
             "ranking",
             "linear",

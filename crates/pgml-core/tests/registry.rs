@@ -28,9 +28,16 @@ fn sql_enum() -> Vec<String> {
         .expect("pgml.algorithm in schema.sql");
     let body = &schema[start..];
     let body = &body[body.find('(').unwrap() + 1..body.find(");").unwrap()];
-    body.split(',')
+    let mut labels: Vec<String> = body
+        .split(',')
         .map(|s| s.trim().trim_matches('\'').to_string())
-        .collect()
+        .collect();
+    // Labels added later, as the upgrade scripts add them (in the same order).
+    let added = "ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS '";
+    for line in schema.lines().filter(|l| l.starts_with(added)) {
+        labels.push(line[added.len()..].trim_end_matches("';").to_string());
+    }
+    labels
 }
 
 #[test]
@@ -196,8 +203,23 @@ fn every_algorithm_trains_with_its_defaults_on_every_toy_dataset_of_its_tasks() 
                 .unwrap_or_else(|e| panic!("{a} {task} on {name}: {e}"));
                 let key = outcome.metrics.get(task.key_metric()).copied();
                 println!("{a:14} {task:15} {name:14} {}: {key:?}", task.key_metric());
+                // Clustering with its defaults can find one cluster (mean_shift's estimated
+                // bandwidth on digits, as scikit-learn's) or call most rows noise (dbscan's eps
+                // 0.5 next to breast_cancer's areas in the hundreds), and the test rows then hold
+                // fewer than two labels: no silhouette, as scikit-learn's would raise. The model
+                // must indeed call most rows noise or find fewer than two clusters.
+                let mostly_noise = || {
+                    let mut labels: Vec<i64> = (0..x.rows())
+                        .map(|i| outcome.estimator.predict(&x.row(i)).unwrap() as i64)
+                        .collect();
+                    let noise = labels.iter().filter(|&&l| l == -1).count();
+                    labels.sort_unstable();
+                    labels.dedup();
+                    2 * noise > x.rows() || labels.iter().filter(|&&l| l >= 0).count() < 2
+                };
                 assert!(
-                    key.is_some_and(f64::is_finite),
+                    key.is_some_and(f64::is_finite)
+                        || (key.is_none() && task == Task::Clustering && mostly_noise()),
                     "{a} {task} on {name}: {} is {key:?}",
                     task.key_metric()
                 );

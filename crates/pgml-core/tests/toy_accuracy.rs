@@ -214,10 +214,8 @@ fn unsupervised_matches_scikit_learn() {
     let mut scores = Vec::new();
     for seed in 0..5 {
         let opts = algorithms::kmeans::Options {
-            n_clusters: 10,
-            max_iter: 300,
-            tol: 1e-4,
             seed,
+            ..algorithms::kmeans::Options::new(10)
         };
         let m = algorithms::kmeans::fit(&xtr, &opts, &|| {}).unwrap();
         let labels: Vec<usize> = (0..xte.rows())

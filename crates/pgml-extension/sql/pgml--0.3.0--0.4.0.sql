@@ -20,3 +20,7 @@ SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_
   LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
   LEFT JOIN pgml.deployed_models dm ON dm.model_id = m.id
  ORDER BY m.created_at DESC;
+
+-- Clustering and decomposition (issue 12): PostgresML's algorithm names pgml.algorithm lacked.
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'optics';
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'feature_agglomeration';

@@ -20,6 +20,6 @@ SELECT count(*) FILTER (WHERE pgml.predict('Iris Flowers', i) <> pgml.predict('I
 -- Errors say what is wrong and what to do.
 SELECT pgml.predict('Nope', ARRAY[1]::real[]);
 SELECT pgml.predict('Iris Flowers', ARRAY[1, 2]::real[]);
-SELECT * FROM pgml.train('Iris Flowers', algorithm => 'dbscan');
+SELECT * FROM pgml.train('Iris Flowers', algorithm => 'spectral_co');
 SELECT * FROM pgml.train('Iris Flowers', 'regression');
 SELECT * FROM pgml.train('Iris Flowers', hyperparams => '{"C": -1}');

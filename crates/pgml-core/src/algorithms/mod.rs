@@ -8,13 +8,18 @@
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
 pub mod ada_boost;
+pub mod affinity_propagation;
 pub mod automatic_relevance_determination;
 pub mod bagging;
 pub mod bayesian_ridge;
+pub mod birch;
 pub mod boosting;
 pub mod cart;
+pub mod clustering;
+pub mod dbscan;
 pub mod elastic_net;
 pub mod extra_trees;
+pub mod feature_agglomeration;
 pub mod forest;
 pub mod gaussian_process;
 pub mod gp_kernel;
@@ -31,7 +36,10 @@ pub mod least_squares;
 pub mod linear;
 pub mod linear_svm;
 pub mod logistic;
+pub mod mean_shift;
+pub mod mini_batch_kmeans;
 pub mod nu_svm;
+pub mod optics;
 pub mod orthogonal_matching_pursuit;
 mod params;
 pub mod passive_aggressive;
@@ -43,6 +51,7 @@ pub mod ransac;
 pub mod registry;
 pub mod ridge;
 pub mod sgd;
+pub mod spectral;
 pub mod stochastic_gradient_descent;
 pub mod svm;
 pub mod svm_solver;
@@ -366,6 +375,8 @@ pub const POSTGRESML_ALGORITHMS: &[&str] = &[
     "catboost",
     "pca",
     "xgboost_random_forest",
+    "optics",
+    "feature_agglomeration",
 ];
 
 /// Labels for `fit`: regression targets, or class codes 0..k for classification.
@@ -444,6 +455,9 @@ fitted_kinds! {
     HistGradientBoosting(hist_gradient_boosting::HistGradientBoostingModel) = "hist_gradient_boosting_trees",
     GaussianProcess(gaussian_process::GaussianProcessModel) = "gaussian_process_model",
     SvmProbability(svm_solver::SvmProbabilityModel) = "svm_probability_model",
+    NearestSample(clustering::NearestSampleModel) = "nearest_sample_model",
+    WhitenedPca(pca::WhitenedPca) = "whitened_pca_model",
+    FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -631,7 +645,7 @@ mod tests {
     #[test]
     fn names_tasks_and_hyperparameters_are_checked_before_any_data() {
         assert!(matches!(
-            Algorithm::parse("dbscan"),
+            Algorithm::parse("spectral_co"),
             Err(Error::NotSupported { .. })
         ));
         assert!(matches!(
@@ -669,15 +683,15 @@ mod tests {
     #[test]
     fn hints_list_the_registry() {
         assert_eq!(
-            Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process")
+            Algorithm::parse("spectral_co").unwrap_err().hint(),
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration")
         );
         assert_eq!(
             named("xgboost")
                 .resolve(Task::Clustering, &json!({}))
                 .unwrap_err()
                 .hint(),
-            Some("algorithms for clustering: kmeans")
+            Some("algorithms for clustering: kmeans, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral")
         );
         assert_eq!(
             Algorithm::for_task("linear", Task::Decomposition),
@@ -705,6 +719,9 @@ mod tests {
                 "hist_gradient_boosting_trees",
                 "gaussian_process_model",
                 "svm_probability_model",
+                "nearest_sample_model",
+                "whitened_pca_model",
+                "feature_agglomeration_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -1,11 +1,19 @@
 //! PCA: the eigen-decomposition of the training covariance; `decompose` projects a row onto the
-//! leading components (scikit-learn's `transform`, without whitening).
+//! leading components (scikit-learn's `transform`), divided by the square root of each
+//! component's variance with `whiten`.
+//!
+//! Every `svd_solver` of scikit-learn ('auto', 'full', 'covariance_eigh', 'arpack',
+//! 'randomized') gives the same components up to sign there; here all of them are the exact
+//! eigen-decomposition, with scikit-learn's sign convention, so they give the same result.
+//! 'arpack' keeps its limit (n_components below min(rows, features)); the randomized solver's
+//! tuning parameters are accepted.
 
 use serde::{Deserialize, Serialize};
 
-use super::params::int;
+use super::params::{float, int, INF};
+use super::sgd::params::choice;
 use super::{Fitted, Labels, Learner, Predictor};
-use crate::hyperparams::{DefaultValue, Hyperparams, Param};
+use crate::hyperparams::{Amount, DefaultValue, Hyperparams, Kind, Param};
 use crate::linalg::{symmetric_eigen, Sym};
 use crate::metrics::Metrics;
 use crate::{Error, Matrix, Result, Task};
@@ -14,12 +22,69 @@ use crate::{Error, Matrix, Result, Task};
 #[derive(Debug, Clone, Copy)]
 pub struct Pca;
 
-/// n_components defaults to "none": min(rows, features), known only at fit.
-const PARAMS: &[Param] = &[int("n_components", 1, 100_000, DefaultValue::Null)];
+/// n_components defaults to "none": min(rows, features), known only at fit. A whole number is a
+/// count; a fraction in (0, 1) keeps the fewest components explaining more than that share of
+/// the variance (scikit-learn's float n_components).
+const PARAMS: &[Param] = &[
+    Param {
+        name: "n_components",
+        kind: Kind::CountOrFraction {
+            min: 1,
+            max: 100_000,
+            fraction_below_one: true,
+            names: &[],
+        },
+        default: DefaultValue::Null,
+    },
+    Param {
+        name: "whiten",
+        kind: Kind::Bool,
+        default: DefaultValue::Bool(false),
+    },
+    choice(
+        "svd_solver",
+        &["auto", "full", "covariance_eigh", "arpack", "randomized"],
+        "auto",
+    ),
+    float("tol", 0.0, INF, false, DefaultValue::Float(0.0)),
+    Param {
+        name: "iterated_power",
+        kind: Kind::NumberOrName {
+            min: -1.0,
+            names: &["auto"],
+        },
+        default: DefaultValue::Str("auto"),
+    },
+    int("n_oversamples", 1, 1_000_000, DefaultValue::Int(10)),
+    choice(
+        "power_iteration_normalizer",
+        &["auto", "QR", "LU", "none"],
+        "auto",
+    ),
+    int("random_state", 0, i64::MAX, DefaultValue::Null),
+    Param {
+        name: "copy",
+        kind: Kind::Bool,
+        default: DefaultValue::Bool(true),
+    },
+];
+
+/// How many components to keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Components {
+    /// min(rows, features).
+    All,
+    Count(usize),
+    /// The fewest explaining more than this share of the variance.
+    Variance(f64),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
-    pub n_components: Option<usize>,
+    pub n_components: Components,
+    pub whiten: bool,
+    /// 'arpack' needs fewer components than min(rows, features).
+    pub arpack: bool,
 }
 
 impl Learner for Pca {
@@ -42,10 +107,22 @@ impl Learner for Pca {
     }
 
     fn options(&self, _task: Task, params: &Hyperparams) -> Result<Options> {
+        let n_components = match params.amount("n_components")? {
+            None | Some(Amount::Named(_)) => Components::All,
+            Some(Amount::Count(c)) => Components::Count(usize::try_from(c).unwrap_or(usize::MAX)),
+            Some(Amount::Fraction(f)) => Components::Variance(f),
+        };
+        let arpack = params.str("svd_solver")? == "arpack";
+        if arpack && matches!(n_components, Components::Variance(_)) {
+            return Err(Error::invalid_with_hint(
+                "svd_solver arpack needs n_components as a whole number",
+                "give a count, or use svd_solver full for a share of the variance",
+            ));
+        }
         Ok(Options {
-            n_components: params
-                .opt_int("n_components")?
-                .and_then(|n| usize::try_from(n).ok()),
+            n_components,
+            whiten: params.bool("whiten")?,
+            arpack,
         })
     }
 
@@ -58,7 +135,15 @@ impl Learner for Pca {
         _labels: Labels<'_>,
         check_interrupts: &dyn Fn(),
     ) -> Result<Fitted> {
-        Ok(Fitted::Pca(fit(x, o.n_components, check_interrupts)?))
+        let (model, variance) = fit_components(x, o, check_interrupts)?;
+        Ok(if o.whiten {
+            Fitted::WhitenedPca(WhitenedPca {
+                scale: variance.iter().map(|v| v.sqrt()).collect(),
+                pca: model,
+            })
+        } else {
+            Fitted::Pca(model)
+        })
     }
 }
 
@@ -119,17 +204,22 @@ pub fn fit(
     n_components: Option<usize>,
     check_interrupts: &dyn Fn(),
 ) -> Result<PcaModel> {
+    let o = Options {
+        n_components: n_components.map_or(Components::All, Components::Count),
+        whiten: false,
+        arpack: false,
+    };
+    Ok(fit_components(x, &o, check_interrupts)?.0)
+}
+
+/// The model and each kept component's variance (scikit-learn's `explained_variance_`).
+pub fn fit_components(
+    x: &Matrix,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<(PcaModel, Vec<f64>)> {
     let (n, p) = (x.rows(), x.cols());
-    let keep = n_components.unwrap_or(n.min(p));
-    if keep == 0 || keep > n.min(p) {
-        return Err(Error::invalid_with_hint(
-            format!(
-                "n_components {keep} must be between 1 and {} (the smaller of rows and features)",
-                n.min(p)
-            ),
-            "lower n_components",
-        ));
-    }
+    let most = n.min(p);
     let mean: Vec<f64> = (0..p)
         .map(|j| x.col(j).iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64)
         .collect();
@@ -150,6 +240,43 @@ pub fn fit(
     }
     let e = symmetric_eigen(&cov);
     let total: f64 = e.values.iter().map(|v| v.max(0.0)).sum();
+    let ratio = |k: usize| {
+        if total > 0.0 {
+            e.values[k].max(0.0) / total
+        } else {
+            0.0
+        }
+    };
+    let keep = match o.n_components {
+        Components::All => most,
+        Components::Count(c) => c,
+        Components::Variance(share) => {
+            // The fewest components whose cumulative ratio exceeds the share.
+            let mut sum = 0.0;
+            (0..most)
+                .position(|k| {
+                    sum += ratio(k);
+                    sum > share
+                })
+                .map_or(most, |k| k + 1)
+        }
+    };
+    let limit = if o.arpack {
+        most.saturating_sub(1)
+    } else {
+        most
+    };
+    if keep == 0 || keep > limit {
+        let what = if o.arpack {
+            "below the smaller of rows and features, for svd_solver arpack"
+        } else {
+            "the smaller of rows and features"
+        };
+        return Err(Error::invalid_with_hint(
+            format!("n_components {keep} must be between 1 and {limit} ({what})"),
+            "lower n_components",
+        ));
+    }
     let mut components = Vec::with_capacity(keep * p);
     for k in 0..keep {
         // scikit-learn's sign convention (svd_flip): the largest-magnitude loading is positive.
@@ -161,16 +288,58 @@ pub fn fit(
         let sign = if big < 0.0 { -1.0 } else { 1.0 };
         components.extend(col.iter().map(|v| v * sign));
     }
-    let explained_variance_ratio = e.values[..keep]
-        .iter()
-        .map(|v| if total > 0.0 { v.max(0.0) / total } else { 0.0 })
-        .collect();
-    Ok(PcaModel {
-        p,
-        mean,
-        components,
-        explained_variance_ratio,
-    })
+    let explained_variance_ratio = (0..keep).map(ratio).collect();
+    let variance = e.values[..keep].iter().map(|v| v.max(0.0)).collect();
+    Ok((
+        PcaModel {
+            p,
+            mean,
+            components,
+            explained_variance_ratio,
+        },
+        variance,
+    ))
+}
+
+/// A PCA with `whiten`: the projections divided by the square root of each component's
+/// variance (unit variance on the training rows). Its own kind, so that stored PCA models keep
+/// their layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhitenedPca {
+    pub pca: PcaModel,
+    /// √(explained variance) per component.
+    pub scale: Vec<f64>,
+}
+
+impl Predictor for WhitenedPca {
+    fn num_features(&self) -> usize {
+        self.pca.p
+    }
+    fn predict(&self, _x: &[f32]) -> Option<f32> {
+        None
+    }
+    fn decompose(&self, x: &[f32]) -> Option<Vec<f32>> {
+        Some(
+            self.pca
+                .decompose(x)
+                .iter()
+                .zip(&self.scale)
+                // A component of zero variance projects every row to 0; scikit-learn divides
+                // by its variance floor, which leaves 0 as well.
+                .map(|(&v, &s)| {
+                    if s > 0.0 {
+                        (f64::from(v) / s) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        )
+    }
+    /// Whitening rescales each component: the share of variance they explain is the PCA's.
+    fn unsupervised_metrics(&self, x: &Matrix) -> Metrics {
+        self.pca.unsupervised_metrics(x)
+    }
 }
 
 /// The fraction of `x`'s total variance that the model's components capture.
@@ -223,6 +392,51 @@ mod tests {
         assert!((cumulative_explained_variance(&m, &x) - 1.0).abs() < 1e-6);
         // The mean projects to 0.
         assert!(m.decompose(&[24.5, 50.0])[0].abs() < 1e-4);
+    }
+
+    #[test]
+    fn whitening_gives_unit_variance_and_a_share_picks_the_count() {
+        let rows: Vec<Vec<f32>> = (0..60)
+            .map(|i| {
+                let t = i as f32;
+                vec![t, 0.5 * t + (i % 7) as f32, (i % 3) as f32]
+            })
+            .collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let o = Options {
+            n_components: Components::Count(2),
+            whiten: true,
+            arpack: false,
+        };
+        let (pca, variance) = fit_components(&x, &o, &|| {}).unwrap();
+        let w = WhitenedPca {
+            scale: variance.iter().map(|v| v.sqrt()).collect(),
+            pca,
+        };
+        for k in 0..2 {
+            let z: Vec<f64> = (0..60)
+                .map(|i| f64::from(w.decompose(&x.row(i)).unwrap()[k]))
+                .collect();
+            let m = z.iter().sum::<f64>() / 60.0;
+            let var = z.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 59.0;
+            assert!((var - 1.0).abs() < 1e-4, "component {k}: variance {var}");
+        }
+        // The first component alone explains more than 90 % of this variance.
+        let share = Options {
+            n_components: Components::Variance(0.9),
+            whiten: false,
+            arpack: false,
+        };
+        assert_eq!(
+            fit_components(&x, &share, &|| {}).unwrap().0.n_components(),
+            1
+        );
+        let arpack = Options {
+            n_components: Components::Count(3),
+            whiten: false,
+            arpack: true,
+        };
+        assert!(fit_components(&x, &arpack, &|| {}).is_err());
     }
 
     #[test]

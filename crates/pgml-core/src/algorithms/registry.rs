@@ -6,9 +6,10 @@ use super::{
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
 use super::{
-    automatic_relevance_determination, gaussian_process, gradient_boosting_trees,
-    hist_gradient_boosting, huber, least_angle, linear_svm, orthogonal_matching_pursuit, quantile,
-    ransac, theil_sen,
+    affinity_propagation, automatic_relevance_determination, birch, dbscan, feature_agglomeration,
+    gaussian_process, gradient_boosting_trees, hist_gradient_boosting, huber, least_angle,
+    linear_svm, mean_shift, mini_batch_kmeans, optics, orthogonal_matching_pursuit, quantile,
+    ransac, spectral, theil_sen,
 };
 use crate::Task;
 
@@ -44,6 +45,14 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&theil_sen::TheilSen),
     Algorithm(&quantile::Quantile),
     Algorithm(&gaussian_process::GaussianProcess),
+    Algorithm(&mini_batch_kmeans::MiniBatchKMeans),
+    Algorithm(&dbscan::Dbscan),
+    Algorithm(&optics::Optics),
+    Algorithm(&birch::Birch),
+    Algorithm(&mean_shift::MeanShift),
+    Algorithm(&affinity_propagation::AffinityPropagation),
+    Algorithm(&spectral::Spectral),
+    Algorithm(&feature_agglomeration::FeatureAgglomeration),
 ];
 
 /// Every registered name, in order.

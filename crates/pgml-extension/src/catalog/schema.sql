@@ -64,6 +64,9 @@ CREATE TYPE pgml.algorithm AS ENUM (
     'hist_gradient_boosting', 'mini_batch_kmeans', 'mean_shift', 'affinity_propagation', 'birch',
     'spectral', 'spectral_bi', 'spectral_co', 'lightgbm', 'catboost', 'pca', 'xgboost_random_forest'
 );
+-- 0.4.0: PostgresML's clustering names pgml lacked (as the upgrade script adds them).
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'optics';
+ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'feature_agglomeration';
 
 CREATE TYPE pgml.strategy AS ENUM ('new_score', 'best_score', 'most_recent', 'rollback', 'specific');
 CREATE TYPE pgml.sampling AS ENUM ('random', 'last', 'stratified');
