@@ -789,7 +789,7 @@ impl TryFrom<StoredGradientBoosting> for GradientBoostingModel {
         };
         if outputs == 0
             || s.init.len() != outputs
-            || s.trees.len() % outputs != 0
+            || !s.trees.len().is_multiple_of(outputs)
             || s.output.is_classification() != (s.num_classes >= 2)
             || (s.output != Output::Softmax && s.num_classes > 2)
         {

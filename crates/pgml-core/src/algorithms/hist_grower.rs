@@ -29,6 +29,8 @@ const BINNING_SUBSAMPLE: usize = 200_000;
 const ALMOST_INF: f64 = 1e300;
 /// Nodes with fewer row-features than this build their histogram on one thread.
 const PARALLEL_WORK: usize = 1 << 17;
+/// A node holding at least 1/DENSE of the rows builds its histogram feature by feature.
+const DENSE: usize = 4;
 
 /// The training rows mapped to bins, row after row.
 #[derive(Debug)]
@@ -36,6 +38,9 @@ pub struct Binned {
     pub rows: usize,
     pub features: usize,
     pub bins: Vec<u8>,
+    /// The same bins feature after feature: a split reads one feature of its node's rows, and
+    /// this way those bytes sit side by side (64 rows a cache line rather than about 3).
+    pub columns: Vec<u8>,
     /// Per feature, the increasing upper bounds of its value bins (`x <= t` is in the bin of t).
     pub thresholds: Vec<Vec<f32>>,
     pub has_missing: Vec<bool>,
@@ -152,6 +157,12 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
             fill(0, part);
         }
     });
+    let mut columns = vec![0u8; n * p];
+    for (i, row) in bins.chunks_exact(p).enumerate() {
+        for (j, &b) in row.iter().enumerate() {
+            columns[j * n + i] = b;
+        }
+    }
     let mut has_missing = vec![false; p];
     for (j, m) in has_missing.iter_mut().enumerate() {
         let col = x.col(j);
@@ -161,6 +172,7 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
         rows: n,
         features: p,
         bins,
+        columns,
         thresholds,
         has_missing,
         missing_bin,
@@ -577,12 +589,12 @@ impl Grower<'_> {
     /// Orders `partition[start..end]` left rows first (keeping their order); returns where the
     /// right rows begin.
     fn partition_rows(&mut self, start: usize, end: usize, s: &Split) -> usize {
-        let p = self.binned.features;
-        let bins = &self.binned.bins;
+        let n = self.binned.rows;
+        let column = &self.binned.columns[s.feature * n..(s.feature + 1) * n];
         let missing = self.binned.missing_bin;
-        let (split_bin, missing_left, f) = (s.bin, s.missing_left, s.feature);
+        let (split_bin, missing_left) = (s.bin, s.missing_left);
         let goes_left = |row: u32| {
-            let b = bins[row as usize * p + f];
+            let b = column[row as usize];
             if b == missing {
                 missing_left
             } else {
@@ -664,6 +676,9 @@ impl Grower<'_> {
             }
             hist
         };
+        if rows.len() * DENSE >= self.binned.rows {
+            return self.histogram_by_feature(rows, threads);
+        }
         if threads == 1 {
             return build(rows);
         }
@@ -687,7 +702,77 @@ impl Grower<'_> {
     }
 }
 
+impl Grower<'_> {
+    /// A dense node's histogram feature by feature (scikit-learn's way): its rows' gradients
+    /// gathered once, then one pass over each feature's column into that feature's 256 bins,
+    /// which stay in the first-level cache. Threads take whole features, so nothing is summed
+    /// twice.
+    fn histogram_by_feature(&self, rows: &[u32], threads: usize) -> Histogram {
+        let p = self.binned.features;
+        let n = self.binned.rows;
+        let ordered_g: Vec<f32> = rows.iter().map(|&r| self.gradients[r as usize]).collect();
+        let ordered_h: Vec<f32> = match self.hessians {
+            Some(h) => rows.iter().map(|&r| h[r as usize]).collect(),
+            None => Vec::new(),
+        };
+        let mut hist = vec![Bin::default(); p * STRIDE];
+        let columns = &self.binned.columns;
+        let (og, oh) = (&ordered_g, &ordered_h);
+        let one = |f: usize, out: &mut [Bin; STRIDE]| {
+            let column = &columns[f * n..(f + 1) * n];
+            if oh.is_empty() {
+                for (&r, &g) in rows.iter().zip(og) {
+                    let bin = &mut out[usize::from(column[r as usize])];
+                    bin.g += f64::from(g);
+                    bin.count += 1;
+                }
+            } else {
+                for ((&r, &g), &h) in rows.iter().zip(og).zip(oh) {
+                    let bin = &mut out[usize::from(column[r as usize])];
+                    bin.g += f64::from(g);
+                    bin.h += f64::from(h);
+                    bin.count += 1;
+                }
+            }
+        };
+        let (features, _) = hist.as_chunks_mut::<STRIDE>();
+        let features = &mut features[..p];
+        if threads <= 1 {
+            for (f, out) in features.iter_mut().enumerate() {
+                one(f, out);
+            }
+            return hist;
+        }
+        // Contiguous runs of features per thread; the calling thread takes the first.
+        let per = p.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut parts = features.chunks_mut(per).enumerate();
+            let first = parts.next();
+            let handles: Vec<_> = parts
+                .map(|(t, part)| {
+                    scope.spawn(move || {
+                        for (k, out) in part.iter_mut().enumerate() {
+                            one(t * per + k, out);
+                        }
+                    })
+                })
+                .collect();
+            if let Some((_, part)) = first {
+                for (k, out) in part.iter_mut().enumerate() {
+                    one(k, out);
+                }
+            }
+            for h in handles {
+                // A worker's panic is a bug; re-raise it here.
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
+        hist
+    }
+}
+
 /// Adds `rows` to the histogram: each row's gradient (and hessian) into the bin of each feature.
+/// Features are walked as fixed 256-bin arrays, so a bin byte indexes without a bounds check.
 #[inline(never)]
 fn fill<const HESSIAN: bool>(
     hist: &mut [Bin],
@@ -697,13 +782,15 @@ fn fill<const HESSIAN: bool>(
     gradients: &[f32],
     hessians: &[f32],
 ) {
+    let (features, _) = hist.as_chunks_mut::<STRIDE>();
+    let features = &mut features[..p];
     for &row in rows {
         let r = row as usize;
         let g = f64::from(gradients[r]);
         let h = if HESSIAN { f64::from(hessians[r]) } else { 0.0 };
         let row_bins = &bins[r * p..(r + 1) * p];
-        for (f, &b) in row_bins.iter().enumerate() {
-            let bin = &mut hist[f * STRIDE + b as usize];
+        for (feature, &b) in features.iter_mut().zip(row_bins) {
+            let bin = &mut feature[usize::from(b)];
             bin.g += g;
             if HESSIAN {
                 bin.h += h;
