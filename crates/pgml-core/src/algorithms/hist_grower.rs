@@ -16,6 +16,8 @@
 //! scoped threads, each summing a share of the rows into its own histogram; the calling thread
 //! takes a share and joins the others, so nothing waits busy and nothing outlives the call.
 
+use std::collections::BinaryHeap;
+
 use crate::split::SplitMix64;
 use crate::Matrix;
 
@@ -31,6 +33,9 @@ const ALMOST_INF: f64 = 1e300;
 const PARALLEL_WORK: usize = 1 << 17;
 /// A node holding at least 1/DENSE of the rows builds its histogram feature by feature.
 const DENSE: usize = 4;
+/// The most the frontier's histograms may hold (24 bytes × 256 bins × features each): with
+/// `max_leaf_nodes` in the thousands the frontier could otherwise hold a histogram per leaf.
+const FRONTIER_HISTOGRAM_BYTES: usize = 256 << 20;
 
 /// The training rows mapped to bins, row after row.
 #[derive(Debug)]
@@ -234,10 +239,35 @@ pub struct Grown {
 struct Candidate {
     node: usize,
     depth: usize,
-    histogram: Histogram,
+    /// Kept for its children's subtraction while the frontier's histograms fit
+    /// [`FRONTIER_HISTOGRAM_BYTES`]; beyond that both children are built from their rows.
+    histogram: Option<Histogram>,
+    /// Order of creation: the earlier of two equal gains is split first.
+    order: usize,
     split: Split,
     sum_g: f64,
     sum_h: f64,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    /// The larger gain first; on a tie the candidate made first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.split
+            .gain
+            .total_cmp(&other.split.gain)
+            .then(other.order.cmp(&self.order))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -297,6 +327,38 @@ pub fn grow(
     }
 }
 
+/// The splittable leaves, best gain first, holding their histograms up to a byte budget.
+#[derive(Default)]
+struct Frontier {
+    heap: BinaryHeap<Candidate>,
+    histogram_bytes: usize,
+}
+
+impl Frontier {
+    fn push(&mut self, mut c: Candidate) {
+        let bytes = c
+            .histogram
+            .as_ref()
+            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+        if self.histogram_bytes + bytes > FRONTIER_HISTOGRAM_BYTES {
+            c.histogram = None;
+        } else {
+            self.histogram_bytes += bytes;
+        }
+        self.heap.push(c);
+    }
+
+    fn pop(&mut self) -> Option<Candidate> {
+        let c = self.heap.pop()?;
+        let bytes = c
+            .histogram
+            .as_ref()
+            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+        self.histogram_bytes -= bytes;
+        Some(c)
+    }
+}
+
 impl Grower<'_> {
     fn leaf(&mut self, start: usize, end: usize, value: f64) -> usize {
         self.nodes.push(GrownNode {
@@ -331,25 +393,14 @@ impl Grower<'_> {
             return;
         }
         let max_leaves = self.params.max_leaf_nodes.unwrap_or(usize::MAX);
-        let mut frontier: Vec<Candidate> = Vec::new();
+        let mut frontier = Frontier::default();
         let histogram = self.histogram(0, n);
         if let Some(c) = self.candidate(root, 0, histogram, sum_g, sum_h, 0.0) {
             frontier.push(c);
         }
         let mut leaves = 1usize;
-        while !frontier.is_empty() {
+        while let Some(c) = frontier.pop() {
             check_interrupts();
-            // The frontier's best gain; the earliest on ties.
-            let best = (0..frontier.len())
-                .max_by(|&a, &b| {
-                    frontier[a]
-                        .split
-                        .gain
-                        .total_cmp(&frontier[b].split.gain)
-                        .then(b.cmp(&a))
-                })
-                .unwrap_or(0);
-            let c = frontier.swap_remove(best);
             let s = c.split;
             let (start, end) = (self.nodes[c.node].start, self.nodes[c.node].end);
             let mid = self.partition_rows(start, end, &s);
@@ -388,19 +439,25 @@ impl Grower<'_> {
             if !split_left && !split_right {
                 continue;
             }
-            // The smaller child's histogram from its rows, the larger's by subtraction.
-            let (small, small_range) = if mid - start < end - mid {
-                (left, (start, mid))
+            // The smaller child's histogram from its rows, the larger's by subtraction (or from
+            // its rows too, when the parent's was not kept).
+            let (small, small_range, large_range) = if mid - start < end - mid {
+                (left, (start, mid), (mid, end))
             } else {
-                (right, (mid, end))
+                (right, (mid, end), (start, mid))
             };
             let small_hist = self.histogram(small_range.0, small_range.1);
-            let mut large_hist = c.histogram;
-            for (a, b) in large_hist.iter_mut().zip(&small_hist) {
-                a.g -= b.g;
-                a.h -= b.h;
-                a.count -= b.count;
-            }
+            let large_hist = match c.histogram {
+                Some(mut parent) => {
+                    for (a, b) in parent.iter_mut().zip(&small_hist) {
+                        a.g -= b.g;
+                        a.h -= b.h;
+                        a.count -= b.count;
+                    }
+                    parent
+                }
+                None => self.histogram(large_range.0, large_range.1),
+            };
             let (left_hist, right_hist) = if small == left {
                 (small_hist, large_hist)
             } else {
@@ -441,7 +498,8 @@ impl Grower<'_> {
         Some(Candidate {
             node,
             depth,
-            histogram,
+            histogram: Some(histogram),
+            order: node,
             split,
             sum_g,
             sum_h,
