@@ -588,9 +588,13 @@ fn boost(
     let mut importance_sum = vec![0.0; x.cols()];
     let mut relevant = 0usize;
     let mut bytes = 0usize;
+    // scikit-learn's ring of the last n_iter_no_change validation losses. A ring longer than the
+    // stages never fills, so it is cut at n_estimators (same stops, and n_iter_no_change 2^31
+    // allocates nothing huge).
+    let history_len = |e: EarlyStopping| e.n_iter_no_change.min(o.n_estimators);
     let mut loss_history = o
         .early_stopping
-        .map(|e| vec![f64::INFINITY; e.n_iter_no_change]);
+        .map(|e| vec![f64::INFINITY; history_len(e)]);
     let mut neg = vec![0.0f64; n];
     let mut neg_f32 = vec![0.0f32; n];
     let mut y_col = vec![0.0f64; n];
@@ -704,7 +708,7 @@ fn boost(
             let validation_loss = loss.mean(target, &val_raw, &validation);
             // Better than at least one of the last n_iter_no_change losses by tol, or stop.
             if history.iter().any(|&h| validation_loss + e.tol < h) {
-                history[stage % e.n_iter_no_change] = validation_loss;
+                history[stage % history_len(e)] = validation_loss;
             } else {
                 break;
             }
@@ -789,7 +793,7 @@ impl TryFrom<StoredGradientBoosting> for GradientBoostingModel {
         };
         if outputs == 0
             || s.init.len() != outputs
-            || s.trees.len() % outputs != 0
+            || !s.trees.len().is_multiple_of(outputs)
             || s.output.is_classification() != (s.num_classes >= 2)
             || (s.output != Output::Softmax && s.num_classes > 2)
         {
@@ -999,6 +1003,15 @@ mod tests {
             panic!("{:?}", m.fitted().kind())
         };
         assert!(g.trees.len() < 1000, "{} trees", g.trees.len());
+        // A huge n_iter_no_change allocates by the stages, not by itself.
+        let params = a
+            .resolve(
+                Task::Regression,
+                &json!({"n_estimators": 5, "n_iter_no_change": 2_000_000_000}),
+            )
+            .unwrap();
+        a.fit(Task::Regression, &params, &x, Labels::Values(&y), &|| {})
+            .unwrap();
         assert!(calls.get() >= g.trees.len());
     }
 

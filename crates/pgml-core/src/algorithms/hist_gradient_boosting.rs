@@ -204,7 +204,7 @@ pub struct Options {
 
 /// A parameter declared [`Kind::Json`] with a text default: the default's text, or what the
 /// user gave.
-fn text_or_json<'a>(params: &'a Hyperparams, name: &str) -> Result<Option<Json>> {
+fn text_or_json(params: &Hyperparams, name: &str) -> Result<Option<Json>> {
     match params.opt_str(name) {
         Ok(Some(s)) => Ok(Some(Json::from(s))),
         Ok(None) => Ok(None),
@@ -896,7 +896,7 @@ impl TryFrom<StoredHistGradientBoosting> for HistGradientBoostingModel {
         };
         if outputs == 0
             || s.baseline.len() != outputs
-            || s.trees.len() % outputs != 0
+            || !s.trees.len().is_multiple_of(outputs)
             || s.output.is_classification() != (s.num_classes >= 2)
             || (s.output != Output::Softmax && s.num_classes > 2)
         {

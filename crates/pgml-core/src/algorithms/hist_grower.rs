@@ -16,6 +16,8 @@
 //! scoped threads, each summing a share of the rows into its own histogram; the calling thread
 //! takes a share and joins the others, so nothing waits busy and nothing outlives the call.
 
+use std::collections::BinaryHeap;
+
 use crate::split::SplitMix64;
 use crate::Matrix;
 
@@ -29,6 +31,11 @@ const BINNING_SUBSAMPLE: usize = 200_000;
 const ALMOST_INF: f64 = 1e300;
 /// Nodes with fewer row-features than this build their histogram on one thread.
 const PARALLEL_WORK: usize = 1 << 17;
+/// A node holding at least 1/DENSE of the rows builds its histogram feature by feature.
+const DENSE: usize = 4;
+/// The most the frontier's histograms may hold (24 bytes × 256 bins × features each): with
+/// `max_leaf_nodes` in the thousands the frontier could otherwise hold a histogram per leaf.
+const FRONTIER_HISTOGRAM_BYTES: usize = 256 << 20;
 
 /// The training rows mapped to bins, row after row.
 #[derive(Debug)]
@@ -36,6 +43,9 @@ pub struct Binned {
     pub rows: usize,
     pub features: usize,
     pub bins: Vec<u8>,
+    /// The same bins feature after feature: a split reads one feature of its node's rows, and
+    /// this way those bytes sit side by side (64 rows a cache line rather than about 3).
+    pub columns: Vec<u8>,
     /// Per feature, the increasing upper bounds of its value bins (`x <= t` is in the bin of t).
     pub thresholds: Vec<Vec<f32>>,
     pub has_missing: Vec<bool>,
@@ -152,6 +162,12 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
             fill(0, part);
         }
     });
+    let mut columns = vec![0u8; n * p];
+    for (i, row) in bins.chunks_exact(p).enumerate() {
+        for (j, &b) in row.iter().enumerate() {
+            columns[j * n + i] = b;
+        }
+    }
     let mut has_missing = vec![false; p];
     for (j, m) in has_missing.iter_mut().enumerate() {
         let col = x.col(j);
@@ -161,6 +177,7 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
         rows: n,
         features: p,
         bins,
+        columns,
         thresholds,
         has_missing,
         missing_bin,
@@ -222,10 +239,35 @@ pub struct Grown {
 struct Candidate {
     node: usize,
     depth: usize,
-    histogram: Histogram,
+    /// Kept for its children's subtraction while the frontier's histograms fit
+    /// [`FRONTIER_HISTOGRAM_BYTES`]; beyond that both children are built from their rows.
+    histogram: Option<Histogram>,
+    /// Order of creation: the earlier of two equal gains is split first.
+    order: usize,
     split: Split,
     sum_g: f64,
     sum_h: f64,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    /// The larger gain first; on a tie the candidate made first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.split
+            .gain
+            .total_cmp(&other.split.gain)
+            .then(other.order.cmp(&self.order))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -285,6 +327,38 @@ pub fn grow(
     }
 }
 
+/// The splittable leaves, best gain first, holding their histograms up to a byte budget.
+#[derive(Default)]
+struct Frontier {
+    heap: BinaryHeap<Candidate>,
+    histogram_bytes: usize,
+}
+
+impl Frontier {
+    fn push(&mut self, mut c: Candidate) {
+        let bytes = c
+            .histogram
+            .as_ref()
+            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+        if self.histogram_bytes + bytes > FRONTIER_HISTOGRAM_BYTES {
+            c.histogram = None;
+        } else {
+            self.histogram_bytes += bytes;
+        }
+        self.heap.push(c);
+    }
+
+    fn pop(&mut self) -> Option<Candidate> {
+        let c = self.heap.pop()?;
+        let bytes = c
+            .histogram
+            .as_ref()
+            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+        self.histogram_bytes -= bytes;
+        Some(c)
+    }
+}
+
 impl Grower<'_> {
     fn leaf(&mut self, start: usize, end: usize, value: f64) -> usize {
         self.nodes.push(GrownNode {
@@ -319,25 +393,14 @@ impl Grower<'_> {
             return;
         }
         let max_leaves = self.params.max_leaf_nodes.unwrap_or(usize::MAX);
-        let mut frontier: Vec<Candidate> = Vec::new();
+        let mut frontier = Frontier::default();
         let histogram = self.histogram(0, n);
         if let Some(c) = self.candidate(root, 0, histogram, sum_g, sum_h, 0.0) {
             frontier.push(c);
         }
         let mut leaves = 1usize;
-        while !frontier.is_empty() {
+        while let Some(c) = frontier.pop() {
             check_interrupts();
-            // The frontier's best gain; the earliest on ties.
-            let best = (0..frontier.len())
-                .max_by(|&a, &b| {
-                    frontier[a]
-                        .split
-                        .gain
-                        .total_cmp(&frontier[b].split.gain)
-                        .then(b.cmp(&a))
-                })
-                .unwrap_or(0);
-            let c = frontier.swap_remove(best);
             let s = c.split;
             let (start, end) = (self.nodes[c.node].start, self.nodes[c.node].end);
             let mid = self.partition_rows(start, end, &s);
@@ -376,19 +439,25 @@ impl Grower<'_> {
             if !split_left && !split_right {
                 continue;
             }
-            // The smaller child's histogram from its rows, the larger's by subtraction.
-            let (small, small_range) = if mid - start < end - mid {
-                (left, (start, mid))
+            // The smaller child's histogram from its rows, the larger's by subtraction (or from
+            // its rows too, when the parent's was not kept).
+            let (small, small_range, large_range) = if mid - start < end - mid {
+                (left, (start, mid), (mid, end))
             } else {
-                (right, (mid, end))
+                (right, (mid, end), (start, mid))
             };
             let small_hist = self.histogram(small_range.0, small_range.1);
-            let mut large_hist = c.histogram;
-            for (a, b) in large_hist.iter_mut().zip(&small_hist) {
-                a.g -= b.g;
-                a.h -= b.h;
-                a.count -= b.count;
-            }
+            let large_hist = match c.histogram {
+                Some(mut parent) => {
+                    for (a, b) in parent.iter_mut().zip(&small_hist) {
+                        a.g -= b.g;
+                        a.h -= b.h;
+                        a.count -= b.count;
+                    }
+                    parent
+                }
+                None => self.histogram(large_range.0, large_range.1),
+            };
             let (left_hist, right_hist) = if small == left {
                 (small_hist, large_hist)
             } else {
@@ -429,7 +498,8 @@ impl Grower<'_> {
         Some(Candidate {
             node,
             depth,
-            histogram,
+            histogram: Some(histogram),
+            order: node,
             split,
             sum_g,
             sum_h,
@@ -577,12 +647,12 @@ impl Grower<'_> {
     /// Orders `partition[start..end]` left rows first (keeping their order); returns where the
     /// right rows begin.
     fn partition_rows(&mut self, start: usize, end: usize, s: &Split) -> usize {
-        let p = self.binned.features;
-        let bins = &self.binned.bins;
+        let n = self.binned.rows;
+        let column = &self.binned.columns[s.feature * n..(s.feature + 1) * n];
         let missing = self.binned.missing_bin;
-        let (split_bin, missing_left, f) = (s.bin, s.missing_left, s.feature);
+        let (split_bin, missing_left) = (s.bin, s.missing_left);
         let goes_left = |row: u32| {
-            let b = bins[row as usize * p + f];
+            let b = column[row as usize];
             if b == missing {
                 missing_left
             } else {
@@ -664,6 +734,9 @@ impl Grower<'_> {
             }
             hist
         };
+        if rows.len() * DENSE >= self.binned.rows {
+            return self.histogram_by_feature(rows, threads);
+        }
         if threads == 1 {
             return build(rows);
         }
@@ -687,7 +760,77 @@ impl Grower<'_> {
     }
 }
 
+impl Grower<'_> {
+    /// A dense node's histogram feature by feature (scikit-learn's way): its rows' gradients
+    /// gathered once, then one pass over each feature's column into that feature's 256 bins,
+    /// which stay in the first-level cache. Threads take whole features, so nothing is summed
+    /// twice.
+    fn histogram_by_feature(&self, rows: &[u32], threads: usize) -> Histogram {
+        let p = self.binned.features;
+        let n = self.binned.rows;
+        let ordered_g: Vec<f32> = rows.iter().map(|&r| self.gradients[r as usize]).collect();
+        let ordered_h: Vec<f32> = match self.hessians {
+            Some(h) => rows.iter().map(|&r| h[r as usize]).collect(),
+            None => Vec::new(),
+        };
+        let mut hist = vec![Bin::default(); p * STRIDE];
+        let columns = &self.binned.columns;
+        let (og, oh) = (&ordered_g, &ordered_h);
+        let one = |f: usize, out: &mut [Bin; STRIDE]| {
+            let column = &columns[f * n..(f + 1) * n];
+            if oh.is_empty() {
+                for (&r, &g) in rows.iter().zip(og) {
+                    let bin = &mut out[usize::from(column[r as usize])];
+                    bin.g += f64::from(g);
+                    bin.count += 1;
+                }
+            } else {
+                for ((&r, &g), &h) in rows.iter().zip(og).zip(oh) {
+                    let bin = &mut out[usize::from(column[r as usize])];
+                    bin.g += f64::from(g);
+                    bin.h += f64::from(h);
+                    bin.count += 1;
+                }
+            }
+        };
+        let (features, _) = hist.as_chunks_mut::<STRIDE>();
+        let features = &mut features[..p];
+        if threads <= 1 {
+            for (f, out) in features.iter_mut().enumerate() {
+                one(f, out);
+            }
+            return hist;
+        }
+        // Contiguous runs of features per thread; the calling thread takes the first.
+        let per = p.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut parts = features.chunks_mut(per).enumerate();
+            let first = parts.next();
+            let handles: Vec<_> = parts
+                .map(|(t, part)| {
+                    scope.spawn(move || {
+                        for (k, out) in part.iter_mut().enumerate() {
+                            one(t * per + k, out);
+                        }
+                    })
+                })
+                .collect();
+            if let Some((_, part)) = first {
+                for (k, out) in part.iter_mut().enumerate() {
+                    one(k, out);
+                }
+            }
+            for h in handles {
+                // A worker's panic is a bug; re-raise it here.
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
+        hist
+    }
+}
+
 /// Adds `rows` to the histogram: each row's gradient (and hessian) into the bin of each feature.
+/// Features are walked as fixed 256-bin arrays, so a bin byte indexes without a bounds check.
 #[inline(never)]
 fn fill<const HESSIAN: bool>(
     hist: &mut [Bin],
@@ -697,13 +840,15 @@ fn fill<const HESSIAN: bool>(
     gradients: &[f32],
     hessians: &[f32],
 ) {
+    let (features, _) = hist.as_chunks_mut::<STRIDE>();
+    let features = &mut features[..p];
     for &row in rows {
         let r = row as usize;
         let g = f64::from(gradients[r]);
         let h = if HESSIAN { f64::from(hessians[r]) } else { 0.0 };
         let row_bins = &bins[r * p..(r + 1) * p];
-        for (f, &b) in row_bins.iter().enumerate() {
-            let bin = &mut hist[f * STRIDE + b as usize];
+        for (feature, &b) in features.iter_mut().zip(row_bins) {
+            let bin = &mut feature[usize::from(b)];
             bin.g += g;
             if HESSIAN {
                 bin.h += h;
