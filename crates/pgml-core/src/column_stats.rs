@@ -17,6 +17,8 @@ pub const SAMPLE_SIZE: usize = 10_000;
 pub const HISTOGRAM_BINS: usize = 20;
 /// Most frequent values kept per column (the label's distribution, categories of a text column).
 pub const TOP_VALUES: usize = 20;
+/// Characters of a text value kept as its key (a long value is shown cut, with an ellipsis).
+pub const MAX_KEY_CHARS: usize = 100;
 
 /// How a column is read for its statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,10 +144,15 @@ impl Accumulator {
         }
     }
 
-    /// A value of a Text column.
+    /// A value of a Text column. Long values are counted by their first MAX_KEY_CHARS characters,
+    /// so that tracked values stay small.
     pub fn push_text(&mut self, v: &str) {
         self.rows += 1;
-        self.count(v.to_string());
+        let key = match v.char_indices().nth(MAX_KEY_CHARS) {
+            Some((at, _)) => format!("{}…", &v[..at]),
+            None => v.to_string(),
+        };
+        self.count(key);
     }
 
     /// A non-NULL value of an Other column.

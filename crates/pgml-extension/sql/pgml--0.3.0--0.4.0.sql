@@ -4,3 +4,8 @@
 --
 -- Run it on inference servers (subscribers of a replicated catalog) before the training server: new
 -- enum values and columns must exist on the subscriber before rows that use them arrive.
+
+-- Dashboard (issue 14): plot data stored with each model at train time, column statistics with each
+-- snapshot. Older rows keep NULL: the dashboard shows what they have.
+ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;
+ALTER TABLE pgml.snapshots ADD COLUMN IF NOT EXISTS column_stats jsonb;

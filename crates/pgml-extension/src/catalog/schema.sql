@@ -108,6 +108,10 @@ CREATE TABLE pgml.snapshots (
     lineage       jsonb,
     -- Added by pgml 0.3.0: the role that took the snapshot.
     owner         text NOT NULL DEFAULT CURRENT_USER,
+    -- Added by pgml 0.4.0: per column its type, NULLs, min / max / mean, distinct values, a
+    -- histogram and the most frequent values ({"version": 1, "columns": [...]}), computed once when
+    -- the snapshot is taken so that the dashboard never scans the data.
+    column_stats  jsonb,
     CONSTRAINT snapshots_test_size_positive CHECK (test_size > 0)
 );
 
@@ -138,7 +142,11 @@ CREATE TABLE pgml.models (
     origin        jsonb,
     -- Added by pgml 0.3.0: for tree models, each input's share of the impurity decrease
     -- ({"input": importance}, summing to 1); shown per feature by pgml.feature_importances.
-    feature_importances jsonb
+    feature_importances jsonb,
+    -- Added by pgml 0.4.0: what the dashboard's plots need, computed on the test split at train time
+    -- (confusion matrix, ROC / precision-recall / calibration curves, predicted-vs-actual sample,
+    -- residual histogram, boosting loss per round, search candidates); NULL for older models.
+    plots         jsonb
 );
 CREATE INDEX models_project_id_idx ON pgml.models (project_id);
 CREATE INDEX models_snapshot_id_idx ON pgml.models (snapshot_id);
