@@ -9,3 +9,5 @@
 -- snapshot. Older rows keep NULL: the dashboard shows what they have.
 ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;
 ALTER TABLE pgml.snapshots ADD COLUMN IF NOT EXISTS column_stats jsonb;
+-- Who deployed, for the deployment timeline.
+ALTER TABLE pgml.deployments ADD COLUMN IF NOT EXISTS deployed_by text;

@@ -159,7 +159,10 @@ CREATE TABLE pgml.deployments (
     project_id bigint NOT NULL REFERENCES pgml.projects (id) ON DELETE CASCADE,
     model_id   bigint NOT NULL REFERENCES pgml.models (id) ON DELETE CASCADE,
     strategy   pgml.strategy NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Added by pgml 0.4.0: the role that deployed (trained, for an automatic deployment); NULL for
+    -- older rows and for rows written by hand.
+    deployed_by text
 );
 CREATE INDEX deployments_project_id_id_idx ON pgml.deployments (project_id, id DESC);
 CREATE INDEX deployments_model_id_idx ON pgml.deployments (model_id);
