@@ -47,6 +47,10 @@ pub struct Plots {
     /// Clustering: test rows per cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_sizes: Option<Vec<u64>>,
+    /// Decomposition: the share of the test rows' variance each component captures (their sum
+    /// is the model's cumulative_explained_variance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explained_variance: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchPlot>,
 }
@@ -364,6 +368,32 @@ pub fn cluster_sizes(clusters: &[f32]) -> Option<Vec<u64>> {
         }
     }
     Some(sizes)
+}
+
+/// Each component's share of the variance of `x` (the test rows): the variance of the rows
+/// projected on it over the total variance of the inputs, as cumulative_explained_variance sums.
+pub fn explained_variance(x: &Matrix, projected: &[Vec<f32>]) -> Option<Vec<f64>> {
+    let n = x.rows();
+    let k = projected.first()?.len();
+    if n < 2 || projected.len() != n || projected.iter().any(|r| r.len() != k) {
+        return None;
+    }
+    let sum_sq = |values: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = values.collect();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>()
+    };
+    let total: f64 = (0..x.cols())
+        .map(|j| sum_sq(&mut x.col(j).iter().map(|&v| f64::from(v))))
+        .sum();
+    if total <= 0.0 {
+        return None;
+    }
+    Some(
+        (0..k)
+            .map(|c| finite(sum_sq(&mut projected.iter().map(|r| f64::from(r[c]))) / total))
+            .collect(),
+    )
 }
 
 /// The labels a loss curve is computed against.

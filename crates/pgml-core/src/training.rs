@@ -347,6 +347,12 @@ fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> (Metrics, Plot
             if clusters.len() == x.rows() {
                 plots.cluster_sizes = plots::cluster_sizes(&clusters);
             }
+            let projected: Vec<Vec<f32>> = (0..x.rows())
+                .filter_map(|i| estimator.decompose(&x.row(i)))
+                .collect();
+            if projected.len() == x.rows() {
+                plots.explained_variance = plots::explained_variance(x, &projected);
+            }
             (estimator.unsupervised_metrics(x), plots)
         }
     }
@@ -450,6 +456,14 @@ mod tests {
             k.plots.cluster_sizes.as_ref().unwrap().iter().sum::<u64>(),
             k.num_test_rows as u64
         );
+        // PCA: per component, summing to the model's metric.
+        let p = train("pca", Task::Decomposition, Target::None, &x);
+        let ev = p.plots.explained_variance.as_ref().unwrap();
+        assert_eq!(ev.len(), 3);
+        assert!(ev.windows(2).all(|w| w[0] >= w[1] - 1e-9), "{ev:?}");
+        let sum: f64 = ev.iter().sum();
+        assert!((sum - p.metrics["cumulative_explained_variance"]).abs() < 1e-9, "{sum}");
+        assert!(p.plots.cluster_sizes.is_none());
     }
 
     /// The per-round loss is recomputed from the trees: its last round equals the loss of the
