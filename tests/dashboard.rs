@@ -433,9 +433,9 @@ fn rights_safety_and_deploy() {
              SELECT * FROM pgml.train('Hidden', 'regression', 'pgml.diabetes', 'target');",
         )
         .unwrap();
-    server.create_role("viewer", "viewer-pw", "LOGIN").unwrap();
+    server.create_role("viewer", "viewer-pw", "").unwrap();
     server
-        .execute("dash", "GRANT pgml_predictor TO viewer; SELECT pgml.grant_project('Visible', 'viewer', 'predict');")
+        .execute("dash", "GRANT pgml_predictor TO viewer; SELECT pgml.grant_project('Visible', 'predict', 'viewer');")
         .unwrap();
     let mut c = server.connect("dash").unwrap();
     let ridge = id(&mut c, "SELECT id FROM pgml.models WHERE algorithm = 'ridge'");
@@ -527,4 +527,17 @@ fn rights_safety_and_deploy() {
     let (status, _, fleet) = http("GET", &format!("{}/fleet", replica.url), &[], "");
     assert_eq!(status, 200);
     assert!(fleet.contains("yes (standby)"), "{fleet}");
+    drop(replica);
+
+    // The primary's fleet page with the standby as another server: both serve the same models,
+    // and the primary shows the standby streaming from it.
+    let fleet = Dashboard::start(&server.url("dash"), &["--source", &standby.url("dash")]);
+    let (status, _, page) = http("GET", &format!("{}/fleet", fleet.url), &[], "");
+    assert_eq!(status, 200);
+    let table = &page[page.find("id=\"deployed\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains(&format!("127.0.0.1:{}/dash", standby.port())), "{table}");
+    assert!(table.contains(&format!("#{ridge}")) && !table.contains("differs"), "{table}");
+    assert!(page.contains("id=\"standbys\""), "no standby listed: {page}");
+    assert!(!page.contains(standby.password()) && !page.contains(server.password()));
 }

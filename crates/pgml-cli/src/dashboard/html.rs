@@ -61,7 +61,9 @@ a { color:var(--accent); }
 table { border-collapse:collapse; width:100%; background:var(--card); }
 table.data { border:1px solid var(--line); border-radius:8px; }
 th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:middle; }
-th { font-size:12px; color:var(--muted); text-transform:uppercase; letter-spacing:.3px; background:#fafafa; white-space:nowrap; }
+th { font-size:12px; font-weight:600; color:var(--muted); background:#fafafa; white-space:nowrap; }
+tbody th { font-size:13px; font-weight:500; color:#374151; }
+td.date { white-space:nowrap; }
 th a { color:var(--muted); text-decoration:none; }
 td.n, th.n { text-align:right; font-variant-numeric: tabular-nums; }
 td.params { font-family: "DejaVu Sans Mono", monospace; font-size:12px; color:#374151; max-width:360px; overflow-wrap:anywhere; }

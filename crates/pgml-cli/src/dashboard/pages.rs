@@ -41,6 +41,16 @@ fn table_metrics(task: &str) -> &'static [&'static str] {
     }
 }
 
+/// A metric's name as a column heading: the long ones shortened.
+fn short(name: &str) -> &str {
+    match name {
+        "mean_absolute_error" => "MAE",
+        "mean_squared_error" => "MSE",
+        "cumulative_explained_variance" => "explained variance",
+        other => other,
+    }
+}
+
 fn metric(m: &Value, name: &str) -> Option<f64> {
     m.get(name).and_then(Value::as_f64)
 }
@@ -134,7 +144,7 @@ pub fn projects(c: &mut Client) -> Page {
             w!(
                 b,
                 "<tr data-project-id=\"{}\"><td><a class=\"project\" href=\"/projects/{}\">{}</a></td><td>{}</td>\
-                 <td>{deployed}</td><td class=\"n\" data-metric=\"{}\" data-value=\"{}\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                 <td>{deployed}</td><td class=\"n\" data-metric=\"{}\" data-value=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"date\">{}</td><td>{}</td></tr>",
                 p.id,
                 p.id,
                 esc(&p.name),
@@ -142,7 +152,7 @@ pub fn projects(c: &mut Client) -> Page {
                 esc(key),
                 p.deployed_score.map_or(String::new(), |v| v.to_string()),
                 p.deployed_score
-                    .map_or_else(|| "–".into(), |v| format!("{} <span class=\"muted\">{}</span>", esc(&num(v)), esc(key))),
+                    .map_or_else(|| "–".into(), |v| format!("{} <span class=\"muted\">{}</span>", esc(&num(v)), esc(short(key)))),
                 p.models,
                 esc(p.last_trained.as_deref().unwrap_or("–")),
                 svg::sparkline(&scores)
@@ -282,9 +292,9 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
     b.push_str("<th>Hyperparameters (not default)</th>");
     for (i, m) in metric_cols.iter().enumerate() {
         if i == 0 {
-            b.push_str(&head(m, "score", true));
+            b.push_str(&head(short(m), "score", true));
         } else {
-            w!(b, "<th class=\"n\">{}</th>", esc(m));
+            w!(b, "<th class=\"n\" title=\"{}\">{}</th>", esc(m), esc(short(m)));
         }
     }
     b.push_str(&head("Fit time (s)", "fit_time", true));
@@ -322,7 +332,7 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
         }
         w!(
             b,
-            "<td class=\"n\">{}</td><td>{}</td><td>{deployed}</td><td>{}</td></tr>",
+            "<td class=\"n\">{}</td><td class=\"date\">{}</td><td>{deployed}</td><td>{}</td></tr>",
             cell_num(metric(&m.metrics, "fit_time")),
             esc(&m.created_at),
             esc(&origin_text(&m.origin))
@@ -608,21 +618,17 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
         figs.push(confusion_matrix(&cm.matrix, classes));
     }
     let rate = Some((0.0, 1.0));
-    let curves = |list: &[pgml_core::plots::Curve], label: &str| -> Vec<Series> {
+    // Each curve is named by its class and area (AUC for ROC, average precision for PR).
+    let curves = |list: &[pgml_core::plots::Curve], area: &str| -> Vec<Series> {
         list.iter()
             .map(|c| {
-                let name = if list.len() == 1 {
-                    format!("{} (area {})", class_name(classes, c.class), num(c.auc))
-                } else {
-                    format!("{}: {}", class_name(classes, c.class), num(c.auc))
-                };
-                let _ = label;
+                let name = format!("class {} ({area} {})", class_name(classes, c.class), num(c.auc));
                 Series::new(name, c.points.iter().map(|p| (p[0], p[1])).collect(), Style::Line)
             })
             .collect()
     };
     if !p.roc.is_empty() {
-        let mut s = curves(&p.roc, "roc");
+        let mut s = curves(&p.roc, "AUC");
         s.push(Series::new("chance", vec![(0.0, 0.0), (1.0, 1.0)], Style::Reference));
         figs.push(svg::xy(
             "roc",
@@ -634,8 +640,8 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
     if !p.precision_recall.is_empty() {
         figs.push(svg::xy(
             "precision_recall",
-            "Precision-recall curve (average precision)",
-            &curves(&p.precision_recall, "pr"),
+            "Precision-recall curve (test split)",
+            &curves(&p.precision_recall, "AP"),
             &XY { x_label: "recall", y_label: "precision", x_range: rate, y_range: rate, ..XY::default() },
         ));
     }
@@ -717,13 +723,14 @@ fn confusion_matrix(matrix: &[Vec<u64>], classes: &[String]) -> String {
         w!(t, "<tr><th>{}</th>", esc(&class_name(classes, a as u32)));
         for (p, &n) in row.iter().enumerate() {
             let share = n as f64 / max;
-            // Blue for the diagonal (right), red off it (wrong); stronger with more rows.
+            // Blue for the diagonal (right), red off it (wrong); stronger with more rows; empty
+            // cells stay white.
             let (r, g, bl) = if a == p { (37, 99, 235) } else { (220, 38, 38) };
             let fg = if share > 0.55 { "#fff" } else { "#111827" };
+            let alpha = if n == 0 { 0.0 } else { 0.08 + 0.9 * share };
             w!(
                 t,
-                "<td data-actual=\"{a}\" data-predicted=\"{p}\" style=\"background:rgba({r},{g},{bl},{:.2});color:{fg}\">{n}</td>",
-                0.06 + 0.9 * share
+                "<td data-actual=\"{a}\" data-predicted=\"{p}\" style=\"background:rgba({r},{g},{bl},{alpha:.2});color:{fg}\">{n}</td>"
             );
         }
         t.push_str("</tr>");

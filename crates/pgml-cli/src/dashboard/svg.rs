@@ -180,7 +180,7 @@ fn open_svg(label: &str) -> String {
 }
 
 fn legend(out: &mut String, names: &[(String, &str)]) {
-    if names.len() < 2 {
+    if names.is_empty() {
         return;
     }
     out.push_str("<div class=\"legend\">");
