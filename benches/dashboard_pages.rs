@@ -19,7 +19,11 @@ use pgml_e2e::{bench_settings, database_with_pgml, pgml_bin, Server};
 fn get(base: &str, path: &str) -> (u16, usize) {
     let host = base.strip_prefix("http://").unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).unwrap();
     let text = String::from_utf8_lossy(&resp);
@@ -50,7 +54,11 @@ fn main() {
         "dashboard_pages [PROJECTS=1000] [MODELS=20] [REPEAT=20]",
         &[("PROJECTS", 1000.0), ("MODELS", 20.0), ("REPEAT", 20.0)],
     );
-    let (projects, models, repeat) = (s["PROJECTS"] as i64, s["MODELS"] as i64, s["REPEAT"] as usize);
+    let (projects, models, repeat) = (
+        s["PROJECTS"] as i64,
+        s["MODELS"] as i64,
+        s["REPEAT"] as usize,
+    );
     let server = Server::start("dashboard-bench").unwrap();
     database_with_pgml(&server, "bench");
     let started = Instant::now();
@@ -100,8 +108,12 @@ fn main() {
     );
     let plots_bytes = count("SELECT avg(octet_length(plots::text))::bigint FROM pgml.models");
     let project = count("SELECT id FROM pgml.projects WHERE name = 'project 500' OR name = 'project 1' ORDER BY id DESC LIMIT 1");
-    let model = count(&format!("SELECT max(id) FROM pgml.models WHERE project_id = {project}"));
-    let snapshot = count(&format!("SELECT snapshot_id FROM pgml.models WHERE id = {model}"));
+    let model = count(&format!(
+        "SELECT max(id) FROM pgml.models WHERE project_id = {project}"
+    ));
+    let snapshot = count(&format!(
+        "SELECT snapshot_id FROM pgml.models WHERE id = {model}"
+    ));
     eprintln!(
         "catalog: {n_projects} projects, {n_models} models (plots {plots_bytes} bytes each on average), filled in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -118,7 +130,10 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     for (role, url) in [
         ("superuser", server.url("bench")),
-        ("viewer (RLS)", server.url_as("viewer", "viewer-pw", "bench")),
+        (
+            "viewer (RLS)",
+            server.url_as("viewer", "viewer-pw", "bench"),
+        ),
     ] {
         let (mut child, base) = dashboard(&url);
         for (name, path) in &pages {

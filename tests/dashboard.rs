@@ -95,7 +95,12 @@ fn chromium(args: &[&str]) -> std::process::Output {
     // A profile of its own per run, so runs in parallel do not share a lock.
     let profile = tempdir("chromium-profile");
     let out = Command::new("chromium")
-        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .stdin(Stdio::null())
@@ -138,7 +143,11 @@ fn screenshot(url: &str, name: &str) -> PathBuf {
         url,
     ]);
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 10_000, "{url}: screenshot {} is {size} bytes", file.display());
+    assert!(
+        size > 10_000,
+        "{url}: screenshot {} is {size} bytes",
+        file.display()
+    );
     file
 }
 
@@ -155,16 +164,24 @@ fn plots(dom: &str) -> Vec<String> {
 /// The exact value the page keeps for a metric (`data-metric="NAME" data-value="..."`) in the
 /// first element after `anchor`.
 fn shown_value(dom: &str, anchor: &str, metric: &str) -> f64 {
-    let from = dom.find(anchor).unwrap_or_else(|| panic!("{anchor} not in the page"));
+    let from = dom
+        .find(anchor)
+        .unwrap_or_else(|| panic!("{anchor} not in the page"));
     let tag = format!("data-metric=\"{metric}\"");
-    let at = from + dom[from..].find(&tag).unwrap_or_else(|| panic!("{metric} not shown after {anchor}"));
+    let at = from
+        + dom[from..]
+            .find(&tag)
+            .unwrap_or_else(|| panic!("{metric} not shown after {anchor}"));
     let rest = &dom[at..];
     let v = rest.find("data-value=\"").unwrap() + "data-value=\"".len();
     rest[v..v + rest[v..].find('"').unwrap()].parse().unwrap()
 }
 
 fn one(c: &mut postgres::Client, sql: &str) -> String {
-    c.query_one(sql, &[]).unwrap().get::<_, Option<String>>(0).unwrap_or_default()
+    c.query_one(sql, &[])
+        .unwrap()
+        .get::<_, Option<String>>(0)
+        .unwrap_or_default()
 }
 
 fn id(c: &mut postgres::Client, sql: &str) -> i64 {
@@ -173,8 +190,11 @@ fn id(c: &mut postgres::Client, sql: &str) -> i64 {
 
 /// The plots a model's page must draw, from what the catalog stores.
 fn expected_plots(c: &mut postgres::Client, model: i64) -> Vec<String> {
-    let plots: serde_json::Value =
-        serde_json::from_str(&one(c, &format!("SELECT plots::text FROM pgml.models WHERE id = {model}"))).unwrap();
+    let plots: serde_json::Value = serde_json::from_str(&one(
+        c,
+        &format!("SELECT plots::text FROM pgml.models WHERE id = {model}"),
+    ))
+    .unwrap();
     let mut want = Vec::new();
     for k in [
         "confusion_matrix",
@@ -196,13 +216,18 @@ fn expected_plots(c: &mut postgres::Client, model: i64) -> Vec<String> {
             want.push(k.to_string());
         }
     }
-    let fi = one(c, &format!("SELECT feature_importances::text FROM pgml.models WHERE id = {model}"));
+    let fi = one(
+        c,
+        &format!("SELECT feature_importances::text FROM pgml.models WHERE id = {model}"),
+    );
     if !fi.is_empty() {
         want.push("feature_importances".into());
     }
     if let Some(s) = plots["search"]["candidates"].as_array() {
-        let params: std::collections::BTreeSet<&String> =
-            s.iter().flat_map(|c| c["params"].as_object().unwrap().keys()).collect();
+        let params: std::collections::BTreeSet<&String> = s
+            .iter()
+            .flat_map(|c| c["params"].as_object().unwrap().keys())
+            .collect();
         want.extend(params.iter().map(|_| "search".to_string()));
     }
     want.sort();
@@ -242,13 +267,32 @@ fn every_page_type_in_a_real_browser() {
     // Projects: every project with its deployed model's key metric.
     let home = dom(&format!("{base}/"));
     screenshot(&format!("{base}/"), "projects");
-    for name in ["Diabetes Progression", "Breast Cancer", "Iris Species", "Iris Clusters", "Iris Components"] {
-        assert!(home.contains(&format!(">{name}</a>")), "{name} missing on /");
+    for name in [
+        "Diabetes Progression",
+        "Breast Cancer",
+        "Iris Species",
+        "Iris Clusters",
+        "Iris Components",
+    ] {
+        assert!(
+            home.contains(&format!(">{name}</a>")),
+            "{name} missing on /"
+        );
     }
     // The evil name is text: escaped in the DOM, and the page's only script is its own.
-    assert!(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "evil name not shown as text");
-    assert_eq!(home.matches("<script").count(), 1, "a script was injected:\n{home}");
-    let diabetes = id(&mut c, "SELECT id FROM pgml.projects WHERE name = 'Diabetes Progression'");
+    assert!(
+        home.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "evil name not shown as text"
+    );
+    assert_eq!(
+        home.matches("<script").count(),
+        1,
+        "a script was injected:\n{home}"
+    );
+    let diabetes = id(
+        &mut c,
+        "SELECT id FROM pgml.projects WHERE name = 'Diabetes Progression'",
+    );
     let r2: f64 = one(
         &mut c,
         &format!(
@@ -257,24 +301,47 @@ fn every_page_type_in_a_real_browser() {
     )
     .parse()
     .unwrap();
-    assert_eq!(shown_value(&home, &format!("data-project-id=\"{diabetes}\""), "r2"), r2);
+    assert_eq!(
+        shown_value(&home, &format!("data-project-id=\"{diabetes}\""), "r2"),
+        r2
+    );
 
     // Project: every model, the key metric over time and the deployment timeline.
     let page = dom(&format!("{base}/projects/{diabetes}"));
-    screenshot(&format!("{base}/projects/{diabetes}?sort=score&dir=desc"), "project");
+    screenshot(
+        &format!("{base}/projects/{diabetes}?sort=score&dir=desc"),
+        "project",
+    );
     let models: Vec<i64> = c
-        .query("SELECT id FROM pgml.models WHERE project_id = $1 ORDER BY id", &[&diabetes])
+        .query(
+            "SELECT id FROM pgml.models WHERE project_id = $1 ORDER BY id",
+            &[&diabetes],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
     assert_eq!(models.len(), 3);
     for m in &models {
-        let want: f64 = one(&mut c, &format!("SELECT metrics->>'r2' FROM pgml.models WHERE id = {m}")).parse().unwrap();
-        assert_eq!(shown_value(&page, &format!("data-model-id=\"{m}\""), "r2"), want);
+        let want: f64 = one(
+            &mut c,
+            &format!("SELECT metrics->>'r2' FROM pgml.models WHERE id = {m}"),
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(
+            shown_value(&page, &format!("data-model-id=\"{m}\""), "r2"),
+            want
+        );
     }
-    assert_eq!(plots(&page), ["key_metric_over_time", "deployment_timeline"]);
-    let deployments = id(&mut c, &format!("SELECT count(*) FROM pgml.deployments WHERE project_id = {diabetes}"));
+    assert_eq!(
+        plots(&page),
+        ["key_metric_over_time", "deployment_timeline"]
+    );
+    let deployments = id(
+        &mut c,
+        &format!("SELECT count(*) FROM pgml.deployments WHERE project_id = {diabetes}"),
+    );
     let timeline = &page[page.find("data-plot=\"deployment_timeline\"").unwrap()..];
     assert_eq!(timeline.matches("<li").count() as i64, deployments);
     // Sorting is done by the page: the best r2 first.
@@ -290,7 +357,12 @@ fn every_page_type_in_a_real_browser() {
         ("binary", "Breast Cancer", "xgboost", "f1"),
         ("multiclass", "Iris Species", "linear", "f1"),
         ("clustering", "Iris Clusters", "kmeans", "silhouette"),
-        ("decomposition", "Iris Components", "pca", "cumulative_explained_variance"),
+        (
+            "decomposition",
+            "Iris Components",
+            "pca",
+            "cumulative_explained_variance",
+        ),
     ];
     for (label, project, algorithm, key) in cases {
         let model = id(
@@ -303,16 +375,34 @@ fn every_page_type_in_a_real_browser() {
         let url = format!("{base}/models/{model}");
         let page = dom(&url);
         screenshot(&url, &format!("model-{label}"));
-        assert!(page.contains(&format!("Model #{model} · {algorithm}")), "{label}: title");
-        assert!(page.contains(&format!(">{project}</a>")), "{label}: project name");
-        let want: f64 = one(&mut c, &format!("SELECT metrics->>'{key}' FROM pgml.models WHERE id = {model}")).parse().unwrap();
-        assert_eq!(shown_value(&page, "id=\"metrics\"", key), want, "{label}: {key}");
+        assert!(
+            page.contains(&format!("Model #{model} · {algorithm}")),
+            "{label}: title"
+        );
+        assert!(
+            page.contains(&format!(">{project}</a>")),
+            "{label}: project name"
+        );
+        let want: f64 = one(
+            &mut c,
+            &format!("SELECT metrics->>'{key}' FROM pgml.models WHERE id = {model}"),
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(
+            shown_value(&page, "id=\"metrics\"", key),
+            want,
+            "{label}: {key}"
+        );
         let mut shown = plots(&page);
         shown.sort();
         assert_eq!(shown, expected_plots(&mut c, model), "{label}: plots");
         match label {
             "regression" => {
-                assert!(shown.contains(&"loss_curve".to_string()) && shown.contains(&"residuals".to_string()))
+                assert!(
+                    shown.contains(&"loss_curve".to_string())
+                        && shown.contains(&"residuals".to_string())
+                )
             }
             "binary" | "multiclass" => {
                 for k in ["confusion_matrix", "roc", "precision_recall", "calibration"] {
@@ -344,25 +434,50 @@ fn every_page_type_in_a_real_browser() {
     }
 
     // Snapshot: rows per split, a histogram per numeric column and the label's distribution.
-    let snap = id(&mut c, "SELECT s.id FROM pgml.snapshots s WHERE s.relation_name = 'pgml.iris' ORDER BY id LIMIT 1");
+    let snap = id(
+        &mut c,
+        "SELECT s.id FROM pgml.snapshots s WHERE s.relation_name = 'pgml.iris' ORDER BY id LIMIT 1",
+    );
     let url = format!("{base}/snapshots/{snap}");
     let page = dom(&url);
     screenshot(&url, "snapshot");
-    let stats: serde_json::Value =
-        serde_json::from_str(&one(&mut c, &format!("SELECT column_stats::text FROM pgml.snapshots WHERE id = {snap}"))).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&one(
+        &mut c,
+        &format!("SELECT column_stats::text FROM pgml.snapshots WHERE id = {snap}"),
+    ))
+    .unwrap();
     let columns = stats["columns"].as_array().unwrap();
     assert_eq!(columns.len(), 5, "iris has 4 features and a label");
-    let histograms = columns.iter().filter(|c| c["histogram"].is_object()).count();
+    let histograms = columns
+        .iter()
+        .filter(|c| c["histogram"].is_object())
+        .count();
     let kinds = plots(&page);
-    assert_eq!(kinds.iter().filter(|k| *k == "column_histogram").count(), histograms);
-    assert_eq!(kinds.iter().filter(|k| *k == "label_distribution").count(), 1);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "column_histogram").count(),
+        histograms
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "label_distribution").count(),
+        1
+    );
     for col in columns {
         let name = col["name"].as_str().unwrap();
         let row = &page[page.find(&format!("data-column=\"{name}\"")).unwrap()..];
-        assert!(row.contains(&format!("data-nulls=\"\">{}</td>", col["nulls"])), "{name} nulls");
+        assert!(
+            row.contains(&format!("data-nulls=\"\">{}</td>", col["nulls"])),
+            "{name} nulls"
+        );
     }
-    assert_eq!(columns[4]["top_values"].as_array().unwrap().len(), 3, "three iris classes");
-    let train_rows = one(&mut c, &format!("SELECT num_train_rows::text FROM pgml.snapshots WHERE id = {snap}"));
+    assert_eq!(
+        columns[4]["top_values"].as_array().unwrap().len(),
+        3,
+        "three iris classes"
+    );
+    let train_rows = one(
+        &mut c,
+        &format!("SELECT num_train_rows::text FROM pgml.snapshots WHERE id = {snap}"),
+    );
     assert!(page.contains(&format!("<div class=\"v\">{train_rows}</div>")));
 
     // Fleet, and errors.
@@ -383,7 +498,10 @@ fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, 
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
     let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -438,15 +556,27 @@ fn rights_safety_and_deploy() {
         .execute("dash", "GRANT pgml_predictor TO viewer; SELECT pgml.grant_project('Visible', 'predict', 'viewer');")
         .unwrap();
     let mut c = server.connect("dash").unwrap();
-    let ridge = id(&mut c, "SELECT id FROM pgml.models WHERE algorithm = 'ridge'");
+    let ridge = id(
+        &mut c,
+        "SELECT id FROM pgml.models WHERE algorithm = 'ridge'",
+    );
 
     // A read-only role: only the project it was granted, and no deploy button for it.
-    let viewer = Dashboard::start(&server.url_as("viewer", "viewer-pw", "dash"), &["--allow-deploy"]);
+    let viewer = Dashboard::start(
+        &server.url_as("viewer", "viewer-pw", "dash"),
+        &["--allow-deploy"],
+    );
     let (status, _, home) = http("GET", &format!("{}/", viewer.url), &[], "");
     assert_eq!(status, 200);
-    assert!(home.contains(">Visible</a>") && !home.contains(">Hidden</a>"), "{home}");
+    assert!(
+        home.contains(">Visible</a>") && !home.contains(">Hidden</a>"),
+        "{home}"
+    );
     let (_, _, page) = http("GET", &format!("{}/models/{ridge}", viewer.url), &[], "");
-    assert!(!page.contains("id=\"deploy\""), "a viewer was offered to deploy");
+    assert!(
+        !page.contains("id=\"deploy\""),
+        "a viewer was offered to deploy"
+    );
     assert!(page.contains("may not deploy"));
     let hidden = id(&mut c, "SELECT id FROM pgml.projects WHERE name = 'Hidden'");
     let (status, _, _) = http("GET", &format!("{}/projects/{hidden}", viewer.url), &[], "");
@@ -456,33 +586,68 @@ fn rights_safety_and_deploy() {
     // A password: asked for, checked, never printed.
     let pw_file = tempdir("pw").join("password");
     std::fs::write(&pw_file, "Sup3r-secret\n").unwrap();
-    let guarded = Dashboard::start(&server.url("dash"), &["--password-file", pw_file.to_str().unwrap(), "--allow-deploy"]);
+    let guarded = Dashboard::start(
+        &server.url("dash"),
+        &[
+            "--password-file",
+            pw_file.to_str().unwrap(),
+            "--allow-deploy",
+        ],
+    );
     let (status, head, _) = http("GET", &format!("{}/", guarded.url), &[], "");
     assert_eq!(status, 401);
     assert!(head.to_lowercase().contains("www-authenticate: basic"));
-    let (status, _, _) = http("GET", &format!("{}/", guarded.url), &[("Authorization", &basic("wrong"))], "");
+    let (status, _, _) = http(
+        "GET",
+        &format!("{}/", guarded.url),
+        &[("Authorization", &basic("wrong"))],
+        "",
+    );
     assert_eq!(status, 401);
     let auth = basic("Sup3r-secret");
-    let (status, head, page) = http("GET", &format!("{}/models/{ridge}", guarded.url), &[("Authorization", &auth)], "");
+    let (status, head, page) = http(
+        "GET",
+        &format!("{}/models/{ridge}", guarded.url),
+        &[("Authorization", &auth)],
+        "",
+    );
     assert_eq!(status, 200);
-    assert!(head.to_lowercase().contains("content-security-policy: default-src 'none'"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-security-policy: default-src 'none'"),
+        "{head}"
+    );
 
     // Deploy: refused without the token or from another origin, done with both.
     let token_at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     let token = &page[token_at..token_at + 64];
     let deploy = format!("{}/models/{ridge}/deploy", guarded.url);
     let form = ("Content-Type", "application/x-www-form-urlencoded");
-    let (status, _, _) = http("POST", &deploy, &[("Authorization", &auth), form], "csrf=0000");
+    let (status, _, _) = http(
+        "POST",
+        &deploy,
+        &[("Authorization", &auth), form],
+        "csrf=0000",
+    );
     assert_eq!(status, 403);
     let host = guarded.url.strip_prefix("http://").unwrap().to_string();
     let (status, _, _) = http(
         "POST",
         &deploy,
-        &[("Authorization", &auth), form, ("Origin", "http://evil.example")],
+        &[
+            ("Authorization", &auth),
+            form,
+            ("Origin", "http://evil.example"),
+        ],
         &format!("csrf={token}"),
     );
     assert_eq!(status, 403);
-    let deployed = || id(&mut server.connect("dash").unwrap(), "SELECT model_id FROM pgml.deployed_models WHERE name = 'Visible'");
+    let deployed = || {
+        id(
+            &mut server.connect("dash").unwrap(),
+            "SELECT model_id FROM pgml.deployed_models WHERE name = 'Visible'",
+        )
+    };
     assert_ne!(deployed(), ridge);
     let origin = format!("http://{host}");
     let (status, head, _) = http(
@@ -494,7 +659,10 @@ fn rights_safety_and_deploy() {
     assert_eq!(status, 303, "{head}");
     assert_eq!(deployed(), ridge);
     assert_eq!(
-        one(&mut c, &format!("SELECT deployed_by FROM pgml.deployments WHERE model_id = {ridge}")),
+        one(
+            &mut c,
+            &format!("SELECT deployed_by FROM pgml.deployments WHERE model_id = {ridge}")
+        ),
         "postgres"
     );
     let errors = guarded.stderr();
@@ -505,13 +673,21 @@ fn rights_safety_and_deploy() {
     let plain = Dashboard::start(&server.url("dash"), &[]);
     let (_, _, page) = http("GET", &format!("{}/models/{ridge}", plain.url), &[], "");
     assert!(!page.contains("id=\"deploy\""));
-    let (status, _, _) = http("POST", &format!("{}/models/{ridge}/deploy", plain.url), &[form], "csrf=x");
+    let (status, _, _) = http(
+        "POST",
+        &format!("{}/models/{ridge}/deploy", plain.url),
+        &[form],
+        "csrf=x",
+    );
     assert_eq!(status, 403);
     drop(plain);
 
     // Another address than loopback without a password: a warning.
     let open = Dashboard::start(&server.url("dash"), &["--listen", "0.0.0.0:0"]);
-    assert!(open.stderr().contains("without --password-file"), "no warning");
+    assert!(
+        open.stderr().contains("without --password-file"),
+        "no warning"
+    );
     drop(open);
 
     // A hot standby: the same pages, read-only.
@@ -536,8 +712,17 @@ fn rights_safety_and_deploy() {
     assert_eq!(status, 200);
     let table = &page[page.find("id=\"deployed\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
-    assert!(table.contains(&format!("127.0.0.1:{}/dash", standby.port())), "{table}");
-    assert!(table.contains(&format!("#{ridge}")) && !table.contains("differs"), "{table}");
-    assert!(page.contains("id=\"standbys\""), "no standby listed: {page}");
+    assert!(
+        table.contains(&format!("127.0.0.1:{}/dash", standby.port())),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("#{ridge}")) && !table.contains("differs"),
+        "{table}"
+    );
+    assert!(
+        page.contains("id=\"standbys\""),
+        "no standby listed: {page}"
+    );
     assert!(!page.contains(standby.password()) && !page.contains(server.password()));
 }

@@ -98,7 +98,7 @@ impl Accumulator {
             sample: Vec::new(),
             seen_numbers: 0,
             // Fixed seed: the same rows give the same statistics.
-            rng: SplitMix64(0x5EED_C01),
+            rng: SplitMix64(0x05EE_DC01),
         }
     }
 
@@ -261,7 +261,11 @@ mod tests {
         let h = s.histogram.unwrap();
         let expected = SAMPLE_SIZE as f64 / HISTOGRAM_BINS as f64;
         for c in &h.counts {
-            assert!((*c as f64 - expected).abs() < expected * 0.25, "{:?}", h.counts);
+            assert!(
+                (*c as f64 - expected).abs() < expected * 0.25,
+                "{:?}",
+                h.counts
+            );
         }
     }
 

@@ -190,16 +190,19 @@ pub fn classification(y: &[u32], pred: &[u32], proba: Option<&[f32]>, k: usize) 
         let (truth, scores): (Vec<bool>, Vec<f32>) = (0..y.len())
             .map(|i| {
                 let row = &proba[i * k..(i + 1) * k];
-                let (best, p) = row
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |acc, (c, &p)| {
-                        if p > acc.1 {
-                            (c, p)
-                        } else {
-                            acc
-                        }
-                    });
+                let (best, p) =
+                    row.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |acc, (c, &p)| {
+                                if p > acc.1 {
+                                    (c, p)
+                                } else {
+                                    acc
+                                }
+                            },
+                        );
                 (best as u32 == y[i], p)
             })
             .unzip();
@@ -418,7 +421,7 @@ pub fn loss_curve(
         _ => 1,
     };
     let rounds = ensemble.trees.len() / groups;
-    if rounds < 2 || ensemble.trees.len() % groups != 0 {
+    if rounds < 2 || !ensemble.trees.len().is_multiple_of(groups) {
         return None;
     }
     let metric = match ensemble.objective {
@@ -515,16 +518,17 @@ fn leaf(tree: &Tree, x: &[f32]) -> f32 {
         if l < 0 {
             return tree.value[i];
         }
-        let v = x
-            .get(tree.feature[i] as usize)
-            .copied()
-            .unwrap_or(f32::NAN);
+        let v = x.get(tree.feature[i] as usize).copied().unwrap_or(f32::NAN);
         let go_left = if v.is_nan() {
             tree.default_left[i]
         } else {
             v < tree.value[i]
         };
-        i = if go_left { l as usize } else { tree.right[i] as usize };
+        i = if go_left {
+            l as usize
+        } else {
+            tree.right[i] as usize
+        };
         if i >= tree.left.len() {
             break;
         }
@@ -622,15 +626,15 @@ mod tests {
             0.8,
         ];
         let p = classification(&y, &[0, 1, 2, 0, 2, 2], Some(&proba), 3);
-        assert_eq!(
-            p.roc.iter().map(|c| c.class).collect::<Vec<_>>(),
-            [0, 1, 2]
-        );
+        assert_eq!(p.roc.iter().map(|c| c.class).collect::<Vec<_>>(), [0, 1, 2]);
         let cal = p.calibration.unwrap();
         assert_eq!(cal.of, "top class");
         assert_eq!(cal.count.iter().sum::<u64>(), 6);
         // The 0.4 row (bin 4) is the only wrong top prediction.
-        let at = cal.mean_predicted.iter().position(|&m| (m - 0.4).abs() < 1e-6);
+        let at = cal
+            .mean_predicted
+            .iter()
+            .position(|&m| (m - 0.4).abs() < 1e-6);
         assert_eq!(cal.fraction_positive[at.unwrap()], 0.0);
     }
 
@@ -690,7 +694,13 @@ mod tests {
             serde_json::json!({"alpha": 1.0, "fit_intercept": true}),
             serde_json::json!({"alpha": 2.0, "fit_intercept": true}),
         ];
-        let s = search("r2", 1, &params, &[vec![0.5, 0.7], vec![0.9, 0.9]], &[0.1, 0.2]);
+        let s = search(
+            "r2",
+            1,
+            &params,
+            &[vec![0.5, 0.7], vec![0.9, 0.9]],
+            &[0.1, 0.2],
+        );
         assert_eq!(s.candidates[0].params.len(), 1);
         assert_eq!(s.candidates[1].params["alpha"], 2.0);
         assert!((s.candidates[0].mean_score - 0.6).abs() < 1e-12);

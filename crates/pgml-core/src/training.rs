@@ -403,7 +403,10 @@ mod tests {
         assert_eq!(plot.chosen, 1);
         assert_eq!(plot.metric, "r2");
         assert_eq!(plot.candidates.len(), 2);
-        assert_eq!(plot.candidates[0].params.keys().collect::<Vec<_>>(), ["alpha"]);
+        assert_eq!(
+            plot.candidates[0].params.keys().collect::<Vec<_>>(),
+            ["alpha"]
+        );
         assert!((plot.candidates[1].mean_score - s.cv_scores[1]).abs() < 1e-12);
         assert_eq!(s.fold_scores[1].len(), 3);
     }
@@ -433,7 +436,13 @@ mod tests {
         let s = r.plots.predicted_vs_actual.as_ref().unwrap();
         assert_eq!(s.actual.len(), r.num_test_rows);
         assert_eq!(
-            r.plots.residuals.as_ref().unwrap().counts.iter().sum::<u64>(),
+            r.plots
+                .residuals
+                .as_ref()
+                .unwrap()
+                .counts
+                .iter()
+                .sum::<u64>(),
             r.num_test_rows as u64
         );
         let c = train(
@@ -462,7 +471,10 @@ mod tests {
         assert_eq!(ev.len(), 3);
         assert!(ev.windows(2).all(|w| w[0] >= w[1] - 1e-9), "{ev:?}");
         let sum: f64 = ev.iter().sum();
-        assert!((sum - p.metrics["cumulative_explained_variance"]).abs() < 1e-9, "{sum}");
+        assert!(
+            (sum - p.metrics["cumulative_explained_variance"]).abs() < 1e-9,
+            "{sum}"
+        );
         assert!(p.plots.cluster_sizes.is_none());
     }
 
@@ -477,7 +489,11 @@ mod tests {
         assert_eq!(loss.train.len(), 100);
         assert!(loss.train[99] < loss.train[0] / 10.0, "{loss:?}");
         let rmse = r.metrics["mean_squared_error"].sqrt();
-        assert!((loss.validation[99] - rmse).abs() < 1e-3 * rmse.max(1.0), "{} vs {rmse}", loss.validation[99]);
+        assert!(
+            (loss.validation[99] - rmse).abs() < 1e-3 * rmse.max(1.0),
+            "{} vs {rmse}",
+            loss.validation[99]
+        );
         let c = train(
             "xgboost",
             Task::Classification,
@@ -489,9 +505,17 @@ mod tests {
         );
         let loss = c.plots.loss_curve.as_ref().unwrap();
         assert_eq!(loss.metric, "logloss");
-        assert!((loss.validation[99] - c.metrics["log_loss"]).abs() < 1e-4, "{loss:?}");
+        assert!(
+            (loss.validation[99] - c.metrics["log_loss"]).abs() < 1e-4,
+            "{loss:?}"
+        );
         // Random-forest mode is one round: no curve.
-        let f = train("xgboost_random_forest", Task::Regression, Target::Values(&y), &x);
+        let f = train(
+            "xgboost_random_forest",
+            Task::Regression,
+            Target::Values(&y),
+            &x,
+        );
         assert!(f.plots.loss_curve.is_none());
     }
 }

@@ -25,8 +25,12 @@ impl std::fmt::Display for QueryError {
 pub type Result<T> = std::result::Result<T, QueryError>;
 
 fn run(c: &mut Client, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-    c.query(sql, params)
-        .map_err(|e| QueryError(format!("reading {what}: {}", pgml_postgres::describe_pg_error(&e))))
+    c.query(sql, params).map_err(|e| {
+        QueryError(format!(
+            "reading {what}: {}",
+            pgml_postgres::describe_pg_error(&e)
+        ))
+    })
 }
 
 /// Which optional catalog columns this server has (older pgml versions lack the newer ones; the
@@ -51,7 +55,9 @@ impl Columns {
                 "this database has no pgml catalog (CREATE EXTENSION pgml), or the role cannot see it".into(),
             ));
         }
-        Ok(Columns(rows.iter().map(|r| r.get::<_, String>(0)).collect()))
+        Ok(Columns(
+            rows.iter().map(|r| r.get::<_, String>(0)).collect(),
+        ))
     }
 
     /// `alias.column` when the table has it, else a NULL of its type.
@@ -145,13 +151,15 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64) -> Result<Option<Project
            FROM pgml.projects p WHERE p.id = $1",
         cols.col("projects", "p", "owner", "text")
     );
-    Ok(run(c, "the project", &sql, &[&id])?.first().map(|r| Project {
-        id: r.get(0),
-        name: r.get(1),
-        task: r.get(2),
-        owner: r.get(3),
-        created_at: r.get(4),
-    }))
+    Ok(run(c, "the project", &sql, &[&id])?
+        .first()
+        .map(|r| Project {
+            id: r.get(0),
+            name: r.get(1),
+            task: r.get(2),
+            owner: r.get(3),
+            created_at: r.get(4),
+        }))
 }
 
 #[derive(Debug, Clone)]
@@ -327,22 +335,24 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Result<Option<Snapsh
         cols.col("snapshots", "s", "owner", "text"),
         cols.col("snapshots", "s", "column_stats", "text"),
     );
-    Ok(run(c, "the snapshot", &sql, &[&id])?.first().map(|r| Snapshot {
-        id: r.get(0),
-        relation_name: r.get(1),
-        y_column_name: r.get(2),
-        test_size: r.get(3),
-        test_sampling: r.get(4),
-        status: r.get(5),
-        materialized: r.get(6),
-        num_train_rows: r.get(7),
-        num_test_rows: r.get(8),
-        created_at: r.get(9),
-        columns: json(r.get(10)),
-        lineage: json(r.get(11)),
-        owner: r.get(12),
-        column_stats: json(r.get(13)),
-    }))
+    Ok(run(c, "the snapshot", &sql, &[&id])?
+        .first()
+        .map(|r| Snapshot {
+            id: r.get(0),
+            relation_name: r.get(1),
+            y_column_name: r.get(2),
+            test_size: r.get(3),
+            test_sampling: r.get(4),
+            status: r.get(5),
+            materialized: r.get(6),
+            num_train_rows: r.get(7),
+            num_test_rows: r.get(8),
+            created_at: r.get(9),
+            columns: json(r.get(10)),
+            lineage: json(r.get(11)),
+            owner: r.get(12),
+            column_stats: json(r.get(13)),
+        }))
 }
 
 #[derive(Debug, Clone)]
@@ -379,7 +389,11 @@ pub fn snapshot_models(c: &mut Client, snapshot: i64) -> Result<Vec<TrainedOn>> 
 pub fn text_rows(c: &mut Client, what: &str, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     Ok(run(c, what, sql, &[])?
         .iter()
-        .map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.get::<_, Option<String>>(i))
+                .collect()
+        })
         .collect())
 }
 
@@ -423,7 +437,9 @@ pub fn deploy(c: &mut Client, model: i64) -> Result<String> {
     tx.commit()
         .map_err(|e| QueryError(pgml_postgres::describe_pg_error(&e)))?;
     let (project, algorithm): (String, String) = (row.get(0), row.get(2));
-    Ok(format!("model {model} ({algorithm}) is now deployed for {project}"))
+    Ok(format!(
+        "model {model} ({algorithm}) is now deployed for {project}"
+    ))
 }
 
 #[cfg(test)]

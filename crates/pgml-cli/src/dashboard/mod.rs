@@ -49,7 +49,11 @@ pub fn run(args: &DashboardArgs) -> Result<ExitCode> {
         message: format!("--listen {} is not an address and port", args.listen),
         hint: Some("e.g. --listen 127.0.0.1:8484, or 0.0.0.0:8484 with --password-file".into()),
     })?;
-    let password = args.password_file.as_deref().map(read_password).transpose()?;
+    let password = args
+        .password_file
+        .as_deref()
+        .map(read_password)
+        .transpose()?;
     let csrf = random_token()?;
 
     let mut first = server::connect(&server)?;
@@ -63,10 +67,12 @@ pub fn run(args: &DashboardArgs) -> Result<ExitCode> {
         hint: Some("choose another port with --listen".into()),
     })?;
     let bound = listener.local_addr().unwrap_or(listen);
-    listener.set_nonblocking(true).map_err(|e| Error::Environment {
-        message: format!("cannot listen on {listen}: {e}"),
-        hint: None,
-    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Environment {
+            message: format!("cannot listen on {listen}: {e}"),
+            hint: None,
+        })?;
     if !bound.ip().is_loopback() && password.is_none() {
         eprintln!(
             "warning: the dashboard listens on {bound} without --password-file: anyone who can reach \
@@ -78,7 +84,10 @@ pub fn run(args: &DashboardArgs) -> Result<ExitCode> {
     println!("pgml dashboard of {}", server.masked());
     println!("listening on http://{bound}/");
     if args.allow_deploy {
-        println!("deploying from model pages is allowed (as {})", server.user());
+        println!(
+            "deploying from model pages is allowed (as {})",
+            server.user()
+        );
     }
     // The test harness and scripts read the URL from standard output at once.
     let _ = std::io::stdout().flush();
@@ -101,10 +110,11 @@ pub fn run(args: &DashboardArgs) -> Result<ExitCode> {
             hint: None,
         })?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| Error::Environment {
-            message: format!("cannot listen on {bound}: {e}"),
-            hint: None,
-        })?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|e| Error::Environment {
+                message: format!("cannot listen on {bound}: {e}"),
+                hint: None,
+            })?;
         axum::serve(listener, server::router(app))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -163,7 +173,10 @@ fn random_token() -> Result<String> {
 mod tests {
     #[test]
     fn tokens_are_random_hex() {
-        let (a, b) = (super::random_token().unwrap(), super::random_token().unwrap());
+        let (a, b) = (
+            super::random_token().unwrap(),
+            super::random_token().unwrap(),
+        );
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));

@@ -56,7 +56,10 @@ fn metric(m: &Value, name: &str) -> Option<f64> {
 }
 
 fn cell_num(v: Option<f64>) -> String {
-    v.map_or_else(|| "<span class=\"muted\">–</span>".to_string(), |v| esc(&num(v)))
+    v.map_or_else(
+        || "<span class=\"muted\">–</span>".to_string(),
+        |v| esc(&num(v)),
+    )
 }
 
 fn fact(out: &mut String, k: &str, v: &str) {
@@ -120,7 +123,11 @@ pub fn projects(c: &mut Client) -> Page {
     };
     let mut b = String::new();
     let models: i64 = list.iter().map(|p| p.models).sum();
-    w!(b, "<h1>Projects</h1><div class=\"sub\">{} projects · {models} models</div>", list.len());
+    w!(
+        b,
+        "<h1>Projects</h1><div class=\"sub\">{} projects · {models} models</div>",
+        list.len()
+    );
     if list.is_empty() {
         b.push_str(
             "<div class=\"note\">No project is visible to this role yet. Train one with \
@@ -208,12 +215,19 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
     fact(
         &mut b,
         "deployed",
-        &current.map_or_else(|| "none".into(), |m| format!("<a href=\"/models/{m}\">#{m}</a>")),
+        &current.map_or_else(
+            || "none".into(),
+            |m| format!("<a href=\"/models/{m}\">#{m}</a>"),
+        ),
     );
     let deployed_score = current
         .and_then(|m| models.iter().find(|x| x.id == m))
         .and_then(|m| metric(&m.metrics, key));
-    fact(&mut b, &format!("deployed {key}"), &cell_num(deployed_score));
+    fact(
+        &mut b,
+        &format!("deployed {key}"),
+        &cell_num(deployed_score),
+    );
     fact(&mut b, &format!("best {key}"), &cell_num(best));
     fact(&mut b, "deployments", &deployments.len().to_string());
     b.push_str("</div>");
@@ -262,7 +276,11 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
         "algorithm" => models.sort_by(|a, b| a.algorithm.cmp(&b.algorithm).then(a.id.cmp(&b.id))),
         "score" => models.sort_by(|a, b| score(a).total_cmp(&score(b)).then(a.id.cmp(&b.id))),
         "fit_time" => models.sort_by(|a, b| fit(a).total_cmp(&fit(b)).then(a.id.cmp(&b.id))),
-        "created" => models.sort_by(|a, b| a.created_epoch.total_cmp(&b.created_epoch).then(a.id.cmp(&b.id))),
+        "created" => models.sort_by(|a, b| {
+            a.created_epoch
+                .total_cmp(&b.created_epoch)
+                .then(a.id.cmp(&b.id))
+        }),
         _ => models.sort_by_key(|m| m.id),
     }
     if desc {
@@ -294,7 +312,12 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
         if i == 0 {
             b.push_str(&head(short(m), "score", true));
         } else {
-            w!(b, "<th class=\"n\" title=\"{}\">{}</th>", esc(m), esc(short(m)));
+            w!(
+                b,
+                "<th class=\"n\" title=\"{}\">{}</th>",
+                esc(m),
+                esc(short(m))
+            );
         }
     }
     b.push_str(&head("Fit time (s)", "fit_time", true));
@@ -368,7 +391,11 @@ fn timeline(deployments: &[catalog::Deployment], current: Option<i64>) -> String
             w!(
                 b,
                 "<li{}><b>{}</b> · <a href=\"/models/{}\">#{}</a> {} · {} · by {}</li>",
-                if i == 0 && current == Some(d.model_id) { " class=\"now\"" } else { "" },
+                if i == 0 && current == Some(d.model_id) {
+                    " class=\"now\""
+                } else {
+                    ""
+                },
                 esc(&d.created_at),
                 d.model_id,
                 d.model_id,
@@ -378,7 +405,11 @@ fn timeline(deployments: &[catalog::Deployment], current: Option<i64>) -> String
             );
         }
         if deployments.len() > 30 {
-            w!(b, "<li class=\"muted\">… {} older</li>", deployments.len() - 30);
+            w!(
+                b,
+                "<li class=\"muted\">… {} older</li>",
+                deployments.len() - 30
+            );
         }
         b.push_str("</ul>");
     }
@@ -435,7 +466,12 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
         }
     );
     if let Some((ok, msg)) = &offer.message {
-        w!(b, "<div class=\"{}\">{}</div>", if *ok { "note" } else { "error" }, esc(msg));
+        w!(
+            b,
+            "<div class=\"{}\">{}</div>",
+            if *ok { "note" } else { "error" },
+            esc(msg)
+        );
     }
     if offer.allowed && !m.deployed_now {
         if catalog::may_deploy(c, m.project_id) {
@@ -453,11 +489,23 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
     }
     b.push_str("<div class=\"facts\">");
     fact(&mut b, key, &cell_num(metric(&m.metrics, key)));
-    fact(&mut b, "fit time (s)", &cell_num(metric(&m.metrics, "fit_time")));
+    fact(
+        &mut b,
+        "fit time (s)",
+        &cell_num(metric(&m.metrics, "fit_time")),
+    );
     fact(&mut b, "features", &m.num_features.to_string());
     if let Some(s) = &snap {
-        fact(&mut b, "train rows", &s.num_train_rows.map_or("–".into(), |v| v.to_string()));
-        fact(&mut b, "test rows", &s.num_test_rows.map_or("–".into(), |v| v.to_string()));
+        fact(
+            &mut b,
+            "train rows",
+            &s.num_train_rows.map_or("–".into(), |v| v.to_string()),
+        );
+        fact(
+            &mut b,
+            "test rows",
+            &s.num_test_rows.map_or("–".into(), |v| v.to_string()),
+        );
     }
     fact(&mut b, "status", &esc(&m.status));
     b.push_str("</div>");
@@ -495,7 +543,11 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
     let mut metrics: Vec<(String, String, String)> = m
         .metrics
         .as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_f64().map_or_else(|| show(v), num), show(v))).collect())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_f64().map_or_else(|| show(v), num), show(v)))
+                .collect()
+        })
         .unwrap_or_default();
     metrics.sort();
     b.push_str(&{
@@ -525,9 +577,15 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
     let mut lineage = Vec::new();
     match &snap {
         Some(s) => {
-            lineage.push(("snapshot".to_string(), format!("<a href=\"/snapshots/{}\">#{}</a>", s.id, s.id)));
+            lineage.push((
+                "snapshot".to_string(),
+                format!("<a href=\"/snapshots/{}\">#{}</a>", s.id, s.id),
+            ));
             lineage.push(("relation".into(), esc(&s.relation_name)));
-            lineage.push(("label column".into(), esc(s.y_column_name.as_deref().unwrap_or("–"))));
+            lineage.push((
+                "label column".into(),
+                esc(s.y_column_name.as_deref().unwrap_or("–")),
+            ));
             lineage.push((
                 "split".into(),
                 esc(&format!(
@@ -542,7 +600,10 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
                 lineage.push((format!("source {}", i + 1), esc(&lineage_text(l))));
             }
         }
-        None => lineage.push(("snapshot".into(), "<span class=\"muted\">not visible or removed</span>".into())),
+        None => lineage.push((
+            "snapshot".into(),
+            "<span class=\"muted\">not visible or removed</span>".into(),
+        )),
     }
     if let Some(h) = &m.feature_hash {
         lineage.push(("feature hash".into(), format!("<code>{}</code>", esc(h))));
@@ -601,14 +662,21 @@ fn lineage_text(l: &Value) -> String {
 fn class_names(mapping: &Value) -> Vec<String> {
     let mut v: Vec<(u64, String)> = mapping
         .as_object()
-        .map(|o| o.iter().filter_map(|(k, c)| c.as_u64().map(|c| (c, k.clone()))).collect())
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, c)| c.as_u64().map(|c| (c, k.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v.into_iter().map(|(_, k)| k).collect()
 }
 
 fn class_name(classes: &[String], code: u32) -> String {
-    classes.get(code as usize).cloned().unwrap_or_else(|| code.to_string())
+    classes
+        .get(code as usize)
+        .cloned()
+        .unwrap_or_else(|| code.to_string())
 }
 
 /// One figure per stored plot.
@@ -622,19 +690,37 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
     let curves = |list: &[pgml_core::plots::Curve], area: &str| -> Vec<Series> {
         list.iter()
             .map(|c| {
-                let name = format!("class {} ({area} {})", class_name(classes, c.class), num(c.auc));
-                Series::new(name, c.points.iter().map(|p| (p[0], p[1])).collect(), Style::Line)
+                let name = format!(
+                    "class {} ({area} {})",
+                    class_name(classes, c.class),
+                    num(c.auc)
+                );
+                Series::new(
+                    name,
+                    c.points.iter().map(|p| (p[0], p[1])).collect(),
+                    Style::Line,
+                )
             })
             .collect()
     };
     if !p.roc.is_empty() {
         let mut s = curves(&p.roc, "AUC");
-        s.push(Series::new("chance", vec![(0.0, 0.0), (1.0, 1.0)], Style::Reference));
+        s.push(Series::new(
+            "chance",
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            Style::Reference,
+        ));
         figs.push(svg::xy(
             "roc",
             "ROC curve (test split)",
             &s,
-            &XY { x_label: "false positive rate", y_label: "true positive rate", x_range: rate, y_range: rate, ..XY::default() },
+            &XY {
+                x_label: "false positive rate",
+                y_label: "true positive rate",
+                x_range: rate,
+                y_range: rate,
+                ..XY::default()
+            },
         ));
     }
     if !p.precision_recall.is_empty() {
@@ -642,21 +728,40 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
             "precision_recall",
             "Precision-recall curve (test split)",
             &curves(&p.precision_recall, "AP"),
-            &XY { x_label: "recall", y_label: "precision", x_range: rate, y_range: rate, ..XY::default() },
+            &XY {
+                x_label: "recall",
+                y_label: "precision",
+                x_range: rate,
+                y_range: rate,
+                ..XY::default()
+            },
         ));
     }
     if let Some(cal) = &p.calibration {
-        let pts: Vec<(f64, f64)> = cal.mean_predicted.iter().copied().zip(cal.fraction_positive.iter().copied()).collect();
+        let pts: Vec<(f64, f64)> = cal
+            .mean_predicted
+            .iter()
+            .copied()
+            .zip(cal.fraction_positive.iter().copied())
+            .collect();
         figs.push(svg::xy(
             "calibration",
             &format!("Calibration ({})", cal.of),
             &[
                 Series::new("model", pts, Style::LinePoints),
-                Series::new("perfectly calibrated", vec![(0.0, 0.0), (1.0, 1.0)], Style::Reference),
+                Series::new(
+                    "perfectly calibrated",
+                    vec![(0.0, 0.0), (1.0, 1.0)],
+                    Style::Reference,
+                ),
             ],
             &XY {
                 x_label: "mean predicted probability",
-                y_label: if cal.of == "class 1" { "fraction of positives" } else { "fraction correct" },
+                y_label: if cal.of == "class 1" {
+                    "fraction of positives"
+                } else {
+                    "fraction correct"
+                },
                 x_range: rate,
                 y_range: rate,
                 ..XY::default()
@@ -664,24 +769,56 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
         ));
     }
     if let Some(s) = &p.predicted_vs_actual {
-        let pts: Vec<(f64, f64)> = s.actual.iter().copied().zip(s.predicted.iter().copied()).collect();
-        let lo = pts.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
-        let hi = pts.iter().flat_map(|p| [p.0, p.1]).fold(f64::NEG_INFINITY, f64::max);
+        let pts: Vec<(f64, f64)> = s
+            .actual
+            .iter()
+            .copied()
+            .zip(s.predicted.iter().copied())
+            .collect();
+        let lo = pts
+            .iter()
+            .flat_map(|p| [p.0, p.1])
+            .fold(f64::INFINITY, f64::min);
+        let hi = pts
+            .iter()
+            .flat_map(|p| [p.0, p.1])
+            .fold(f64::NEG_INFINITY, f64::max);
         figs.push(svg::xy(
             "predicted_vs_actual",
             "Predicted vs actual (test split)",
             &[
                 Series::new("test rows", pts, Style::Points),
-                Series::new("predicted = actual", vec![(lo, lo), (hi, hi)], Style::Reference),
+                Series::new(
+                    "predicted = actual",
+                    vec![(lo, lo), (hi, hi)],
+                    Style::Reference,
+                ),
             ],
-            &XY { x_label: "actual", y_label: "predicted", x_range: Some((lo, hi)), y_range: Some((lo, hi)), ..XY::default() },
+            &XY {
+                x_label: "actual",
+                y_label: "predicted",
+                x_range: Some((lo, hi)),
+                y_range: Some((lo, hi)),
+                ..XY::default()
+            },
         ));
     }
     if let Some(h) = &p.residuals {
-        figs.push(svg::histogram("residuals", "Residuals (actual − predicted)", &h.edges, &h.counts, "residual"));
+        figs.push(svg::histogram(
+            "residuals",
+            "Residuals (actual − predicted)",
+            &h.edges,
+            &h.counts,
+            "residual",
+        ));
     }
     if let Some(l) = &p.loss_curve {
-        let pts = |v: &[f64]| v.iter().enumerate().map(|(i, &y)| ((i + 1) as f64, y)).collect::<Vec<_>>();
+        let pts = |v: &[f64]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, &y)| ((i + 1) as f64, y))
+                .collect::<Vec<_>>()
+        };
         figs.push(svg::xy(
             "loss_curve",
             &format!("Training and validation {} per boosting round", l.metric),
@@ -689,11 +826,19 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
                 Series::new("train", pts(&l.train), Style::Line),
                 Series::new("validation (test split)", pts(&l.validation), Style::Line),
             ],
-            &XY { x_label: "boosting round", y_label: &l.metric, ..XY::default() },
+            &XY {
+                x_label: "boosting round",
+                y_label: &l.metric,
+                ..XY::default()
+            },
         ));
     }
     if let Some(sizes) = &p.cluster_sizes {
-        let items: Vec<(String, f64)> = sizes.iter().enumerate().map(|(i, &n)| (format!("cluster {i}"), n as f64)).collect();
+        let items: Vec<(String, f64)> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (format!("cluster {i}"), n as f64))
+            .collect();
         figs.push(svg::bars("cluster_sizes", "Test rows per cluster", &items));
     }
     if let Some(ev) = &p.explained_variance {
@@ -703,10 +848,17 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
             .enumerate()
             .map(|(i, &v)| {
                 total += v;
-                (format!("component {} (cumulative {})", i + 1, num(total)), v)
+                (
+                    format!("component {} (cumulative {})", i + 1, num(total)),
+                    v,
+                )
             })
             .collect();
-        figs.push(svg::bars("explained_variance", "Share of the test rows' variance per component", &items));
+        figs.push(svg::bars(
+            "explained_variance",
+            "Share of the test rows' variance per component",
+            &items,
+        ));
     }
     let _ = task;
     figs
@@ -714,7 +866,9 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
 
 fn confusion_matrix(matrix: &[Vec<u64>], classes: &[String]) -> String {
     let max = matrix.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
-    let mut t = String::from("<table class=\"heat\" id=\"confusion-matrix\"><thead><tr><th>actual \\ predicted</th>");
+    let mut t = String::from(
+        "<table class=\"heat\" id=\"confusion-matrix\"><thead><tr><th>actual \\ predicted</th>",
+    );
     for c in 0..matrix.len() {
         w!(t, "<th>{}</th>", esc(&class_name(classes, c as u32)));
     }
@@ -740,7 +894,11 @@ fn confusion_matrix(matrix: &[Vec<u64>], classes: &[String]) -> String {
 }
 
 fn importances(fi: &Value) -> Option<String> {
-    let mut items: Vec<(String, f64)> = fi.as_object()?.iter().filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v))).collect();
+    let mut items: Vec<(String, f64)> = fi
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
+        .collect();
     if items.is_empty() {
         return None;
     }
@@ -768,22 +926,40 @@ fn search_section(s: &pgml_core::plots::SearchPlot) -> String {
         // Candidates ordered by this parameter's value; each keeps its own score.
         let mut order: Vec<usize> = (0..s.candidates.len()).collect();
         order.sort_by(|&a, &b| {
-            let (x, y) = (s.candidates[a].params.get(*p), s.candidates[b].params.get(*p));
+            let (x, y) = (
+                s.candidates[a].params.get(*p),
+                s.candidates[b].params.get(*p),
+            );
             match (x.and_then(Value::as_f64), y.and_then(Value::as_f64)) {
                 (Some(x), Some(y)) => x.total_cmp(&y),
                 _ => x.map(show).cmp(&y.map(show)),
             }
             .then(a.cmp(&b))
         });
-        let names: Vec<String> = order.iter().map(|&i| s.candidates[i].params.get(*p).map(show).unwrap_or_default()).collect();
+        let names: Vec<String> = order
+            .iter()
+            .map(|&i| s.candidates[i].params.get(*p).map(show).unwrap_or_default())
+            .collect();
         let mean: Vec<f64> = order.iter().map(|&i| s.candidates[i].mean_score).collect();
         let std: Vec<f64> = order.iter().map(|&i| s.candidates[i].std_score).collect();
         let chosen = order.iter().position(|&i| i == s.chosen);
-        b.push_str(&svg::error_bars("search", &format!("{} against {p}", s.metric), &names, &mean, &std, chosen, &s.metric));
+        b.push_str(&svg::error_bars(
+            "search",
+            &format!("{} against {p}", s.metric),
+            &names,
+            &mean,
+            &std,
+            chosen,
+            &s.metric,
+        ));
     }
     b.push_str("</div><table class=\"data\" id=\"candidates\"><thead><tr><th>#</th><th>Parameters</th><th class=\"n\">Mean</th><th class=\"n\">Std</th><th class=\"n\">Fit time (s)</th></tr></thead><tbody>");
     for (i, c) in s.candidates.iter().enumerate() {
-        let ps: Vec<String> = c.params.iter().map(|(k, v)| format!("{k}={}", show(v))).collect();
+        let ps: Vec<String> = c
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", show(v)))
+            .collect();
         w!(
             b,
             "<tr{}><td>{}</td><td class=\"params\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
@@ -813,7 +989,12 @@ fn predict_sql(m: &catalog::Model, snap: Option<&catalog::Snapshot>) -> String {
     let names: Vec<String> = m
         .features
         .as_array()
-        .map(|a| a.iter().filter_map(|f| f.get("name").and_then(Value::as_str)).map(sql_ident).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.get("name").and_then(Value::as_str))
+                .map(sql_ident)
+                .collect()
+        })
         .unwrap_or_default();
     let relation = snap.map_or("my_table".to_string(), |s| s.relation_name.clone());
     let fun = match m.task.as_str() {
@@ -825,7 +1006,11 @@ fn predict_sql(m: &catalog::Model, snap: Option<&catalog::Snapshot>) -> String {
         sql_literal(&m.project)
     );
     if fun == "pgml.predict" {
-        w!(sql, "-- this model, whatever is deployed:\nSELECT pgml.predict({}, t) FROM {relation} t;\n", m.id);
+        w!(
+            sql,
+            "-- this model, whatever is deployed:\nSELECT pgml.predict({}, t) FROM {relation} t;\n",
+            m.id
+        );
     }
     if !names.is_empty() && names.len() <= 40 {
         w!(
@@ -836,7 +1021,11 @@ fn predict_sql(m: &catalog::Model, snap: Option<&catalog::Snapshot>) -> String {
         );
     }
     if m.task == "classification" {
-        w!(sql, "-- class probabilities:\nSELECT pgml.predict_proba({}, t) FROM {relation} t;\n", sql_literal(&m.project));
+        w!(
+            sql,
+            "-- class probabilities:\nSELECT pgml.predict_proba({}, t) FROM {relation} t;\n",
+            sql_literal(&m.project)
+        );
     }
     format!("<pre class=\"sql\" id=\"predict-sql\">{}</pre>", esc(&sql))
 }
@@ -867,11 +1056,23 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
         if s.materialized { " · materialized" } else { " · not materialized (the relation is read at each train)" }
     );
     b.push_str("<div class=\"facts\">");
-    fact(&mut b, "train rows", &s.num_train_rows.map_or("–".into(), |v| v.to_string()));
-    fact(&mut b, "test rows", &s.num_test_rows.map_or("–".into(), |v| v.to_string()));
+    fact(
+        &mut b,
+        "train rows",
+        &s.num_train_rows.map_or("–".into(), |v| v.to_string()),
+    );
+    fact(
+        &mut b,
+        "test rows",
+        &s.num_test_rows.map_or("–".into(), |v| v.to_string()),
+    );
     fact(&mut b, "test size", &esc(&num(f64::from(s.test_size))));
     fact(&mut b, "sampling", &esc(&s.test_sampling));
-    fact(&mut b, "label", &esc(s.y_column_name.as_deref().unwrap_or("–")));
+    fact(
+        &mut b,
+        "label",
+        &esc(s.y_column_name.as_deref().unwrap_or("–")),
+    );
     b.push_str("</div>");
 
     let stats: Option<Vec<pgml_core::column_stats::ColumnStats>> = s
@@ -899,7 +1100,11 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
             key_value_table(&mut b, &cols, "no columns recorded");
         }
         Some(stats) => {
-            if let Some(label) = s.y_column_name.as_ref().and_then(|y| stats.iter().find(|c| &c.name == y)) {
+            if let Some(label) = s
+                .y_column_name
+                .as_ref()
+                .and_then(|y| stats.iter().find(|c| &c.name == y))
+            {
                 b.push_str("<h2>Label distribution</h2><div class=\"grid\">");
                 b.push_str(&label_plot(label));
                 b.push_str("</div>");
@@ -911,9 +1116,22 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
             );
             for c in stats {
                 let dist = if let Some(h) = &c.histogram {
-                    svg::mini_histogram(&h.counts, &format!("{}: {} – {}", c.name, num(c.min.unwrap_or(0.0)), num(c.max.unwrap_or(0.0))))
+                    svg::mini_histogram(
+                        &h.counts,
+                        &format!(
+                            "{}: {} – {}",
+                            c.name,
+                            num(c.min.unwrap_or(0.0)),
+                            num(c.max.unwrap_or(0.0))
+                        ),
+                    )
                 } else if !c.top_values.is_empty() {
-                    let top: Vec<String> = c.top_values.iter().take(4).map(|(v, n)| format!("{v} ({n})")).collect();
+                    let top: Vec<String> = c
+                        .top_values
+                        .iter()
+                        .take(4)
+                        .map(|(v, n)| format!("{v} ({n})"))
+                        .collect();
                     format!("<span class=\"muted\">{}</span>", esc(&top.join(", ")))
                 } else {
                     String::new()
@@ -962,7 +1180,12 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
     if let Some(l) = s.lineage.as_array().filter(|l| !l.is_empty()) {
         b.push_str("<h2>Where the rows came from</h2><table class=\"data\"><tbody>");
         for (i, x) in l.iter().enumerate() {
-            w!(b, "<tr><th>source {}</th><td>{}</td></tr>", i + 1, esc(&lineage_text(x)));
+            w!(
+                b,
+                "<tr><th>source {}</th><td>{}</td></tr>",
+                i + 1,
+                esc(&lineage_text(x))
+            );
         }
         b.push_str("</tbody></table>");
     }
@@ -974,10 +1197,24 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
 
 fn label_plot(c: &pgml_core::column_stats::ColumnStats) -> String {
     if !c.top_values.is_empty() {
-        let items: Vec<(String, f64)> = c.top_values.iter().map(|(v, n)| (v.clone(), *n as f64)).collect();
-        svg::bars("label_distribution", &format!("{} (rows per value)", c.name), &items)
+        let items: Vec<(String, f64)> = c
+            .top_values
+            .iter()
+            .map(|(v, n)| (v.clone(), *n as f64))
+            .collect();
+        svg::bars(
+            "label_distribution",
+            &format!("{} (rows per value)", c.name),
+            &items,
+        )
     } else if let Some(h) = &c.histogram {
-        svg::histogram("label_distribution", &format!("{} (histogram)", c.name), &h.edges, &h.counts, &c.name)
+        svg::histogram(
+            "label_distribution",
+            &format!("{} (histogram)", c.name),
+            &h.edges,
+            &h.counts,
+            &c.name,
+        )
     } else {
         String::new()
     }
@@ -992,7 +1229,13 @@ pub type Sources = Vec<(String, Result<Vec<catalog::Deployed>, String>)>;
 
 pub fn fleet(c: &mut Client, me: &str, sources: &Sources) -> Page {
     let mut b = String::from("<h1>Fleet</h1><div class=\"sub\">This server's replication, slots and foreign servers, and which server serves which model</div>");
-    let section = |b: &mut String, c: &mut Client, title: &str, id: &str, heads: &[&str], sql: &str, empty: &str| {
+    let section = |b: &mut String,
+                   c: &mut Client,
+                   title: &str,
+                   id: &str,
+                   heads: &[&str],
+                   sql: &str,
+                   empty: &str| {
         w!(b, "<h2>{}</h2>", esc(title));
         match catalog::text_rows(c, title, sql) {
             Err(e) => {
@@ -1079,7 +1322,8 @@ pub fn fleet(c: &mut Client, me: &str, sources: &Sources) -> Page {
     // Which server serves which model.
     b.push_str("<h2>Deployed models by server</h2>");
     let mine = catalog::deployed_models(c).map_err(|e| e.0);
-    let mut servers: Vec<(String, &Result<Vec<catalog::Deployed>, String>)> = vec![(format!("{me} (this)"), &mine)];
+    let mut servers: Vec<(String, &Result<Vec<catalog::Deployed>, String>)> =
+        vec![(format!("{me} (this)"), &mine)];
     for (name, d) in sources {
         servers.push((name.clone(), d));
     }
@@ -1098,7 +1342,11 @@ pub fn fleet(c: &mut Client, me: &str, sources: &Sources) -> Page {
     b.push_str("</tr></thead><tbody>");
     for p in &projects {
         w!(b, "<tr><td>{}</td>", esc(p));
-        let here = mine.as_ref().ok().and_then(|d| d.iter().find(|x| x.project == *p)).map(|x| x.model_id);
+        let here = mine
+            .as_ref()
+            .ok()
+            .and_then(|d| d.iter().find(|x| x.project == *p))
+            .map(|x| x.model_id);
         for (i, (_, d)) in servers.iter().enumerate() {
             match d {
                 Err(_) => b.push_str("<td class=\"muted\">?</td>"),
@@ -1116,7 +1364,11 @@ pub fn fleet(c: &mut Client, me: &str, sources: &Sources) -> Page {
                             "<td>{link} {} <span class=\"muted\">{}</span>{}</td>",
                             esc(&x.algorithm),
                             esc(&x.deployed_at),
-                            if differs { " <span class=\"badge warn\">differs</span>" } else { "" }
+                            if differs {
+                                " <span class=\"badge warn\">differs</span>"
+                            } else {
+                                ""
+                            }
                         );
                     }
                 },

@@ -38,7 +38,9 @@ pub struct App {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The password and the token stay out of every Debug output.
-        f.debug_struct("App").field("server", &self.label).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("server", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -129,8 +131,14 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
     if let Ok(v) = HeaderValue::from_str(&app.csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -165,7 +173,10 @@ fn authorized(headers: &HeaderMap, password: &str) -> bool {
 /// are compared).
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
     let (x, y) = (Sha256::digest(a), Sha256::digest(b));
-    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+    x.iter()
+        .zip(y.iter())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
 }
 
 /// A path id: a positive 64-bit integer, else the page does not exist.
@@ -177,7 +188,12 @@ fn respond(app: &App, page: Page) -> Response {
     match page {
         Page::Ok { title, body } => Html(html::page(&title, &app.label, &body)).into_response(),
         Page::NotFound(what) => error_page(app, StatusCode::NOT_FOUND, "Not found", &what),
-        Page::Failed(e) => error_page(app, StatusCode::INTERNAL_SERVER_ERROR, "The catalog could not be read", &e.0),
+        Page::Failed(e) => error_page(
+            app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The catalog could not be read",
+            &e.0,
+        ),
     }
 }
 
@@ -202,8 +218,17 @@ where
     .await;
     match task {
         Ok((app, Ok(page))) => respond(&app, page),
-        Ok((app, Err(e))) => error_page(&app, StatusCode::SERVICE_UNAVAILABLE, "No connection to the catalog", &e),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered\n").into_response(),
+        Ok((app, Err(e))) => error_page(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No connection to the catalog",
+            &e,
+        ),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the page could not be rendered\n",
+        )
+            .into_response(),
     }
 }
 
@@ -226,7 +251,10 @@ async fn project(
         .copied()
         .unwrap_or("id");
     let desc = q.get("dir").is_some_and(|d| d == "desc");
-    render(app, move |app, c| pages::project(c, &app.columns, id, sort, desc)).await
+    render(app, move |app, c| {
+        pages::project(c, &app.columns, id, sort, desc)
+    })
+    .await
 }
 
 async fn model(
@@ -338,8 +366,17 @@ async fn deploy(
             }
             r
         }
-        Ok((app, Err(e))) => error_page(&app, StatusCode::SERVICE_UNAVAILABLE, "No connection to the catalog", &e),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the deploy could not be run\n").into_response(),
+        Ok((app, Err(e))) => error_page(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No connection to the catalog",
+            &e,
+        ),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the deploy could not be run\n",
+        )
+            .into_response(),
     }
 }
 
@@ -354,7 +391,15 @@ mod tests {
     #[test]
     fn ids_are_positive_integers_only() {
         assert_eq!(parse_id("42"), Some(42));
-        for bad in ["0", "-1", "1 OR 1=1", "1;DROP", "", "9223372036854775808", "1e3"] {
+        for bad in [
+            "0",
+            "-1",
+            "1 OR 1=1",
+            "1;DROP",
+            "",
+            "9223372036854775808",
+            "1e3",
+        ] {
             assert_eq!(parse_id(bad), None, "{bad}");
         }
     }
@@ -365,10 +410,16 @@ mod tests {
         let mut h = HeaderMap::new();
         assert!(!authorized(&h, "s3cret"));
         let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {}", enc("me:s3cret"))).unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", enc("me:s3cret"))).unwrap(),
+        );
         assert!(authorized(&h, "s3cret"));
         assert!(!authorized(&h, "s3cret2"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {}", enc("me:wrong"))).unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", enc("me:wrong"))).unwrap(),
+        );
         assert!(!authorized(&h, "s3cret"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
         assert!(!authorized(&h, "s3cret"));

@@ -253,7 +253,8 @@ pub fn xy(kind: &str, title: &str, series: &[Series], o: &XY<'_>) -> String {
             names.push((s.name.clone(), c));
             c
         };
-        if matches!(s.style, Style::Line | Style::LinePoints | Style::Reference) && s.points.len() > 1
+        if matches!(s.style, Style::Line | Style::LinePoints | Style::Reference)
+            && s.points.len() > 1
         {
             let d: Vec<String> = s
                 .points
@@ -389,10 +390,7 @@ pub fn error_bars(
     let lo = extent(mean.iter().zip(std).map(|(m, s)| m - s));
     let hi = extent(mean.iter().zip(std).map(|(m, s)| m + s));
     let pad = ((hi.1 - lo.0) * 0.08).max(1e-6);
-    let f = Frame::new(
-        (-0.5, names.len() as f64 - 0.5),
-        (lo.0 - pad, hi.1 + pad),
-    );
+    let f = Frame::new((-0.5, names.len() as f64 - 0.5), (lo.0 - pad, hi.1 + pad));
     let mut axes = String::new();
     f.axes(&mut axes, "", y_label);
     let mut out = open_svg(title);
@@ -412,7 +410,11 @@ pub fn error_bars(
         if !m.is_finite() {
             continue;
         }
-        let color = if Some(i) == chosen { PALETTE[1] } else { PALETTE[0] };
+        let color = if Some(i) == chosen {
+            PALETTE[1]
+        } else {
+            PALETTE[0]
+        };
         let _ = write!(
             out,
             "<line stroke=\"{color}\" stroke-width=\"1.5\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
@@ -479,7 +481,12 @@ pub fn sparkline(values: &[f64]) -> String {
     let (lo, hi) = extent(v.iter().map(|p| p.1));
     let span = if hi - lo < 1e-12 { 1.0 } else { hi - lo };
     let n = values.len().max(2) - 1;
-    let pt = |i: usize, y: f64| (2.0 + i as f64 / n as f64 * (w - 4.0), h - 3.0 - (y - lo) / span * (h - 6.0));
+    let pt = |i: usize, y: f64| {
+        (
+            2.0 + i as f64 / n as f64 * (w - 4.0),
+            h - 3.0 - (y - lo) / span * (h - 6.0),
+        )
+    };
     let d: Vec<String> = v
         .iter()
         .map(|&(i, y)| {
@@ -502,7 +509,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {
-        assert_eq!(ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(
+            ticks(0.0, 1.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
         let t = ticks(-3.7, 12.2, 6);
         assert_eq!(t, vec![0.0, 5.0, 10.0]);
     }
@@ -514,12 +524,16 @@ mod tests {
             xy(
                 "k",
                 &evil,
-                &[Series::new(evil.clone(), vec![(0.0, 1.0), (1.0, 2.0)], Style::Line)],
+                &[Series::new(
+                    evil.clone(),
+                    vec![(0.0, 1.0), (1.0, 2.0)],
+                    Style::Line,
+                )],
                 &XY::default(),
             ),
             bars("k", &evil, &[(evil.clone(), 1.0)]),
             histogram("k", &evil, &[0.0, 1.0], &[3], &evil),
-            error_bars("k", &evil, &[evil.clone()], &[0.5], &[0.1], Some(0), &evil),
+            error_bars("k", &evil, std::slice::from_ref(&evil), &[0.5], &[0.1], Some(0), &evil),
         ];
         for c in charts {
             assert!(!c.contains("<script"), "{c}");
