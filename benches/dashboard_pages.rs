@@ -40,13 +40,21 @@ fn dashboard(url: &str) -> (std::process::Child, String) {
         .spawn()
         .unwrap();
     let out = child.stdout.take().unwrap();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if let Some(u) = line.strip_prefix("listening on ") {
-            return (child, u.trim_end_matches('/').to_string());
+    let url = BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("listening on ")
+                .map(|u| u.trim_end_matches('/').to_string())
+        });
+    match url {
+        Some(u) => (child, u),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the dashboard printed no URL");
         }
     }
-    panic!("the dashboard printed no URL");
 }
 
 fn main() {
@@ -101,7 +109,7 @@ fn main() {
         )
         .unwrap();
     let mut c = server.connect("bench").unwrap();
-    let count = |sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+    let mut count = |sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
     let (n_projects, n_models) = (
         count("SELECT count(*) FROM pgml.projects"),
         count("SELECT count(*) FROM pgml.models"),

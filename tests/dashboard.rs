@@ -65,6 +65,7 @@ impl Dashboard {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     let errors: Vec<String> = erx.try_iter().collect();
                     panic!("the dashboard printed no URL: {printed:?} {errors:?}");
                 }

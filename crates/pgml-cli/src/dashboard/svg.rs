@@ -533,7 +533,15 @@ mod tests {
             ),
             bars("k", &evil, &[(evil.clone(), 1.0)]),
             histogram("k", &evil, &[0.0, 1.0], &[3], &evil),
-            error_bars("k", &evil, std::slice::from_ref(&evil), &[0.5], &[0.1], Some(0), &evil),
+            error_bars(
+                "k",
+                &evil,
+                std::slice::from_ref(&evil),
+                &[0.5],
+                &[0.1],
+                Some(0),
+                &evil,
+            ),
         ];
         for c in charts {
             assert!(!c.contains("<script"), "{c}");
