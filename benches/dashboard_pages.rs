@@ -97,9 +97,9 @@ fn main() {
          WHERE p.name LIKE 'project %'
          ORDER BY p.id, m;
         INSERT INTO pgml.deployments (project_id, model_id, strategy)
-        SELECT project_id, min(id), 'new_score' FROM pgml.models GROUP BY project_id
+        SELECT project_id, min(id), 'new_score'::pgml.strategy FROM pgml.models GROUP BY project_id
         UNION ALL
-        SELECT project_id, max(id), 'best_score' FROM pgml.models GROUP BY project_id
+        SELECT project_id, max(id), 'best_score'::pgml.strategy FROM pgml.models GROUP BY project_id
         ORDER BY 1, 2;
         CREATE ROLE viewer LOGIN PASSWORD 'viewer-pw' IN ROLE pgml_predictor;
         UPDATE pgml.projects SET acl = '{{"viewer": ["predict"]}}';

@@ -365,14 +365,20 @@ pub struct TrainedOn {
     pub score: Option<f64>,
 }
 
-pub fn snapshot_models(c: &mut Client, snapshot: i64) -> Result<Vec<TrainedOn>> {
+/// Models shown on a snapshot's page (the newest); a snapshot can train thousands.
+pub const SNAPSHOT_MODELS_SHOWN: i64 = 50;
+
+/// The newest models trained on a snapshot, and how many there are in all.
+pub fn snapshot_models(c: &mut Client, snapshot: i64) -> Result<(Vec<TrainedOn>, i64)> {
     let key = key_metric_sql("p.task");
     let sql = format!(
-        "SELECT m.id, p.id, p.name, m.algorithm, {key}, (m.metrics ->> {key})::float8
+        "SELECT m.id, p.id, p.name, m.algorithm, {key}, (m.metrics ->> {key})::float8, count(*) OVER ()
            FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
-          WHERE m.snapshot_id = $1 ORDER BY m.id"
+          WHERE m.snapshot_id = $1 ORDER BY m.id DESC LIMIT $2"
     );
-    Ok(run(c, "the snapshot's models", &sql, &[&snapshot])?
+    let rows = run(c, "the snapshot's models", &sql, &[&snapshot, &SNAPSHOT_MODELS_SHOWN])?;
+    let total = rows.first().map_or(0, |r| r.get::<_, i64>(6));
+    let list = rows
         .iter()
         .map(|r| TrainedOn {
             model_id: r.get(0),
@@ -382,7 +388,8 @@ pub fn snapshot_models(c: &mut Client, snapshot: i64) -> Result<Vec<TrainedOn>> 
             key_metric: r.get(4),
             score: r.get(5),
         })
-        .collect())
+        .collect();
+    Ok((list, total))
 }
 
 /// A list of rows as text cells, for the fleet page's tables (whatever the columns).

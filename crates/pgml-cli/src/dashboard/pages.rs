@@ -1039,7 +1039,7 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
         Ok(None) => return Page::NotFound(format!("no snapshot {id} visible to this role")),
         Err(e) => return e.into(),
     };
-    let models = match catalog::snapshot_models(c, id) {
+    let (models, total_models) = match catalog::snapshot_models(c, id) {
         Ok(m) => m,
         Err(e) => return e.into(),
     };
@@ -1157,7 +1157,11 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
         }
     }
 
-    b.push_str("<h2>Models trained on it</h2>");
+    if total_models > models.len() as i64 {
+        w!(b, "<h2>Models trained on it</h2><div class=\"sub\">the newest {} of {total_models}</div>", models.len());
+    } else {
+        b.push_str("<h2>Models trained on it</h2>");
+    }
     if models.is_empty() {
         b.push_str("<p class=\"muted\">None visible to this role.</p>");
     } else {
