@@ -11,10 +11,3 @@ ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;
 ALTER TABLE pgml.snapshots ADD COLUMN IF NOT EXISTS column_stats jsonb;
 -- Who deployed, for the deployment timeline.
 ALTER TABLE pgml.deployments ADD COLUMN IF NOT EXISTS deployed_by text;
--- The same rows visible, with the visible projects computed once per statement instead of once per
--- row read (the dashboard reads every model of every project).
-ALTER POLICY models_visible ON pgml.models USING (project_id IN (SELECT p.id FROM pgml.projects p));
-ALTER POLICY deployments_visible ON pgml.deployments USING (project_id IN (SELECT p.id FROM pgml.projects p));
-ALTER POLICY snapshots_visible ON pgml.snapshots
-    USING (pg_has_role(to_regrole(quote_ident(owner)), 'USAGE')
-           OR id IN (SELECT m.snapshot_id FROM pgml.models m));

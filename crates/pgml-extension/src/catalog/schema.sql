@@ -358,16 +358,13 @@ ALTER TABLE pgml.files ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pgml.deployments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY projects_visible ON pgml.projects FOR SELECT
     USING (pgml.project_allows(owner, acl, 'any'));
--- The visible projects are computed once per statement (an uncorrelated IN becomes a hashed subplan),
--- not once per model row: a correlated EXISTS evaluated pgml.project_allows for every row read, which
--- made reading 20 000 models as a predictor take most of a second (pgml 0.4.0; same rows visible).
 CREATE POLICY models_visible ON pgml.models FOR SELECT
-    USING (project_id IN (SELECT p.id FROM pgml.projects p));
+    USING (EXISTS (SELECT 1 FROM pgml.projects p WHERE p.id = project_id));
 CREATE POLICY deployments_visible ON pgml.deployments FOR SELECT
-    USING (project_id IN (SELECT p.id FROM pgml.projects p));
+    USING (EXISTS (SELECT 1 FROM pgml.projects p WHERE p.id = project_id));
 CREATE POLICY snapshots_visible ON pgml.snapshots FOR SELECT
     USING (pg_has_role(to_regrole(quote_ident(owner)), 'USAGE')
-           OR id IN (SELECT m.snapshot_id FROM pgml.models m));
+           OR EXISTS (SELECT 1 FROM pgml.models m WHERE m.snapshot_id = snapshots.id));
 GRANT SELECT ON pgml.projects, pgml.snapshots, pgml.models, pgml.deployments TO pgml_predictor;
 
 -- The newest deployment of each project.
