@@ -727,3 +727,43 @@ fn rights_safety_and_deploy() {
     );
     assert!(!page.contains(standby.password()) && !page.contains(server.password()));
 }
+
+/// Mistakes are refused before anything listens, with the exit code of their class and no password
+/// in the message.
+#[test]
+fn bad_arguments_are_refused() {
+    let server = Server::start("dashboard-args").unwrap();
+    server.create_database("nopgml").unwrap();
+    database_with_pgml(&server, "dash");
+    let run = |args: &[&str]| {
+        let out = Command::new(pgml_bin())
+            .arg("dashboard")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let url = server.url("dash");
+    let (code, err) = run(&["--url", &url, "--listen", "nowhere"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--listen nowhere is not an address and port"),
+        "{err}"
+    );
+    let empty = tempdir("pw").join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let (code, err) = run(&["--url", &url, "--password-file", empty.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("is empty"), "{err}");
+    let (code, err) = run(&["--url", &server.url("nopgml")]);
+    assert_eq!(code, Some(7), "{err}");
+    assert!(err.contains("no pgml catalog"), "{err}");
+    assert!(!err.contains(server.password()), "{err}");
+    let wrong = server.url_as("postgres", "not-the-password", "dash");
+    let (code, err) = run(&["--url", &wrong]);
+    assert_eq!(code, Some(5), "{err}");
+    assert!(!err.contains("not-the-password"), "{err}");
+}

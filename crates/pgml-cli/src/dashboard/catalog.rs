@@ -376,7 +376,12 @@ pub fn snapshot_models(c: &mut Client, snapshot: i64) -> Result<(Vec<TrainedOn>,
            FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
           WHERE m.snapshot_id = $1 ORDER BY m.id DESC LIMIT $2"
     );
-    let rows = run(c, "the snapshot's models", &sql, &[&snapshot, &SNAPSHOT_MODELS_SHOWN])?;
+    let rows = run(
+        c,
+        "the snapshot's models",
+        &sql,
+        &[&snapshot, &SNAPSHOT_MODELS_SHOWN],
+    )?;
     let total = rows.first().map_or(0, |r| r.get::<_, i64>(6));
     let list = rows
         .iter()

@@ -1158,7 +1158,11 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
     }
 
     if total_models > models.len() as i64 {
-        w!(b, "<h2>Models trained on it</h2><div class=\"sub\">the newest {} of {total_models}</div>", models.len());
+        w!(
+            b,
+            "<h2>Models trained on it</h2><div class=\"sub\">the newest {} of {total_models}</div>",
+            models.len()
+        );
     } else {
         b.push_str("<h2>Models trained on it</h2>");
     }
