@@ -225,10 +225,10 @@ pub fn project(c: &mut Client, cols: &Columns, id: i64, sort: &str, desc: bool) 
         .and_then(|m| metric(&m.metrics, key));
     fact(
         &mut b,
-        &format!("deployed {key}"),
+        &format!("deployed {}", short(key)),
         &cell_num(deployed_score),
     );
-    fact(&mut b, &format!("best {key}"), &cell_num(best));
+    fact(&mut b, &format!("best {}", short(key)), &cell_num(best));
     fact(&mut b, "deployments", &deployments.len().to_string());
     b.push_str("</div>");
 
@@ -488,7 +488,7 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
         }
     }
     b.push_str("<div class=\"facts\">");
-    fact(&mut b, key, &cell_num(metric(&m.metrics, key)));
+    fact(&mut b, short(key), &cell_num(metric(&m.metrics, key)));
     fact(
         &mut b,
         "fit time (s)",
@@ -848,15 +848,12 @@ fn model_plots(p: &pgml_core::plots::Plots, classes: &[String], task: &str) -> V
             .enumerate()
             .map(|(i, &v)| {
                 total += v;
-                (
-                    format!("component {} (cumulative {})", i + 1, num(total)),
-                    v,
-                )
+                (format!("component {} (Σ {})", i + 1, num(total)), v)
             })
             .collect();
         figs.push(svg::bars(
             "explained_variance",
-            "Share of the test rows' variance per component",
+            "Share of the test rows' variance per component (Σ: cumulative)",
             &items,
         ));
     }
