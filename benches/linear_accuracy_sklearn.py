@@ -10,11 +10,12 @@ a venv with scikit-learn 1.5.2 (never committed):
     cargo run --release -p pgml-core --example linear_accuracy [algorithm ...]
 """
 import csv
+import os
 import pathlib
 import sys
 import warnings
 
-from sklearn import kernel_ridge, linear_model, svm
+from sklearn import gaussian_process, kernel_ridge, linear_model, svm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 
@@ -58,9 +59,17 @@ ALGORITHMS = [
     ("bayesian_ridge", linear_model.BayesianRidge, None, False),
     ("orthogonal_matching_pursuit", linear_model.OrthogonalMatchingPursuit, None, False),
     ("huber", linear_model.HuberRegressor, None, False),
+    ("linear_svm", svm.LinearSVR, svm.LinearSVC, False),
+    ("least_angle", linear_model.Lars, None, False),
+    ("lasso_least_angle", linear_model.LassoLars, None, False),
+    ("automatic_relevance_determination", linear_model.ARDRegression, None, False),
+    ("ransac", linear_model.RANSACRegressor, None, True),
+    ("theil_sen", linear_model.TheilSenRegressor, None, True),
+    ("quantile", linear_model.QuantileRegressor, None, False),
+    ("gaussian_process", gaussian_process.GaussianProcessRegressor, gaussian_process.GaussianProcessClassifier, False),
 ]
 
-SEEDS = 200
+SEEDS = int(os.environ.get("SEEDS", 200))
 only = sys.argv[1:]
 warnings.simplefilter("ignore", ConvergenceWarning)
 for name, regressor, classifier, randomized in ALGORITHMS:

@@ -41,7 +41,8 @@ def load(name, label):
 DATASETS = [("diabetes", "target"), ("breast_cancer", "malignant"), ("digits", "target"), ("iris", "target"),
             ("wine", "target")]
 ESTIMATORS = [("random_forest", "RandomForest"), ("extra_trees", "ExtraTrees"), ("bagging", "Bagging"),
-              ("ada_boost", "AdaBoost")]
+              ("ada_boost", "AdaBoost"), ("gradient_boosting_trees", "GradientBoosting"),
+              ("hist_gradient_boosting", "HistGradientBoosting")]
 # SAMME: pgml's ada_boost (scikit-learn 1.5's default SAMME.R is deprecated, and gone in 1.6).
 EXTRA = {"AdaBoostClassifier": {"algorithm": "SAMME"}}
 

@@ -15,24 +15,13 @@ struct Certs {
 }
 
 impl Certs {
-    fn make() -> Certs {
-        let dir = std::env::temp_dir().join(format!("pgml-e2e-tls-{}", std::process::id()));
+    /// `name` keeps the certificates of tests running at once apart.
+    fn make(name: &str) -> Certs {
+        let dir = std::env::temp_dir().join(format!("pgml-e2e-tls-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let sh = |script: &str| {
-            let out = Command::new("sh")
-                .arg("-ec")
-                .arg(script)
-                .current_dir(&dir)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{script}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pgml-test-ca \
+        let certs = Certs { dir };
+        certs.sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pgml-test-ca \
               -keyout ca.key -out ca.crt 2>/dev/null
             printf 'subjectAltName=DNS:localhost\\n' > server.ext
             openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr 2>/dev/null
@@ -43,7 +32,22 @@ impl Certs {
             chmod 600 server.key client.key
             chmod 755 .
             chown postgres server.key server.crt ca.crt");
-        Certs { dir }
+        certs
+    }
+
+    /// Runs a shell script in the certificates' directory.
+    fn sh(&self, script: &str) {
+        let out = Command::new("sh")
+            .arg("-ec")
+            .arg(script)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn path(&self, name: &str) -> String {
@@ -106,7 +110,7 @@ fn plan(source: &str, env: &[(&str, &str)]) -> Output {
 
 #[test]
 fn tls_every_sslmode_certificates_and_children() {
-    let certs = Certs::make();
+    let certs = Certs::make("sslmodes");
     let prod = tls_server(&certs);
     let ml = start_servers(&["pgml"]).pop().unwrap();
     prod.create_database("shop").unwrap();
@@ -234,6 +238,152 @@ fn tls_every_sslmode_certificates_and_children() {
         assert!(
             !text(out).contains("tls-MARKERpw"),
             "password printed:\n{}",
+            text(out)
+        );
+    }
+}
+
+/// What libpq reads besides the basics: revocation lists (`sslcrl`), client keys in every PEM
+/// form OpenSSL reads (PKCS#1 "RSA PRIVATE KEY" as `openssl req` wrote them for years, and keys
+/// encrypted with a passphrase given as `sslpassword`, which is never printed).
+#[test]
+fn tls_revocation_lists_and_client_keys_as_libpq_reads_them() {
+    let certs = Certs::make("revocation");
+    certs.sh(
+        "touch index.txt; echo 01 > crlnumber
+         printf '[ca]\\ndefault_ca = c\\n[c]\\ndatabase = index.txt\\ncrlnumber = crlnumber\\ndefault_md = sha256\\ndefault_crl_days = 2\\n' > ca.cnf
+         openssl ca -config ca.cnf -keyfile ca.key -cert ca.crt -gencrl -out empty.crl 2>/dev/null
+         openssl ca -config ca.cnf -keyfile ca.key -cert ca.crt -revoke server.crt 2>/dev/null
+         openssl ca -config ca.cnf -keyfile ca.key -cert ca.crt -gencrl -out revoked.crl 2>/dev/null
+         openssl rsa -in client.key -traditional -out client-pkcs1.key 2>/dev/null
+         openssl pkcs8 -topk8 -in client.key -out client-encrypted.key -passout pass:key-MARKERpw 2>/dev/null
+         chmod 600 client-pkcs1.key client-encrypted.key",
+    );
+    let prod = tls_server(&certs);
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE TABLE customers (id bigint PRIMARY KEY); ANALYZE;
+         CREATE ROLE certuser LOGIN; GRANT SELECT ON customers TO certuser;",
+    )
+    .unwrap();
+    let port = prod.port();
+    let ca = certs.path("ca.crt");
+    let conn = |extra: &str| {
+        format!(
+            "host=localhost port={port} dbname=shop user=certuser sslmode=verify-full sslrootcert={ca} \
+             sslcert={} {extra}",
+            certs.path("client.crt")
+        )
+    };
+    let key = |name: &str| format!("sslkey={}", certs.path(name));
+
+    // A revocation list that does not name the server's certificate: connected.
+    let ok = plan(
+        &conn(&format!(
+            "{} sslcrl={}",
+            key("client.key"),
+            certs.path("empty.crl")
+        )),
+        &[],
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    // One that revokes it: refused, saying why.
+    let revoked = plan(
+        &conn(&format!(
+            "{} sslcrl={}",
+            key("client.key"),
+            certs.path("revoked.crl")
+        )),
+        &[],
+    );
+    assert_eq!(revoked.status.code(), Some(5), "{}", text(&revoked));
+    assert!(text(&revoked).contains("revoked"), "{}", text(&revoked));
+    // PGSSLCRL says the same as sslcrl.
+    let by_env = plan(
+        &conn(&key("client.key")),
+        &[("PGSSLCRL", certs.path("revoked.crl").as_str())],
+    );
+    assert_eq!(by_env.status.code(), Some(5), "{}", text(&by_env));
+
+    // A PKCS#1 key, and an encrypted one opened by sslpassword.
+    let pkcs1 = plan(&conn(&key("client-pkcs1.key")), &[]);
+    assert!(pkcs1.status.success(), "{}", text(&pkcs1));
+    let encrypted = plan(
+        &conn(&format!(
+            "{} sslpassword=key-MARKERpw",
+            key("client-encrypted.key")
+        )),
+        &[],
+    );
+    assert!(encrypted.status.success(), "{}", text(&encrypted));
+    let wrong = plan(
+        &conn(&format!(
+            "{} sslpassword=wrong-MARKERpw",
+            key("client-encrypted.key")
+        )),
+        &[],
+    );
+    assert_eq!(wrong.status.code(), Some(5), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains("sslpassword does not open it"),
+        "{}",
+        text(&wrong)
+    );
+    // pg_dump and psql open the encrypted key too (sslpassword reaches them in a service file
+    // only pgml's user can read, removed when pgml ends; never on their command line).
+    let ml = start_servers(&["pgml"]).pop().unwrap();
+    ml.create_database("ml").unwrap();
+    let dump = run(
+        &[
+            "sync",
+            "dump",
+            "--source",
+            &conn(&format!(
+                "{} sslpassword=key-MARKERpw",
+                key("client-encrypted.key")
+            )),
+            "--target",
+            &ml.url("ml"),
+            "--table",
+            "customers",
+        ],
+        &[],
+    );
+    assert!(dump.status.success(), "{}", text(&dump));
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pgml-secrets-"))
+        .collect();
+    assert!(left.is_empty(), "secret files left behind: {left:?}");
+
+    // libpq's protocol bounds, checked as libpq checks them.
+    let bad = plan(
+        &conn(&format!(
+            "{} ssl_min_protocol_version=TLSv9",
+            key("client.key")
+        )),
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(5), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("invalid ssl_min_protocol_version"),
+        "{}",
+        text(&bad)
+    );
+    let tls13 = plan(
+        &conn(&format!(
+            "{} ssl_min_protocol_version=TLSv1.3",
+            key("client.key")
+        )),
+        &[],
+    );
+    assert!(tls13.status.success(), "{}", text(&tls13));
+    for out in [&ok, &revoked, &by_env, &pkcs1, &encrypted, &wrong, &dump] {
+        assert!(
+            !text(out).contains("MARKERpw"),
+            "a secret printed:\n{}",
             text(out)
         );
     }

@@ -1,4 +1,4 @@
-//! Every fenced block in docs/ marked `runnable` (```sql runnable, ```bash runnable) runs against a
+//! Every fenced block in docs/ (and the README) marked `runnable` (```sql runnable, ```bash runnable) runs against a
 //! real server, in page order, so the pages stay true. Each page gets fresh databases `train` and
 //! `serve` with pgml; SQL blocks run through psql connected to `train` (a block may `\connect`),
 //! shell blocks with bash and the libpq environment (PGHOST, PGPORT, PGUSER, PGPASSWORD) pointing at
@@ -62,12 +62,14 @@ fn runnable_blocks(page: &Path) -> Vec<Block> {
 
 fn pages() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     pages.sort();
+    // The README's quick start is a promise too.
+    pages.insert(0, dir.join("../README.md"));
     pages
 }
 

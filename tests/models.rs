@@ -10,15 +10,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pgml_e2e::{
-    database_with_pgml, pgml, start_servers, table_fingerprint, text, wait_for_value, wait_until,
-    Server, CATALOG_TABLES,
+    database_with_pgml, every_algorithm_outputs, pgml, start_servers, table_fingerprint, text,
+    train_every_algorithm, wait_for_value, wait_until, Server, CATALOG_TABLES,
+    EVERY_ALGORITHM_PROJECTS,
 };
 
 const DIABETES: &str = "ARRAY[age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]";
 const IRIS: &str = "ARRAY[sepal_length, sepal_width, petal_length, petal_width]";
 
 /// Trains projects D (regression: linear, then xgboost), I (classification: xgboost, then
-/// logistic, not deployed) and C (clustering).
+/// logistic, not deployed) and C (clustering), then one model of each of issue 11's second
+/// increment (D and I, not deployed), so that every kind of model crosses servers.
 fn train_models(server: &Server, db: &str) {
     server
         .execute(
@@ -30,7 +32,17 @@ fn train_models(server: &Server, db: &str) {
              SELECT * FROM pgml.deploy('D', 'most_recent');
              SELECT * FROM pgml.train('I', 'classification', 'pgml.iris', 'target', algorithm => 'xgboost', hyperparams => '{\"n_estimators\": 10}');
              SELECT * FROM pgml.train('I', algorithm => 'linear', automatic_deploy => false);
-             SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');",
+             SELECT * FROM pgml.train('C', 'clustering', 'pgml.iris', hyperparams => '{\"n_clusters\": 3}');
+             SELECT * FROM pgml.train('D', algorithm => 'linear_svm', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'least_angle', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'lasso_least_angle', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'automatic_relevance_determination', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'ransac', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'theil_sen', hyperparams => '{\"max_subpopulation\": 500}', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'quantile', automatic_deploy => false);
+             SELECT * FROM pgml.train('D', algorithm => 'gaussian_process', hyperparams => '{\"kernel\": \"1.0 * RBF(1.0) + WhiteKernel(1.0)\", \"normalize_y\": true}', automatic_deploy => false);
+             SELECT * FROM pgml.train('I', algorithm => 'linear_svm', automatic_deploy => false);
+             SELECT * FROM pgml.train('I', algorithm => 'svm', hyperparams => '{\"probability\": true}', automatic_deploy => false);",
         )
         .expect("train the models");
 }
@@ -217,7 +229,7 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
             Some((from.parse().ok()?, to.parse().ok()?))
         })
         .collect();
-    assert_eq!(ids.len(), 5, "{stdout}");
+    assert_eq!(ids.len(), 15, "{stdout}");
     assert!(
         ids.values().all(|id| !own_before.contains_key(id)),
         "new ids: {stdout}"
@@ -354,10 +366,43 @@ fn export_and_import_move_models_with_new_ids_deployments_and_lineage() {
             .query_text("serve", "SELECT count(*) FROM pgml.models")
             .unwrap()
             .as_deref(),
-        Some("5"),
+        Some("15"),
         "the good target got everything"
     );
     let _ = std::fs::remove_file(&file);
+}
+
+/// One model per registered algorithm and task: exported by the CLI from one server and imported
+/// into another, every model answers the same on every row (predict, probabilities, components).
+#[test]
+fn every_algorithm_moves_by_export_and_import_and_predicts_identically() {
+    let servers = start_servers(&["training", "inference"]);
+    let (t, s) = (&servers[0], &servers[1]);
+    database_with_pgml(t, "train");
+    database_with_pgml(s, "serve");
+    let mut ct = t.connect("train").unwrap();
+    let trained = train_every_algorithm(&mut ct);
+    for (_, _, dataset, _) in EVERY_ALGORITHM_PROJECTS {
+        s.execute("serve", &format!("SELECT pgml.load_dataset('{dataset}')"))
+            .unwrap();
+    }
+    let file = std::env::temp_dir().join(format!("pgml-every-{}.pkg", std::process::id()));
+    let out = pgml(&[
+        "models",
+        "export",
+        "--source",
+        &t.url("train"),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    import_file(&s.url("serve"), &file);
+    let _ = std::fs::remove_file(&file);
+
+    let on_source = every_algorithm_outputs(&mut ct);
+    assert_eq!(on_source.len(), trained);
+    let mut cs = s.connect("serve").unwrap();
+    assert_eq!(every_algorithm_outputs(&mut cs), on_source);
 }
 
 #[test]
@@ -499,7 +544,7 @@ fn sql_import_refuses_bad_packages_atomically() {
             &[&d_only],
         )
         .unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 10);
     assert!(rows
         .iter()
         .all(|r| r.get::<_, String>(0) == "D" && r.get::<_, bool>(1)));

@@ -132,3 +132,50 @@ fn plan_counts_tables_whose_statistics_are_stale() {
         .unwrap_or_default();
     assert!(line.contains(" 3000 "), "{text}");
 }
+
+/// A table too slow to count within `--count-timeout` is shown as "unknown (run ANALYZE)", never as
+/// 0 rows, and the plan still completes. The count is made slow by a row-level security policy that
+/// sleeps a millisecond per row for the role pgml connects as (3000 rows: 3 s against a 1 s limit).
+#[test]
+fn plan_says_unknown_when_counting_a_stale_table_times_out() {
+    let servers = start_servers(&["production"]);
+    let prod = &servers[0];
+    prod.create_database("shop").unwrap();
+    prod.execute(
+        "shop",
+        "CREATE ROLE planner LOGIN PASSWORD 'planner-pw';
+         CREATE TABLE slow (id bigint PRIMARY KEY);
+         ANALYZE slow;
+         INSERT INTO slow SELECT generate_series(1, 3000);
+         ALTER TABLE slow ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY sleepy ON slow FOR SELECT TO planner
+             USING (pg_catalog.pg_sleep(0.001)::text = '');
+         GRANT SELECT ON slow TO planner;",
+    )
+    .unwrap();
+    let out = Command::new(pgml_bin())
+        .args([
+            "plan",
+            "--source",
+            &prod.url_as("planner", "planner-pw", "shop"),
+            "--table",
+            "slow",
+            "--sample-seconds",
+            "0",
+            "--count-timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("slow"))
+        .unwrap_or_default();
+    assert!(line.contains("unknown (run ANALYZE)"), "{text}");
+}

@@ -224,3 +224,124 @@ pub fn bench_settings(
     );
     values
 }
+
+/// The projects `train_every_algorithm` makes: name, task, dataset, label.
+pub const EVERY_ALGORITHM_PROJECTS: [(&str, &str, &str, Option<&str>); 5] = [
+    ("every regression", "regression", "diabetes", Some("target")),
+    (
+        "every binary",
+        "classification",
+        "breast_cancer",
+        Some("malignant"),
+    ),
+    ("every multiclass", "classification", "iris", Some("target")),
+    ("every clustering", "clustering", "iris", None),
+    ("every decomposition", "decomposition", "iris", None),
+];
+
+/// Trains one model per registered algorithm on every task it trains (classification both binary
+/// and multi-class), small and deterministic, so a test that moves "every model" covers every
+/// algorithm without listing them: an algorithm added to the registry is tested by it. Returns the
+/// number of models.
+pub fn train_every_algorithm(c: &mut postgres::Client) -> usize {
+    let mut models = 0;
+    for (project, task, dataset, label) in EVERY_ALGORITHM_PROJECTS {
+        c.execute("SELECT pgml.load_dataset($1)", &[&dataset])
+            .unwrap();
+        let task_enum = pgml_core::Task::parse(task).unwrap();
+        for a in pgml_core::algorithms::registry::ALL {
+            if !a.supports(task_enum) {
+                continue;
+            }
+            let accepts = |p: &str| a.params(task_enum).iter().any(|q| q.name == p);
+            let mut hyperparams = serde_json::Map::new();
+            for (p, v) in [
+                ("n_estimators", serde_json::json!(10)),
+                ("max_iter", serde_json::json!(20)),
+                ("max_depth", serde_json::json!(4)),
+                ("random_state", serde_json::json!(7)),
+                ("n_clusters", serde_json::json!(3)),
+                ("n_components", serde_json::json!(2)),
+            ] {
+                if accepts(p) {
+                    hyperparams.insert(p.into(), v);
+                }
+            }
+            let hyperparams = serde_json::Value::Object(hyperparams).to_string();
+            c.query(
+                "SELECT * FROM pgml.train($1, $2, $3, $4, algorithm => $5::text::pgml.algorithm,
+                                          hyperparams => $6::text::jsonb)",
+                &[
+                    &project,
+                    &task,
+                    &format!("pgml.{dataset}"),
+                    &label,
+                    &a.as_str(),
+                    &hyperparams,
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{project}: {a} {hyperparams}: {e:?}"));
+            models += 1;
+        }
+    }
+    models
+}
+
+/// What every model of `train_every_algorithm` answers on every row of its dataset (predict, and
+/// predict_proba for classifiers; decompose for the decomposition project's deployed model), keyed
+/// by project and algorithm, so servers with other model ids compare.
+pub fn every_algorithm_outputs(
+    c: &mut postgres::Client,
+) -> std::collections::BTreeMap<(String, String), String> {
+    let mut out = std::collections::BTreeMap::new();
+    for (project, task, dataset, label) in EVERY_ALGORITHM_PROJECTS {
+        let columns: Vec<String> = c
+            .query(
+                "SELECT quote_ident(attname) FROM pg_attribute
+                  WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped
+                    AND attname <> coalesce($2, '') ORDER BY attnum",
+                &[&format!("pgml.{dataset}"), &label],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let features = format!("ARRAY[{}]::real[]", columns.join(", "));
+        let outputs = match task {
+            "decomposition" => {
+                format!("array_agg(pgml.decompose(p.name, {features})::text ORDER BY d.ctid)::text")
+            }
+            _ => format!("array_agg(pgml.predict(m.id, {features}) ORDER BY d.ctid)::text"),
+        };
+        let sql = format!(
+            "SELECT m.algorithm::text, m.id, {outputs}
+               FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.{dataset} d
+              WHERE p.name = $1 GROUP BY m.algorithm, m.id"
+        );
+        for row in c
+            .query(&sql, &[&project])
+            .unwrap_or_else(|e| panic!("{project}: {e:?}"))
+        {
+            let algorithm: String = row.get(0);
+            let mut outputs: String = row.get(2);
+            if task == "classification" {
+                // Probabilities too, where the model has them (a model without says so: 0A000).
+                let id: i64 = row.get(1);
+                let proba = format!(
+                    "SELECT array_agg(pgml.predict_proba($1::bigint, {features})::text ORDER BY d.ctid)::text
+                       FROM pgml.{dataset} d"
+                );
+                match c.query_one(&proba, &[&id]) {
+                    Ok(r) => outputs = format!("{outputs} {}", r.get::<_, String>(0)),
+                    Err(e) if e.code().map(|c| c.code()) == Some("0A000") => {
+                        outputs.push_str(" (no probabilities)");
+                    }
+                    Err(e) => panic!("{project} {algorithm}: {e:?}"),
+                }
+            }
+            let key = (project.to_string(), algorithm);
+            assert!(out.insert(key.clone(), outputs).is_none(), "{key:?} twice");
+        }
+    }
+    out
+}

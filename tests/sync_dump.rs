@@ -176,7 +176,7 @@ fn warns_without_pgml_and_checks_output_paths_first() {
     prod.execute(
         "shop",
         "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);
-         CREATE TABLE big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 50000) g;",
+         CREATE TABLE big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 400000) g;",
     )
     .unwrap();
     plain.create_database("copy").unwrap();
@@ -232,4 +232,28 @@ fn warns_without_pgml_and_checks_output_paths_first() {
         .find(|l| l.trim_start().starts_with("copying:"))
         .unwrap_or_else(|| panic!("no progress line:\n{}", text(&out)));
     assert!(line.contains(" MB of ~") && line.contains(" %)"), "{line}");
+
+    // On a terminal (a pseudo-terminal made by script(1), as a person's shell has) the same copy
+    // draws a bar with the amount, percentage and time left instead of plain lines.
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let command = format!(
+        "{} sync dump --source {} --target {} --table big --replace",
+        quote(&pgml_e2e::pgml_bin().display().to_string()),
+        quote(&prod.url("shop")),
+        quote(&plain.url("copy"))
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("copying [") && screen.contains("% ETA") && screen.contains('\u{1b}'),
+        "no progress bar on a terminal:\n{screen:?}"
+    );
+    assert!(
+        !screen.contains("copying: "),
+        "plain lines on a terminal:\n{screen:?}"
+    );
 }

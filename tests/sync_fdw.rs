@@ -162,6 +162,11 @@ fn sync_fdw_checks_rights_imports_and_trains_through_a_view() {
     let done = teardown(&["--cascade"]);
     assert!(done.status.success(), "{}", text(&done));
     assert!(text(&done).contains("view young"), "{}", text(&done));
+    assert!(
+        text(&done).contains("verified: nothing of it is left"),
+        "{}",
+        text(&done)
+    );
     assert_eq!(
         ml.query_text("ml", "SELECT count(*) FROM pg_foreign_server")
             .unwrap()

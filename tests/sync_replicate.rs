@@ -278,6 +278,11 @@ fn sync_replicate_preflights_copies_and_keeps_replicating() {
     );
     let gone = teardown(&[]);
     assert!(gone.status.success(), "{}", text(&gone));
+    assert!(
+        text(&gone).contains("verified: nothing of it is left"),
+        "{}",
+        text(&gone)
+    );
     assert_eq!(
         ml.query_text("ml", "SELECT count(*) FROM pg_subscription")
             .unwrap()

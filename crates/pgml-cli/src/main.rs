@@ -25,7 +25,9 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     quiet_on_closed_pipe();
     let args = cli::Cli::parse();
-    match cli::run(args) {
+    let result = cli::run(args);
+    pg::tools::remove_secret_files();
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("pgml: error: {e}");

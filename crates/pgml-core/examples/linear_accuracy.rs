@@ -23,6 +23,14 @@ const ALGORITHMS: &[(&str, bool)] = &[
     ("bayesian_ridge", false),
     ("orthogonal_matching_pursuit", false),
     ("huber", false),
+    ("linear_svm", false),
+    ("least_angle", false),
+    ("lasso_least_angle", false),
+    ("automatic_relevance_determination", false),
+    ("ransac", true),
+    ("theil_sen", true),
+    ("quantile", false),
+    ("gaussian_process", false),
 ];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {
@@ -73,10 +81,14 @@ fn score(
     seed: Option<u64>,
 ) -> Result<f64, String> {
     let (x, texts) = load(name, label);
-    let hp = match seed {
-        Some(s) => serde_json::json!({ "random_state": s }),
-        None => serde_json::json!({}),
-    };
+    // HYPERPARAMS='{...}' adds hyperparameters to every run (e.g. a gaussian_process kernel).
+    let mut hp: serde_json::Value = std::env::var("HYPERPARAMS")
+        .ok()
+        .map(|s| serde_json::from_str(&s).unwrap())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(s) = seed {
+        hp["random_state"] = serde_json::json!(s);
+    }
     let params = a.resolve(task, &hp).map_err(|e| e.to_string())?;
     let (xtr, xte) = split(&x);
     let xtr = Matrix::from_rows(&xtr).unwrap();
@@ -104,6 +116,19 @@ fn score(
             };
             let m = algorithms::fit(a, task, &params, &xtr, labels, &|| {})
                 .map_err(|e| e.to_string())?;
+            // LOG_LOSS=1: the test rows' mean log loss of predict_proba instead of accuracy.
+            if std::env::var("LOG_LOSS").is_ok_and(|v| v == "1") {
+                let loss: f64 = xte
+                    .iter()
+                    .zip(&yte)
+                    .map(|(r, &c)| {
+                        -f64::from(m.predict_proba(r).unwrap()[c as usize])
+                            .max(1e-15)
+                            .ln()
+                    })
+                    .sum();
+                return Ok(loss / xte.len() as f64);
+            }
             let pred: Vec<u32> = xte.iter().map(|r| m.predict(r).unwrap() as u32).collect();
             Ok(metrics::classification(&yte, &pred, None, k)["accuracy"])
         }
@@ -112,6 +137,11 @@ fn score(
 
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
+    // SEEDS=n averages randomized algorithms over more seeds (as the Python side's SEEDS).
+    let seeds: u64 = std::env::var("SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SEEDS);
     for &(name, randomized) in ALGORITHMS {
         if !only.is_empty() && !only.iter().any(|o| o == name) {
             continue;
@@ -129,7 +159,7 @@ fn main() {
             };
             for (dataset, label) in sets {
                 let seeds: Vec<Option<u64>> = if randomized {
-                    (0..SEEDS).map(Some).collect()
+                    (0..seeds).map(Some).collect()
                 } else {
                     vec![None]
                 };

@@ -20,7 +20,14 @@ const DATASETS: &[(&str, &str, Task)] = &[
     ("wine", "target", Task::Classification),
 ];
 
-const ALGORITHMS: &[&str] = &["random_forest", "extra_trees", "bagging", "ada_boost"];
+const ALGORITHMS: &[&str] = &[
+    "random_forest",
+    "extra_trees",
+    "bagging",
+    "ada_boost",
+    "gradient_boosting_trees",
+    "hist_gradient_boosting",
+];
 
 fn load(name: &str, label: &str) -> (Vec<Vec<f32>>, Vec<String>) {
     let d = datasets::find(name).unwrap();

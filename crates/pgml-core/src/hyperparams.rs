@@ -38,6 +38,20 @@ pub enum Kind {
         min: f64,
         names: &'static [&'static str],
     },
+    /// Text the algorithm checks itself when it reads its options (XGBoost's `eval_metric`,
+    /// `monotone_constraints`); `what` describes it in messages and docs. A JSON list (of names,
+    /// or of lists of numbers) is accepted too, as the libraries accept one, and kept as its
+    /// compact JSON text.
+    Text {
+        what: &'static str,
+    },
+    /// Any JSON value (scikit-learn's array- or dict-valued parameters such as
+    /// `monotonic_cst`), kept as given for the algorithm's options to judge. Read with
+    /// [`Hyperparams::json`].
+    Json,
+    /// true, false or one of the names (scikit-learn's `dual`: 'auto', true or false). Read with
+    /// [`Hyperparams::bool_or_name`].
+    BoolOrName(&'static [&'static str]),
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -72,6 +86,7 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Str(String),
+    Json(Json),
 }
 
 /// Resolved hyperparameters: every parameter of the algorithm, the user's value or the default.
@@ -160,6 +175,15 @@ impl Hyperparams {
         }
     }
 
+    /// A [`Kind::BoolOrName`] parameter: Ok(Ok(bool)) or Ok(Err(name)).
+    pub fn bool_or_name(&self, name: &str) -> Result<std::result::Result<bool, &str>> {
+        match self.get(name)? {
+            Value::Bool(b) => Ok(Ok(*b)),
+            Value::Str(s) => Ok(Err(s)),
+            other => Err(self.wrong_type(name, "true, false or a name", other)),
+        }
+    }
+
     pub fn str(&self, name: &str) -> Result<&str> {
         self.opt_str(name)?
             .ok_or_else(|| self.wrong_type(name, "text", &Value::Null))
@@ -174,6 +198,15 @@ impl Hyperparams {
         }
     }
 
+    /// A [`Kind::Json`] parameter as given; None when it is "none" (or JSON null).
+    pub fn json(&self, name: &str) -> Result<Option<&Json>> {
+        match self.get(name)? {
+            Value::Json(j) => Ok(Some(j)),
+            Value::Null => Ok(None),
+            other => Err(self.wrong_type(name, "JSON", other)),
+        }
+    }
+
     /// A [`Kind::CountOrFraction`] parameter; None when it is "none".
     pub fn amount(&self, name: &str) -> Result<Option<Amount<'_>>> {
         match self.get(name)? {
@@ -181,7 +214,7 @@ impl Hyperparams {
             Value::Float(v) => Ok(Some(Amount::Fraction(*v))),
             Value::Str(s) => Ok(Some(Amount::Named(s))),
             Value::Null => Ok(None),
-            other @ Value::Bool(_) => {
+            other @ (Value::Bool(_) | Value::Json(_)) => {
                 Err(self.wrong_type(name, "a count, a fraction or a name", other))
             }
         }
@@ -201,6 +234,7 @@ impl Hyperparams {
                         Value::Int(i) => Json::from(*i),
                         Value::Bool(b) => Json::from(*b),
                         Value::Str(s) => Json::from(s.as_str()),
+                        Value::Json(j) => j.clone(),
                     };
                     (k.to_string(), j)
                 })
@@ -341,6 +375,13 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 _ => Err(accepted()),
             }
         }
+        // At most 1000 characters: the algorithm parses it (a kernel expression, a metric list).
+        Kind::Text { what } => match j {
+            Json::String(s) if s.chars().count() <= 1000 => Ok(Value::Str(s.clone())),
+            Json::Array(_) if j.to_string().len() <= 1000 => Ok(Value::Str(j.to_string())),
+            _ => Err(wrong(&format!("{what}, at most 1000 characters"))),
+        },
+        Kind::Json => Ok(Value::Json(j.clone())),
         Kind::NumberOrName { min, names } => match (j.as_f64(), j.as_str()) {
             (Some(v), _) if v.is_finite() && v > min => Ok(Value::Float(v)),
             (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
@@ -348,6 +389,11 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
                 "one of {} or a number greater than {min}",
                 names.join(", ")
             ))),
+        },
+        Kind::BoolOrName(names) => match (j.as_bool(), j.as_str()) {
+            (Some(b), _) => Ok(Value::Bool(b)),
+            (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
+            _ => Err(wrong(&format!("true, false or {}", names.join(", ")))),
         },
     }
 }

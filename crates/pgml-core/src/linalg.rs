@@ -110,6 +110,36 @@ pub fn solve_psd(m: &Sym, b: &[f64]) -> Vec<f64> {
     x
 }
 
+/// Solves `m x = b` for symmetric positive definite `m` by Cholesky (O(p³/3), where `solve_psd`'s
+/// Jacobi sweeps cost far more): the Newton steps of the linear solvers, whose Hessians are
+/// identity plus a Gram matrix. None when `m` is not positive definite to rounding.
+pub fn cholesky_solve(m: &Sym, b: &[f64]) -> Option<Vec<f64>> {
+    let p = m.p;
+    let mut l = m.a.clone();
+    for j in 0..p {
+        let d = l[j * p + j] - (0..j).map(|k| l[j * p + k] * l[j * p + k]).sum::<f64>();
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let d = d.sqrt();
+        l[j * p + j] = d;
+        for i in j + 1..p {
+            let s: f64 = (0..j).map(|k| l[i * p + k] * l[j * p + k]).sum();
+            l[i * p + j] = (l[i * p + j] - s) / d;
+        }
+    }
+    let mut z = b.to_vec();
+    for i in 0..p {
+        let s: f64 = (0..i).map(|k| l[i * p + k] * z[k]).sum();
+        z[i] = (z[i] - s) / l[i * p + i];
+    }
+    for i in (0..p).rev() {
+        let s: f64 = (i + 1..p).map(|k| l[k * p + i] * z[k]).sum();
+        z[i] = (z[i] - s) / l[i * p + i];
+    }
+    Some(z)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +154,21 @@ mod tests {
         assert!((e.values[0] - 3.0).abs() < 1e-12 && (e.values[1] - 1.0).abs() < 1e-12);
         let v0 = (e.vectors[0], e.vectors[2]);
         assert!((v0.0.abs() - v0.1.abs()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cholesky_solves_and_refuses_an_indefinite_matrix() {
+        let m = Sym {
+            p: 2,
+            a: vec![4.0, 1.0, 1.0, 3.0],
+        };
+        let x = cholesky_solve(&m, &[1.0, 2.0]).unwrap();
+        assert!((x[0] - 1.0 / 11.0).abs() < 1e-12 && (x[1] - 7.0 / 11.0).abs() < 1e-12);
+        let indefinite = Sym {
+            p: 2,
+            a: vec![1.0, 2.0, 2.0, 1.0],
+        };
+        assert!(cholesky_solve(&indefinite, &[1.0, 1.0]).is_none());
     }
 
     #[test]

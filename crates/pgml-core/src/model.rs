@@ -435,10 +435,10 @@ mod tests {
         let m = refused(stored(
             "regression",
             "linear",
-            "GradientBoostingRegressor",
+            "IsotonicRegression",
             "linear_model",
         ));
-        assert!(m.contains("estimator \"GradientBoostingRegressor\""), "{m}");
+        assert!(m.contains("estimator \"IsotonicRegression\""), "{m}");
         assert!(m.contains("does not know"), "{m}");
         let m = refused(stored("regression", "linear", "LinearRegression", "forest"));
         assert!(m.contains("fitted model kind \"forest\""), "{m}");

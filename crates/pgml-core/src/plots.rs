@@ -100,7 +100,7 @@ pub struct Histogram {
 /// A boosted model's loss after each boosting round, on the training and the test split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossCurve {
-    /// "rmse" or "logloss" (XGBoost's names for its default evaluation metrics).
+    /// "rmse", "logloss" or "mlogloss" (XGBoost's names for its default evaluation metrics).
     pub metric: String,
     pub train: Vec<f64>,
     pub validation: Vec<f64>,
@@ -416,18 +416,26 @@ pub fn loss_curve(
     x_test: &Matrix,
     y_test: LossLabels<'_>,
 ) -> Option<LossCurve> {
-    let groups = match ensemble.objective {
-        Objective::Softprob { num_class } => num_class.max(1),
-        _ => 1,
+    // Only the objectives whose default metric is rmse or logloss; the others (poisson, gamma,
+    // hinge, ...) have no curve rather than a curve of another loss.
+    let (groups, metric) = match ensemble.objective {
+        Objective::SquaredError => (1, "rmse"),
+        Objective::Logistic | Objective::LogitRaw => (1, "logloss"),
+        Objective::Softprob { num_class } | Objective::Softmax { num_class } => {
+            (num_class.max(1), "mlogloss")
+        }
+        _ => return None,
     };
     let rounds = ensemble.trees.len() / groups;
     if rounds < 2 || !ensemble.trees.len().is_multiple_of(groups) {
         return None;
     }
-    let metric = match ensemble.objective {
-        Objective::SquaredError => "rmse",
-        _ => "logloss",
-    };
+    // Every tree must add to a group this many margins hold.
+    if ensemble.tree_class.len() != ensemble.trees.len()
+        || ensemble.tree_class.iter().any(|&c| c as usize >= groups)
+    {
+        return None;
+    }
     Some(LossCurve {
         metric: metric.to_string(),
         train: staged_losses(ensemble, groups, rounds, x_train, y_train)?,
@@ -469,7 +477,7 @@ fn staged_losses(
                     .sum();
                 (se / rows.len() as f64).sqrt()
             }
-            (Objective::Logistic, LossLabels::Classes(c)) => {
+            (Objective::Logistic | Objective::LogitRaw, LossLabels::Classes(c)) => {
                 let ll: f64 = rows
                     .iter()
                     .enumerate()
@@ -484,7 +492,7 @@ fn staged_losses(
                     .sum();
                 ll / rows.len() as f64
             }
-            (Objective::Softprob { .. }, LossLabels::Classes(c)) => {
+            (Objective::Softprob { .. } | Objective::Softmax { .. }, LossLabels::Classes(c)) => {
                 let ll: f64 = rows
                     .iter()
                     .enumerate()

@@ -504,7 +504,7 @@ mod tests {
             &x,
         );
         let loss = c.plots.loss_curve.as_ref().unwrap();
-        assert_eq!(loss.metric, "logloss");
+        assert_eq!(loss.metric, "mlogloss");
         assert!(
             (loss.validation[99] - c.metrics["log_loss"]).abs() < 1e-4,
             "{loss:?}"

@@ -111,30 +111,89 @@ fn check(name: &str, m: &Model, d: &Json) {
     }
 }
 
-#[test]
-fn models_written_by_0_2_0_load_and_predict_the_same() {
-    let dir = fixtures("0.2.0");
+/// Every model a release wrote loads in this pgml and predicts bit-for-bit as that release did.
+fn models_of_release_load_and_predict_the_same(release: &str, count: usize) {
+    let dir = fixtures(release);
     let names = names(&dir);
-    assert_eq!(names.len(), 16, "{names:?}");
+    assert_eq!(names.len(), count, "{release}: {names:?}");
     for name in &names {
         let d: Json =
             serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
                 .unwrap();
+        assert_eq!(d["written_by_pgml"], release, "{name}");
         let bytes = std::fs::read(dir.join(format!("{name}.pgml"))).unwrap();
-        let m = Model::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let m = Model::decode(&bytes).unwrap_or_else(|e| panic!("{release} {name}: {e}"));
         check(name, &m, &d);
         // Written again by this pgml, it reads back the same and still predicts the same.
         let again = Model::decode(&m.encode().unwrap()).unwrap();
-        assert_eq!(again, m, "{name}: round trip");
+        assert_eq!(again, m, "{release} {name}: round trip");
         check(name, &again, &d);
     }
 }
 
 #[test]
-fn a_package_written_by_0_2_0_imports_with_models_that_predict_the_same() {
-    let dir = fixtures("0.2.0");
+fn models_written_by_0_2_0_load_and_predict_the_same() {
+    models_of_release_load_and_predict_the_same("0.2.0", 16);
+}
+
+#[test]
+fn models_written_by_0_3_0_load_and_predict_the_same() {
+    models_of_release_load_and_predict_the_same("0.3.0", 55);
+}
+
+/// 0.3.0's set pins every algorithm 0.3.0 registered, on every task it trained.
+#[test]
+fn the_0_3_0_set_covers_every_algorithm_of_0_3_0() {
+    const ALGORITHMS_0_3_0: [&str; 21] = [
+        "linear",
+        "ridge",
+        "lasso",
+        "elastic_net",
+        "xgboost",
+        "random_forest",
+        "kmeans",
+        "pca",
+        "xgboost_random_forest",
+        "extra_trees",
+        "bagging",
+        "ada_boost",
+        "stochastic_gradient_descent",
+        "perceptron",
+        "passive_aggressive",
+        "svm",
+        "nu_svm",
+        "kernel_ridge",
+        "bayesian_ridge",
+        "orthogonal_matching_pursuit",
+        "huber",
+    ];
+    let dir = fixtures("0.3.0");
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names(&dir) {
+        let d: Json =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        seen.insert((
+            d["algorithm"].as_str().unwrap().to_string(),
+            d["task"].as_str().unwrap().to_string(),
+        ));
+    }
+    for a in ALGORITHMS_0_3_0 {
+        let algorithm = pgml_core::algorithms::Algorithm::parse(a).unwrap();
+        for task in algorithm.tasks() {
+            assert!(
+                seen.contains(&(a.to_string(), task.as_str().to_string())),
+                "no 0.3.0 fixture for {a} {task}"
+            );
+        }
+    }
+}
+
+/// A release's export package decodes, and its models predict as that release's did.
+fn package_of_release_imports_with_models_that_predict_the_same(release: &str) {
+    let dir = fixtures(release);
     let p = Package::decode(&std::fs::read(dir.join("package.pgmlpkg")).unwrap()).unwrap();
-    assert_eq!(p.source.pgml_version, "0.2.0");
+    assert_eq!(p.source.pgml_version, release);
     assert_eq!(p.num_models(), 2);
     for (project, name) in [
         ("Iris", "random_forest_multiclass"),
@@ -160,4 +219,14 @@ fn a_package_written_by_0_2_0_imports_with_models_that_predict_the_same() {
         p.projects[0].deployed.as_ref().map(|d| d.source_model_id),
         Some(1)
     );
+}
+
+#[test]
+fn a_package_written_by_0_2_0_imports_with_models_that_predict_the_same() {
+    package_of_release_imports_with_models_that_predict_the_same("0.2.0");
+}
+
+#[test]
+fn a_package_written_by_0_3_0_imports_with_models_that_predict_the_same() {
+    package_of_release_imports_with_models_that_predict_the_same("0.3.0");
 }

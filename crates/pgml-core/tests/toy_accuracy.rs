@@ -334,6 +334,51 @@ fn cart_ensembles_match_scikit_learn() {
     }
 }
 
+/// The gradient boosters against scikit-learn 1.5.2's GradientBoosting and HistGradientBoosting with
+/// the same defaults (`benches/tree_accuracy_sklearn.py`, mean of random_state 0..5; docs/benchmarks.md has
+/// the table). HistGradientBoosting is deterministic here (no early stopping below 10 000 rows), so
+/// one run; GradientBoosting's seed only breaks ties between equally good splits.
+#[test]
+fn gradient_boosting_matches_scikit_learn() {
+    let seeds = |f: &dyn Fn(String) -> f64| -> f64 {
+        (0..5)
+            .map(|seed| f(format!(r#"{{"random_state": {seed}}}"#)))
+            .sum::<f64>()
+            / 5.0
+    };
+    let cases: [(&str, &str, [f64; 2]); 5] = [
+        ("diabetes", "target", [0.3939, 0.3784]),
+        ("breast_cancer", "malignant", [0.9650, 0.9860]),
+        ("digits", "target", [0.9729, 0.9733]),
+        ("iris", "target", [0.9474, 0.9737]),
+        ("wine", "target", [0.9333, 1.0]),
+    ];
+    for (name, label, references) in cases {
+        for (algorithm, reference) in ["gradient_boosting_trees", "hist_gradient_boosting"]
+            .into_iter()
+            .zip(references)
+        {
+            let score = |hp: String| {
+                if name == "diabetes" {
+                    regression(name, label, algorithm, &hp)
+                } else {
+                    classification_with(name, label, algorithm, &hp).0
+                }
+            };
+            let score = if algorithm == "hist_gradient_boosting" {
+                score("{}".into())
+            } else {
+                seeds(&score)
+            };
+            println!("{name:14} {algorithm:24} {score:.4} (scikit-learn {reference:.4})");
+            assert!(
+                score >= reference - MARGIN,
+                "{name} {algorithm}: {score} < scikit-learn {reference} - {MARGIN}"
+            );
+        }
+    }
+}
+
 /// Issue 11's deterministic algorithms: libsvm's solvers, KernelRidge, BayesianRidge,
 /// OrthogonalMatchingPursuit and HuberRegressor reach
 /// scikit-learn's optimum, so their scores are scikit-learn's (`benches/linear_accuracy_sklearn.py`,
@@ -398,3 +443,99 @@ const SKLEARN_BREAST_CANCER_RF: f64 = 0.9636;
 const SKLEARN_IRIS_RF: f64 = 0.9632;
 const SKLEARN_WINE_RF: f64 = 1.0;
 const SKLEARN_DIGITS_RF: f64 = 0.9809;
+
+/// Issue 11's second increment, each with its defaults against scikit-learn 1.5.2's estimator with
+/// the same defaults (`benches/linear_accuracy_sklearn.py`, 2026-12-02). The deterministic ones
+/// reach scikit-learn's optimum (their scores agree to four digits); `ransac` and `theil_sen`
+/// draw random subsets, so both sides are averaged over seeds (scikit-learn over 1000 and 200,
+/// pgml over fewer here to keep the test short; docs/benchmarks.md has both sides over the same
+/// seeds).
+#[test]
+fn linear_family_second_increment_matches_scikit_learn() {
+    for (name, label, algorithm, reference) in [
+        ("diabetes", "target", "linear_svm", -0.4901),
+        ("linnerud", "weight", "linear_svm", -2.7602),
+        ("diabetes", "target", "least_angle", 0.3729),
+        ("linnerud", "weight", "least_angle", -1.2050),
+        ("diabetes", "target", "lasso_least_angle", 0.2979),
+        ("linnerud", "weight", "lasso_least_angle", -1.2037),
+        (
+            "diabetes",
+            "target",
+            "automatic_relevance_determination",
+            0.4673,
+        ),
+        (
+            "linnerud",
+            "weight",
+            "automatic_relevance_determination",
+            -1.4582,
+        ),
+        ("diabetes", "target", "quantile", -0.0781),
+        ("linnerud", "weight", "quantile", -0.4834),
+        ("diabetes", "target", "gaussian_process", -11.4461),
+        ("linnerud", "weight", "gaussian_process", -180.2931),
+    ] {
+        let r2 = regression(name, label, algorithm, "{}");
+        println!("{name:14} {algorithm:34} r2 {r2:.4} (scikit-learn {reference:.4})");
+        assert!(
+            r2 >= reference - MARGIN,
+            "{name} {algorithm}: r2 {r2} < scikit-learn {reference} - {MARGIN}"
+        );
+    }
+    for (name, label, reference) in [
+        ("breast_cancer", "malignant", 0.9650),
+        ("digits", "target", 0.9578),
+        ("iris", "target", 0.9737),
+        ("wine", "target", 0.9778),
+    ] {
+        let (accuracy, _) = classification(name, label, "linear_svm");
+        println!("{name:14} linear_svm accuracy {accuracy:.4} (scikit-learn {reference:.4})");
+        assert!(
+            accuracy >= reference - MARGIN,
+            "{name} linear_svm: accuracy {accuracy} < scikit-learn {reference} - {MARGIN}"
+        );
+    }
+    let seeds = |algorithm: &str, name: &str, label: &str, n: u64| -> f64 {
+        (0..n)
+            .map(|seed| {
+                regression(
+                    name,
+                    label,
+                    algorithm,
+                    &format!(r#"{{"random_state": {seed}}}"#),
+                )
+            })
+            .sum::<f64>()
+            / n as f64
+    };
+    // A kernel with hyperparameters to fit: the same maximum of the log marginal likelihood.
+    let r2 = regression(
+        "diabetes",
+        "target",
+        "gaussian_process",
+        r#"{"kernel": "1.0 * RBF(1.0) + WhiteKernel(1.0)", "normalize_y": true}"#,
+    );
+    println!(
+        "diabetes       gaussian_process (RBF + white noise) r2 {r2:.4} (scikit-learn 0.4791)"
+    );
+    assert!(
+        r2 >= 0.4791 - MARGIN,
+        "gaussian_process with a fitted kernel: r2 {r2}"
+    );
+    for (algorithm, name, label, n, reference) in [
+        ("ransac", "diabetes", "target", 200, 0.1767),
+        ("ransac", "linnerud", "weight", 100, -2.8396),
+        ("theil_sen", "diabetes", "target", 2, 0.4507),
+        ("theil_sen", "linnerud", "weight", 1, -0.8004),
+    ] {
+        let r2 = seeds(algorithm, name, label, n);
+        println!(
+            "{name:14} {algorithm:34} r2 {r2:.4} over {n} seeds (scikit-learn {reference:.4})"
+        );
+        assert!(
+            r2 >= reference - MARGIN,
+            "{name} {algorithm}: r2 {r2} < scikit-learn {reference} - {MARGIN}"
+        );
+    }
+}

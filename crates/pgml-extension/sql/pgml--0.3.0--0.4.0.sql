@@ -5,6 +5,23 @@
 -- Run it on inference servers (subscribers of a replicated catalog) before the training server: new
 -- enum values and columns must exist on the subscriber before rows that use them arrive.
 
+-- ---------------------------------------------------------------------------------------------------
+-- Linear, kernel and SVM algorithms (issue 11): PostgresML's queries select pgml.trained_models.runtime
+-- (always 'rust' here: pgml.models.runtime's default). A view keeps its columns' order, so the new one
+-- comes last; CREATE OR REPLACE keeps the grants, and the options are given again because it replaces
+-- them.
+CREATE OR REPLACE VIEW pgml.trained_models WITH (security_invoker = true) AS
+SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_sampling, s.test_size,
+       s.num_train_rows, s.num_test_rows, m.metrics, m.label_mapping,
+       dm.model_id IS NOT NULL AS deployed,
+       s.lineage, m.feature_hash, m.origin, m.runtime
+  FROM pgml.projects p
+  JOIN pgml.models m ON m.project_id = p.id
+  LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id
+  LEFT JOIN pgml.deployed_models dm ON dm.model_id = m.id
+ ORDER BY m.created_at DESC;
+
+-- ---------------------------------------------------------------------------------------------------
 -- Dashboard (issue 14): plot data stored with each model at train time, column statistics with each
 -- snapshot. Older rows keep NULL: the dashboard shows what they have.
 ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;

@@ -7,6 +7,9 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
+mod collective;
+pub use collective::{Communicator, CommunicatorConfig, Operation, Reducible, Traffic};
+
 #[derive(Debug, thiserror::Error)]
 #[error("xgboost: {0}")]
 pub struct Error(pub String);
@@ -52,6 +55,24 @@ mod ffi {
             unsafe extern "C" fn(Handle, *const c_char, *mut u64, *mut *const c_char) -> Status,
         pub XGBoosterLoadModelFromBuffer:
             unsafe extern "C" fn(Handle, *const c_void, u64) -> Status,
+        pub XGBoosterEvalOneIter: unsafe extern "C" fn(
+            Handle,
+            c_int,
+            *const Handle,
+            *const *const c_char,
+            u64,
+            *mut *const c_char,
+        ) -> Status,
+        pub XGBoosterSlice:
+            unsafe extern "C" fn(Handle, c_int, c_int, c_int, *mut Handle) -> Status,
+        // The collective (rabit in Debian's build): per thread, see `collective.rs`.
+        pub XGCommunicatorInit: unsafe extern "C" fn(*const c_char) -> Status,
+        pub XGCommunicatorFinalize: unsafe extern "C" fn() -> Status,
+        pub XGCommunicatorGetRank: unsafe extern "C" fn() -> c_int,
+        pub XGCommunicatorGetWorldSize: unsafe extern "C" fn() -> c_int,
+        pub XGCommunicatorAllreduce:
+            unsafe extern "C" fn(*mut c_void, usize, c_int, c_int) -> Status,
+        pub XGCommunicatorBroadcast: unsafe extern "C" fn(*mut c_void, usize, c_int) -> Status,
         // Keeps the library loaded for as long as the function pointers above are used: forever.
         _library: libloading::Library,
     }
@@ -93,6 +114,14 @@ mod ffi {
                 XGBoosterPredict: symbol!(XGBoosterPredict),
                 XGBoosterSaveModelToBuffer: symbol!(XGBoosterSaveModelToBuffer),
                 XGBoosterLoadModelFromBuffer: symbol!(XGBoosterLoadModelFromBuffer),
+                XGBoosterEvalOneIter: symbol!(XGBoosterEvalOneIter),
+                XGBoosterSlice: symbol!(XGBoosterSlice),
+                XGCommunicatorInit: symbol!(XGCommunicatorInit),
+                XGCommunicatorFinalize: symbol!(XGCommunicatorFinalize),
+                XGCommunicatorGetRank: symbol!(XGCommunicatorGetRank),
+                XGCommunicatorGetWorldSize: symbol!(XGCommunicatorGetWorldSize),
+                XGCommunicatorAllreduce: symbol!(XGCommunicatorAllreduce),
+                XGCommunicatorBroadcast: symbol!(XGCommunicatorBroadcast),
                 _library: library,
             });
         }
@@ -215,6 +244,61 @@ impl Booster {
         Ok(Booster { handle })
     }
 
+    /// A booster that caches every matrix of `cache` (the training matrix and those it is
+    /// evaluated on), so evaluating them each round does not predict them from scratch.
+    pub fn with_cache(cache: &[&DMatrix]) -> Result<Booster> {
+        let mut handle: Handle = std::ptr::null_mut();
+        let dmats: Vec<Handle> = cache.iter().map(|d| d.handle).collect();
+        #[allow(unsafe_code)]
+        // SAFETY: valid DMatrix handles that outlive the call; handle is written on success.
+        let api = api()?;
+        check(unsafe { (api.XGBoosterCreate)(dmats.as_ptr(), dmats.len() as u64, &mut handle) })?;
+        Ok(Booster { handle })
+    }
+
+    /// XGBoost's evaluation line after `iteration`, e.g. `[3]\tvalid-rmse:0.52`: every eval_metric
+    /// on every named matrix.
+    pub fn eval(&self, iteration: usize, sets: &[(&DMatrix, &str)]) -> Result<String> {
+        let iteration =
+            c_int::try_from(iteration).map_err(|_| Error("too many iterations".into()))?;
+        let names: Vec<CString> = sets
+            .iter()
+            .map(|(_, n)| c_string(n))
+            .collect::<Result<_>>()?;
+        let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        let dmats: Vec<Handle> = sets.iter().map(|(d, _)| d.handle).collect();
+        let mut out: *const c_char = std::ptr::null();
+        #[allow(unsafe_code)]
+        // SAFETY: valid handles and NUL-terminated names that outlive the call; the result is a
+        // NUL-terminated string owned by the booster until its next call, copied out at once.
+        let api = api()?;
+        unsafe {
+            check((api.XGBoosterEvalOneIter)(
+                self.handle,
+                iteration,
+                dmats.as_ptr(),
+                name_ptrs.as_ptr(),
+                dmats.len() as u64,
+                &mut out,
+            ))?;
+            Ok(CStr::from_ptr(out).to_string_lossy().into_owned())
+        }
+    }
+
+    /// A new booster holding the rounds `begin..end` of this one (e.g. up to the best iteration
+    /// of early stopping).
+    pub fn slice(&self, begin: usize, end: usize) -> Result<Booster> {
+        let range = |v: usize| c_int::try_from(v).map_err(|_| Error("too many rounds".into()));
+        let mut handle: Handle = std::ptr::null_mut();
+        #[allow(unsafe_code)]
+        // SAFETY: valid handle; the new handle is written on success and owned by the result.
+        let api = api()?;
+        check(unsafe {
+            (api.XGBoosterSlice)(self.handle, range(begin)?, range(end)?, 1, &mut handle)
+        })?;
+        Ok(Booster { handle })
+    }
+
     /// A booster loaded from a saved model (JSON or UBJSON bytes).
     pub fn load(model: &[u8]) -> Result<Booster> {
         let mut handle: Handle = std::ptr::null_mut();
@@ -334,6 +418,33 @@ mod tests {
         assert!(json.starts_with(b"{"));
         let loaded = Booster::load(&json).unwrap();
         assert_eq!(loaded.predict(&d).unwrap(), pred);
+    }
+
+    #[test]
+    fn evaluates_each_round_and_slices_to_a_prefix_of_rounds() {
+        let rows = 100;
+        let data: Vec<f32> = (0..rows).map(|i| i as f32).collect();
+        let labels: Vec<f32> = (0..rows).map(|i| (i % 10) as f32).collect();
+        let mut d = DMatrix::from_dense(&data, rows, 1).unwrap();
+        d.set_labels(&labels).unwrap();
+        let mut b = Booster::with_cache(&[&d]).unwrap();
+        b.set_param("nthread", "1").unwrap();
+        b.set_param("eval_metric", "mae").unwrap();
+        let mut errors = Vec::new();
+        for i in 0..5 {
+            b.update(i, &d).unwrap();
+            let line = b.eval(i, &[(&d, "train")]).unwrap();
+            assert!(line.starts_with(&format!("[{i}]\ttrain-mae:")), "{line}");
+            errors.push(line);
+        }
+        let first_two = b.slice(0, 2).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&first_two.save_json().unwrap()).unwrap();
+        let trees = json["learner"]["gradient_booster"]["model"]["trees"]
+            .as_array()
+            .unwrap();
+        assert_eq!(trees.len(), 2);
+        assert!(b.slice(0, 9).is_err(), "a slice past the end is refused");
     }
 
     #[test]

@@ -9,7 +9,7 @@ SELECT cardinality(pgml.predict_proba('Iris Flowers', ARRAY[5.1, 3.5, 1.4, 0.2]:
 SELECT * FROM pgml.train('Iris Flowers', algorithm => 'xgboost', hyperparams => '{"n_estimators": 20}');
 SELECT * FROM pgml.deploy('Iris Flowers', 'most_recent');
 SELECT * FROM pgml.deploy('Iris Flowers', 'rollback');
-SELECT name, task, algorithm, num_train_rows, num_test_rows, label_mapping, deployed
+SELECT name, task, algorithm, runtime, num_train_rows, num_test_rows, label_mapping, deployed
   FROM pgml.trained_models ORDER BY id;
 SELECT name, task, algorithm, relation_name, y_column_name, test_sampling, test_size FROM pgml.overview;
 SELECT strategy, model_id FROM pgml.deployments ORDER BY id;

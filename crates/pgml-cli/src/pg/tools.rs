@@ -1,7 +1,9 @@
 //! The one place that runs PostgreSQL's client programs (pg_dump, psql). Connection details and
 //! passwords go through the environment, never the command line (visible to every local user).
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 use pgml_postgres::PgInstall;
 
@@ -17,7 +19,62 @@ pub fn command(program: &str, server: &Server) -> Result<Command> {
         cmd.env_remove(var);
     }
     cmd.envs(server.env()).stdin(Stdio::null());
+    // libpq reads sslpassword from no environment variable: a service file only pgml's OS user
+    // can read carries it (never the command line).
+    if let Some(password) = server.sslpassword() {
+        let file = secret_service_file(password)?;
+        cmd.env("PGSERVICEFILE", &file).env("PGSERVICE", "pgml");
+    }
     Ok(cmd)
+}
+
+/// Files holding a secret for a child, removed when pgml exits (`remove_secret_files`).
+static SECRET_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A service file `[pgml]` holding `sslpassword`, in a directory of its own (0700, file 0600).
+fn secret_service_file(sslpassword: &str) -> Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if sslpassword.contains(['\n', '\r']) {
+        return Err(Error::Usage {
+            message: "sslpassword must be one line (libpq's service files hold one value per line)"
+                .into(),
+            hint: None,
+        });
+    }
+    let mut files = SECRET_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!(
+        "pgml-secrets-{}-{}",
+        std::process::id(),
+        files.len()
+    ));
+    let io = |what: &str, e: std::io::Error| Error::Environment {
+        message: format!("cannot write {what}: {e}"),
+        hint: Some("check that the temporary directory ($TMPDIR or /tmp) is writable".into()),
+    };
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| io(&dir.display().to_string(), e))?;
+    let path = dir.join("pg_service.conf");
+    files.push(dir);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| io(&path.display().to_string(), e))?;
+    writeln!(f, "[pgml]\nsslpassword={sslpassword}")
+        .map_err(|e| io(&path.display().to_string(), e))?;
+    Ok(path)
+}
+
+/// Removes the files `command` wrote for its children.
+pub fn remove_secret_files() {
+    let mut files = SECRET_FILES.lock().unwrap_or_else(|e| e.into_inner());
+    for dir in files.drain(..) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// psql's arguments for applying a dump: quiet, one transaction, stop at the first error (so a

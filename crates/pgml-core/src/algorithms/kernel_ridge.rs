@@ -220,15 +220,15 @@ pub fn fit(
 ) -> Result<KernelRidgeModel> {
     let (n, p) = (x.rows(), x.cols());
     if n > o.max_train_rows {
-        return Err(Error::bad_data(
+        return Err(Error::too_large(
             format!(
-                "kernel_ridge needs an n×n kernel matrix: {n} training rows exceed the limit of {} ({} MB)",
+                "kernel_ridge needs an n×n kernel matrix: {n} training rows exceed the limit of {} ({:.1} MB)",
                 o.max_train_rows,
-                8 * o.max_train_rows * o.max_train_rows / 1_000_000
+                8.0 * (o.max_train_rows as f64).powi(2) / 1e6
             ),
             format!(
-                "raise hyperparameter max_train_rows to at least {n} if the server has {} MB to spare, or train on fewer rows",
-                8 * n * n / 1_000_000
+                "raise hyperparameter max_train_rows to at least {n} if the server has {:.1} MB to spare, or train on fewer rows",
+                8.0 * (n as f64).powi(2) / 1e6
             ),
         ));
     }
@@ -354,5 +354,6 @@ mod tests {
             "{e}"
         );
         assert!(e.hint().unwrap().contains("max_train_rows"), "{e:?}");
+        assert!(matches!(e, Error::TooLarge { .. }), "54000, not {e:?}");
     }
 }

@@ -102,25 +102,62 @@ fn means(x: &Matrix, fit_intercept: bool) -> Vec<f64> {
         .collect()
 }
 
-/// Σ (x_i − μ_i)(x_j − μ_j) over rows: the centered Gram matrix.
+/// Rows per block of the Gram matrix: the block's centered columns in f64 (p × 2048 × 8 bytes,
+/// 320 kB at 20 features) stay in cache while every pair of them is multiplied.
+const GRAM_BLOCK: usize = 2048;
+
+/// Σ (x_i − μ_i)(x_j − μ_j) over rows: the centered Gram matrix. One pass over the data in
+/// blocks of rows (each column centered once per block, then all pairs from cache) instead of a
+/// pass over two whole columns per pair, which made the fit memory-bound (1.8× scikit-learn's
+/// time at 1 M × 20).
 fn gram(x: &Matrix, mu: &[f64], check_interrupts: &dyn Fn()) -> Sym {
-    let p = x.cols();
+    let (n, p) = (x.rows(), x.cols());
     let mut g = Sym::zeros(p);
-    for i in 0..p {
+    let mut block = vec![0.0f64; p * GRAM_BLOCK];
+    let mut start = 0;
+    while start < n {
         check_interrupts();
-        let ci = x.col(i);
-        for j in i..p {
-            let cj = x.col(j);
-            let s: f64 = ci
-                .iter()
-                .zip(cj)
-                .map(|(&a, &b)| (f64::from(a) - mu[i]) * (f64::from(b) - mu[j]))
-                .sum();
-            g.a[i * p + j] = s;
-            g.a[j * p + i] = s;
+        let len = GRAM_BLOCK.min(n - start);
+        for j in 0..p {
+            let src = &x.col(j)[start..start + len];
+            for (d, &v) in block[j * GRAM_BLOCK..j * GRAM_BLOCK + len]
+                .iter_mut()
+                .zip(src)
+            {
+                *d = f64::from(v) - mu[j];
+            }
+        }
+        for i in 0..p {
+            let ci = &block[i * GRAM_BLOCK..i * GRAM_BLOCK + len];
+            for j in i..p {
+                let cj = &block[j * GRAM_BLOCK..j * GRAM_BLOCK + len];
+                g.a[i * p + j] += dot4(ci, cj);
+            }
+        }
+        start += len;
+    }
+    for i in 0..p {
+        for j in 0..i {
+            g.a[i * p + j] = g.a[j * p + i];
         }
     }
     g
+}
+
+/// A dot product with four independent sums, so the compiler can keep several multiply-adds in
+/// flight (a single running sum serializes them).
+fn dot4(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        s[0] += x[0] * y[0];
+        s[1] += x[1] * y[1];
+        s[2] += x[2] * y[2];
+        s[3] += x[3] * y[3];
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
 fn cross(x: &Matrix, mu: &[f64], y: &[f64], y_mean: f64) -> Vec<f64> {

@@ -8,18 +8,28 @@
 //! of its tasks). A new kind of fitted model also gets a line in `fitted_kinds!` below.
 
 pub mod ada_boost;
+pub mod automatic_relevance_determination;
 pub mod bagging;
 pub mod bayesian_ridge;
+pub mod boosting;
 pub mod cart;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
+pub mod gaussian_process;
+pub mod gp_kernel;
+pub mod gradient_boosting_trees;
+pub mod hist_gradient_boosting;
+pub mod hist_grower;
 pub mod huber;
 pub mod kernel_ridge;
 pub mod kmeans;
+pub mod lars;
 pub mod lasso;
+pub mod least_angle;
 pub mod least_squares;
 pub mod linear;
+pub mod linear_svm;
 pub mod logistic;
 pub mod nu_svm;
 pub mod orthogonal_matching_pursuit;
@@ -27,13 +37,16 @@ mod params;
 pub mod passive_aggressive;
 pub mod pca;
 pub mod perceptron;
+pub mod quantile;
 pub mod random_forest;
+pub mod ransac;
 pub mod registry;
 pub mod ridge;
 pub mod sgd;
 pub mod stochastic_gradient_descent;
 pub mod svm;
 pub mod svm_solver;
+pub mod theil_sen;
 pub mod trees;
 pub mod xgboost;
 pub mod xgboost_random_forest;
@@ -427,6 +440,10 @@ fitted_kinds! {
     OvrLinear(sgd::OvrLinearModel) = "ovr_linear_model",
     Svm(svm_solver::SvmModel) = "svm_model",
     KernelRidge(kernel_ridge::KernelRidgeModel) = "kernel_ridge_model",
+    GradientBoosting(gradient_boosting_trees::GradientBoostingModel) = "gradient_boosting_trees",
+    HistGradientBoosting(hist_gradient_boosting::HistGradientBoostingModel) = "hist_gradient_boosting_trees",
+    GaussianProcess(gaussian_process::GaussianProcessModel) = "gaussian_process_model",
+    SvmProbability(svm_solver::SvmProbabilityModel) = "svm_probability_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -630,7 +647,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -653,7 +670,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process")
         );
         assert_eq!(
             named("xgboost")
@@ -684,6 +701,10 @@ mod tests {
                 "ovr_linear_model",
                 "svm_model",
                 "kernel_ridge_model",
+                "gradient_boosting_trees",
+                "hist_gradient_boosting_trees",
+                "gaussian_process_model",
+                "svm_probability_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

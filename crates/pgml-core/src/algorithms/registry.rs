@@ -5,7 +5,11 @@ use super::{
     linear, nu_svm, passive_aggressive, pca, perceptron, random_forest, ridge,
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
-use super::{huber, orthogonal_matching_pursuit};
+use super::{
+    automatic_relevance_determination, gaussian_process, gradient_boosting_trees,
+    hist_gradient_boosting, huber, least_angle, linear_svm, orthogonal_matching_pursuit, quantile,
+    ransac, theil_sen,
+};
 use crate::Task;
 
 pub const ALL: &[Algorithm] = &[
@@ -30,6 +34,16 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&bayesian_ridge::BayesianRidge),
     Algorithm(&orthogonal_matching_pursuit::OrthogonalMatchingPursuit),
     Algorithm(&huber::Huber),
+    Algorithm(&gradient_boosting_trees::GradientBoostingTrees),
+    Algorithm(&hist_gradient_boosting::HistGradientBoosting),
+    Algorithm(&linear_svm::LinearSvm),
+    Algorithm(&least_angle::LeastAngle),
+    Algorithm(&least_angle::LassoLeastAngle),
+    Algorithm(&automatic_relevance_determination::AutomaticRelevanceDetermination),
+    Algorithm(&ransac::Ransac),
+    Algorithm(&theil_sen::TheilSen),
+    Algorithm(&quantile::Quantile),
+    Algorithm(&gaussian_process::GaussianProcess),
 ];
 
 /// Every registered name, in order.

@@ -41,7 +41,7 @@ pub(super) const CLASS_WEIGHT: Param = choice("class_weight", &["none", "balance
 pub(super) const DECISION_FUNCTION_SHAPE: Param =
     choice("decision_function_shape", &["ovr", "ovo"], "ovr");
 pub(super) const BREAK_TIES: Param = boolean("break_ties", false);
-/// Accepted: scikit-learn uses it only for probability estimates, which pgml refuses.
+/// The shuffle of the folds that calibrate probabilities (null is 0).
 pub(super) const RANDOM_STATE: Param = int("random_state", 0, i64::MAX, DefaultValue::Null);
 
 const REGRESSION: &[Param] = &[
@@ -85,12 +85,6 @@ pub(super) fn common_options(task: Task, h: &Hyperparams) -> Result<svm_solver::
         Err(_) => Gamma::Scale,
     };
     let classification = task == Task::Classification;
-    if classification && h.bool("probability")? {
-        return Err(Error::not_supported(
-            "hyperparameter probability true (Platt scaling) is not supported by pgml yet",
-            "train with probability false; predict_proba is not available for svm models",
-        ));
-    }
     let max_iter = h.int("max_iter")?;
     Ok(svm_solver::Options {
         kernel: KernelKind::parse(kernel)
@@ -107,6 +101,12 @@ pub(super) fn common_options(task: Task, h: &Hyperparams) -> Result<svm_solver::
         cache_mb: h.float("cache_size")?,
         balanced: classification && h.str("class_weight")? == "balanced",
         break_ties: classification && h.bool("break_ties")?,
+        probability: classification && h.bool("probability")?,
+        seed: if classification {
+            h.opt_int("random_state")?.unwrap_or(0).unsigned_abs()
+        } else {
+            0
+        },
     })
 }
 
@@ -171,13 +171,24 @@ pub(super) fn fit(
             o,
             check_interrupts,
         )?)),
-        Labels::Classes { codes, num_classes } => Ok(Fitted::Svm(svm_solver::fit_classifier(
-            x,
-            codes,
-            num_classes,
-            o,
-            check_interrupts,
-        )?)),
+        Labels::Classes { codes, num_classes } => {
+            let (svm, platt) = svm_solver::fit_classifier_with_probability(
+                x,
+                codes,
+                num_classes,
+                o,
+                check_interrupts,
+            )?;
+            Ok(match platt {
+                // A model of its own kind: the stored layout of plain SVMs does not change.
+                Some((prob_a, prob_b)) => Fitted::SvmProbability(svm_solver::SvmProbabilityModel {
+                    svm,
+                    prob_a,
+                    prob_b,
+                }),
+                None => Fitted::Svm(svm),
+            })
+        }
         Labels::None => Err(wrong_labels(name, task)),
     }
 }
@@ -187,7 +198,7 @@ mod tests {
     use serde_json::json;
 
     use crate::algorithms::Algorithm;
-    use crate::{Error, Task};
+    use crate::Task;
 
     /// Bad inputs name the accepted values.
     #[test]
@@ -213,11 +224,10 @@ mod tests {
         assert!(msg("svm", c, json!({"gamma": 0})).contains("greater than 0"));
         assert!(msg("nu_svm", c, json!({"nu": 1.5})).contains("at most 1"));
         assert!(msg("nu_svm", c, json!({"nu": 0})).contains("greater than 0"));
-        let e = Algorithm::parse("svm")
+        assert!(Algorithm::parse("svm")
             .unwrap()
             .resolve(c, &json!({"probability": true}))
-            .unwrap_err();
-        assert!(matches!(e, Error::NotSupported { .. }), "{e}");
+            .is_ok());
         let ok = Algorithm::parse("svm")
             .unwrap()
             .resolve(Task::Regression, &json!({"gamma": 0.5, "kernel": "poly"}));

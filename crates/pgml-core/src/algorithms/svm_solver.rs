@@ -132,6 +132,11 @@ pub struct Options {
     pub cache_mb: f64,
     pub balanced: bool,
     pub break_ties: bool,
+    /// Platt scaling of each pair's decision (libsvm's `probability`), fitted on 5-fold
+    /// cross-validated decision values.
+    pub probability: bool,
+    /// The folds' shuffle (scikit-learn's `random_state`; null is 0).
+    pub seed: u64,
 }
 
 /// Training rows, row-major f64, with their squared norms.
@@ -660,6 +665,18 @@ pub fn fit_classifier(
     o: &Options,
     check_interrupts: &dyn Fn(),
 ) -> Result<SvmModel> {
+    fit_classifier_with_probability(x, codes, num_classes, o, check_interrupts).map(|(m, _)| m)
+}
+
+/// SVC or NuSVC, and with `o.probability` the Platt parameters (A, B) of each pair.
+#[allow(clippy::type_complexity)] // the model and its optional calibration
+pub fn fit_classifier_with_probability(
+    x: &Matrix,
+    codes: &[u32],
+    num_classes: usize,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<(SvmModel, Option<(Vec<f64>, Vec<f64>)>)> {
     if num_classes < 2 {
         return Err(Error::bad_data(
             "classification needs at least two classes in the training data",
@@ -684,6 +701,7 @@ pub fn fit_classifier(
         rows: Vec::new(),
     };
     let mut decisions = Vec::new();
+    let (mut prob_a, mut prob_b) = (Vec::new(), Vec::new());
     for a in 0..num_classes {
         for b in a + 1..num_classes {
             let idx: Vec<usize> = members[a].iter().chain(&members[b]).copied().collect();
@@ -691,68 +709,27 @@ pub fn fit_classifier(
                 .map(|t| if t < members[a].len() { 1.0 } else { -1.0 })
                 .collect();
             let (na, nb) = (members[a].len() as f64, members[b].len() as f64);
-            let rows = Rows::new(x, &idx);
-            let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
-            let local: Vec<usize> = (0..idx.len()).collect();
-            let (coef, rho) = match o.nu {
-                None => {
-                    let upper = y
-                        .iter()
-                        .map(|&v| o.c * if v > 0.0 { weight(a) } else { weight(b) })
-                        .collect();
-                    let problem = Problem {
-                        cache: &mut cache,
-                        idx: local,
-                        linear: vec![-1.0; y.len()],
-                        upper,
-                        y: y.clone(),
-                    };
-                    let s = problem.solve(
-                        vec![0.0; y.len()],
-                        false,
-                        o.tol,
-                        o.max_iter,
-                        check_interrupts,
-                    );
-                    let coef: Vec<f64> = s.alpha.iter().zip(&y).map(|(a, y)| a * y).collect();
-                    (coef, s.rho)
+            if let Some(nu) = o.nu {
+                if nu * (na + nb) / 2.0 > na.min(nb) {
+                    return Err(Error::bad_data(
+                        format!(
+                            "nu {nu} is infeasible for classes of {} and {} training rows",
+                            na, nb
+                        ),
+                        format!(
+                            "nu must be at most 2·min/(sum) = {:.4} here; use a smaller nu",
+                            2.0 * na.min(nb) / (na + nb)
+                        ),
+                    ));
                 }
-                Some(nu) => {
-                    if nu * (na + nb) / 2.0 > na.min(nb) {
-                        return Err(Error::bad_data(
-                            format!(
-                                "nu {nu} is infeasible for classes of {} and {} training rows",
-                                na, nb
-                            ),
-                            format!(
-                                "nu must be at most 2·min/(sum) = {:.4} here; use a smaller nu",
-                                2.0 * na.min(nb) / (na + nb)
-                            ),
-                        ));
-                    }
-                    // libsvm's start: ν·l/2 of weight on each side, filled in order.
-                    let (mut sum_pos, mut sum_neg) = (nu * (na + nb) / 2.0, nu * (na + nb) / 2.0);
-                    let alpha0: Vec<f64> = y
-                        .iter()
-                        .map(|&v| {
-                            let s = if v > 0.0 { &mut sum_pos } else { &mut sum_neg };
-                            let a = s.min(1.0);
-                            *s -= a;
-                            a
-                        })
-                        .collect();
-                    let problem = Problem {
-                        cache: &mut cache,
-                        idx: local,
-                        linear: vec![0.0; y.len()],
-                        upper: vec![1.0; y.len()],
-                        y: y.clone(),
-                    };
-                    let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
-                    let coef: Vec<f64> = s.alpha.iter().zip(&y).map(|(a, y)| a * y / s.r).collect();
-                    (coef, s.rho / s.r)
-                }
-            };
+            }
+            let (cp, cn) = (o.c * weight(a), o.c * weight(b));
+            if o.probability {
+                let (pa, pb) = platt_pair(x, &idx, &y, cp, cn, kernel, o, check_interrupts);
+                prob_a.push(pa);
+                prob_b.push(pb);
+            }
+            let (coef, rho) = solve_binary(x, &idx, &y, cp, cn, kernel, o, check_interrupts);
             let mut d = Decision {
                 sv: Vec::new(),
                 coef: Vec::new(),
@@ -767,14 +744,297 @@ pub fn fit_classifier(
             decisions.push(d);
         }
     }
-    Ok(SvmModel {
+    let model = SvmModel {
         p: x.cols(),
         kernel,
         support: support.rows,
         num_classes,
         decisions,
         break_ties: o.break_ties,
-    })
+    };
+    Ok((model, o.probability.then_some((prob_a, prob_b))))
+}
+
+/// One binary C-SVC (upper bounds cp / cn) or ν-SVC over the rows `idx` of x, labels ±1:
+/// the coefficients y·α per row and rho.
+#[allow(clippy::too_many_arguments)] // the sub-problem and its solver settings
+fn solve_binary(
+    x: &Matrix,
+    idx: &[usize],
+    y: &[f64],
+    cp: f64,
+    cn: f64,
+    kernel: Kernel,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> (Vec<f64>, f64) {
+    let rows = Rows::new(x, idx);
+    let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
+    let local: Vec<usize> = (0..idx.len()).collect();
+    match o.nu {
+        None => {
+            let upper = y.iter().map(|&v| if v > 0.0 { cp } else { cn }).collect();
+            let problem = Problem {
+                cache: &mut cache,
+                idx: local,
+                linear: vec![-1.0; y.len()],
+                upper,
+                y: y.to_vec(),
+            };
+            let s = problem.solve(
+                vec![0.0; y.len()],
+                false,
+                o.tol,
+                o.max_iter,
+                check_interrupts,
+            );
+            let coef: Vec<f64> = s.alpha.iter().zip(y).map(|(a, y)| a * y).collect();
+            (coef, s.rho)
+        }
+        Some(nu) => {
+            let na = y.iter().filter(|&&v| v > 0.0).count() as f64;
+            let nb = y.len() as f64 - na;
+            // libsvm's start: ν·l/2 of weight on each side, filled in order.
+            let (mut sum_pos, mut sum_neg) = (nu * (na + nb) / 2.0, nu * (na + nb) / 2.0);
+            let alpha0: Vec<f64> = y
+                .iter()
+                .map(|&v| {
+                    let s = if v > 0.0 { &mut sum_pos } else { &mut sum_neg };
+                    let a = s.min(1.0);
+                    *s -= a;
+                    a
+                })
+                .collect();
+            let problem = Problem {
+                cache: &mut cache,
+                idx: local,
+                linear: vec![0.0; y.len()],
+                upper: vec![1.0; y.len()],
+                y: y.to_vec(),
+            };
+            let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
+            let coef: Vec<f64> = s.alpha.iter().zip(y).map(|(a, y)| a * y / s.r).collect();
+            (coef, s.rho / s.r)
+        }
+    }
+}
+
+/// libsvm's `svm_binary_svc_probability`: decision values of each row from a model trained on
+/// the other four of five folds (rows shuffled with the seed), then Platt's sigmoid fitted to
+/// them (`sigmoid_train`). The folds train with the pair's own bounds (C times the class weights).
+#[allow(clippy::too_many_arguments)] // the sub-problem and its solver settings
+fn platt_pair(
+    x: &Matrix,
+    idx: &[usize],
+    y: &[f64],
+    cp: f64,
+    cn: f64,
+    kernel: Kernel,
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> (f64, f64) {
+    const FOLDS: usize = 5;
+    let l = idx.len();
+    let mut perm: Vec<usize> = (0..l).collect();
+    let mut rng = crate::split::SplitMix64(o.seed);
+    rng.shuffle(&mut perm);
+    let mut dec = vec![0.0; l];
+    for f in 0..FOLDS {
+        let (begin, end) = (f * l / FOLDS, (f + 1) * l / FOLDS);
+        let train: Vec<usize> = perm[..begin].iter().chain(&perm[end..]).copied().collect();
+        let pos = train.iter().filter(|&&t| y[t] > 0.0).count();
+        let neg = train.len() - pos;
+        let fixed = match (pos, neg) {
+            (0, 0) => Some(0.0),
+            (_, 0) => Some(1.0),
+            (0, _) => Some(-1.0),
+            _ => None,
+        };
+        if let Some(v) = fixed {
+            for &t in &perm[begin..end] {
+                dec[t] = v;
+            }
+            continue;
+        }
+        let sub_idx: Vec<usize> = train.iter().map(|&t| idx[t]).collect();
+        let sub_y: Vec<f64> = train.iter().map(|&t| y[t]).collect();
+        let (coef, rho) = solve_binary(x, &sub_idx, &sub_y, cp, cn, kernel, o, check_interrupts);
+        let support: Vec<(Vec<f64>, f64)> = sub_idx
+            .iter()
+            .zip(&coef)
+            .filter(|(_, &c)| c != 0.0)
+            .map(|(&r, &c)| ((0..x.cols()).map(|j| f64::from(x.get(r, j))).collect(), c))
+            .collect();
+        for &t in &perm[begin..end] {
+            let xt: Vec<f64> = (0..x.cols()).map(|j| f64::from(x.get(idx[t], j))).collect();
+            let xsq: f64 = xt.iter().map(|v| v * v).sum();
+            dec[t] = support
+                .iter()
+                .map(|(s, c)| {
+                    let ssq: f64 = s.iter().map(|v| v * v).sum();
+                    c * kernel.eval(dot(s, &xt), ssq + xsq)
+                })
+                .sum::<f64>()
+                - rho;
+        }
+    }
+    sigmoid_train(&dec, y)
+}
+
+/// Platt's sigmoid 1 / (1 + exp(A·f + B)) fitted to decision values f and labels ±1 by Newton's
+/// method with a backtracking line search (Lin, Lin and Weng's version, as libsvm).
+fn sigmoid_train(dec: &[f64], labels: &[f64]) -> (f64, f64) {
+    let prior1 = labels.iter().filter(|&&v| v > 0.0).count() as f64;
+    let prior0 = labels.len() as f64 - prior1;
+    let (hi, lo) = ((prior1 + 1.0) / (prior1 + 2.0), 1.0 / (prior0 + 2.0));
+    let t: Vec<f64> = labels
+        .iter()
+        .map(|&v| if v > 0.0 { hi } else { lo })
+        .collect();
+    let objective = |a: f64, b: f64| -> f64 {
+        dec.iter()
+            .zip(&t)
+            .map(|(&d, &ti)| {
+                let f = d * a + b;
+                if f >= 0.0 {
+                    ti * f + (-f).exp().ln_1p()
+                } else {
+                    (ti - 1.0) * f + f.exp().ln_1p()
+                }
+            })
+            .sum()
+    };
+    let (mut a, mut b) = (0.0, ((prior0 + 1.0) / (prior1 + 1.0)).ln());
+    let mut fval = objective(a, b);
+    for _ in 0..100 {
+        let (mut h11, mut h22, mut h21, mut g1, mut g2) = (1e-12, 1e-12, 0.0, 0.0, 0.0);
+        for (&d, &ti) in dec.iter().zip(&t) {
+            let f = d * a + b;
+            let (p, q) = if f >= 0.0 {
+                let e = (-f).exp();
+                (e / (1.0 + e), 1.0 / (1.0 + e))
+            } else {
+                let e = f.exp();
+                (1.0 / (1.0 + e), e / (1.0 + e))
+            };
+            let d2 = p * q;
+            h11 += d * d * d2;
+            h22 += d2;
+            h21 += d * d2;
+            let d1 = ti - p;
+            g1 += d * d1;
+            g2 += d1;
+        }
+        if g1.abs() < 1e-5 && g2.abs() < 1e-5 {
+            break;
+        }
+        let det = h11 * h22 - h21 * h21;
+        let da = -(h22 * g1 - h21 * g2) / det;
+        let db = -(-h21 * g1 + h11 * g2) / det;
+        let gd = g1 * da + g2 * db;
+        let mut step = 1.0;
+        while step >= 1e-10 {
+            let (na, nb) = (a + step * da, b + step * db);
+            let nf = objective(na, nb);
+            if nf < fval + 1e-4 * step * gd {
+                a = na;
+                b = nb;
+                fval = nf;
+                break;
+            }
+            step /= 2.0;
+        }
+        if step < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
+}
+
+/// libsvm's pairwise coupling (Wu, Lin and Weng's second method): class probabilities from the
+/// pairwise ones r[i][j] (row-major k×k).
+fn multiclass_probability(k: usize, r: &[f64]) -> Vec<f64> {
+    let mut q = vec![0.0; k * k];
+    for t in 0..k {
+        for j in 0..k {
+            if j != t {
+                q[t * k + t] += r[j * k + t] * r[j * k + t];
+                q[t * k + j] = -r[j * k + t] * r[t * k + j];
+            }
+        }
+    }
+    let mut p = vec![1.0 / k as f64; k];
+    let mut qp = vec![0.0; k];
+    let eps = 0.005 / k as f64;
+    for _ in 0..100.max(k) {
+        let mut pqp = 0.0;
+        for t in 0..k {
+            qp[t] = (0..k).map(|j| q[t * k + j] * p[j]).sum();
+            pqp += p[t] * qp[t];
+        }
+        let max_error = qp.iter().map(|v| (v - pqp).abs()).fold(0.0, f64::max);
+        if max_error < eps {
+            break;
+        }
+        for t in 0..k {
+            let diff = (-qp[t] + pqp) / q[t * k + t];
+            p[t] += diff;
+            pqp = (pqp + diff * (diff * q[t * k + t] + 2.0 * qp[t])) / (1.0 + diff) / (1.0 + diff);
+            for j in 0..k {
+                qp[j] = (qp[j] + diff * q[t * k + j]) / (1.0 + diff);
+                p[j] /= 1.0 + diff;
+            }
+        }
+    }
+    p
+}
+
+/// An SVC / NuSVC trained with `probability`: the model and libsvm's Platt parameters per pair.
+/// Predict is the model's one-vs-one vote (as scikit-learn's, which may disagree with the
+/// probabilities' argmax).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmProbabilityModel {
+    pub svm: SvmModel,
+    pub prob_a: Vec<f64>,
+    pub prob_b: Vec<f64>,
+}
+
+impl Predictor for SvmProbabilityModel {
+    fn num_features(&self) -> usize {
+        self.svm.p
+    }
+
+    fn predict(&self, x: &[f32]) -> Option<f32> {
+        self.svm.predict(x)
+    }
+
+    fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
+        let dec = self.svm.decision_values(x);
+        let k = self.svm.num_classes;
+        let min_prob = 1e-7;
+        let mut r = vec![0.0; k * k];
+        let mut d = 0;
+        for i in 0..k {
+            for j in i + 1..k {
+                let f = dec[d] * self.prob_a[d] + self.prob_b[d];
+                let s = if f >= 0.0 {
+                    (-f).exp() / (1.0 + (-f).exp())
+                } else {
+                    1.0 / (1.0 + f.exp())
+                };
+                let v = s.clamp(min_prob, 1.0 - min_prob);
+                r[i * k + j] = v;
+                r[j * k + i] = 1.0 - v;
+                d += 1;
+            }
+        }
+        let p = if k == 2 {
+            vec![r[1], r[k]]
+        } else {
+            multiclass_probability(k, &r)
+        };
+        Some(p.into_iter().map(|v| v as f32).collect())
+    }
 }
 
 /// SVR (`nu` None: ε-SVR) or NuSVR.
@@ -881,7 +1141,63 @@ mod tests {
             cache_mb: 200.0,
             balanced: false,
             break_ties: false,
+            probability: false,
+            seed: 0,
         }
+    }
+
+    /// libsvm's probability estimates: Platt's sigmoid on cross-validated decision values,
+    /// coupled across pairs; they sum to 1 and favour the true class on separated data.
+    #[test]
+    fn platt_probabilities_are_calibrated_and_coupled() {
+        let mut rng = crate::split::SplitMix64(5);
+        let rows: Vec<Vec<f32>> = (0..150)
+            .map(|i| {
+                let c = (i % 3) as f32;
+                vec![c * 2.0 + rng.unit() as f32, c + rng.unit() as f32]
+            })
+            .collect();
+        let codes: Vec<u32> = (0..150).map(|i| (i % 3) as u32).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let o = Options {
+            probability: true,
+            ..options()
+        };
+        let (svm, platt) = fit_classifier_with_probability(&x, &codes, 3, &o, &|| {}).unwrap();
+        let (prob_a, prob_b) = platt.unwrap();
+        assert_eq!(prob_a.len(), 3);
+        // A negative slope: a larger decision value means the pair's first class.
+        assert!(prob_a.iter().all(|&a| a < 0.0), "{prob_a:?}");
+        let m = SvmProbabilityModel {
+            svm,
+            prob_a,
+            prob_b,
+        };
+        let mut log_loss = 0.0;
+        for (i, r) in rows.iter().enumerate() {
+            let p = m.predict_proba(r).unwrap();
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{p:?}");
+            log_loss -= f64::from(p[codes[i] as usize]).ln();
+        }
+        assert!(log_loss / 150.0 < 0.3, "{}", log_loss / 150.0);
+        // Two classes: the pair's sigmoid directly.
+        let binary: Vec<u32> = codes.iter().map(|&c| u32::from(c > 0)).collect();
+        let (svm, platt) = fit_classifier_with_probability(&x, &binary, 2, &o, &|| {}).unwrap();
+        let (prob_a, prob_b) = platt.unwrap();
+        let m = SvmProbabilityModel {
+            svm,
+            prob_a,
+            prob_b,
+        };
+        let p = m.predict_proba(&[0.5, 0.5]).unwrap();
+        assert!(p[0] > 0.8 && (p[0] + p[1] - 1.0).abs() < 1e-6, "{p:?}");
+        // Pairwise coupling of consistent pairwise probabilities recovers them.
+        let r = [0.0, 0.75, 0.6, 0.25, 0.0, 1.0 / 3.0, 0.4, 2.0 / 3.0, 0.0];
+        let p = multiclass_probability(3, &r);
+        assert!(
+            (p[0] - 0.5).abs() < 0.01 && (p[1] - 1.0 / 6.0).abs() < 0.01,
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -14,29 +14,123 @@ use crate::{Error, Result};
 pub enum Objective {
     /// reg:squarederror: the margin is the prediction.
     SquaredError,
+    /// Other regression objectives whose prediction is the margin itself: reg:squaredlogerror,
+    /// reg:pseudohubererror, reg:absoluteerror.
+    Identity(IdentityObjective),
+    /// count:poisson, reg:gamma, reg:tweedie: the prediction is exp(margin).
+    Exp(ExpObjective),
+    /// reg:logistic: a regression whose prediction is sigmoid(margin).
+    RegLogistic,
     /// binary:logistic: the probability of class 1 is sigmoid(margin).
     Logistic,
+    /// binary:logitraw: as binary:logistic, but XGBoost itself answers the margin.
+    LogitRaw,
+    /// binary:hinge: class 1 when the margin is positive; no probabilities (0 or 1).
+    Hinge,
     /// multi:softprob: one margin per class, softmax.
     Softprob { num_class: usize },
+    /// multi:softmax: as multi:softprob, but XGBoost itself answers the class.
+    Softmax { num_class: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityObjective {
+    SquaredLogError,
+    PseudoHuberError,
+    AbsoluteError,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpObjective {
+    Poisson,
+    Gamma,
+    Tweedie,
+}
+
+impl Objective {
+    /// XGBoost's name, as its JSON model and pgml's stored models carry it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::SquaredError => "reg:squarederror",
+            Objective::Identity(IdentityObjective::SquaredLogError) => "reg:squaredlogerror",
+            Objective::Identity(IdentityObjective::PseudoHuberError) => "reg:pseudohubererror",
+            Objective::Identity(IdentityObjective::AbsoluteError) => "reg:absoluteerror",
+            Objective::Exp(ExpObjective::Poisson) => "count:poisson",
+            Objective::Exp(ExpObjective::Gamma) => "reg:gamma",
+            Objective::Exp(ExpObjective::Tweedie) => "reg:tweedie",
+            Objective::RegLogistic => "reg:logistic",
+            Objective::Logistic => "binary:logistic",
+            Objective::LogitRaw => "binary:logitraw",
+            Objective::Hinge => "binary:hinge",
+            Objective::Softprob { .. } => "multi:softprob",
+            Objective::Softmax { .. } => "multi:softmax",
+        }
+    }
+
+    /// The objective of this name; `num_class` for the multi-class ones.
+    pub fn from_name(name: &str, num_class: usize) -> Option<Objective> {
+        Some(match name {
+            "reg:squarederror" => Objective::SquaredError,
+            "reg:squaredlogerror" => Objective::Identity(IdentityObjective::SquaredLogError),
+            "reg:pseudohubererror" => Objective::Identity(IdentityObjective::PseudoHuberError),
+            "reg:absoluteerror" => Objective::Identity(IdentityObjective::AbsoluteError),
+            "count:poisson" => Objective::Exp(ExpObjective::Poisson),
+            "reg:gamma" => Objective::Exp(ExpObjective::Gamma),
+            "reg:tweedie" => Objective::Exp(ExpObjective::Tweedie),
+            "reg:logistic" => Objective::RegLogistic,
+            "binary:logistic" => Objective::Logistic,
+            "binary:logitraw" => Objective::LogitRaw,
+            "binary:hinge" => Objective::Hinge,
+            "multi:softprob" => Objective::Softprob { num_class },
+            "multi:softmax" => Objective::Softmax { num_class },
+            _ => return None,
+        })
+    }
+
+    /// Margins per row: one, or one per class.
+    fn groups(self) -> usize {
+        match self {
+            Objective::Softprob { num_class } | Objective::Softmax { num_class } => num_class,
+            _ => 1,
+        }
+    }
+
+    /// Whether the model classifies (its prediction is a class code).
+    pub fn is_classification(self) -> bool {
+        matches!(
+            self,
+            Objective::Logistic
+                | Objective::LogitRaw
+                | Objective::Hinge
+                | Objective::Softprob { .. }
+                | Objective::Softmax { .. }
+        )
+    }
+
+    /// XGBoost's base_score (given in output space) as a margin: its objective's inverse link
+    /// (`ProbToMargin` in XGBoost 1.7).
+    fn base_margin(self, base_score: f64) -> f64 {
+        match self {
+            // binary:logitraw's base_score is a margin already (XGBoost 1.7's LogisticRaw).
+            Objective::Logistic | Objective::RegLogistic => (base_score / (1.0 - base_score)).ln(),
+            Objective::Exp(_) => base_score.ln(),
+            _ => base_score,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct StoredObjective {
     name: String,
-    /// Classes of multi:softprob; 0 for the others.
+    /// Classes of multi:softprob and multi:softmax; 0 for the others.
     num_class: u64,
 }
 
 impl From<Objective> for StoredObjective {
     fn from(o: Objective) -> StoredObjective {
-        let (name, num_class) = match o {
-            Objective::SquaredError => ("reg:squarederror", 0),
-            Objective::Logistic => ("binary:logistic", 0),
-            Objective::Softprob { num_class } => ("multi:softprob", num_class as u64),
-        };
         StoredObjective {
-            name: name.into(),
-            num_class,
+            name: o.name().into(),
+            num_class: o.groups() as u64 * u64::from(o.groups() > 1),
         }
     }
 }
@@ -44,14 +138,13 @@ impl From<Objective> for StoredObjective {
 impl TryFrom<StoredObjective> for Objective {
     type Error = String;
     fn try_from(s: StoredObjective) -> std::result::Result<Objective, String> {
-        match s.name.as_str() {
-            "reg:squarederror" => Ok(Objective::SquaredError),
-            "binary:logistic" => Ok(Objective::Logistic),
-            "multi:softprob" => Ok(Objective::Softprob {
-                num_class: usize::try_from(s.num_class).map_err(|e| e.to_string())?,
-            }),
-            other => Err(format!("unknown tree objective \"{other}\"")),
+        let num_class = usize::try_from(s.num_class).map_err(|e| e.to_string())?;
+        let o = Objective::from_name(&s.name, num_class)
+            .ok_or_else(|| format!("unknown tree objective \"{}\"", s.name))?;
+        if o.groups() != 1 && num_class < 2 {
+            return Err(format!("{} with {num_class} classes", s.name));
         }
+        Ok(o)
     }
 }
 
@@ -67,7 +160,8 @@ pub struct Tree {
 }
 
 impl Tree {
-    fn leaf(&self, x: &[f32]) -> f32 {
+    /// The value of the leaf `x` falls in.
+    pub fn leaf(&self, x: &[f32]) -> f32 {
         let mut i = 0usize;
         loop {
             let l = self.left[i];
@@ -100,13 +194,13 @@ pub struct TreeEnsemble {
     pub tree_class: Vec<u32>,
 }
 
+fn sigmoid(m: f64) -> f64 {
+    1.0 / (1.0 + (-m).exp())
+}
+
 impl TreeEnsemble {
     fn margins(&self, x: &[f32]) -> Vec<f64> {
-        let groups = match self.objective {
-            Objective::Softprob { num_class } => num_class,
-            _ => 1,
-        };
-        let mut m = vec![f64::from(self.base_margin); groups];
+        let mut m = vec![f64::from(self.base_margin); self.objective.groups()];
         for (tree, &class) in self.trees.iter().zip(&self.tree_class) {
             m[class as usize] += f64::from(tree.leaf(x));
         }
@@ -117,9 +211,13 @@ impl TreeEnsemble {
     pub fn predict(&self, x: &[f32]) -> f32 {
         let m = self.margins(x);
         match self.objective {
-            Objective::SquaredError => m[0] as f32,
-            Objective::Logistic => f32::from(u8::from(m[0] > 0.0)),
-            Objective::Softprob { .. } => {
+            Objective::SquaredError | Objective::Identity(_) => m[0] as f32,
+            Objective::Exp(_) => m[0].exp() as f32,
+            Objective::RegLogistic => sigmoid(m[0]) as f32,
+            Objective::Logistic | Objective::LogitRaw | Objective::Hinge => {
+                f32::from(u8::from(m[0] > 0.0))
+            }
+            Objective::Softprob { .. } | Objective::Softmax { .. } => {
                 let mut best = 0;
                 for c in 1..m.len() {
                     if m[c] > m[best] {
@@ -134,27 +232,33 @@ impl TreeEnsemble {
     pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
         let m = self.margins(x);
         match self.objective {
-            Objective::SquaredError => None,
-            Objective::Logistic => {
-                let p = 1.0 / (1.0 + (-m[0]).exp());
+            Objective::Logistic | Objective::LogitRaw => {
+                let p = sigmoid(m[0]);
                 Some(vec![(1.0 - p) as f32, p as f32])
             }
-            Objective::Softprob { .. } => {
+            // XGBClassifier's predict_proba for hinge: the class itself, with certainty.
+            Objective::Hinge => {
+                let p = f32::from(u8::from(m[0] > 0.0));
+                Some(vec![1.0 - p, p])
+            }
+            Objective::Softprob { .. } | Objective::Softmax { .. } => {
                 let max = m.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let e: Vec<f64> = m.iter().map(|v| (v - max).exp()).collect();
                 let s: f64 = e.iter().sum();
                 Some(e.into_iter().map(|v| (v / s) as f32).collect())
             }
+            _ => None,
         }
     }
 
-    /// What XGBoost itself returns for a row: the value, or the probability (of class 1 for binary,
-    /// of each class for multi-class), for comparison with `Booster::predict`.
+    /// What XGBoost itself returns for a row (`Booster::predict` without output_margin), for
+    /// the check against it at train time.
     pub fn xgboost_output(&self, x: &[f32]) -> Vec<f32> {
         match self.objective {
-            Objective::SquaredError => vec![self.margins(x)[0] as f32],
+            Objective::LogitRaw => vec![self.margins(x)[0] as f32],
             Objective::Logistic => vec![self.predict_proba(x).map_or(f32::NAN, |p| p[1])],
             Objective::Softprob { .. } => self.predict_proba(x).unwrap_or_default(),
+            _ => vec![self.predict(x)],
         }
     }
 
@@ -175,27 +279,30 @@ impl TreeEnsemble {
         };
         let base_score = num(&param["base_score"], "base_score")?;
         let num_features = num(&param["num_feature"], "num_feature")? as usize;
-        let objective = match learner["objective"]["name"].as_str() {
-            Some("reg:squarederror") => Objective::SquaredError,
-            Some("binary:logistic") => Objective::Logistic,
-            Some("multi:softprob") => Objective::Softprob {
-                num_class: num(&param["num_class"], "num_class")? as usize,
-            },
-            other => {
-                return Err(bad(&format!(
-                    "objective {other:?} is not one pgml evaluates"
-                )))
-            }
+        let name = learner["objective"]["name"].as_str().unwrap_or_default();
+        let num_class = if name.starts_with("multi:") {
+            num(&param["num_class"], "num_class")? as usize
+        } else {
+            0
         };
-        // base_score is given in output space; the margin adds its inverse link.
-        let base_margin = match objective {
-            Objective::Logistic => (base_score / (1.0 - base_score)).ln(),
-            _ => base_score,
-        } as f32;
-        let model = &learner["gradient_booster"]["model"];
-        if learner["gradient_booster"]["name"].as_str() != Some("gbtree") {
-            return Err(bad("only the gbtree booster is supported"));
-        }
+        let objective = Objective::from_name(name, num_class)
+            .ok_or_else(|| bad(&format!("objective {name:?} is not one pgml evaluates")))?;
+        let base_margin = objective.base_margin(base_score) as f32;
+        // DART keeps its trees under "gbtree" and weighs each by its weight_drop at predict time.
+        let booster = &learner["gradient_booster"];
+        let (model, weights) = match booster["name"].as_str() {
+            Some("gbtree") => (&booster["model"], None),
+            Some("dart") => {
+                let weights: Vec<f64> = booster["weight_drop"]
+                    .as_array()
+                    .ok_or_else(|| bad("weight_drop"))?
+                    .iter()
+                    .map(|w| w.as_f64().ok_or_else(|| bad("weight_drop")))
+                    .collect::<Result<_>>()?;
+                (&booster["gbtree"]["model"], Some(weights))
+            }
+            _ => return Err(bad("only the gbtree and dart boosters are supported")),
+        };
         let tree_class: Vec<u32> = model["tree_info"]
             .as_array()
             .ok_or_else(|| bad("tree_info"))?
@@ -232,7 +339,7 @@ impl TreeEnsemble {
                 .collect();
             let default_left: Vec<bool> =
                 ints("default_left")?.into_iter().map(|v| v != 0).collect();
-            let value = floats("split_conditions")?;
+            let mut value = floats("split_conditions")?;
             let n = left.len();
             if [right.len(), feature.len(), default_left.len(), value.len()]
                 .iter()
@@ -243,6 +350,14 @@ impl TreeEnsemble {
             }
             if left.iter().chain(&right).any(|&c| c >= n as i32) {
                 return Err(bad("child index out of range"));
+            }
+            if let Some(weights) = &weights {
+                let w = *weights.get(trees.len()).ok_or_else(|| bad("weight_drop"))?;
+                for (v, &l) in value.iter_mut().zip(&left) {
+                    if l < 0 {
+                        *v = (f64::from(*v) * w) as f32;
+                    }
+                }
             }
             trees.push(Tree {
                 feature,
@@ -263,4 +378,75 @@ impl TreeEnsemble {
             tree_class,
         })
     }
+}
+
+/// XGBoost's feature importances of `importance_type` (its scikit-learn wrapper's
+/// `feature_importances_`, normalised to sum to 1): "gain" (the default for tree boosters) is the
+/// mean loss reduction of the splits on a feature, "total_gain" their sum, "weight" their number,
+/// "cover" / "total_cover" the mean / sum of the hessian of the rows they split. A feature never
+/// split on has 0. Read from XGBoost's JSON model (gbtree or dart).
+pub fn xgboost_importances(
+    bytes: &[u8],
+    num_features: usize,
+    importance_type: &str,
+) -> Result<Vec<f64>> {
+    let bad = |what: &str| Error::BadModel {
+        message: format!("XGBoost model JSON: {what}"),
+        newer_format: false,
+    };
+    let j: Json = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
+    let booster = &j["learner"]["gradient_booster"];
+    let model = if booster["name"].as_str() == Some("dart") {
+        &booster["gbtree"]["model"]
+    } else {
+        &booster["model"]
+    };
+    let (mut gain, mut cover, mut count) = (
+        vec![0.0f64; num_features],
+        vec![0.0f64; num_features],
+        vec![0usize; num_features],
+    );
+    for t in model["trees"].as_array().ok_or_else(|| bad("trees"))? {
+        let array = |k: &str| t[k].as_array().ok_or_else(|| bad(k));
+        let (left, features, gains, hessians) = (
+            array("left_children")?,
+            array("split_indices")?,
+            array("loss_changes")?,
+            array("sum_hessian")?,
+        );
+        for (i, l) in left.iter().enumerate() {
+            if l.as_i64().unwrap_or(-1) < 0 {
+                continue;
+            }
+            let value = |a: &Vec<Json>, what: &str| {
+                a.get(i).and_then(Json::as_f64).ok_or_else(|| bad(what))
+            };
+            let f = value(features, "split_indices")? as usize;
+            if f < num_features {
+                gain[f] += value(gains, "loss_changes")?;
+                cover[f] += value(hessians, "sum_hessian")?;
+                count[f] += 1;
+            }
+        }
+    }
+    let mean = |total: &[f64]| -> Vec<f64> {
+        total
+            .iter()
+            .zip(&count)
+            .map(|(t, &c)| if c == 0 { 0.0 } else { t / c as f64 })
+            .collect()
+    };
+    let raw = match importance_type {
+        "weight" => count.iter().map(|&c| c as f64).collect(),
+        "total_gain" => gain,
+        "cover" => mean(&cover),
+        "total_cover" => cover,
+        _ => mean(&gain),
+    };
+    let sum: f64 = raw.iter().sum();
+    Ok(if sum > 0.0 {
+        raw.iter().map(|m| m / sum).collect()
+    } else {
+        raw
+    })
 }

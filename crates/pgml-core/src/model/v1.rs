@@ -243,6 +243,8 @@ impl From<EstimatorV1> for Fitted {
                         tree_class: e.tree_class,
                     },
                     native_json: Vec::new(),
+                    feature_importances: None,
+                    fit_metrics: Default::default(),
                 })
             }
         }

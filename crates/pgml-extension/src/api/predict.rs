@@ -326,13 +326,20 @@ fn prepare(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
 
 fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
     let x = prepare(id, m, x)?;
-    let out = m.estimator.predict(&x).ok_or_else(|| {
-        PgmlError::not_supported(format!(
-            "model {id} is a {} model: it has no single prediction",
-            m.task
-        ))
-        .hint("use pgml.decompose(project_name, features) for decomposition")
-    })?;
+    // PostgresML answers predict on a decomposition model with the row's first component (its
+    // transform, flattened, first value): the same here, so its example queries run unchanged.
+    let first_component = || m.estimator.decompose(&x).and_then(|c| c.first().copied());
+    let out = m
+        .estimator
+        .predict(&x)
+        .or_else(first_component)
+        .ok_or_else(|| {
+            PgmlError::not_supported(format!(
+                "model {id} is a {} model: it has no single prediction",
+                m.task
+            ))
+            .hint("use pgml.decompose(project_name, features) for decomposition")
+        })?;
     Ok(match (&m.class_values, m.task) {
         (Some(values), Task::Classification) => values.get(out as usize).copied().unwrap_or(out),
         _ => out,

@@ -380,7 +380,7 @@ CREATE VIEW pgml.trained_models WITH (security_invoker = true) AS
 SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_sampling, s.test_size,
        s.num_train_rows, s.num_test_rows, m.metrics, m.label_mapping,
        dm.model_id IS NOT NULL AS deployed,
-       s.lineage, m.feature_hash, m.origin
+       s.lineage, m.feature_hash, m.origin, m.runtime
   FROM pgml.projects p
   JOIN pgml.models m ON m.project_id = p.id
   LEFT JOIN pgml.snapshots s ON s.id = m.snapshot_id

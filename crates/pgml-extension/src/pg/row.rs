@@ -95,8 +95,10 @@ fn read_attribute(
     x: &mut Vec<f32>,
 ) -> Result<()> {
     let null = || {
-        PgmlError::null(format!("feature column \"{name}\" is NULL"))
-            .hint("predict needs every feature; fill NULLs with COALESCE")
+        PgmlError::null(format!("feature column \"{name}\" is NULL")).hint(format!(
+            "predict needs every feature: fill NULLs with COALESCE, or train with preprocess => '{{\"{}\": {{\"impute\": \"mean\"}}}}' so that the model imputes them",
+            name.replace('\'', "''")
+        ))
     };
     let bad =
         |e: pgrx::datum::TryFromDatumError| PgmlError::invalid(format!("column \"{name}\": {e}"));
