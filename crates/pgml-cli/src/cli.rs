@@ -33,6 +33,9 @@ pub enum Command {
     /// Move trained models between servers: a checksummed package, or a replicated catalog.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// A web page over the pgml catalog: projects, models with their plots, snapshots and the
+    /// fleet, read with the connection's rights (listens on 127.0.0.1:8484 by default).
+    Dashboard(crate::dashboard::DashboardArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(ModelsCommand::Import(args)) => crate::models::transfer::import(&args),
         Command::Models(ModelsCommand::Push(args)) => crate::models::transfer::push(&args),
         Command::Models(ModelsCommand::Replicate(args)) => crate::models::replicate::run(&args),
+        Command::Dashboard(args) => crate::dashboard::run(&args),
     }
 }
 

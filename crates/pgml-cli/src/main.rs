@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod cli;
+mod dashboard;
 mod error;
 mod local;
 mod models;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod algorithms;
+pub mod column_stats;
 pub mod datasets;
 mod error;
 pub mod file_parts;
@@ -13,6 +14,7 @@ mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod package;
+pub mod plots;
 pub mod preprocess;
 pub mod search;
 pub mod split;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::algorithms::{self, Algorithm, Estimator, Labels};
 use crate::hyperparams::Hyperparams;
 use crate::metrics::{self, Metrics};
+use crate::plots::{self, LossLabels, Plots};
 use crate::split::{self, Sampling, SplitMix64};
 use crate::{Error, Matrix, Result, Task};
 
@@ -65,6 +66,10 @@ pub struct Outcome {
     pub metrics: Metrics,
     pub num_train_rows: usize,
     pub num_test_rows: usize,
+    /// What the dashboard's plots need, from the test split (and, for a search, every candidate).
+    pub plots: Plots,
+    /// Seconds the fit took (also in `metrics` as fit_time).
+    pub fit_time: f64,
 }
 
 /// The result of a hyperparameter search: the outcome of the chosen candidate, refitted on the
@@ -76,6 +81,10 @@ pub struct SearchOutcome {
     pub chosen: usize,
     /// Mean cross-validated key metric of every candidate, in candidate order.
     pub cv_scores: Vec<f64>,
+    /// Every candidate's score on each fold, in candidate order.
+    pub fold_scores: Vec<Vec<f64>>,
+    /// Every candidate's mean fit time per fold, in seconds.
+    pub fit_times: Vec<f64>,
 }
 
 #[allow(clippy::too_many_arguments)] // the train call's own parameters
@@ -140,8 +149,12 @@ pub fn run_search(
         .collect();
     let key = task.key_metric();
     let mut cv_scores = Vec::with_capacity(candidates.len());
+    let mut fold_scores = Vec::with_capacity(candidates.len());
+    let mut fit_times = Vec::with_capacity(candidates.len());
     for params in candidates {
         let mut total = 0.0;
+        let mut scores = Vec::with_capacity(cv);
+        let mut fit_time = 0.0;
         for k in 0..cv {
             check_interrupts();
             let validate = folds[k];
@@ -161,13 +174,18 @@ pub fn run_search(
                 validate,
                 check_interrupts,
             )?;
-            total += scored
+            let score = scored
                 .metrics
                 .get(key)
                 .copied()
                 .unwrap_or(f64::NEG_INFINITY);
+            total += score;
+            scores.push(score);
+            fit_time += scored.fit_time;
         }
         cv_scores.push(total / cv as f64);
+        fold_scores.push(scores);
+        fit_times.push(fit_time / cv as f64);
     }
     let chosen = (0..cv_scores.len())
         .max_by(|&a, &b| cv_scores[a].total_cmp(&cv_scores[b]).then(b.cmp(&a)))
@@ -185,10 +203,20 @@ pub fn run_search(
     outcome
         .metrics
         .insert("search_cv_score".into(), cv_scores[chosen]);
+    let params: Vec<serde_json::Value> = candidates.iter().map(Hyperparams::to_json).collect();
+    outcome.plots.search = Some(plots::search(
+        key,
+        chosen,
+        &params,
+        &fold_scores,
+        &fit_times,
+    ));
     Ok(SearchOutcome {
         outcome,
         chosen,
         cv_scores,
+        fold_scores,
+        fit_times,
     })
 }
 
@@ -240,25 +268,60 @@ fn fit_and_score(
     let fit_time = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let mut metrics = evaluate(&estimator, &x_test, &target.rows(score_rows));
+    let y_test = target.rows(score_rows);
+    let (mut metrics, mut plots) = evaluate(&estimator, &x_test, &y_test);
     metrics.extend(estimator.fit_metrics());
     metrics.insert("fit_time".into(), fit_time);
     metrics.insert("score_time".into(), started.elapsed().as_secs_f64());
+    plots.loss_curve = boosting_losses(&estimator, &x_train, &y_train, &x_test, &y_test);
     Ok(Outcome {
         estimator,
         metrics,
         num_train_rows: fit_rows.len(),
         num_test_rows: score_rows.len(),
+        plots,
+        fit_time,
     })
 }
 
-fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> Metrics {
+/// Per-round losses of a gradient-boosted XGBoost model (not of its random-forest mode, whose one
+/// round has no curve).
+fn boosting_losses(
+    estimator: &Estimator,
+    x_train: &Matrix,
+    y_train: &Owned,
+    x_test: &Matrix,
+    y_test: &Owned,
+) -> Option<plots::LossCurve> {
+    let algorithms::Fitted::XgboostTrees(model) = estimator.fitted() else {
+        return None;
+    };
+    if !matches!(estimator.name(), "XGBRegressor" | "XGBClassifier") {
+        return None;
+    }
+    fn labels(o: &Owned) -> Option<LossLabels<'_>> {
+        match o {
+            Owned::Values(v) => Some(LossLabels::Values(v)),
+            Owned::Classes { codes, .. } => Some(LossLabels::Classes(codes)),
+            Owned::None => None,
+        }
+    }
+    plots::loss_curve(
+        &model.ensemble,
+        x_train,
+        labels(y_train)?,
+        x_test,
+        labels(y_test)?,
+    )
+}
+
+fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> (Metrics, Plots) {
     match target {
         Owned::Values(y) => {
             let pred: Vec<f32> = (0..x.rows())
                 .map(|i| estimator.predict(&x.row(i)).unwrap_or(f32::NAN))
                 .collect();
-            metrics::regression(y, &pred)
+            (metrics::regression(y, &pred), plots::regression(y, &pred))
         }
         Owned::Classes { codes, num_classes } => {
             let mut pred = Vec::with_capacity(codes.len());
@@ -271,9 +334,27 @@ fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> Metrics {
                     _ => proba = None,
                 }
             }
-            metrics::classification(codes, &pred, proba.as_deref(), *num_classes)
+            (
+                metrics::classification(codes, &pred, proba.as_deref(), *num_classes),
+                plots::classification(codes, &pred, proba.as_deref(), *num_classes),
+            )
         }
-        Owned::None => estimator.unsupervised_metrics(x),
+        Owned::None => {
+            let mut plots = Plots::new();
+            let clusters: Vec<f32> = (0..x.rows())
+                .filter_map(|i| estimator.predict(&x.row(i)))
+                .collect();
+            if clusters.len() == x.rows() {
+                plots.cluster_sizes = plots::cluster_sizes(&clusters);
+            }
+            let projected: Vec<Vec<f32>> = (0..x.rows())
+                .filter_map(|i| estimator.decompose(&x.row(i)))
+                .collect();
+            if projected.len() == x.rows() {
+                plots.explained_variance = plots::explained_variance(x, &projected);
+            }
+            (estimator.unsupervised_metrics(x), plots)
+        }
     }
 }
 
@@ -317,5 +398,124 @@ mod tests {
         assert_eq!(s.outcome.num_train_rows, 90);
         assert!(s.outcome.metrics["r2"] > 0.99);
         assert!(s.outcome.metrics.contains_key("search_cv_score"));
+        // The dashboard's search plot: one candidate per parameter set, alpha the varying one.
+        let plot = s.outcome.plots.search.as_ref().unwrap();
+        assert_eq!(plot.chosen, 1);
+        assert_eq!(plot.metric, "r2");
+        assert_eq!(plot.candidates.len(), 2);
+        assert_eq!(
+            plot.candidates[0].params.keys().collect::<Vec<_>>(),
+            ["alpha"]
+        );
+        assert!((plot.candidates[1].mean_score - s.cv_scores[1]).abs() < 1e-12);
+        assert_eq!(s.fold_scores[1].len(), 3);
+    }
+
+    fn rows() -> (Matrix, Vec<f32>, Vec<u32>) {
+        let rows: Vec<Vec<f32>> = (0..400)
+            .map(|i| vec![(i % 23) as f32, ((i * 7) % 11) as f32, (i % 3) as f32])
+            .collect();
+        let y: Vec<f32> = rows.iter().map(|r| 2.0 * r[0] - r[1] + r[2]).collect();
+        let codes: Vec<u32> = rows
+            .iter()
+            .map(|r| u32::from(r[0] > 11.0) + u32::from(r[1] > 5.0))
+            .collect();
+        (Matrix::from_rows(&rows).unwrap(), y, codes)
+    }
+
+    fn train(name: &str, task: Task, target: Target<'_>, x: &Matrix) -> Outcome {
+        let a = Algorithm::parse(name).unwrap();
+        let p = a.resolve(task, &json!({})).unwrap();
+        run(task, a, &p, x, target, 0.25, Sampling::Random, 7, &|| {}).unwrap()
+    }
+
+    #[test]
+    fn every_task_stores_its_plots() {
+        let (x, y, codes) = rows();
+        let r = train("linear", Task::Regression, Target::Values(&y), &x);
+        let s = r.plots.predicted_vs_actual.as_ref().unwrap();
+        assert_eq!(s.actual.len(), r.num_test_rows);
+        assert_eq!(
+            r.plots
+                .residuals
+                .as_ref()
+                .unwrap()
+                .counts
+                .iter()
+                .sum::<u64>(),
+            r.num_test_rows as u64
+        );
+        let c = train(
+            "linear",
+            Task::Classification,
+            Target::Classes {
+                codes: &codes,
+                num_classes: 3,
+            },
+            &x,
+        );
+        let cm = &c.plots.confusion_matrix.as_ref().unwrap().matrix;
+        assert_eq!(cm.iter().flatten().sum::<u64>(), c.num_test_rows as u64);
+        // Accuracy is the confusion matrix's diagonal.
+        let diagonal: u64 = (0..3).map(|i| cm[i][i]).sum();
+        assert!((diagonal as f64 / c.num_test_rows as f64 - c.metrics["accuracy"]).abs() < 1e-12);
+        assert_eq!(c.plots.roc.len(), 3);
+        let k = train("kmeans", Task::Clustering, Target::None, &x);
+        assert_eq!(
+            k.plots.cluster_sizes.as_ref().unwrap().iter().sum::<u64>(),
+            k.num_test_rows as u64
+        );
+        // PCA: per component, summing to the model's metric.
+        let p = train("pca", Task::Decomposition, Target::None, &x);
+        let ev = p.plots.explained_variance.as_ref().unwrap();
+        assert_eq!(ev.len(), 3);
+        assert!(ev.windows(2).all(|w| w[0] >= w[1] - 1e-9), "{ev:?}");
+        let sum: f64 = ev.iter().sum();
+        assert!(
+            (sum - p.metrics["cumulative_explained_variance"]).abs() < 1e-9,
+            "{sum}"
+        );
+        assert!(p.plots.cluster_sizes.is_none());
+    }
+
+    /// The per-round loss is recomputed from the trees: its last round equals the loss of the
+    /// model's own predictions, and boosting lowers the training loss.
+    #[test]
+    fn boosted_models_have_a_loss_per_round() {
+        let (x, y, codes) = rows();
+        let r = train("xgboost", Task::Regression, Target::Values(&y), &x);
+        let loss = r.plots.loss_curve.as_ref().unwrap();
+        assert_eq!(loss.metric, "rmse");
+        assert_eq!(loss.train.len(), 100);
+        assert!(loss.train[99] < loss.train[0] / 10.0, "{loss:?}");
+        let rmse = r.metrics["mean_squared_error"].sqrt();
+        assert!(
+            (loss.validation[99] - rmse).abs() < 1e-3 * rmse.max(1.0),
+            "{} vs {rmse}",
+            loss.validation[99]
+        );
+        let c = train(
+            "xgboost",
+            Task::Classification,
+            Target::Classes {
+                codes: &codes,
+                num_classes: 3,
+            },
+            &x,
+        );
+        let loss = c.plots.loss_curve.as_ref().unwrap();
+        assert_eq!(loss.metric, "mlogloss");
+        assert!(
+            (loss.validation[99] - c.metrics["log_loss"]).abs() < 1e-4,
+            "{loss:?}"
+        );
+        // Random-forest mode is one round: no curve.
+        let f = train(
+            "xgboost_random_forest",
+            Task::Regression,
+            Target::Values(&y),
+            &x,
+        );
+        assert!(f.plots.loss_curve.is_none());
     }
 }

@@ -24,3 +24,11 @@ SELECT m.id, p.name, p.task, m.algorithm, m.created_at, s.relation_name, s.test_
 -- Clustering and decomposition (issue 12): PostgresML's algorithm names pgml.algorithm lacked.
 ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'optics';
 ALTER TYPE pgml.algorithm ADD VALUE IF NOT EXISTS 'feature_agglomeration';
+
+-- ---------------------------------------------------------------------------------------------------
+-- Dashboard (issue 14): plot data stored with each model at train time, column statistics with each
+-- snapshot. Older rows keep NULL: the dashboard shows what they have.
+ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;
+ALTER TABLE pgml.snapshots ADD COLUMN IF NOT EXISTS column_stats jsonb;
+-- Who deployed, for the deployment timeline.
+ALTER TABLE pgml.deployments ADD COLUMN IF NOT EXISTS deployed_by text;

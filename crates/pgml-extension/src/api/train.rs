@@ -421,7 +421,14 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     let search_info = a
         .search
         .map(|kind| (kind, &a.search_params, &a.search_args));
-    let model_id = model::insert(project.id, snap.id, &trained, &outcome.metrics, search_info)?;
+    let model_id = model::insert(
+        project.id,
+        snap.id,
+        &trained,
+        &outcome.metrics,
+        search_info,
+        &outcome.plots.to_json(),
+    )?;
 
     // Deploy unless the deployed model is strictly better on the task's key metric.
     let key = task.key_metric();

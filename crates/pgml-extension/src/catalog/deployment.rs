@@ -3,7 +3,7 @@
 use pgrx::prelude::*;
 
 use crate::error::Result;
-use crate::pg::privilege::as_owner;
+use crate::pg::privilege::{as_owner, current_role_name};
 use crate::pg::spi::read_one;
 
 /// The deployed model of a project, read from the catalog every time it is asked for, so a
@@ -19,11 +19,19 @@ pub fn deployed_model(project_id: i64) -> Result<Option<i64>> {
 }
 
 /// Written as the extension's owner: callers checked the caller's `deploy` (or `train`) right.
+/// The caller's role is recorded as `deployed_by` (the dashboard's deployment timeline says who).
 pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<()> {
+    let caller = current_role_name()?;
     as_owner(|| {
         Spi::run_with_args(
-            "INSERT INTO pgml.deployments (project_id, model_id, strategy) VALUES ($1, $2, $3::pgml.strategy)",
-            &[project_id.into(), model_id.into(), strategy.into()],
+            "INSERT INTO pgml.deployments (project_id, model_id, strategy, deployed_by)
+             VALUES ($1, $2, $3::pgml.strategy, $4)",
+            &[
+                project_id.into(),
+                model_id.into(),
+                strategy.into(),
+                caller.as_str().into(),
+            ],
         )?;
         Ok(())
     })

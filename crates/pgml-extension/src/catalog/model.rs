@@ -16,16 +16,18 @@ pub const MODEL_PATH: &str = "model.pgml";
 /// How a model's hyperparameters were chosen: (search, search_params, search_args).
 pub type SearchInfo<'a> = (&'a str, &'a serde_json::Value, &'a serde_json::Value);
 
-/// Stores a trained model: its row (what the catalog shows) and its bytes (what predict reads),
-/// written as the extension's owner: the caller's right to train the project was checked.
+/// Stores a trained model: its row (what the catalog shows, with `plots`, the dashboard's plot
+/// data) and its bytes (what predict reads), written as the extension's owner: the caller's right
+/// to train the project was checked.
 pub fn insert(
     project_id: i64,
     snapshot_id: i64,
     model: &Model,
     metrics: &Metrics,
     search: Option<SearchInfo<'_>>,
+    plots: &serde_json::Value,
 ) -> Result<i64> {
-    as_owner(|| insert_as_owner(project_id, snapshot_id, model, metrics, search))
+    as_owner(|| insert_as_owner(project_id, snapshot_id, model, metrics, search, plots))
 }
 
 /// A tree model's feature importances by input name (`column`, `column=category` for a one-hot
@@ -61,6 +63,7 @@ fn insert_as_owner(
     model: &Model,
     metrics: &Metrics,
     search: Option<SearchInfo<'_>>,
+    plots: &serde_json::Value,
 ) -> Result<i64> {
     let hyperparams: serde_json::Value = serde_json::from_str(&model.hyperparams)
         .map_err(|e| PgmlError::data(format!("hyperparameters do not serialize: {e}")))?;
@@ -86,9 +89,9 @@ fn insert_as_owner(
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams,
                                   status, metrics, features, label_mapping, search, search_params, search_args,
-                                  feature_hash, feature_importances)
+                                  feature_hash, feature_importances, plots)
          VALUES ($1, $2, $3, $4, 'rust', $5, 'successful', $6, $7, $8, $9::pgml.search,
-                 coalesce($10, '{}'), coalesce($11, '{}'), $12, $13)
+                 coalesce($10, '{}'), coalesce($11, '{}'), $12, $13, $14)
          RETURNING id",
         &[
             project_id.into(),
@@ -104,6 +107,7 @@ fn insert_as_owner(
             search.map(|(_, _, a)| pgrx::JsonB(a.clone())).into(),
             feature_hash.into(),
             importances_json(model).map(pgrx::JsonB).into(),
+            pgrx::JsonB(plots.clone()).into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;

@@ -111,6 +111,10 @@ CREATE TABLE pgml.snapshots (
     lineage       jsonb,
     -- Added by pgml 0.3.0: the role that took the snapshot.
     owner         text NOT NULL DEFAULT CURRENT_USER,
+    -- Added by pgml 0.4.0: per column its type, NULLs, min / max / mean, distinct values, a
+    -- histogram and the most frequent values ({"version": 1, "columns": [...]}), computed once when
+    -- the snapshot is taken so that the dashboard never scans the data.
+    column_stats  jsonb,
     CONSTRAINT snapshots_test_size_positive CHECK (test_size > 0)
 );
 
@@ -141,7 +145,11 @@ CREATE TABLE pgml.models (
     origin        jsonb,
     -- Added by pgml 0.3.0: for tree models, each input's share of the impurity decrease
     -- ({"input": importance}, summing to 1); shown per feature by pgml.feature_importances.
-    feature_importances jsonb
+    feature_importances jsonb,
+    -- Added by pgml 0.4.0: what the dashboard's plots need, computed on the test split at train time
+    -- (confusion matrix, ROC / precision-recall / calibration curves, predicted-vs-actual sample,
+    -- residual histogram, boosting loss per round, search candidates); NULL for older models.
+    plots         jsonb
 );
 CREATE INDEX models_project_id_idx ON pgml.models (project_id);
 CREATE INDEX models_snapshot_id_idx ON pgml.models (snapshot_id);
@@ -154,7 +162,10 @@ CREATE TABLE pgml.deployments (
     project_id bigint NOT NULL REFERENCES pgml.projects (id) ON DELETE CASCADE,
     model_id   bigint NOT NULL REFERENCES pgml.models (id) ON DELETE CASCADE,
     strategy   pgml.strategy NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Added by pgml 0.4.0: the role that deployed (trained, for an automatic deployment); NULL for
+    -- older rows and for rows written by hand.
+    deployed_by text
 );
 CREATE INDEX deployments_project_id_id_idx ON pgml.deployments (project_id, id DESC);
 CREATE INDEX deployments_model_id_idx ON pgml.deployments (model_id);

@@ -110,6 +110,20 @@ pub fn create(
             crate::catalog::guard::refuse_restores_into(&table)
         })?;
     }
+    // Column statistics for the dashboard, read once now (from the copy, or the relation itself
+    // with the caller's privileges) so that no page view ever scans the data.
+    let source = if materialize {
+        table_name(id)
+    } else {
+        rel.name.clone()
+    };
+    let stats = crate::pg::column_stats::compute(&source, &rel.columns)?;
+    as_owner(|| {
+        Ok(Spi::run_with_args(
+            "UPDATE pgml.snapshots SET column_stats = $2 WHERE id = $1",
+            &[id.into(), pgrx::JsonB(stats).into()],
+        )?)
+    })?;
     Ok(Snapshot {
         id,
         relation_name: rel.name.clone(),

@@ -1,5 +1,6 @@
 //! PostgreSQL plumbing: relations and their columns, and reading training data through SPI.
 
+pub mod column_stats;
 pub mod json;
 pub mod lineage;
 pub mod privilege;
