@@ -13,6 +13,8 @@ pub mod bagging;
 pub mod bayesian_ridge;
 pub mod boosting;
 pub mod cart;
+pub mod catboost;
+pub mod catboost_borders;
 pub mod elastic_net;
 pub mod extra_trees;
 pub mod forest;
@@ -444,6 +446,7 @@ fitted_kinds! {
     HistGradientBoosting(hist_gradient_boosting::HistGradientBoostingModel) = "hist_gradient_boosting_trees",
     GaussianProcess(gaussian_process::GaussianProcessModel) = "gaussian_process_model",
     SvmProbability(svm_solver::SvmProbabilityModel) = "svm_probability_model",
+    CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -647,7 +650,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -670,7 +673,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("dbscan").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, catboost")
         );
         assert_eq!(
             named("xgboost")
@@ -705,6 +708,7 @@ mod tests {
                 "hist_gradient_boosting_trees",
                 "gaussian_process_model",
                 "svm_probability_model",
+                "catboost_oblivious_trees",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -6,7 +6,7 @@ use super::{
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
 use super::{
-    automatic_relevance_determination, gaussian_process, gradient_boosting_trees,
+    automatic_relevance_determination, catboost, gaussian_process, gradient_boosting_trees,
     hist_gradient_boosting, huber, least_angle, linear_svm, orthogonal_matching_pursuit, quantile,
     ransac, theil_sen,
 };
@@ -44,6 +44,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&theil_sen::TheilSen),
     Algorithm(&quantile::Quantile),
     Algorithm(&gaussian_process::GaussianProcess),
+    Algorithm(&catboost::CatBoost),
 ];
 
 /// Every registered name, in order.
