@@ -35,8 +35,6 @@ pub struct CatBoost;
 pub const MAX_DEPTH: i64 = 16;
 /// The most the fitted trees may take in memory; refused before training, as for the forests.
 pub const MAX_MODEL_BYTES: usize = super::forest::MAX_FOREST_BYTES;
-/// The most one level's histograms (leaves × bins × (classes + 1) sums) may take.
-pub const MAX_HISTOGRAM_BYTES: usize = 1 << 30;
 
 const fn choice(
     name: &'static str,
@@ -426,6 +424,8 @@ pub fn auto_learning_rate(loss: Loss, rows: usize, iterations: usize) -> f64 {
 struct Quantized {
     borders: Vec<Vec<f32>>,
     bins: Vec<u16>,
+    /// Per feature, the rows in ascending bin order (column-major, like `bins`).
+    order: Vec<u32>,
     n: usize,
 }
 
@@ -443,7 +443,19 @@ impl Quantized {
             );
             borders.push(b);
         }
-        Quantized { borders, bins, n }
+        let mut order = Vec::with_capacity(n * x.cols());
+        for j in 0..x.cols() {
+            let col = &bins[j * n..(j + 1) * n];
+            let mut rows: Vec<u32> = (0..n as u32).collect();
+            rows.sort_by_key(|&i| col[i as usize]);
+            order.extend(rows);
+        }
+        Quantized {
+            borders,
+            bins,
+            order,
+            n,
+        }
     }
 
     fn col(&self, j: usize) -> &[u16] {
@@ -603,6 +615,24 @@ fn solve_spd(a: &mut [f64], b: &mut [f64], m: usize) -> Option<()> {
     Some(())
 }
 
+/// One side of a leaf's share of the split score: Σ avg · sum and Σ avg² · weight over the
+/// outputs, avg = sum / (weight + l2) (CatBoost's Cosine numerator and denominator; L2 uses the
+/// numerator alone). `stats` is (weight, weighted derivative sums...).
+#[inline]
+fn side_terms(stats: &[f64], l2: f64) -> (f64, f64) {
+    let w = stats[0];
+    if w <= 1e-12 {
+        return (0.0, 0.0);
+    }
+    let (mut num, mut den) = (0.0, 0.0);
+    for &sum in &stats[1..] {
+        let avg = sum / (w + l2);
+        num += avg * sum;
+        den += avg * avg * w;
+    }
+    (num, den)
+}
+
 struct Split {
     feature: usize,
     border: usize,
@@ -644,19 +674,6 @@ fn boost(
         .map(|b| b.len() + 1)
         .max()
         .unwrap_or(1);
-    let histogram_bytes = (leaves_max / 2) as f64 * max_bins as f64 * (dims + 1) as f64 * 8.0;
-    if histogram_bytes > MAX_HISTOGRAM_BYTES as f64 {
-        return Err(Error::too_large(
-            format!(
-                "a tree level's histograms would take {} MiB (at most {} MiB): depth {} with {} borders per feature",
-                (histogram_bytes / f64::from(1 << 20)) as u64,
-                MAX_HISTOGRAM_BYTES >> 20,
-                o.depth,
-                max_bins - 1
-            ),
-            "lower depth or border_count",
-        ));
-    }
     let learning_rate = o
         .learning_rate
         .unwrap_or_else(|| auto_learning_rate(loss, n, o.iterations));
@@ -686,7 +703,16 @@ fn boost(
     let mut weights = vec![1.0; n];
     let mut leaf = vec![0u32; n];
     let mut rng = SplitMix64(o.random_seed ^ 0x00ca_7b00_57ed_5eed);
-    let mut histogram: Vec<f64> = Vec::new();
+    // The sweep's buffers: per leaf its sums, its left side's, its share of the score's
+    // numerator and denominator, and whether a bin changed it.
+    let mut position = vec![u32::MAX; n];
+    let mut totals: Vec<f64> = Vec::new();
+    let mut prefix: Vec<f64> = Vec::new();
+    let mut base_share: Vec<f64> = Vec::new();
+    let mut share: Vec<f64> = Vec::new();
+    let mut dirty_mark: Vec<bool> = Vec::new();
+    let mut dirty: Vec<usize> = Vec::new();
+    let mut right = vec![0.0; dims + 1];
     let mut num = vec![0.0; max_bins];
     let mut den = vec![0.0; max_bins];
     let mut model = CatBoostModel {
@@ -703,10 +729,25 @@ fn boost(
         check_interrupts();
         derivatives(loss, target, &approx, dims, &mut der);
         bootstrap_weights(bootstrap, &der, dims, &mut rng, &mut weights);
+        position.iter_mut().for_each(|v| *v = u32::MAX);
         let active: Vec<u32> = (0..n as u32)
             .filter(|&i| weights[i as usize] > 0.0)
             .collect();
         let total_weight: f64 = active.iter().map(|&i| weights[i as usize]).sum();
+        // Each sampled row's (weight, weight × derivatives), in sample order: what every
+        // histogram adds up, computed once per tree.
+        let stride = dims + 1;
+        let stats: Vec<f64> = active
+            .iter()
+            .flat_map(|&i| {
+                let i = i as usize;
+                let w = weights[i];
+                std::iter::once(w).chain(der[i * dims..(i + 1) * dims].iter().map(move |d| w * d))
+            })
+            .collect();
+        for (j, &i) in active.iter().enumerate() {
+            position[i as usize] = j as u32;
+        }
         // CatBoost scales l2_leaf_reg by the mean weight of the rows.
         let l2 = o.l2_leaf_reg * total_weight / n as f64;
         let der_spread = (der.iter().map(|d| d * d).sum::<f64>() / n as f64).sqrt();
@@ -721,64 +762,75 @@ fn boost(
                 rng.shuffle(&mut feature_order);
             }
             let mut best: Option<(f64, Split)> = None;
+            // Each leaf's sums, and its share of the score with every row on the right.
+            totals.clear();
+            totals.resize(leaves * stride, 0.0);
+            for (&i, row) in active.iter().zip(stats.chunks_exact(stride)) {
+                let l = leaf[i as usize] as usize;
+                for (t, v) in totals[l * stride..(l + 1) * stride].iter_mut().zip(row) {
+                    *t += v;
+                }
+            }
+            base_share.clear();
+            let mut base_sums = (0.0, 0.0);
+            for l in 0..leaves {
+                let terms = side_terms(&totals[l * stride..(l + 1) * stride], l2);
+                base_share.extend([terms.0, terms.1]);
+                base_sums.0 += terms.0;
+                base_sums.1 += terms.1;
+            }
+            prefix.resize(leaves * stride, 0.0);
+            share.resize(2 * leaves, 0.0);
+            dirty_mark.resize(leaves, false);
             for &f in &feature_order[..features_per_level] {
                 let borders = quantized.borders[f].len();
                 if borders == 0 {
                     continue;
                 }
-                let bins_f = borders + 1;
-                let stride = dims + 1;
-                histogram.clear();
-                histogram.resize(leaves * bins_f * stride, 0.0);
+                // One sweep over the rows in bin order: after bin b, each leaf's rows at or
+                // below border b are its left side. Only the leaves with rows in a bin change
+                // their share of the score there, so a bin costs its rows, not every leaf.
+                prefix.iter_mut().for_each(|v| *v = 0.0);
+                share.copy_from_slice(&base_share);
+                let (mut sum_num, mut sum_den) = base_sums;
                 let col = quantized.col(f);
-                for &i in &active {
-                    let i = i as usize;
-                    let w = weights[i];
-                    let base = (leaf[i] as usize * bins_f + col[i] as usize) * stride;
-                    let h = &mut histogram[base..base + stride];
-                    h[0] += w;
-                    for (hc, d) in h[1..].iter_mut().zip(&der[i * dims..(i + 1) * dims]) {
-                        *hc += w * d;
-                    }
-                }
-                num[..borders].iter_mut().for_each(|v| *v = 0.0);
-                den[..borders].iter_mut().for_each(|v| *v = 0.0);
-                let mut left = vec![0.0; stride];
-                let mut total = vec![0.0; stride];
-                for l in 0..leaves {
-                    let hist = &histogram[l * bins_f * stride..(l + 1) * bins_f * stride];
-                    total.iter_mut().for_each(|v| *v = 0.0);
-                    for b in 0..bins_f {
-                        for (t, h) in total.iter_mut().zip(&hist[b * stride..(b + 1) * stride]) {
-                            *t += h;
+                let rows = &quantized.order[f * n..(f + 1) * n];
+                let mut k = 0;
+                for bin in 0..borders {
+                    while k < n && usize::from(col[rows[k] as usize]) == bin {
+                        let i = rows[k] as usize;
+                        k += 1;
+                        let at = position[i];
+                        if at == u32::MAX {
+                            continue;
+                        }
+                        let l = leaf[i] as usize;
+                        let row = &stats[at as usize * stride..(at as usize + 1) * stride];
+                        for (s, v) in prefix[l * stride..(l + 1) * stride].iter_mut().zip(row) {
+                            *s += v;
+                        }
+                        if !dirty_mark[l] {
+                            dirty_mark[l] = true;
+                            dirty.push(l);
                         }
                     }
-                    left.iter_mut().for_each(|v| *v = 0.0);
-                    for b in 0..borders {
-                        for (s, h) in left.iter_mut().zip(&hist[b * stride..(b + 1) * stride]) {
-                            *s += h;
+                    for &l in &dirty {
+                        dirty_mark[l] = false;
+                        let left = &prefix[l * stride..(l + 1) * stride];
+                        let total = &totals[l * stride..(l + 1) * stride];
+                        for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(left)) {
+                            *r = t - s;
                         }
-                        for side in 0..2 {
-                            let w = if side == 0 {
-                                left[0]
-                            } else {
-                                total[0] - left[0]
-                            };
-                            if w <= 0.0 {
-                                continue;
-                            }
-                            for c in 1..stride {
-                                let sum = if side == 0 {
-                                    left[c]
-                                } else {
-                                    total[c] - left[c]
-                                };
-                                let avg = sum / (w + l2);
-                                num[b] += avg * sum;
-                                den[b] += avg * avg * w;
-                            }
-                        }
+                        let (ln, ld) = side_terms(left, l2);
+                        let (rn, rd) = side_terms(&right, l2);
+                        sum_num += ln + rn - share[2 * l];
+                        sum_den += ld + rd - share[2 * l + 1];
+                        share[2 * l] = ln + rn;
+                        share[2 * l + 1] = ld + rd;
                     }
+                    dirty.clear();
+                    num[bin] = sum_num;
+                    den[bin] = sum_den;
                 }
                 for b in 0..borders {
                     let score = match o.score_function {
