@@ -42,13 +42,11 @@ const EXPECTED_FAILURES: &[(&str, u32, &str, &str)] = &[
     ("joint_regression", 77, "project \"Exercise vs Physiology\" does not exist", "its project is made by train_joint (issue 11)"),
     ("joint_regression", 78, "project \"Exercise vs Physiology\" does not exist", "its project is made by train_joint (issue 11)"),
     ("joint_regression", 83, "function pgml.predict_joint", "issue 11: train_joint / predict_joint"),
-    ("multi_classification", 56, "algorithm catboost is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
     ("preprocessing", 2, "unknown dataset \"jdxcosta/diamonds\"", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 5, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 8, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 25, "algorithm lightgbm is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
     ("preprocessing", 30, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
-    ("regression", 83, "algorithm catboost is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
 
 ];
 

@@ -274,6 +274,18 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("pca arpack with every component", "SELECT * FROM pgml.train('c24', 'decomposition', 'pgml.iris', hyperparams => '{\"svd_solver\": \"arpack\", \"n_components\": 5}')", "22023", "for svd_solver arpack"),
     ("pca with an unknown svd_solver", "SELECT * FROM pgml.train('c25', 'decomposition', 'pgml.iris', hyperparams => '{\"svd_solver\": \"lapack\"}')", "22023", "auto, full, covariance_eigh, arpack, randomized"),
     ("pca whiten as text", "SELECT * FROM pgml.train('c26', 'decomposition', 'pgml.iris', hyperparams => '{\"whiten\": \"yes\"}')", "22023", "whiten of pca"),
+    // catboost (pgml's implementation of CatBoost's algorithm): CatBoost's ranges and names.
+    ("catboost depth 20", "SELECT * FROM pgml.train('cb1', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": 20}')", "22023", "depth of catboost must be a whole number from 1 to 16"),
+    ("catboost a billion iterations", "SELECT * FROM pgml.train('cb2', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"iterations\": 1e9}')", "22023", "iterations of catboost must be a whole number from 1 to 1000000"),
+    ("catboost learning_rate 0", "SELECT * FROM pgml.train('cb3', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"learning_rate\": 0}')", "22023", "learning_rate of catboost must be a number greater than 0"),
+    ("catboost unknown loss_function", "SELECT * FROM pgml.train('cb4', 'classification', 'pgml.iris', 'target', algorithm => 'catboost', hyperparams => '{\"loss_function\": \"Focal\"}')", "22023", "loss_function of catboost must be one of Logloss, MultiClass"),
+    ("catboost negative l2_leaf_reg", "SELECT * FROM pgml.train('cb5', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"l2_leaf_reg\": -1}')", "22023", "l2_leaf_reg of catboost must be a number at least 0"),
+    ("catboost two names of iterations", "SELECT * FROM pgml.train('cb6', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"n_estimators\": 10, \"num_trees\": 20}')", "22023", "give only one"),
+    ("catboost bagging_temperature with MVS", "SELECT * FROM pgml.train('cb7', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"bootstrap_type\": \"MVS\", \"bagging_temperature\": 1}')", "22023", "bagging_temperature does not apply to bootstrap_type MVS"),
+    ("catboost ordered boosting", "SELECT * FROM pgml.train('cb8', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"boosting_type\": \"Ordered\"}')", "22023", "boosting_type of catboost must be one of Plain"),
+    ("catboost Logloss on three classes", "SELECT * FROM pgml.train('cb9', 'classification', 'pgml.iris', 'target', algorithm => 'catboost', hyperparams => '{\"loss_function\": \"Logloss\", \"iterations\": 5}')", "22000", "loss_function Logloss needs two classes, the labels have 3"),
+    ("catboost beyond memory", "SELECT * FROM pgml.train('cb10', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": 16, \"iterations\": 1000000}')", "54000", "the model would not fit in memory"),
+    ("catboost border_count 0", "SELECT * FROM pgml.train('cb11', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"border_count\": 0}')", "22023", "border_count of catboost must be a whole number from 1 to 65535"),
 ];
 
 const FIXTURES: &str = r#"

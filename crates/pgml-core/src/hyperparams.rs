@@ -165,6 +165,15 @@ impl Hyperparams {
         }
     }
 
+    /// A boolean parameter whose default is "none".
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name)? {
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::Null => Ok(None),
+            other => Err(self.wrong_type(name, "true or false", other)),
+        }
+    }
+
     /// A [`Kind::NumberOrName`] parameter: Ok(Ok(number)) or Ok(Err(name)).
     pub fn float_or_name(&self, name: &str) -> Result<std::result::Result<f64, &str>> {
         match self.get(name)? {

@@ -537,3 +537,36 @@ fn linear_family_second_increment_matches_scikit_learn() {
         );
     }
 }
+
+/// catboost (pgml's implementation of CatBoost's algorithm) against the PyPI `catboost` package
+/// 1.2.10 with the same defaults (1000 iterations, depth 6, automatic learning rate), mean of
+/// random_seed 0..5 on both sides (`benches/catboost_accuracy.py`; docs/benchmarks.md has the
+/// table). Slow in a debug build: run with `--release`.
+#[test]
+fn catboost_matches_the_catboost_package() {
+    let cases: [(&str, &str, f64); 5] = [
+        ("diabetes", "target", 0.3883),
+        ("breast_cancer", "malignant", 0.9720),
+        ("digits", "target", 0.9827),
+        ("iris", "target", 0.9737),
+        ("wine", "target", 0.9867),
+    ];
+    for (name, label, reference) in cases {
+        let score = (0..5)
+            .map(|seed| {
+                let hp = format!(r#"{{"random_seed": {seed}}}"#);
+                if name == "diabetes" {
+                    regression(name, label, "catboost", &hp)
+                } else {
+                    classification_with(name, label, "catboost", &hp).0
+                }
+            })
+            .sum::<f64>()
+            / 5.0;
+        println!("{name:14} catboost {score:.4} (catboost package {reference:.4})");
+        assert!(
+            score >= reference - MARGIN,
+            "{name} catboost: {score} < the catboost package's {reference} - {MARGIN}"
+        );
+    }
+}

@@ -15,6 +15,8 @@ pub mod bayesian_ridge;
 pub mod birch;
 pub mod boosting;
 pub mod cart;
+pub mod catboost;
+pub mod catboost_borders;
 pub mod clustering;
 pub mod dbscan;
 pub mod elastic_net;
@@ -458,6 +460,7 @@ fitted_kinds! {
     NearestSample(clustering::NearestSampleModel) = "nearest_sample_model",
     WhitenedPca(pca::WhitenedPca) = "whitened_pca_model",
     FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
+    CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -661,7 +664,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -684,7 +687,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("spectral_co").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration, catboost")
         );
         assert_eq!(
             named("xgboost")
@@ -722,6 +725,7 @@ mod tests {
                 "nearest_sample_model",
                 "whitened_pca_model",
                 "feature_agglomeration_model",
+                "catboost_oblivious_trees",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

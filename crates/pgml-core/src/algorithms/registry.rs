@@ -6,10 +6,10 @@ use super::{
     stochastic_gradient_descent, svm, xgboost, xgboost_random_forest, Algorithm,
 };
 use super::{
-    affinity_propagation, automatic_relevance_determination, birch, dbscan, feature_agglomeration,
-    gaussian_process, gradient_boosting_trees, hist_gradient_boosting, huber, least_angle,
-    linear_svm, mean_shift, mini_batch_kmeans, optics, orthogonal_matching_pursuit, quantile,
-    ransac, spectral, theil_sen,
+    affinity_propagation, automatic_relevance_determination, birch, catboost, dbscan,
+    feature_agglomeration, gaussian_process, gradient_boosting_trees, hist_gradient_boosting,
+    huber, least_angle, linear_svm, mean_shift, mini_batch_kmeans, optics,
+    orthogonal_matching_pursuit, quantile, ransac, spectral, theil_sen,
 };
 use crate::Task;
 
@@ -53,6 +53,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&affinity_propagation::AffinityPropagation),
     Algorithm(&spectral::Spectral),
     Algorithm(&feature_agglomeration::FeatureAgglomeration),
+    Algorithm(&catboost::CatBoost),
 ];
 
 /// Every registered name, in order.
