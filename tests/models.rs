@@ -171,6 +171,9 @@ fn restoring_a_dump_into_a_catalog_in_use_is_refused_and_changes_nothing() {
     restore.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
     let mut p = dump.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let out = restore.stdin(p.stdout.take().unwrap()).output().unwrap();
+    // The Command keeps the pipe's read end open: drop it, or pg_dump (with more to write than a
+    // pipe holds) would wait forever once psql stopped reading.
+    drop(restore);
     p.wait().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has rows"));

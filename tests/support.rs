@@ -75,6 +75,10 @@ pub fn pipe(
         .stdin(p.stdout.take().expect("producer stdout"))
         .output()
         .expect("run consumer");
+    // The Command holds the pipe's read end until it is dropped: with the consumer gone early
+    // (psql stopping at an error), the producer would block on a full pipe forever.
+    let consumer_program = consumer.get_program().to_owned();
+    drop(consumer);
     let p_out = p.wait_with_output().expect("wait for producer");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -86,8 +90,7 @@ pub fn pipe(
     );
     assert!(
         out.status.success(),
-        "{:?} failed: {stderr}",
-        consumer.get_program()
+        "{consumer_program:?} failed: {stderr}"
     );
     (stdout, stderr)
 }
