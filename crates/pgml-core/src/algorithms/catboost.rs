@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boosting::{sigmoid, softmax, Output};
 use super::catboost_borders::{self, NanMode};
-use super::params::{float, int, INF};
+use super::params::{choice, float, int, INF};
 use super::{Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
 use crate::split::SplitMix64;
@@ -35,18 +35,6 @@ pub struct CatBoost;
 pub const MAX_DEPTH: i64 = 16;
 /// The most the fitted trees may take in memory; refused before training, as for the forests.
 pub const MAX_MODEL_BYTES: usize = super::forest::MAX_FOREST_BYTES;
-
-const fn choice(
-    name: &'static str,
-    options: &'static [&'static str],
-    default: DefaultValue,
-) -> Param {
-    Param {
-        name,
-        kind: Kind::Choice(options),
-        default,
-    }
-}
 
 const fn boolean(name: &'static str, default: DefaultValue) -> Param {
     Param {

@@ -44,3 +44,16 @@ pub const fn max_iter(default: i64) -> Param {
 
 /// XGBoost's thread count; the extension caps it by `pgml.training_threads` (0 means the cap).
 pub const NTHREAD: Param = int("nthread", 0, 1024, DefaultValue::Int(0));
+
+/// One of `options` (scikit-learn's and XGBoost's string choices).
+pub const fn choice(
+    name: &'static str,
+    options: &'static [&'static str],
+    default: DefaultValue,
+) -> Param {
+    Param {
+        name,
+        kind: Kind::Choice(options),
+        default,
+    }
+}

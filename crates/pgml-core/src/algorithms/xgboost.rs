@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::params::{float, int, INF, NTHREAD};
+use super::params::{choice, float, int, INF, NTHREAD};
 use super::trees::TreeEnsemble;
 use super::{wrong_labels, Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
@@ -80,18 +80,6 @@ const EVAL_METRICS: &[&str] = &[
     "aft-nloglik",
     "interval-regression-accuracy",
 ];
-
-const fn choice(
-    name: &'static str,
-    options: &'static [&'static str],
-    default: DefaultValue,
-) -> Param {
-    Param {
-        name,
-        kind: Kind::Choice(options),
-        default,
-    }
-}
 
 const fn text(name: &'static str, what: &'static str) -> Param {
     Param {
