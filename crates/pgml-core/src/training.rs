@@ -246,7 +246,6 @@ fn fit_and_score(
     check_interrupts: &dyn Fn(),
 ) -> Result<Outcome> {
     let x_train = x.select_rows(fit_rows);
-    let x_test = x.select_rows(score_rows);
     let y_train = target.rows(fit_rows);
     if let Owned::Classes { codes, .. } = &y_train {
         if codes.iter().all(|&c| c == codes[0]) {
@@ -268,6 +267,8 @@ fn fit_and_score(
     let fit_time = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
+    // Selected after the fit, so the test rows' copy does not add to the fit's peak memory.
+    let x_test = x.select_rows(score_rows);
     let y_test = target.rows(score_rows);
     let (mut metrics, mut plots) = evaluate(&estimator, &x_test, &y_test);
     metrics.extend(estimator.fit_metrics());

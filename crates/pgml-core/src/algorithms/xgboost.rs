@@ -647,7 +647,8 @@ fn xgb(e: pgml_xgboost::Error) -> Error {
     Error::bad_data(e.to_string(), "check the hyperparameters")
 }
 
-/// The training matrix (row-major, as XGBoost takes it) with its labels, and the objective.
+/// The training matrix (in XGBoost's own copy) with its labels, the objective, and the first
+/// training rows row-major, for the self-check.
 struct Prepared {
     row_major: Vec<f32>,
     train: pgml_xgboost::DMatrix,
@@ -656,11 +657,15 @@ struct Prepared {
 
 fn prepare(x: &Matrix, labels: Labels<'_>, objective: Option<&str>) -> Result<Prepared> {
     let (n, p) = (x.rows(), x.cols());
-    let row_major: Vec<f32> = (0..n)
+    let mut row_major: Vec<f32> = (0..n)
         .flat_map(|i| (0..p).map(move |j| (i, j)))
         .map(|(i, j)| x.get(i, j))
         .collect();
     let mut train = pgml_xgboost::DMatrix::from_dense(&row_major, n, p).map_err(xgb)?;
+    // XGBoost copied the rows into its own matrix: keep only those the self-check feeds it again
+    // (the whole copy was as large as the training split for the length of the fit).
+    row_major.truncate(n.min(SELF_CHECK_ROWS) * p);
+    row_major.shrink_to_fit();
     let objective: Vec<(&str, String)> = match labels {
         Labels::Values(y) => {
             train.set_labels(y).map_err(xgb)?;

@@ -2,11 +2,11 @@
 //! (`pgml_core::column_stats`): the dashboard shows them without scanning the data again.
 
 use pgml_core::column_stats::{self, Accumulator, Kind};
-use pgrx::prelude::*;
 
 use crate::error::Result;
 use crate::pg::quote_ident;
 use crate::pg::relation::{Column, ColumnKind};
+use crate::pg::spi;
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -32,34 +32,24 @@ pub fn compute(source: &str, columns: &[Column]) -> Result<serde_json::Value> {
         .zip(&kinds)
         .map(|(c, &k)| Accumulator::new(&c.name, &c.type_name, k))
         .collect();
-    Spi::connect(|client| {
-        let mut cursor = client.open_cursor(query.as_str(), &[]);
-        loop {
-            pg_sys::check_for_interrupts!();
-            let batch = cursor.fetch(BATCH_ROWS)?;
-            if batch.is_empty() {
-                break;
-            }
-            for row in batch {
-                for (i, a) in acc.iter_mut().enumerate() {
-                    match a.kind() {
-                        Kind::Number => match row.get::<f64>(i + 1)? {
-                            Some(v) => a.push_number(v),
-                            None => a.push_null(),
-                        },
-                        Kind::Text => match row.get::<String>(i + 1)? {
-                            Some(v) => a.push_text(&v),
-                            None => a.push_null(),
-                        },
-                        Kind::Other => match row.get::<bool>(i + 1)? {
-                            Some(false) => a.push_other(),
-                            _ => a.push_null(),
-                        },
-                    }
-                }
+    spi::for_each_row(&query, BATCH_ROWS, |row| {
+        for (i, a) in acc.iter_mut().enumerate() {
+            match a.kind() {
+                Kind::Number => match row.get::<f64>(i + 1)? {
+                    Some(v) => a.push_number(v),
+                    None => a.push_null(),
+                },
+                Kind::Text => match row.get::<String>(i + 1)? {
+                    Some(v) => a.push_text(&v),
+                    None => a.push_null(),
+                },
+                Kind::Other => match row.get::<bool>(i + 1)? {
+                    Some(false) => a.push_other(),
+                    _ => a.push_null(),
+                },
             }
         }
-        Ok::<_, crate::error::PgmlError>(())
+        Ok(())
     })?;
     Ok(column_stats::to_json(
         acc.into_iter().map(Accumulator::finish).collect(),

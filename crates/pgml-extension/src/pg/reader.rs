@@ -3,11 +3,11 @@
 
 use pgml_core::model::{encode_categories, Feature};
 use pgml_core::Matrix;
-use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
 use crate::pg::quote_ident;
 use crate::pg::relation::{Column, ColumnKind};
+use crate::pg::spi;
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -61,95 +61,83 @@ pub fn read(
     let mut class_labels = Vec::new();
     let mut rows = 0usize;
 
-    Spi::connect(|client| {
-        let mut cursor = client.open_cursor(query.as_str(), &[]);
-        loop {
-            pg_sys::check_for_interrupts!();
-            let batch = cursor.fetch(BATCH_ROWS)?;
-            if batch.is_empty() {
-                break;
-            }
-            for row in batch {
-                rows += 1;
-                for (i, column) in features.iter().enumerate() {
-                    if column.kind == ColumnKind::Text {
-                        let v: Option<String> = row.get(i + 1)?;
-                        texts[i].push(v.ok_or_else(|| null_feature(column, rows))?);
-                    } else if column.is_array() {
-                        let v: Option<Vec<Option<f64>>> = row.get(i + 1)?;
-                        let v = v.ok_or_else(|| null_feature(column, rows))?;
-                        let width = *widths[i].get_or_insert(v.len());
-                        if width == 0 {
-                            return Err(PgmlError::data(format!(
-                                "array column \"{}\" is empty in row {rows}",
-                                column.name
-                            ))
-                            .hint("an array feature needs at least one value per row"));
-                        }
-                        if v.len() != width {
-                            return Err(PgmlError::data(format!(
-                                "array column \"{}\" has {} values in row {rows} but {width} in the first row",
-                                column.name,
-                                v.len()
-                            ))
-                            .hint("every row of an array feature must have the same length"));
-                        }
-                        for x in v {
-                            let x = x.ok_or_else(|| null_feature(column, rows))?;
-                            columns[i].push(finite(x, column, rows)?);
-                        }
-                    } else {
-                        let x: Option<f64> = row.get(i + 1)?;
-                        match x {
-                            Some(x) => columns[i].push(finite(x, column, rows)?),
-                            None if nullable.get(i).copied().unwrap_or(false) => {
-                                columns[i].push(f32::NAN)
-                            }
-                            None => return Err(null_feature(column, rows)),
-                        }
-                    }
+    spi::for_each_row(&query, BATCH_ROWS, |row| {
+        rows += 1;
+        for (i, column) in features.iter().enumerate() {
+            if column.kind == ColumnKind::Text {
+                let v: Option<String> = row.get(i + 1)?;
+                texts[i].push(v.ok_or_else(|| null_feature(column, rows))?);
+            } else if column.is_array() {
+                let v: Option<Vec<Option<f64>>> = row.get(i + 1)?;
+                let v = v.ok_or_else(|| null_feature(column, rows))?;
+                let width = *widths[i].get_or_insert(v.len());
+                if width == 0 {
+                    return Err(PgmlError::data(format!(
+                        "array column \"{}\" is empty in row {rows}",
+                        column.name
+                    ))
+                    .hint("an array feature needs at least one value per row"));
                 }
-                if let Some((column, how)) = label {
-                    let null_label = || {
-                        PgmlError::null(format!(
-                            "label column \"{}\" is NULL in row {rows}",
-                            column.name
-                        ))
-                        .hint("leave such rows out with a view: WHERE label IS NOT NULL")
-                    };
-                    match how {
-                        LabelRead::Value => {
-                            let y: Option<f64> = row.get(features.len() + 1)?;
-                            let y = y.ok_or_else(null_label)?;
-                            if !y.is_finite() {
-                                return Err(PgmlError::data(format!(
-                                    "label column \"{}\" is {y} in row {rows}",
-                                    column.name
-                                ))
-                                .hint("labels must be finite numbers"));
-                            }
-                            values.push(y as f32);
-                        }
-                        LabelRead::Class => {
-                            let y: Option<String> = row.get(features.len() + 1)?;
-                            let y = y.ok_or_else(null_label)?;
-                            // A numeric NaN or infinite label is no class anyone can mean.
-                            if column.kind == ColumnKind::Number
-                                && y.parse::<f64>().is_ok_and(|v| !v.is_finite())
-                            {
-                                return Err(PgmlError::data(format!(
-                                    "label column \"{}\" is {y} in row {rows}",
-                                    column.name
-                                ))
-                                .hint("class labels must be finite numbers, booleans or text"));
-                            }
-                            class_labels.push(y);
-                        }
-                    }
+                if v.len() != width {
+                    return Err(PgmlError::data(format!(
+                        "array column \"{}\" has {} values in row {rows} but {width} in the first row",
+                        column.name,
+                        v.len()
+                    ))
+                    .hint("every row of an array feature must have the same length"));
+                }
+                for x in v {
+                    let x = x.ok_or_else(|| null_feature(column, rows))?;
+                    columns[i].push(finite(x, column, rows)?);
+                }
+            } else {
+                let x: Option<f64> = row.get(i + 1)?;
+                match x {
+                    Some(x) => columns[i].push(finite(x, column, rows)?),
+                    None if nullable.get(i).copied().unwrap_or(false) => columns[i].push(f32::NAN),
+                    None => return Err(null_feature(column, rows)),
                 }
             }
         }
-        Ok::<_, PgmlError>(())
+        if let Some((column, how)) = label {
+            let null_label = || {
+                PgmlError::null(format!(
+                    "label column \"{}\" is NULL in row {rows}",
+                    column.name
+                ))
+                .hint("leave such rows out with a view: WHERE label IS NOT NULL")
+            };
+            match how {
+                LabelRead::Value => {
+                    let y: Option<f64> = row.get(features.len() + 1)?;
+                    let y = y.ok_or_else(null_label)?;
+                    if !y.is_finite() {
+                        return Err(PgmlError::data(format!(
+                            "label column \"{}\" is {y} in row {rows}",
+                            column.name
+                        ))
+                        .hint("labels must be finite numbers"));
+                    }
+                    values.push(y as f32);
+                }
+                LabelRead::Class => {
+                    let y: Option<String> = row.get(features.len() + 1)?;
+                    let y = y.ok_or_else(null_label)?;
+                    // A numeric NaN or infinite label is no class anyone can mean.
+                    if column.kind == ColumnKind::Number
+                        && y.parse::<f64>().is_ok_and(|v| !v.is_finite())
+                    {
+                        return Err(PgmlError::data(format!(
+                            "label column \"{}\" is {y} in row {rows}",
+                            column.name
+                        ))
+                        .hint("class labels must be finite numbers, booleans or text"));
+                    }
+                    class_labels.push(y);
+                }
+            }
+        }
+        Ok(())
     })?;
 
     if rows == 0 {
@@ -163,7 +151,7 @@ pub fn read(
     for (i, column) in features.iter().enumerate() {
         let width = widths[i].unwrap_or(0);
         let categories = if column.kind == ColumnKind::Text {
-            let (categories, codes) = encode_categories(&texts[i]);
+            let (categories, codes) = encode_categories(&std::mem::take(&mut texts[i]));
             columns[i] = codes;
             Some(categories)
         } else {
@@ -177,11 +165,13 @@ pub fn read(
             prep: Default::default(),
         });
         // An array column's values arrived row by row; the matrix wants each element as a column.
+        // Each column is freed once copied, so the matrix and its source never both exist whole.
+        let values = std::mem::take(&mut columns[i]);
         if width == 1 {
-            data.extend_from_slice(&columns[i]);
+            data.extend_from_slice(&values);
         } else {
             for k in 0..width {
-                data.extend(columns[i].iter().skip(k).step_by(width));
+                data.extend(values.iter().skip(k).step_by(width));
             }
         }
     }

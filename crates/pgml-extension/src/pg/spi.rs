@@ -66,3 +66,36 @@ where
         }
     })
 }
+
+/// Runs `query` through a cursor and hands every row to `each`, `batch_rows` rows at a time,
+/// freeing each batch once it is read. pgrx keeps every fetched tuple table until the SPI
+/// connection ends, so reading a million-row snapshot kept ~250 MB of tuples alive beside the
+/// matrix built from them (benches/train_memory.rs).
+pub fn for_each_row(
+    query: &str,
+    batch_rows: i64,
+    mut each: impl FnMut(&pgrx::spi::SpiHeapTupleData<'_>) -> Result<()>,
+) -> Result<()> {
+    Spi::connect(|client| {
+        let mut cursor = client.open_cursor(query, &[]);
+        loop {
+            pg_sys::check_for_interrupts!();
+            let batch = cursor.fetch(batch_rows)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for row in batch {
+                each(&row)?;
+            }
+            // SAFETY: the loop consumed the batch and `each` returns owned values, so nothing
+            // refers to the tuple table any more; SPI_tuptable is the table this fetch made
+            // (pgrx clears it before each fetch), and SPI frees it in the connection's context.
+            unsafe {
+                if !pg_sys::SPI_tuptable.is_null() {
+                    pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable);
+                    pg_sys::SPI_tuptable = std::ptr::null_mut();
+                }
+            }
+        }
+    })
+}
