@@ -219,7 +219,6 @@ pub fn fit_components(
     check_interrupts: &dyn Fn(),
 ) -> Result<(PcaModel, Vec<f64>)> {
     let (n, p) = (x.rows(), x.cols());
-    let most = n.min(p);
     let mean: Vec<f64> = (0..p)
         .map(|j| x.col(j).iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64)
         .collect();

@@ -14,6 +14,8 @@
 
 pub mod kmeans;
 pub mod moments;
+pub mod score;
+pub mod worker;
 
 pub use moments::Moments;
 

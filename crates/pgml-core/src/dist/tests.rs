@@ -1,4 +1,5 @@
 use super::kmeans::{self, KMeansShard, LocalShard};
+use super::score;
 use super::*;
 use crate::algorithms::clustering::rows_of;
 use crate::algorithms::kmeans::{lloyd as single_lloyd, Rows};
@@ -191,4 +192,179 @@ fn bad_partials_are_refused() {
     let ok = s.step(&[0.0; 4], 2, false).unwrap();
     assert!(kmeans::merge(3, 2, vec![ok]).is_err());
     assert!(fit_least_squares(&Moments::empty(0), 0.0, true).is_err());
+}
+
+mod over_the_collective {
+    use super::*;
+    use crate::algorithms::{self, Algorithm};
+    use crate::dist::worker;
+    use crate::split::Sampling;
+    use crate::training::Target;
+    use crate::Task;
+    use pgml_collective::{Tracker, TrackerConfig};
+    use pgml_xgboost::{Communicator, CommunicatorConfig};
+    use std::time::Duration;
+
+    /// Runs `algorithm` on the three shards, one worker thread each (XGBoost's collective is
+    /// per thread), and returns every worker's outcome in rank order.
+    fn run(task: Task, name: &str, hyperparams: serde_json::Value) -> Vec<worker::Outcome> {
+        let (_, _, parts) = shards(1500, 3);
+        let algorithm = Algorithm::for_task(name, task).unwrap();
+        let params = algorithm.resolve(task, &hyperparams).unwrap();
+        let mut config = TrackerConfig::new("127.0.0.1:0".parse().unwrap(), parts.len());
+        config.timeout = Duration::from_secs(20);
+        let tracker = Tracker::start(config).unwrap();
+        let handles: Vec<_> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (x, y))| {
+                let env = tracker.worker(i);
+                let params = params.clone();
+                std::thread::spawn(move || {
+                    let mut c =
+                        CommunicatorConfig::new(&env.tracker_host, env.tracker_port, &env.task_id);
+                    c.timeout = Duration::from_secs(20);
+                    let comm = Communicator::join(&c).unwrap();
+                    let target = if task == Task::Regression {
+                        Target::Values(&y)
+                    } else {
+                        Target::None
+                    };
+                    worker::run(
+                        &comm,
+                        task,
+                        algorithm,
+                        &params,
+                        &x,
+                        target,
+                        0.25,
+                        Sampling::Random,
+                        42,
+                        &|| {},
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        tracker.wait().unwrap();
+        outcomes
+    }
+
+    fn same_model(outcomes: &[worker::Outcome]) -> &worker::Outcome {
+        let first = format!("{:?}", outcomes[0].estimator.fitted());
+        for o in outcomes {
+            assert_eq!(
+                format!("{:?}", o.estimator.fitted()),
+                first,
+                "every worker has the same model"
+            );
+        }
+        &outcomes[0]
+    }
+
+    #[test]
+    fn linear_workers_agree_and_fit_the_label() {
+        let outcomes = run(Task::Regression, "linear", serde_json::json!({}));
+        let o = same_model(&outcomes);
+        assert_eq!(
+            outcomes
+                .iter()
+                .map(|o| o.train_rows + o.test_rows)
+                .sum::<usize>(),
+            1500
+        );
+        let algorithms::Fitted::Linear(m) = o.estimator.fitted() else {
+            panic!("a linear model")
+        };
+        close(&m.coef, &[-1.5, -0.5, 0.5], 0.1);
+        let score = outcomes
+            .iter()
+            .map(|o| o.score.clone())
+            .try_fold(score::ScorePartial::None, |a, b| a.merge(b))
+            .unwrap();
+        assert!(score.metrics()["r2"] > 0.9, "{:?}", score.metrics());
+    }
+
+    #[test]
+    fn xgboost_workers_grow_identical_trees() {
+        let outcomes = run(
+            Task::Regression,
+            "xgboost",
+            serde_json::json!({"n_estimators": 60, "max_depth": 3, "nthread": 1}),
+        );
+        same_model(&outcomes);
+        let score = outcomes
+            .iter()
+            .map(|o| o.score.clone())
+            .try_fold(score::ScorePartial::None, |a, b| a.merge(b))
+            .unwrap();
+        assert!(score.metrics()["r2"] > 0.5, "{:?}", score.metrics());
+    }
+
+    #[test]
+    fn kmeans_and_pca_workers_agree() {
+        let o = run(
+            Task::Clustering,
+            "kmeans",
+            serde_json::json!({"n_clusters": 3, "nthread": 1}),
+        );
+        let algorithms::Fitted::KMeans(m) = same_model(&o).estimator.fitted() else {
+            panic!()
+        };
+        assert_eq!(m.centroids.len(), 9);
+        let o = run(
+            Task::Decomposition,
+            "pca",
+            serde_json::json!({"n_components": 2}),
+        );
+        same_model(&o);
+        assert!(o[0].test_moments.as_ref().is_some_and(|m| m.n > 0));
+    }
+}
+
+#[test]
+fn merged_test_statistics_give_the_union_metrics() {
+    use crate::metrics;
+    let (_, y, _) = shards(900, 2);
+    let pred: Vec<f32> = y
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v + (i % 7) as f32 - 3.0)
+        .collect();
+    let cuts = [0, 300, 310, 900];
+    let merged = cuts
+        .windows(2)
+        .map(|w| score::ScorePartial::regression(&y[w[0]..w[1]], &pred[w[0]..w[1]]))
+        .try_fold(score::ScorePartial::None, |a, b| a.merge(b))
+        .unwrap()
+        .metrics();
+    let single = metrics::regression(&y, &pred);
+    for (k, v) in &single {
+        close(&[merged[k]], &[*v], 1e-9);
+    }
+    let codes: Vec<u32> = (0..900).map(|i| (i % 3) as u32).collect();
+    let guess: Vec<u32> = (0..900).map(|i| ((i / 2) % 3) as u32).collect();
+    let proba: Vec<f32> = guess
+        .iter()
+        .flat_map(|&g| (0..3).map(move |c| if c == g { 0.8 } else { 0.1 }))
+        .collect();
+    let merged = cuts
+        .windows(2)
+        .map(|w| {
+            score::ScorePartial::classification(
+                &codes[w[0]..w[1]],
+                &guess[w[0]..w[1]],
+                Some(&proba[w[0] * 3..w[1] * 3]),
+                3,
+            )
+        })
+        .try_fold(score::ScorePartial::None, |a, b| a.merge(b))
+        .unwrap()
+        .metrics();
+    let single = metrics::classification(&codes, &guess, Some(&proba), 3);
+    for (k, v) in single.iter().filter(|(k, _)| k.as_str() != "roc_auc") {
+        close(&[merged[k]], &[*v], 1e-9);
+    }
+    assert!(!merged.contains_key("roc_auc"));
 }
