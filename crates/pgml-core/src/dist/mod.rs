@@ -81,3 +81,28 @@ pub fn fit_pca(m: &Moments, o: &pca::Options) -> Result<(PcaModel, Vec<f64>)> {
 
 #[cfg(test)]
 mod tests;
+
+/// PCA's `cumulative_explained_variance` on rows given by their merged moments: the projections'
+/// variance Σₖ wₖᵀ C wₖ over the total trace(C), which is what `pca::cumulative_explained_variance`
+/// computes from the rows themselves.
+pub fn explained_variance(model: &PcaModel, m: &Moments) -> f64 {
+    let p = m.p;
+    if m.n < 2 || model.p != p {
+        return 0.0;
+    }
+    let total: f64 = (0..p).map(|j| m.comoment(j, j)).sum();
+    let captured: f64 = model
+        .components
+        .chunks(p.max(1))
+        .map(|w| {
+            (0..p)
+                .map(|i| (0..p).map(|j| w[i] * m.comoment(i, j) * w[j]).sum::<f64>())
+                .sum::<f64>()
+        })
+        .sum();
+    if total > 0.0 {
+        captured / total
+    } else {
+        0.0
+    }
+}

@@ -125,6 +125,13 @@ fn pca_equals_single_server() {
         // Components are compared where their variance is distinct (well-defined directions).
         let p = single.p;
         close(&dist.components[..p], &single.components[..p], 1e-6);
+        close(
+            &[explained_variance(&dist, &Moments::of(&x, None).unwrap())],
+            &[crate::algorithms::pca::cumulative_explained_variance(
+                &single, &x,
+            )],
+            1e-6,
+        );
     }
 }
 
