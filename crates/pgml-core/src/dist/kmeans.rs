@@ -133,7 +133,7 @@ pub fn lloyd(
     tol: f64,
     check_interrupts: &dyn Fn(),
 ) -> Result<(KMeansModel, f64)> {
-    if k == 0 || init.len() % k != 0 {
+    if k == 0 || !init.len().is_multiple_of(k) {
         return Err(Error::invalid(format!(
             "{} initial coordinates for {k} centers",
             init.len()
@@ -162,7 +162,7 @@ pub fn lloyd(
             ));
         }
         first = false;
-        if a.counts.iter().any(|&c| c == 0) {
+        if a.counts.contains(&0) {
             // Ask again for the farthest rows: only now does a row cross the network.
             a = pass(shards, &centers, true)?;
         }

@@ -43,7 +43,7 @@ pub fn fit_least_squares(m: &Moments, alpha: f64, fit_intercept: bool) -> Result
     let mut g = Sym::zeros(p);
     let mut c = vec![0.0; p];
     let n = m.n as f64;
-    for i in 0..p {
+    for (i, ci) in c.iter_mut().enumerate() {
         for j in 0..p {
             g.a[i * p + j] = m.comoment(i, j);
             if !fit_intercept {
@@ -51,9 +51,9 @@ pub fn fit_least_squares(m: &Moments, alpha: f64, fit_intercept: bool) -> Result
                 g.a[i * p + j] += n * m.mean[i] * m.mean[j];
             }
         }
-        c[i] = m.comoment(i, p);
+        *ci = m.comoment(i, p);
         if !fit_intercept {
-            c[i] += n * m.mean[i] * m.mean[p];
+            *ci += n * m.mean[i] * m.mean[p];
         }
     }
     let (mu, y_mean) = if fit_intercept {

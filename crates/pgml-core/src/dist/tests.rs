@@ -33,7 +33,9 @@ fn data(n: usize, p: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<f32>) {
 }
 
 /// The union and three uneven shards of it (one of them small).
-fn shards(n: usize, p: usize) -> (Matrix, Vec<f32>, Vec<(Matrix, Vec<f32>)>) {
+type Shards = Vec<(Matrix, Vec<f32>)>;
+
+fn shards(n: usize, p: usize) -> (Matrix, Vec<f32>, Shards) {
     let (rows, y) = data(n, p, 7);
     let cuts = [0, n / 2, n / 2 + 17, n];
     let parts = cuts

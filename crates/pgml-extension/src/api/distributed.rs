@@ -131,7 +131,7 @@ fn run_worker(job: &Job) -> Result<serde_json::Value> {
         // rel.name is the canonical quoted name from regclass; the label is quoted.
         let classes = read_one::<pgrx::JsonB>(
             &format!(
-                "SELECT pg_catalog.coalesce(pg_catalog.jsonb_agg(v), '[]') FROM (SELECT DISTINCT {}::text AS v FROM {} WHERE {} IS NOT NULL LIMIT {cap}) d",
+                "SELECT COALESCE(pg_catalog.jsonb_agg(v), '[]') FROM (SELECT DISTINCT {}::text AS v FROM {} WHERE {} IS NOT NULL LIMIT {cap}) d",
                 crate::pg::quote_ident(&label.name),
                 rel.name,
                 crate::pg::quote_ident(&label.name)
@@ -343,7 +343,7 @@ fn preflight(client: &mut postgres::Client, remote_table: &str) -> Result<(), Sh
     let row = client
         .query_one(
             "SELECT (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgml'),
-                    pg_catalog.to_regclass($1)::pg_catalog.oid IS NOT NULL",
+                    pg_catalog.to_regclass($1::text)::pg_catalog.oid IS NOT NULL",
             &[&remote_table],
         )
         .map_err(q)?;
@@ -375,7 +375,7 @@ fn preflight(client: &mut postgres::Client, remote_table: &str) -> Result<(), Sh
     }
     let row = client
         .query_one(
-            "SELECT pg_catalog.has_table_privilege($1, 'SELECT'),
+            "SELECT pg_catalog.has_table_privilege($1::text, 'SELECT'),
                     pg_catalog.has_function_privilege('pgml._dist_worker(jsonb)', 'EXECUTE'),
                     CURRENT_USER::text",
             &[&remote_table],

@@ -218,7 +218,7 @@ pub fn finish(
 pub fn record_shards(id: i64, shards: serde_json::Value) -> Result<()> {
     as_owner(|| {
         Ok(Spi::run_with_args(
-            "UPDATE pgml.snapshots SET lineage = pg_catalog.jsonb_set(pg_catalog.coalesce(lineage, '{}'), '{distributed}', $2) WHERE id = $1",
+            "UPDATE pgml.snapshots SET lineage = pg_catalog.jsonb_set(COALESCE(lineage, '{}'), '{distributed}', $2) WHERE id = $1",
             &[id.into(), pgrx::JsonB(shards).into()],
         )?)
     })

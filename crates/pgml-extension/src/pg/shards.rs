@@ -60,7 +60,7 @@ leaves AS (
     SELECT t.relid FROM roots, pg_catalog.pg_partition_tree(roots.oid) t WHERE t.isleaf
 )
 SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
-       pg_catalog.coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+       COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
         'partition', pg_catalog.format('%I.%I', n.nspname, c.relname),
         'relkind', c.relkind::text,
         'server', fs.srvname::text,
@@ -69,13 +69,13 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
         'port', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'port'),
         'dbname', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'dbname'),
         'remote_table', CASE WHEN ft.ftrelid IS NOT NULL THEN
-            pg_catalog.quote_ident(pg_catalog.coalesce((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
-                                   WHERE option_name = 'schema_name'), n.nspname))
+            pg_catalog.quote_ident(COALESCE((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
+                                   WHERE option_name = 'schema_name'), n.nspname::text))
             OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||)
-            pg_catalog.quote_ident(pg_catalog.coalesce((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
-                                   WHERE option_name = 'table_name'), c.relname)) END,
+            pg_catalog.quote_ident(COALESCE((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
+                                   WHERE option_name = 'table_name'), c.relname::text)) END,
         'has_mapping', um.umid IS NOT NULL,
-        'user', pg_catalog.coalesce((SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'user'),
+        'user', COALESCE((SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'user'),
                                     CURRENT_USER::text),
         'password', (SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'password'),
         'password_required', (SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'password_required')
@@ -88,8 +88,8 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
   LEFT JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = fs.srvfdw
   LEFT JOIN LATERAL (
         SELECT m.umid, m.umoptions FROM pg_catalog.pg_user_mappings m
-         WHERE m.srvid = fs.oid AND (m.usename OPERATOR(pg_catalog.=) CURRENT_USER OR m.umuser OPERATOR(pg_catalog.=) 0)
-         ORDER BY m.umuser OPERATOR(pg_catalog.=) 0 LIMIT 1) um ON true
+         WHERE m.srvid = fs.oid AND (m.usename OPERATOR(pg_catalog.=) CURRENT_USER OR m.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid)
+         ORDER BY m.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid LIMIT 1) um ON true
 "#;
 
 /// The shards of `relation` (a canonical name); every partition must be a postgres_fdw foreign
