@@ -286,6 +286,13 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("catboost Logloss on three classes", "SELECT * FROM pgml.train('cb9', 'classification', 'pgml.iris', 'target', algorithm => 'catboost', hyperparams => '{\"loss_function\": \"Logloss\", \"iterations\": 5}')", "22000", "loss_function Logloss needs two classes, the labels have 3"),
     ("catboost beyond memory", "SELECT * FROM pgml.train('cb10', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": 16, \"iterations\": 1000000}')", "54000", "the model would not fit in memory"),
     ("catboost border_count 0", "SELECT * FROM pgml.train('cb11', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"border_count\": 0}')", "22023", "border_count of catboost must be a whole number from 1 to 65535"),
+    // Distributed training (issue 15): the switch, what it cannot do, and a relation without shards.
+    ("distributed not a boolean", "SELECT * FROM pgml.train('d1', 'regression', 'pgml.diabetes', 'target', hyperparams => '{\"distributed\": \"yes\"}')", "22023", "distributed must be true or false"),
+    ("distributed algorithm not supported", "SELECT * FROM pgml.train('d2', 'regression', 'pgml.diabetes', 'target', algorithm => 'svm', hyperparams => '{\"distributed\": true}')", "0A000", "distributed algorithms: xgboost, linear, ridge, kmeans, pca"),
+    ("distributed linear classification", "SELECT * FROM pgml.train('d3', 'classification', 'pgml.iris', 'target', algorithm => 'linear', hyperparams => '{\"distributed\": true}')", "0A000", "distributed linear and ridge are regressions"),
+    ("distributed search", "SELECT * FROM pgml.train('d4', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"distributed\": true}', search => 'grid', search_params => '{\"alpha\": [1, 2]}')", "0A000", "a search in distributed training is not supported"),
+    ("distributed xgboost early stopping", "SELECT * FROM pgml.train('d5', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"distributed\": true, \"early_stopping_rounds\": 5}')", "0A000", "early_stopping_rounds in distributed training"),
+    ("distributed on a plain table", "SELECT * FROM pgml.train('d6', 'regression', 'pgml.diabetes', 'target', hyperparams => '{\"distributed\": true}')", "42809", "has no partitioned table under it"),
 ];
 
 const FIXTURES: &str = r#"

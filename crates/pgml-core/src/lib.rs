@@ -5,6 +5,7 @@
 pub mod algorithms;
 pub mod column_stats;
 pub mod datasets;
+pub mod dist;
 mod error;
 pub mod file_parts;
 pub mod hyperparams;

@@ -32,3 +32,17 @@ ALTER TABLE pgml.models ADD COLUMN IF NOT EXISTS plots jsonb;
 ALTER TABLE pgml.snapshots ADD COLUMN IF NOT EXISTS column_stats jsonb;
 -- Who deployed, for the deployment timeline.
 ALTER TABLE pgml.deployments ADD COLUMN IF NOT EXISTS deployed_by text;
+
+-- ---------------------------------------------------------------------------------------------------
+-- distributed
+-- Distributed training (issue 15): the shard side of a job, called by a coordinator's pgml.train
+-- (hyperparams {"distributed": true}) over its connection as the mapped role. The shards and their row
+-- counts and bytes sent are recorded in pgml.snapshots.lineage (key "distributed"): no new column.
+CREATE FUNCTION pgml."_dist_worker"(
+	"job" jsonb /* pgrx::datum::json::JsonB */
+) RETURNS jsonb /* pgrx::datum::json::JsonB */
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'dist_worker_wrapper';
+REVOKE ALL ON FUNCTION pgml."_dist_worker"(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgml."_dist_worker"(jsonb) TO pgml_trainer;

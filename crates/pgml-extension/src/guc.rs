@@ -11,7 +11,42 @@ pub static TRAINING_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
 /// distinct values) would otherwise train for minutes and store a huge model before anyone noticed.
 pub static MAX_CLASSES: GucSetting<i32> = GucSetting::<i32>::new(1000);
 
+/// Seconds a distributed job waits for a shard (to join, to answer the tracker, inside each
+/// collective exchange) before the whole job fails: the bound on how long a dead or hung shard can
+/// hold the others.
+pub static DISTRIBUTED_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30);
+
+/// The coordinator's address on the shards' private network, where a distributed job's tracker
+/// listens (an IP address; the port is chosen per job).
+pub static DISTRIBUTED_ADDRESS: GucSetting<Option<std::ffi::CString>> =
+    GucSetting::<Option<std::ffi::CString>>::new(Some(c"127.0.0.1"));
+
+pub fn distributed_address() -> String {
+    DISTRIBUTED_ADDRESS
+        .get()
+        .and_then(|c| c.to_str().ok().map(str::to_string))
+        .unwrap_or_else(|| "127.0.0.1".to_string())
+}
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"pgml.distributed_timeout",
+        c"Seconds a distributed training job waits for a shard before it fails.",
+        c"Bounds how long a shard that died or hangs holds the others (joining, each exchange, the end).",
+        &DISTRIBUTED_TIMEOUT,
+        1,
+        3600,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"pgml.distributed_address",
+        c"This server's IP address on the shards' private network, where distributed jobs listen.",
+        c"The collective has no authentication: use a private network (docs/distributed-training.md).",
+        &DISTRIBUTED_ADDRESS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"pgml.max_classes",
         c"Maximum number of distinct labels a classification may have.",

@@ -465,7 +465,7 @@ pub fn fit(x: &Matrix, opts: &Options, check_interrupts: &dyn Fn()) -> Result<KM
 
 /// Lloyd's iterations from `centers` until the labels stop changing, the centers move less than
 /// `tol` in total (squared), or `max_iter`; returns the centers and their inertia.
-fn lloyd(
+pub(crate) fn lloyd(
     rows: Rows<'_>,
     mut centers: Vec<f32>,
     k: usize,

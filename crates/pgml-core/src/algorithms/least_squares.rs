@@ -188,14 +188,29 @@ pub fn fit_least_squares(
     } else {
         0.0
     };
-    let mut g = gram(x, &mu, check_interrupts);
+    let g = gram(x, &mu, check_interrupts);
+    let c = cross(x, &mu, &y, y_mean);
+    solve_normal_equations(g, &c, &mu, y_mean, alpha)
+}
+
+/// The least-squares / ridge solution from the centered Gram matrix `g` (Σ (x−μ)(x−μ)ᵀ), the
+/// centered cross products `c` (Σ (x−μ)(y−ȳ)) and the means: what `fit_least_squares` computes
+/// from rows, and what distributed training (`crate::dist`) computes from per-shard moments.
+/// With no intercept, μ and ȳ are zero (the sums are then uncentered).
+pub fn solve_normal_equations(
+    mut g: Sym,
+    c: &[f64],
+    mu: &[f64],
+    y_mean: f64,
+    alpha: f64,
+) -> LinearModel {
     for i in 0..g.p {
         g.a[i * g.p + i] += alpha;
     }
-    let w = solve_psd(&g, &cross(x, &mu, &y, y_mean));
-    let intercept = y_mean - w.iter().zip(&mu).map(|(w, m)| w * m).sum::<f64>();
+    let w = solve_psd(&g, c);
+    let intercept = y_mean - w.iter().zip(mu).map(|(w, m)| w * m).sum::<f64>();
     LinearModel {
-        p: x.cols(),
+        p: g.p,
         coef: w,
         intercept: vec![intercept],
         output: Output::Value,

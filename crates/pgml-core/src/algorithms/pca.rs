@@ -219,7 +219,6 @@ pub fn fit_components(
     check_interrupts: &dyn Fn(),
 ) -> Result<(PcaModel, Vec<f64>)> {
     let (n, p) = (x.rows(), x.cols());
-    let most = n.min(p);
     let mean: Vec<f64> = (0..p)
         .map(|j| x.col(j).iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64)
         .collect();
@@ -238,7 +237,21 @@ pub fn fit_components(
             cov.a[j * p + i] = s;
         }
     }
-    let e = symmetric_eigen(&cov);
+    from_covariance(n, mean, &cov, o)
+}
+
+/// The model from the rows' count, means and covariance (divided by n − 1): what
+/// `fit_components` computes from rows, and what distributed training (`crate::dist`) computes
+/// from per-shard moments.
+pub fn from_covariance(
+    n: usize,
+    mean: Vec<f64>,
+    cov: &Sym,
+    o: &Options,
+) -> Result<(PcaModel, Vec<f64>)> {
+    let p = cov.p;
+    let most = n.min(p);
+    let e = symmetric_eigen(cov);
     let total: f64 = e.values.iter().map(|v| v.max(0.0)).sum();
     let ratio = |k: usize| {
         if total > 0.0 {

@@ -2,6 +2,7 @@
 //! call the core or the catalog, and convert the result.
 
 pub mod deploy;
+pub mod distributed;
 pub mod grant;
 pub mod load_dataset;
 pub mod predict;

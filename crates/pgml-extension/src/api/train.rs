@@ -143,7 +143,11 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         }
         Ok(params)
     };
-    let params = resolve(&a.hyperparams)?;
+    let (given, distributed) = take_distributed(&a.hyperparams)?;
+    let params = resolve(&given)?;
+    if distributed {
+        return train_distributed(a, existing, task, algorithm, params);
+    }
     // A search: every candidate is checked here, before any data is read.
     let candidates = match a.search {
         Some(kind) => {
@@ -199,6 +203,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                 sampling,
                 a.materialize_snapshot,
                 columns,
+                false,
             )?
         }
         None => match &existing {
@@ -490,6 +495,155 @@ fn apply_preprocess(
         })
         .collect::<Result<_, _>>()?;
     Ok(pgml_core::Matrix::from_rows(&rows)?)
+}
+
+/// `"distributed": true` in hyperparams asks for a distributed train (docs/distributed-training.md);
+/// it is pgml's switch, not the algorithm's, so it is taken out before the algorithm's check.
+fn take_distributed(given: &serde_json::Value) -> Result<(serde_json::Value, bool)> {
+    let mut given = given.clone();
+    let flag = match given.as_object_mut().and_then(|o| o.remove("distributed")) {
+        None => false,
+        Some(serde_json::Value::Bool(b)) => b,
+        Some(other) => {
+            return Err(PgmlError::invalid(format!(
+                "hyperparameter distributed must be true or false, got {other}"
+            )))
+        }
+    };
+    Ok((given, flag))
+}
+
+/// A train whose rows stay on the shard servers (`api::distributed`): the snapshot records the
+/// relation and the shards, never a copy of the rows.
+fn train_distributed(
+    a: &Args<'_>,
+    existing: Option<project::Project>,
+    task: Task,
+    algorithm: Algorithm,
+    params: Hyperparams,
+) -> Result<(String, String, String, bool)> {
+    if a.search.is_some() {
+        return Err(
+            PgmlError::not_supported("a search in distributed training is not supported")
+                .hint("train each candidate with its own pgml.train call"),
+        );
+    }
+    if !is_empty(&a.preprocess) {
+        return Err(PgmlError::not_supported(
+            "preprocess in distributed training is not supported",
+        )
+        .hint("prepare the columns in a view on each shard"));
+    }
+    let name = a.relation_name.ok_or_else(|| {
+        PgmlError::invalid("a distributed train needs relation_name (its rows stay on the shards; there is no snapshot to retrain from)")
+    })?;
+    let sampling = Sampling::parse(a.test_sampling)?;
+    pgml_core::split::validate_test_size(f64::from(a.test_size))?;
+    let rel = relation::resolve(name)?;
+    let label = match (task.needs_label(), a.y_column_name) {
+        (true, None) => {
+            return Err(
+                PgmlError::invalid(format!("{task} needs y_column_name, the label column"))
+                    .hint(format!("columns of {}: {}", rel.name, column_list(&rel))),
+            )
+        }
+        (_, Some(y)) => Some(rel.column(y)?.clone()),
+        (false, None) => None,
+    };
+    let features: Vec<_> = rel
+        .columns
+        .iter()
+        .filter(|c| Some(&c.name) != label.as_ref().map(|l| &l.name))
+        .cloned()
+        .collect();
+    if features.is_empty() {
+        return Err(PgmlError::data(format!(
+            "{} has no feature columns besides the label",
+            rel.name
+        )));
+    }
+    let columns = serde_json::Value::Array(
+        rel.columns
+            .iter()
+            .map(|c| serde_json::json!({"name": c.name, "type": c.type_name}))
+            .collect(),
+    );
+    let snap = snapshot::create(
+        &rel,
+        label.as_ref().map(|l| l.name.as_str()),
+        a.test_size,
+        sampling,
+        false,
+        columns,
+        true,
+    )?;
+    let trained = super::distributed::train(&super::distributed::Request {
+        task,
+        algorithm,
+        params: &params,
+        relation: &rel,
+        features: &features,
+        label: label.as_ref().filter(|_| task.needs_label()),
+        test_size: f64::from(a.test_size),
+        sampling,
+        seed: snap.seed as u64,
+    })?;
+    snapshot::finish(
+        snap.id,
+        trained.train_rows,
+        trained.test_rows,
+        serde_json::json!({"num_rows": trained.rows, "num_features": features.len()}),
+    )?;
+    snapshot::record_shards(snap.id, trained.lineage)?;
+    let project = match existing {
+        Some(p) => p,
+        None => project::create_or_get(a.project_name, task)?,
+    };
+    let model_id = model::insert(
+        project.id,
+        snap.id,
+        &trained.model,
+        &trained.metrics,
+        None,
+        &pgml_core::plots::Plots::default().to_json(),
+    )?;
+    let deployed = auto_deploy(
+        a.automatic_deploy,
+        project.id,
+        model_id,
+        task,
+        &trained.metrics,
+    )?;
+    Ok((
+        project.name,
+        task.to_string(),
+        algorithm.as_str().to_string(),
+        deployed,
+    ))
+}
+
+/// Deploys unless the deployed model is strictly better on the task's key metric.
+fn auto_deploy(
+    automatic: bool,
+    project_id: i64,
+    model_id: i64,
+    task: Task,
+    metrics: &pgml_core::metrics::Metrics,
+) -> Result<bool> {
+    let key = task.key_metric();
+    let new_score = metrics.get(key).copied();
+    let deploy = automatic
+        && match deployment::deployed_model(project_id)? {
+            None => true,
+            Some(current) => match (deployment::key_metric(current, key)?, new_score) {
+                (Some(old), Some(new)) => old <= new || old.is_nan(),
+                _ => true,
+            },
+        };
+    if deploy {
+        deployment::insert(project_id, model_id, "new_score")?;
+    }
+    Ok(deploy)
 }
 
 fn column_list(rel: &relation::Relation) -> String {

@@ -49,6 +49,7 @@ pub fn create(
     sampling: Sampling,
     materialize: bool,
     columns: serde_json::Value,
+    distributed: bool,
 ) -> Result<Snapshot> {
     if rel.columns.is_empty() {
         return Err(PgmlError::data(format!("{} has no columns", rel.name)));
@@ -117,13 +118,16 @@ pub fn create(
     } else {
         rel.name.clone()
     };
-    let stats = crate::pg::column_stats::compute(&source, &rel.columns)?;
-    as_owner(|| {
-        Ok(Spi::run_with_args(
-            "UPDATE pgml.snapshots SET column_stats = $2 WHERE id = $1",
-            &[id.into(), pgrx::JsonB(stats).into()],
-        )?)
-    })?;
+    // A distributed train's relation lives on the shards: scanning it here would pull every row.
+    if !distributed {
+        let stats = crate::pg::column_stats::compute(&source, &rel.columns)?;
+        as_owner(|| {
+            Ok(Spi::run_with_args(
+                "UPDATE pgml.snapshots SET column_stats = $2 WHERE id = $1",
+                &[id.into(), pgrx::JsonB(stats).into()],
+            )?)
+        })?;
+    }
     Ok(Snapshot {
         id,
         relation_name: rel.name.clone(),
@@ -205,6 +209,17 @@ pub fn finish(
                 (num_test_rows as i64).into(),
                 pgrx::JsonB(analysis.clone()).into(),
             ],
+        )?)
+    })
+}
+
+/// Adds a distributed train's shards (each server, its rows and the bytes it sent) to the
+/// snapshot's lineage.
+pub fn record_shards(id: i64, shards: serde_json::Value) -> Result<()> {
+    as_owner(|| {
+        Ok(Spi::run_with_args(
+            "UPDATE pgml.snapshots SET lineage = pg_catalog.jsonb_set(COALESCE(lineage, '{}'), '{distributed}', $2) WHERE id = $1",
+            &[id.into(), pgrx::JsonB(shards).into()],
         )?)
     })
 }

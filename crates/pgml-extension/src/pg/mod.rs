@@ -6,7 +6,9 @@ pub mod lineage;
 pub mod privilege;
 pub mod reader;
 pub mod relation;
+pub mod remote;
 pub mod row;
+pub mod shards;
 pub mod spi;
 
 /// Quotes an identifier for SQL text, as quote_ident does.
