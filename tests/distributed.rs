@@ -427,6 +427,36 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
         assert_eq!(leftovers(&c), before, "{what} left rows or tables behind");
     };
 
+    // A view the shards could not apply (a WHERE, a computed column): refused before any shard
+    // is contacted, naming the view, rather than silently training on every row.
+    c.coordinator()
+        .execute(
+            "coord",
+            "CREATE VIEW events_filtered AS SELECT f1, f2, f3, f4, f5, f6, y FROM events WHERE f1 > 0;
+             CREATE VIEW events_computed AS SELECT f1 * 2 AS f1, f2, f3, f4, f5, f6, y FROM events;
+             CREATE VIEW events_over_filtered AS SELECT * FROM events_filtered;",
+        )
+        .unwrap();
+    for view in ["events_filtered", "events_computed", "events_over_filtered"] {
+        let err = c
+            .coordinator()
+            .query_text(
+                "coord",
+                &train_sql(
+                    "fails",
+                    "regression",
+                    view,
+                    "'y'",
+                    "xgboost",
+                    r#"{"distributed": true, "n_estimators": 5}"#,
+                ),
+            )
+            .err()
+            .map(|e| format!("{e:?}"));
+        let inner = if view == "events_over_filtered" { "events_filtered" } else { view };
+        expect(view, err, &["0A000", "cannot apply view", inner]);
+    }
+
     // No SELECT on the shard's table.
     c.shard(1)
         .execute("shard", "REVOKE SELECT ON events_local FROM worker")

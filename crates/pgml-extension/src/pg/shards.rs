@@ -6,7 +6,7 @@
 use pgrx::prelude::*;
 
 use crate::error::{PgmlError, Result};
-use crate::pg::spi::read_two;
+use crate::pg::spi::read_three;
 
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Shard {
@@ -59,6 +59,22 @@ roots AS (
 leaves AS (
     SELECT t.relid FROM roots, pg_catalog.pg_partition_tree(roots.oid) t WHERE t.isleaf
 )
+-- Views each shard could not apply: every shard reads its own table's columns by name, so a view
+-- under the relation may only pass columns through (an automatically updatable view, whose one
+-- query has no WHERE). Anything else would be silently ignored on the shards.
+computing_views AS (
+    SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name
+      FROM deps
+      JOIN pg_catalog.pg_class c ON c.oid = deps.oid AND c.relkind IN ('v', 'm')
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = c.oid AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN'
+     WHERE c.relkind = 'm'
+        OR (pg_catalog.pg_relation_is_updatable(c.oid::pg_catalog.regclass, false) OPERATOR(pg_catalog.&) 28) OPERATOR(pg_catalog.<>) 28
+        OR pg_catalog.strpos(rw.ev_action::text, ':quals <>') OPERATOR(pg_catalog.=) 0
+        OR EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                      AND NOT pg_catalog.pg_column_is_updatable(c.oid::pg_catalog.regclass, a.attnum, false))
+)
 SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
        COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
         'partition', pg_catalog.format('%I.%I', n.nspname, c.relname),
@@ -79,7 +95,8 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
                                     CURRENT_USER::text),
         'password', (SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'password'),
         'password_required', (SELECT option_value FROM pg_catalog.pg_options_to_table(um.umoptions) WHERE option_name = 'password_required')
-       ) ORDER BY c.oid::pg_catalog.regclass::text), '[]'::pg_catalog.jsonb)
+       ) ORDER BY c.oid::pg_catalog.regclass::text), '[]'::pg_catalog.jsonb),
+       (SELECT pg_catalog.string_agg(name, ', ' ORDER BY name) FROM computing_views)
   FROM leaves
   JOIN pg_catalog.pg_class c ON c.oid = leaves.relid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -95,7 +112,17 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
 /// The shards of `relation` (a canonical name); every partition must be a postgres_fdw foreign
 /// table the caller has a user mapping for.
 pub fn discover(relation: &str) -> Result<Vec<Shard>> {
-    let (roots, list) = read_two::<i64, pgrx::JsonB>(QUERY, &[relation.into()])?;
+    let (roots, list, computing_views) =
+        read_three::<i64, pgrx::JsonB, String>(QUERY, &[relation.into()])?;
+    if let Some(views) = computing_views {
+        return Err(PgmlError::new(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!(
+                "distributed training cannot apply view {views} on the shards: each shard reads its own table's columns by name, so a view that filters, joins or computes columns would be ignored"
+            ),
+        )
+        .hint("train on the partitioned table or on a view that only lists its columns; put filters and computed columns in the tables (or views) the foreign tables point at on each shard server"));
+    }
     if roots.unwrap_or(0) != 1 {
         return Err(PgmlError::new(
             PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,

@@ -47,8 +47,11 @@ pub fn read_pair<A: FromDatum + IntoDatum, B: FromDatum + IntoDatum>(
     })
 }
 
-/// The first row's first three columns when the row exists and all are non-NULL.
-pub fn read_triple<A, B, C>(sql: &str, args: &[DatumWithOid<'_>]) -> Result<Option<(A, B, C)>>
+/// The first three columns of the first row.
+pub fn read_three<A, B, C>(
+    sql: &str,
+    args: &[DatumWithOid<'_>],
+) -> Result<(Option<A>, Option<B>, Option<C>)>
 where
     A: FromDatum + IntoDatum,
     B: FromDatum + IntoDatum,
@@ -60,10 +63,23 @@ where
             .first()
             .get_three::<A, B, C>()
         {
-            Ok((Some(a), Some(b), Some(c))) => Ok(Some((a, b, c))),
-            Ok(_) | Err(SpiError::InvalidPosition) => Ok(None),
+            Ok(v) => Ok(v),
+            Err(SpiError::InvalidPosition) => Ok((None, None, None)),
             Err(e) => Err(e.into()),
         }
+    })
+}
+
+/// The first row's first three columns when the row exists and all are non-NULL.
+pub fn read_triple<A, B, C>(sql: &str, args: &[DatumWithOid<'_>]) -> Result<Option<(A, B, C)>>
+where
+    A: FromDatum + IntoDatum,
+    B: FromDatum + IntoDatum,
+    C: FromDatum + IntoDatum,
+{
+    Ok(match read_three::<A, B, C>(sql, args)? {
+        (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+        _ => None,
     })
 }
 
