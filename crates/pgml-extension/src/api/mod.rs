@@ -9,3 +9,4 @@ pub mod snapshot;
 pub mod train;
 pub mod transfer;
 pub mod version;
+pub mod visibility;

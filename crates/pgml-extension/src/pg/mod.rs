@@ -8,6 +8,7 @@ pub mod reader;
 pub mod relation;
 pub mod row;
 pub mod spi;
+pub mod statement;
 
 /// Quotes an identifier for SQL text, as quote_ident does.
 pub fn quote_ident(s: &str) -> String {
