@@ -450,7 +450,7 @@ fn every_page_type_in_a_real_browser() {
                 );
                 let rounds = id(
                     &mut c,
-                    &format!("SELECT jsonb_array_length(plots->'loss_curve'->'validation') FROM pgml.models WHERE id = {model}"),
+                    &format!("SELECT jsonb_array_length(plots->'loss_curve'->'validation')::bigint FROM pgml.models WHERE id = {model}"),
                 );
                 assert_eq!(rounds, 20, "{label}: a loss per iteration");
             }
