@@ -569,7 +569,7 @@ fn every_page_type_in_a_real_browser() {
     let histograms = one(
         &mut ci,
         &format!(
-            "SELECT count(*) FROM pgml.snapshots s, jsonb_array_elements(s.column_stats->'columns') col
+            "SELECT count(*)::text FROM pgml.snapshots s, jsonb_array_elements(s.column_stats->'columns') col
               WHERE s.id = {imported_snapshot} AND col ? 'histogram'"
         ),
     );
