@@ -511,13 +511,16 @@ impl Metric {
     }
 }
 
+/// Adds stage `r`'s contribution for row `x` to its raw scores: `add(r, x, raw)`.
+type AddStage<'a> = dyn Fn(usize, &[f32], &mut [f64]) + 'a;
+
 /// The loss after each of `rounds` stages: `add(r, x, raw)` adds stage r to a row's raw scores,
 /// which start at `start` (one per output).
 fn staged_losses(
     metric: Metric,
     start: &[f64],
     rounds: usize,
-    add: &dyn Fn(usize, &[f32], &mut [f64]),
+    add: &AddStage<'_>,
     x: &Matrix,
     y: LossLabels<'_>,
 ) -> Option<Vec<f64>> {
