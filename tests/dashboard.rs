@@ -256,6 +256,10 @@ fn every_page_type_in_a_real_browser() {
             SELECT * FROM pgml.train('Iris Clusters', 'clustering', 'pgml.iris', 'target', algorithm => 'kmeans', hyperparams => '{{"n_clusters": 3}}');
             SELECT * FROM pgml.train('Iris Components', 'decomposition', 'pgml.iris', 'target', algorithm => 'pca', hyperparams => '{{"n_components": 2}}');
             SELECT * FROM pgml.train('{evil}', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge');
+            SELECT * FROM pgml.train('Diabetes Boosted', 'regression', 'pgml.diabetes', 'target',
+                                     algorithm => 'gradient_boosting_trees', hyperparams => '{{"n_estimators": 20}}');
+            SELECT * FROM pgml.train('Diabetes Boosted', algorithm => 'hist_gradient_boosting', hyperparams => '{{"max_iter": 20}}');
+            SELECT * FROM pgml.train('Breast Cancer', algorithm => 'catboost', hyperparams => '{{"iterations": 20}}');
             "#,
                 evil = EVIL
             ),
@@ -364,6 +368,9 @@ fn every_page_type_in_a_real_browser() {
             "pca",
             "cumulative_explained_variance",
         ),
+        ("gbt", "Diabetes Boosted", "gradient_boosting_trees", "r2"),
+        ("hgb", "Diabetes Boosted", "hist_gradient_boosting", "r2"),
+        ("catboost", "Breast Cancer", "catboost", "f1"),
     ];
     for (label, project, algorithm, key) in cases {
         let model = id(
@@ -427,6 +434,26 @@ fn every_page_type_in_a_real_browser() {
                 assert_eq!(total, test_rows, "{label}: confusion matrix total");
             }
             "search" => assert_eq!(shown.iter().filter(|s| *s == "search").count(), 1),
+            // scikit-learn's train_score_ / validation_score_, CatBoost's evals_result_: one
+            // point per iteration on the chart.
+            "gbt" | "hgb" | "catboost" => {
+                assert!(
+                    shown.contains(&"loss_curve".to_string()),
+                    "{label}: no loss"
+                );
+                let metric = if key == "r2" { "rmse" } else { "logloss" };
+                assert!(
+                    page.contains(&format!(
+                        "Training and validation {metric} per boosting round"
+                    )),
+                    "{label}: loss chart title"
+                );
+                let rounds = id(
+                    &mut c,
+                    &format!("SELECT jsonb_array_length(plots->'loss_curve'->'validation')::bigint FROM pgml.models WHERE id = {model}"),
+                );
+                assert_eq!(rounds, 20, "{label}: a loss per iteration");
+            }
             "clustering" => assert!(shown.contains(&"cluster_sizes".to_string())),
             "decomposition" => assert!(shown.contains(&"explained_variance".to_string())),
             _ => {}
@@ -480,6 +507,85 @@ fn every_page_type_in_a_real_browser() {
         &format!("SELECT num_train_rows::text FROM pgml.snapshots WHERE id = {snap}"),
     );
     assert!(page.contains(&format!("<div class=\"v\">{train_rows}</div>")));
+
+    // Imported models show their plots: `pgml models export | import` carries models.plots and
+    // the snapshot's column statistics into a catalog that never trained them.
+    database_with_pgml(&server, "imported");
+    let file = out_dir().join("export.pgmlpkg");
+    for (verb, url_flag, db, file_flag) in [
+        ("export", "--source", "dash", "--output"),
+        ("import", "--target", "imported", "--input"),
+    ] {
+        let mut args = vec!["models", verb, url_flag];
+        let url = server.url(db);
+        args.push(&url);
+        args.extend([file_flag, file.to_str().unwrap()]);
+        if verb == "export" {
+            args.extend(["--project", "Breast Cancer"]);
+        }
+        let out = Command::new(pgml_bin()).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "pgml models {verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut ci = server.connect("imported").unwrap();
+    let imported = id(
+        &mut ci,
+        "SELECT max(id) FROM pgml.models WHERE algorithm = 'catboost'",
+    );
+    let want = expected_plots(&mut ci, imported);
+    for k in ["confusion_matrix", "roc", "loss_curve", "calibration"] {
+        assert!(
+            want.iter().any(|w| w == k),
+            "imported model lacks {k}: {want:?}"
+        );
+    }
+    let source = id(
+        &mut c,
+        "SELECT max(id) FROM pgml.models WHERE algorithm = 'catboost'",
+    );
+    assert_eq!(
+        want,
+        expected_plots(&mut c, source),
+        "plots changed on the way"
+    );
+    let dash_imported = Dashboard::start(&server.url("imported"), &[]);
+    let url = format!("{}/models/{imported}", dash_imported.url);
+    let page = dom(&url);
+    screenshot(&url, "model-imported");
+    let mut shown = plots(&page);
+    shown.sort();
+    assert_eq!(shown, want, "imported model's plots");
+    let imported_snapshot = id(
+        &mut ci,
+        &format!("SELECT snapshot_id FROM pgml.models WHERE id = {imported}"),
+    );
+    let page = dom(&format!(
+        "{}/snapshots/{imported_snapshot}",
+        dash_imported.url
+    ));
+    let histograms = one(
+        &mut ci,
+        &format!(
+            "SELECT count(*)::text FROM pgml.snapshots s, jsonb_array_elements(s.column_stats->'columns') col
+              WHERE s.id = {imported_snapshot} AND col ? 'histogram'"
+        ),
+    );
+    assert!(
+        histograms.parse::<usize>().unwrap() > 0,
+        "no column statistics imported"
+    );
+    assert_eq!(
+        plots(&page)
+            .iter()
+            .filter(|k| *k == "column_histogram")
+            .count()
+            .to_string(),
+        histograms
+    );
+    drop(dash_imported);
 
     // Fleet, and errors.
     let page = dom(&format!("{base}/fleet"));

@@ -451,11 +451,13 @@ fn sql_import_refuses_bad_packages_atomically() {
     );
 
     let mut newer = package.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let version = pgml_core::package::FORMAT_VERSION;
+    newer[8..12].copy_from_slice(&(version + 1).to_le_bytes());
     let (code, message, hint) = db_error(&cs.query_one(import, &[&newer]).unwrap_err());
     assert_eq!(code, "0A000");
     assert!(
-        message.contains("format version 2") && message.contains("reads versions up to 1"),
+        message.contains(&format!("format version {}", version + 1))
+            && message.contains(&format!("reads versions up to {version}")),
         "{message}"
     );
     assert!(hint.contains("upgrade pgml"), "{hint}");

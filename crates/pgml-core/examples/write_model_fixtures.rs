@@ -570,6 +570,7 @@ fn main() {
             path: "model.pgml".into(),
             data: bytes.to_vec(),
         }],
+        plots: None,
     };
     let find = |name: &str| encoded.iter().find(|(n, _, _)| *n == name).unwrap();
     let (_, forest, forest_bytes) = find("random_forest_multiclass");

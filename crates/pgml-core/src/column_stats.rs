@@ -76,6 +76,10 @@ pub struct Accumulator {
     min: f64,
     max: f64,
     counts: HashMap<String, u64>,
+    /// Numbers are counted by value (their bits, -0 as 0 and every NaN as one) and turned into
+    /// their text keys once, at the end: formatting and hashing a string per value was most of a
+    /// snapshot's statistics pass.
+    number_counts: HashMap<u64, u64>,
     capped: bool,
     sample: Vec<f64>,
     seen_numbers: u64,
@@ -94,6 +98,7 @@ impl Accumulator {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             counts: HashMap::new(),
+            number_counts: HashMap::new(),
             capped: false,
             sample: Vec::new(),
             seen_numbers: 0,
@@ -116,6 +121,23 @@ impl Accumulator {
         }
     }
 
+    fn count_number(&mut self, v: f64) {
+        let key = if v.is_nan() {
+            f64::NAN.to_bits()
+        } else if v == 0.0 {
+            0f64.to_bits()
+        } else {
+            v.to_bits()
+        };
+        if let Some(c) = self.number_counts.get_mut(&key) {
+            *c += 1;
+        } else if self.number_counts.len() < MAX_TRACKED_DISTINCT {
+            self.number_counts.insert(key, 1);
+        } else {
+            self.capped = true;
+        }
+    }
+
     /// A NULL, whatever the kind.
     pub fn push_null(&mut self) {
         self.rows += 1;
@@ -125,7 +147,7 @@ impl Accumulator {
     /// A value of a Number column (NaN counts as a value, left out of min/max/mean).
     pub fn push_number(&mut self, v: f64) {
         self.rows += 1;
-        self.count(format_number(v));
+        self.count_number(v);
         if !v.is_finite() {
             return;
         }
@@ -160,7 +182,13 @@ impl Accumulator {
         self.rows += 1;
     }
 
-    pub fn finish(self) -> ColumnStats {
+    pub fn finish(mut self) -> ColumnStats {
+        for (bits, n) in std::mem::take(&mut self.number_counts) {
+            *self
+                .counts
+                .entry(format_number(f64::from_bits(bits)))
+                .or_insert(0) += n;
+        }
         let distinct = self.counts.len() as u64;
         let mut top: Vec<(String, u64)> = self.counts.into_iter().collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -208,6 +236,27 @@ pub fn to_json(columns: Vec<ColumnStats>) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Numbers are counted by value and named as text only at the end: -0 is 0, every NaN one
+    /// value, integers without a fraction (a class label 1 is "1").
+    #[test]
+    fn numbers_are_counted_by_value_with_their_text_keys() {
+        let mut a = Accumulator::new("y", "float8", Kind::Number);
+        for v in [0.0, -0.0, 1.0, 1.0, 2.5, f64::NAN, -f64::NAN] {
+            a.push_number(v);
+        }
+        let s = a.finish();
+        assert_eq!(s.distinct, 4);
+        assert_eq!(
+            s.top_values,
+            vec![
+                ("0".to_string(), 2),
+                ("1".to_string(), 2),
+                ("NaN".to_string(), 2),
+                ("2.5".to_string(), 1)
+            ]
+        );
+    }
 
     #[test]
     fn numbers_have_min_max_mean_histogram_and_distinct() {

@@ -7,6 +7,10 @@
 //! then the SHA-256 of everything before it. The version is read before anything else, so a package
 //! written by a newer pgml is refused with both versions named instead of failing as "damaged".
 //! JSON values travel as text: postcard cannot carry self-describing values.
+//!
+//! Format 2 (pgml 0.4.0) adds each model's plot data (`pgml.models.plots`) and each snapshot's
+//! column statistics (`pgml.snapshots.column_stats`), so an imported model shows its plots. A
+//! package with neither is still written as format 1, which older pgml versions read.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,7 +19,7 @@ use crate::{Error, Result};
 
 pub const MAGIC: [u8; 8] = *b"PGMLPKG\0";
 /// Bump when the body's layout changes; older readers then refuse the package by name.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8;
 const CHECKSUM_LEN: usize = 32;
 
@@ -70,6 +74,8 @@ pub struct ModelEntry {
     pub snapshot: Option<SnapshotEntry>,
     /// Whole files by path (`model.pgml`, `xgboost.json`); the target splits them into parts again.
     pub files: Vec<File>,
+    /// `pgml.models.plots` (format 2).
+    pub plots: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +93,8 @@ pub struct SnapshotEntry {
     pub num_test_rows: Option<i64>,
     pub lineage: Option<String>,
     pub created_at: String,
+    /// `pgml.snapshots.column_stats` (format 2).
+    pub column_stats: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,14 +108,29 @@ impl Package {
         self.projects.iter().map(|p| p.models.len()).sum()
     }
 
+    /// Whether the package needs format 2 (it carries plots or column statistics).
+    fn needs_format_2(&self) -> bool {
+        self.projects.iter().flat_map(|p| &p.models).any(|m| {
+            m.plots.is_some()
+                || m.snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.column_stats.is_some())
+        })
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let body = postcard::to_stdvec(self).map_err(|e| Error::BadModel {
+        let serialized = if self.needs_format_2() {
+            postcard::to_stdvec(self).map(|b| (FORMAT_VERSION, b))
+        } else {
+            postcard::to_stdvec(&v1::Package::from(self)).map(|b| (1, b))
+        };
+        let (version, body) = serialized.map_err(|e| Error::BadModel {
             message: format!("cannot serialize the model package: {e}"),
             newer_format: false,
         })?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len() + CHECKSUM_LEN);
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
         out.extend_from_slice(&body);
         let sum = Sha256::digest(&out);
@@ -155,8 +178,186 @@ impl Package {
                     .into(),
             ));
         }
-        postcard::from_bytes(&content[HEADER_LEN..])
-            .map_err(|e| bad(format!("the model package is damaged: {e}")))
+        let body = &content[HEADER_LEN..];
+        let damaged = |e: postcard::Error| bad(format!("the model package is damaged: {e}"));
+        if version == 1 {
+            return postcard::from_bytes::<v1::Package>(body)
+                .map(Package::from)
+                .map_err(damaged);
+        }
+        postcard::from_bytes(body).map_err(damaged)
+    }
+}
+
+/// Format 1's body (pgml 0.2.0 and 0.3.0): format 2 without plots and column statistics. Kept
+/// field for field: postcard's layout is the fields' order.
+mod v1 {
+    use serde::{Deserialize, Serialize};
+
+    use super::{Deployed, File, Source};
+
+    #[derive(Debug, Serialize, Deserialize)]
+    pub struct Package {
+        source: Source,
+        projects: Vec<Project>,
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Project {
+        name: String,
+        task: String,
+        models: Vec<ModelEntry>,
+        deployed: Option<Deployed>,
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct ModelEntry {
+        source_id: i64,
+        num_features: i32,
+        algorithm: String,
+        runtime: String,
+        hyperparams: String,
+        status: String,
+        metrics: Option<String>,
+        search: Option<String>,
+        search_params: String,
+        search_args: String,
+        features: Option<String>,
+        label_mapping: Option<String>,
+        feature_hash: Option<String>,
+        created_at: String,
+        snapshot: Option<SnapshotEntry>,
+        files: Vec<File>,
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct SnapshotEntry {
+        source_id: i64,
+        relation_name: String,
+        y_column_name: Option<Vec<String>>,
+        test_size: f32,
+        test_sampling: String,
+        status: String,
+        columns: Option<String>,
+        analysis: Option<String>,
+        seed: i64,
+        num_train_rows: Option<i64>,
+        num_test_rows: Option<i64>,
+        lineage: Option<String>,
+        created_at: String,
+    }
+
+    impl From<&super::Package> for Package {
+        fn from(p: &super::Package) -> Package {
+            Package {
+                source: p.source.clone(),
+                projects: p
+                    .projects
+                    .iter()
+                    .map(|p| Project {
+                        name: p.name.clone(),
+                        task: p.task.clone(),
+                        deployed: p.deployed.clone(),
+                        models: p.models.iter().map(ModelEntry::from).collect(),
+                    })
+                    .collect(),
+            }
+        }
+    }
+
+    impl From<&super::ModelEntry> for ModelEntry {
+        fn from(m: &super::ModelEntry) -> ModelEntry {
+            let m = m.clone();
+            ModelEntry {
+                source_id: m.source_id,
+                num_features: m.num_features,
+                algorithm: m.algorithm,
+                runtime: m.runtime,
+                hyperparams: m.hyperparams,
+                status: m.status,
+                metrics: m.metrics,
+                search: m.search,
+                search_params: m.search_params,
+                search_args: m.search_args,
+                features: m.features,
+                label_mapping: m.label_mapping,
+                feature_hash: m.feature_hash,
+                created_at: m.created_at,
+                snapshot: m.snapshot.map(|s| SnapshotEntry {
+                    source_id: s.source_id,
+                    relation_name: s.relation_name,
+                    y_column_name: s.y_column_name,
+                    test_size: s.test_size,
+                    test_sampling: s.test_sampling,
+                    status: s.status,
+                    columns: s.columns,
+                    analysis: s.analysis,
+                    seed: s.seed,
+                    num_train_rows: s.num_train_rows,
+                    num_test_rows: s.num_test_rows,
+                    lineage: s.lineage,
+                    created_at: s.created_at,
+                }),
+                files: m.files,
+            }
+        }
+    }
+
+    impl From<Package> for super::Package {
+        fn from(p: Package) -> super::Package {
+            super::Package {
+                source: p.source,
+                projects: p
+                    .projects
+                    .into_iter()
+                    .map(|p| super::Project {
+                        name: p.name,
+                        task: p.task,
+                        deployed: p.deployed,
+                        models: p.models.into_iter().map(super::ModelEntry::from).collect(),
+                    })
+                    .collect(),
+            }
+        }
+    }
+
+    impl From<ModelEntry> for super::ModelEntry {
+        fn from(m: ModelEntry) -> super::ModelEntry {
+            super::ModelEntry {
+                source_id: m.source_id,
+                num_features: m.num_features,
+                algorithm: m.algorithm,
+                runtime: m.runtime,
+                hyperparams: m.hyperparams,
+                status: m.status,
+                metrics: m.metrics,
+                search: m.search,
+                search_params: m.search_params,
+                search_args: m.search_args,
+                features: m.features,
+                label_mapping: m.label_mapping,
+                feature_hash: m.feature_hash,
+                created_at: m.created_at,
+                snapshot: m.snapshot.map(|s| super::SnapshotEntry {
+                    source_id: s.source_id,
+                    relation_name: s.relation_name,
+                    y_column_name: s.y_column_name,
+                    test_size: s.test_size,
+                    test_sampling: s.test_sampling,
+                    status: s.status,
+                    columns: s.columns,
+                    analysis: s.analysis,
+                    seed: s.seed,
+                    num_train_rows: s.num_train_rows,
+                    num_test_rows: s.num_test_rows,
+                    lineage: s.lineage,
+                    created_at: s.created_at,
+                    column_stats: None,
+                }),
+                files: m.files,
+                plots: None,
+            }
+        }
     }
 }
 
@@ -213,6 +414,7 @@ mod tests {
                         path: "model.pgml".into(),
                         data: vec![1, 2, 3, 4],
                     }],
+                    plots: None,
                 }],
             }],
         }
@@ -224,6 +426,56 @@ mod tests {
         let bytes = p.encode().unwrap();
         assert_eq!(Package::decode(&bytes).unwrap(), p);
         assert_eq!(p.num_models(), 1);
+    }
+
+    fn with_plots_and_stats() -> Package {
+        let mut p = package();
+        let m = &mut p.projects[0].models[0];
+        m.plots = Some(r#"{"version": 1, "residuals": {"edges": [0, 1], "counts": [3]}}"#.into());
+        m.snapshot = Some(SnapshotEntry {
+            source_id: 3,
+            relation_name: "public.churn".into(),
+            y_column_name: Some(vec!["churned".into()]),
+            test_size: 0.25,
+            test_sampling: "stratified".into(),
+            status: "successful".into(),
+            columns: None,
+            analysis: None,
+            seed: 7,
+            num_train_rows: Some(75),
+            num_test_rows: Some(25),
+            lineage: None,
+            created_at: "2026-11-27 08:00:00+00".into(),
+            column_stats: Some(r#"{"version": 1, "columns": []}"#.into()),
+        });
+        p
+    }
+
+    #[test]
+    fn plots_and_column_statistics_travel_in_format_2() {
+        let p = with_plots_and_stats();
+        let bytes = p.encode().unwrap();
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 2);
+        let back = Package::decode(&bytes).unwrap();
+        assert_eq!(back, p);
+        let m = &back.projects[0].models[0];
+        assert!(m.plots.as_deref().unwrap().contains("residuals"));
+        assert!(m.snapshot.as_ref().unwrap().column_stats.is_some());
+    }
+
+    #[test]
+    fn without_plots_or_statistics_a_package_stays_format_1_for_older_readers() {
+        let mut p = with_plots_and_stats();
+        p.projects[0].models[0].plots = None;
+        if let Some(s) = p.projects[0].models[0].snapshot.as_mut() {
+            s.column_stats = None;
+        }
+        let bytes = p.encode().unwrap();
+        assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 1);
+        assert_eq!(Package::decode(&bytes).unwrap(), p);
+        // Format 1 is shorter: the same package in format 2 spends a byte on each absent field.
+        let v2 = postcard::to_stdvec(&p).unwrap();
+        assert_eq!(v2.len(), bytes.len() - HEADER_LEN - CHECKSUM_LEN + 2);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::algorithms::boosting::Output;
 use crate::algorithms::trees::{Objective, Tree, TreeEnsemble};
 use crate::Matrix;
 
@@ -419,10 +420,10 @@ pub fn loss_curve(
     // Only the objectives whose default metric is rmse or logloss; the others (poisson, gamma,
     // hinge, ...) have no curve rather than a curve of another loss.
     let (groups, metric) = match ensemble.objective {
-        Objective::SquaredError => (1, "rmse"),
-        Objective::Logistic | Objective::LogitRaw => (1, "logloss"),
+        Objective::SquaredError => (1, Metric::Rmse),
+        Objective::Logistic | Objective::LogitRaw => (1, Metric::LogLoss),
         Objective::Softprob { num_class } | Objective::Softmax { num_class } => {
-            (num_class.max(1), "mlogloss")
+            (num_class.max(1), Metric::MultiLogLoss)
         }
         _ => return None,
     };
@@ -436,17 +437,90 @@ pub fn loss_curve(
     {
         return None;
     }
+    let start = vec![f64::from(ensemble.base_margin); groups];
+    let add = |r: usize, x: &[f32], margins: &mut [f64]| {
+        for t in r * groups..(r + 1) * groups {
+            let class = ensemble.tree_class[t] as usize;
+            margins[class] += f64::from(leaf(&ensemble.trees[t], x));
+        }
+    };
     Some(LossCurve {
-        metric: metric.to_string(),
-        train: staged_losses(ensemble, groups, rounds, x_train, y_train)?,
-        validation: staged_losses(ensemble, groups, rounds, x_test, y_test)?,
+        metric: metric.name().to_string(),
+        train: staged_losses(metric, &start, rounds, &add, x_train, y_train)?,
+        validation: staged_losses(metric, &start, rounds, &add, x_test, y_test)?,
     })
 }
 
+/// A boosted model that can be evaluated stage by stage (gradient_boosting_trees,
+/// hist_gradient_boosting, catboost), for its per-iteration losses.
+pub trait Staged {
+    /// How raw scores become predictions.
+    fn output(&self) -> Output;
+    /// The raw score per output before the first stage.
+    fn start(&self) -> &[f64];
+    fn stages(&self) -> usize;
+    /// Adds stage `stage`'s trees' contribution for row `x` to `raw`.
+    fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]);
+}
+
+/// A staged model's loss after each iteration on the training and test rows: scikit-learn's
+/// `train_score_` / `validation_score_` and CatBoost's `evals_result_`, as rmse for regression
+/// (whatever loss was fitted: the curve is of the same measure as XGBoost's), logloss for binary
+/// and mlogloss for multi-class models. Models with another link (poisson, gamma, exponential
+/// loss) have no curve. Rows beyond [`MAX_LOSS_ROWS`] are sampled with a stride.
+pub fn staged_loss_curve(
+    model: &dyn Staged,
+    x_train: &Matrix,
+    y_train: LossLabels<'_>,
+    x_test: &Matrix,
+    y_test: LossLabels<'_>,
+) -> Option<LossCurve> {
+    let start = model.start();
+    let metric = match (model.output(), start.len()) {
+        (Output::Identity, 1) => Metric::Rmse,
+        (Output::Logistic, 1) => Metric::LogLoss,
+        (Output::Softmax, k) if k >= 2 => Metric::MultiLogLoss,
+        _ => return None,
+    };
+    let rounds = model.stages();
+    if rounds < 2 {
+        return None;
+    }
+    let add = |r: usize, x: &[f32], raw: &mut [f64]| model.add_stage(r, x, raw);
+    Some(LossCurve {
+        metric: metric.name().to_string(),
+        train: staged_losses(metric, start, rounds, &add, x_train, y_train)?,
+        validation: staged_losses(metric, start, rounds, &add, x_test, y_test)?,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Metric {
+    Rmse,
+    LogLoss,
+    MultiLogLoss,
+}
+
+impl Metric {
+    fn name(self) -> &'static str {
+        match self {
+            Metric::Rmse => "rmse",
+            Metric::LogLoss => "logloss",
+            Metric::MultiLogLoss => "mlogloss",
+        }
+    }
+}
+
+/// Adds stage `r`'s contribution for row `x` to its raw scores: `add(r, x, raw)`.
+type AddStage<'a> = dyn Fn(usize, &[f32], &mut [f64]) + 'a;
+
+/// The loss after each of `rounds` stages: `add(r, x, raw)` adds stage r to a row's raw scores,
+/// which start at `start` (one per output).
 fn staged_losses(
-    e: &TreeEnsemble,
-    groups: usize,
+    metric: Metric,
+    start: &[f64],
     rounds: usize,
+    add: &AddStage<'_>,
     x: &Matrix,
     y: LossLabels<'_>,
 ) -> Option<Vec<f64>> {
@@ -454,22 +528,20 @@ fn staged_losses(
         LossLabels::Values(v) => v.len(),
         LossLabels::Classes(c) => c.len(),
     };
-    if n == 0 || n != x.rows() {
+    let groups = start.len();
+    if n == 0 || n != x.rows() || groups == 0 {
         return None;
     }
     let rows: Vec<usize> = (0..n).step_by(n.div_ceil(MAX_LOSS_ROWS)).collect();
     let xs: Vec<Vec<f32>> = rows.iter().map(|&i| x.row(i)).collect();
-    let mut margins = vec![f64::from(e.base_margin); rows.len() * groups];
+    let mut margins: Vec<f64> = rows.iter().flat_map(|_| start.iter().copied()).collect();
     let mut out = Vec::with_capacity(rounds);
     for r in 0..rounds {
-        for t in r * groups..(r + 1) * groups {
-            let (tree, class) = (&e.trees[t], *e.tree_class.get(t)? as usize);
-            for (j, row) in xs.iter().enumerate() {
-                margins[j * groups + class] += f64::from(leaf(tree, row));
-            }
+        for (j, row) in xs.iter().enumerate() {
+            add(r, row, &mut margins[j * groups..(j + 1) * groups]);
         }
-        let loss = match (e.objective, y) {
-            (Objective::SquaredError, LossLabels::Values(v)) => {
+        let loss = match (metric, y) {
+            (Metric::Rmse, LossLabels::Values(v)) => {
                 let se: f64 = rows
                     .iter()
                     .enumerate()
@@ -477,7 +549,7 @@ fn staged_losses(
                     .sum();
                 (se / rows.len() as f64).sqrt()
             }
-            (Objective::Logistic | Objective::LogitRaw, LossLabels::Classes(c)) => {
+            (Metric::LogLoss, LossLabels::Classes(c)) => {
                 let ll: f64 = rows
                     .iter()
                     .enumerate()
@@ -492,7 +564,7 @@ fn staged_losses(
                     .sum();
                 ll / rows.len() as f64
             }
-            (Objective::Softprob { .. } | Objective::Softmax { .. }, LossLabels::Classes(c)) => {
+            (Metric::MultiLogLoss, LossLabels::Classes(c)) => {
                 let ll: f64 = rows
                     .iter()
                     .enumerate()

@@ -285,8 +285,8 @@ fn fit_and_score(
     })
 }
 
-/// Per-round losses of a gradient-boosted XGBoost model (not of its random-forest mode, whose one
-/// round has no curve).
+/// Per-round losses of a boosted model: XGBoost (not its random-forest mode, whose one round has
+/// no curve), gradient_boosting_trees, hist_gradient_boosting and catboost.
 fn boosting_losses(
     estimator: &Estimator,
     x_train: &Matrix,
@@ -294,12 +294,6 @@ fn boosting_losses(
     x_test: &Matrix,
     y_test: &Owned,
 ) -> Option<plots::LossCurve> {
-    let algorithms::Fitted::XgboostTrees(model) = estimator.fitted() else {
-        return None;
-    };
-    if !matches!(estimator.name(), "XGBRegressor" | "XGBClassifier") {
-        return None;
-    }
     fn labels(o: &Owned) -> Option<LossLabels<'_>> {
         match o {
             Owned::Values(v) => Some(LossLabels::Values(v)),
@@ -307,13 +301,20 @@ fn boosting_losses(
             Owned::None => None,
         }
     }
-    plots::loss_curve(
-        &model.ensemble,
-        x_train,
-        labels(y_train)?,
-        x_test,
-        labels(y_test)?,
-    )
+    let (train, test) = (labels(y_train)?, labels(y_test)?);
+    let staged: &dyn plots::Staged = match estimator.fitted() {
+        algorithms::Fitted::XgboostTrees(model) => {
+            if !matches!(estimator.name(), "XGBRegressor" | "XGBClassifier") {
+                return None;
+            }
+            return plots::loss_curve(&model.ensemble, x_train, train, x_test, test);
+        }
+        algorithms::Fitted::GradientBoosting(model) => model,
+        algorithms::Fitted::HistGradientBoosting(model) => model,
+        algorithms::Fitted::CatBoost(model) => model,
+        _ => return None,
+    };
+    plots::staged_loss_curve(staged, x_train, train, x_test, test)
 }
 
 fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> (Metrics, Plots) {
@@ -518,5 +519,90 @@ mod tests {
             &x,
         );
         assert!(f.plots.loss_curve.is_none());
+    }
+
+    /// scikit-learn's train_score_ / validation_score_ and CatBoost's evals_result_: a loss per
+    /// iteration for the three other boosters, whose last point is the loss of the model's own
+    /// predictions on the test split (the same numbers the metrics hold).
+    #[test]
+    fn every_booster_has_a_loss_per_iteration() {
+        let (x, y, codes) = rows();
+        let binary: Vec<u32> = codes.iter().map(|&c| c.min(1)).collect();
+        for (name, hp, iterations) in [
+            ("gradient_boosting_trees", json!({"n_estimators": 40}), 40),
+            ("hist_gradient_boosting", json!({"max_iter": 30}), 30),
+            ("catboost", json!({"iterations": 25}), 25),
+        ] {
+            let a = Algorithm::parse(name).unwrap();
+            let fit = |task, target| {
+                let p = a.resolve(task, &hp).unwrap();
+                run(task, a, &p, &x, target, 0.25, Sampling::Random, 7, &|| {}).unwrap()
+            };
+            let r = fit(Task::Regression, Target::Values(&y));
+            let loss = r.plots.loss_curve.as_ref().unwrap();
+            assert_eq!(loss.metric, "rmse", "{name}");
+            assert_eq!(loss.train.len(), iterations, "{name}");
+            assert_eq!(loss.validation.len(), iterations, "{name}");
+            assert!(
+                loss.train[iterations - 1] < loss.train[0] / 2.0,
+                "{name} {loss:?}"
+            );
+            let rmse = r.metrics["mean_squared_error"].sqrt();
+            assert!(
+                (loss.validation[iterations - 1] - rmse).abs() < 1e-3 * rmse.max(1.0),
+                "{name}: {} vs {rmse}",
+                loss.validation[iterations - 1]
+            );
+            for (target, metric) in [
+                (
+                    Target::Classes {
+                        codes: &binary,
+                        num_classes: 2,
+                    },
+                    "logloss",
+                ),
+                (
+                    Target::Classes {
+                        codes: &codes,
+                        num_classes: 3,
+                    },
+                    "mlogloss",
+                ),
+            ] {
+                let c = fit(Task::Classification, target);
+                let loss = c.plots.loss_curve.as_ref().unwrap();
+                assert_eq!(loss.metric, metric, "{name}");
+                assert_eq!(loss.train.len(), iterations, "{name}");
+                assert!(
+                    loss.train[iterations - 1] < loss.train[0],
+                    "{name} {loss:?}"
+                );
+                assert!(
+                    (loss.validation[iterations - 1] - c.metrics["log_loss"]).abs() < 1e-3,
+                    "{name} {metric}: {} vs {}",
+                    loss.validation[iterations - 1],
+                    c.metrics["log_loss"]
+                );
+            }
+        }
+        // A link other than identity, logistic or softmax has no curve (poisson's is the log).
+        let a = Algorithm::parse("hist_gradient_boosting").unwrap();
+        let p = a
+            .resolve(Task::Regression, &json!({"loss": "poisson", "max_iter": 5}))
+            .unwrap();
+        let positive: Vec<f32> = y.iter().map(|v| v.abs() + 1.0).collect();
+        let o = run(
+            Task::Regression,
+            a,
+            &p,
+            &x,
+            Target::Values(&positive),
+            0.25,
+            Sampling::Random,
+            7,
+            &|| {},
+        )
+        .unwrap();
+        assert!(o.plots.loss_curve.is_none());
     }
 }

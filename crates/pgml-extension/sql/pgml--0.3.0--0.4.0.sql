@@ -46,3 +46,20 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'dist_worker_wrapper';
 REVOKE ALL ON FUNCTION pgml."_dist_worker"(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgml."_dist_worker"(jsonb) TO pgml_trainer;
+
+-- ---------------------------------------------------------------------------------------------------
+-- dashboard policies (issue 14): pgml.project_allows is the same rule written in Rust
+-- (api/visibility.rs: the SQL function with its own search_path was never inlined and cost ~35 µs a
+-- row), and the models' and deployments' row-level security checks each project once per statement
+-- through pgml.project_visible instead of a subquery per row. Who sees what is unchanged: the
+-- project's row is read as the caller, through pgml.projects' own policy. CREATE OR REPLACE keeps the
+-- grants; without a SET clause the function's search_path setting goes (it runs no SQL of its own but
+-- a schema-qualified lookup of the extension's owner).
+CREATE OR REPLACE FUNCTION pgml.project_allows(owner text, acl jsonb, privilege text) RETURNS boolean
+    STABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'project_allows_wrapper';
+CREATE FUNCTION pgml.project_visible(project_id bigint) RETURNS boolean
+    STABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'project_visible_wrapper';
+REVOKE ALL ON FUNCTION pgml.project_visible(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgml.project_visible(bigint) TO pgml_predictor;
+ALTER POLICY models_visible ON pgml.models USING (pgml.project_visible(project_id));
+ALTER POLICY deployments_visible ON pgml.deployments USING (pgml.project_visible(project_id));

@@ -1039,24 +1039,48 @@ impl TryFrom<StoredCatBoost> for CatBoostModel {
 
 impl CatBoostModel {
     fn raw(&self, x: &[f32]) -> Vec<f64> {
-        let m = self.baseline.len();
         let mut raw = self.baseline.clone();
         for t in &self.trees {
-            let mut index = 0usize;
-            for (d, (&f, &b)) in t.features.iter().zip(&t.borders).enumerate() {
-                let v = self
-                    .nan_mode
-                    .replace(x.get(f as usize).copied().unwrap_or(f32::NAN));
-                index |= usize::from(v > b) << d;
-            }
-            for (r, v) in raw
-                .iter_mut()
-                .zip(&t.leaf_values[index * m..(index + 1) * m])
-            {
+            self.add_tree(t, x, &mut raw);
+        }
+        raw
+    }
+
+    fn add_tree(&self, t: &ObliviousTree, x: &[f32], raw: &mut [f64]) {
+        let m = self.baseline.len();
+        let mut index = 0usize;
+        for (d, (&f, &b)) in t.features.iter().zip(&t.borders).enumerate() {
+            let v = self
+                .nan_mode
+                .replace(x.get(f as usize).copied().unwrap_or(f32::NAN));
+            index |= usize::from(v > b) << d;
+        }
+        if let Some(values) = t.leaf_values.get(index * m..(index + 1) * m) {
+            for (r, v) in raw.iter_mut().zip(values) {
                 *r += v;
             }
         }
-        raw
+    }
+}
+
+/// One tree per iteration, each adding to every output.
+impl crate::plots::Staged for CatBoostModel {
+    fn output(&self) -> Output {
+        self.output
+    }
+
+    fn start(&self) -> &[f64] {
+        &self.baseline
+    }
+
+    fn stages(&self) -> usize {
+        self.trees.len()
+    }
+
+    fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]) {
+        if let Some(t) = self.trees.get(stage) {
+            self.add_tree(t, x, raw);
+        }
     }
 }
 

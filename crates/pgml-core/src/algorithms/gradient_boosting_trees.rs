@@ -826,6 +826,29 @@ impl GradientBoostingModel {
     }
 }
 
+impl crate::plots::Staged for GradientBoostingModel {
+    fn output(&self) -> Output {
+        self.output
+    }
+
+    fn start(&self) -> &[f64] {
+        &self.init
+    }
+
+    fn stages(&self) -> usize {
+        self.trees.len() / self.init.len().max(1)
+    }
+
+    fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]) {
+        let m = self.init.len();
+        for (c, r) in raw.iter_mut().enumerate().take(m) {
+            if let Some(t) = self.trees.get(stage * m + c) {
+                *r += self.learning_rate * f64::from(t.leaf_outputs(x, 1)[0]);
+            }
+        }
+    }
+}
+
 impl Predictor for GradientBoostingModel {
     fn num_features(&self) -> usize {
         self.num_features

@@ -958,6 +958,29 @@ impl HistGradientBoostingModel {
     }
 }
 
+impl crate::plots::Staged for HistGradientBoostingModel {
+    fn output(&self) -> Output {
+        self.output
+    }
+
+    fn start(&self) -> &[f64] {
+        &self.baseline
+    }
+
+    fn stages(&self) -> usize {
+        self.trees.len() / self.baseline.len().max(1)
+    }
+
+    fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]) {
+        let m = self.baseline.len();
+        for (c, r) in raw.iter_mut().enumerate().take(m) {
+            if let Some(t) = self.trees.get(stage * m + c) {
+                *r += f64::from(t.leaf(x));
+            }
+        }
+    }
+}
+
 impl Predictor for HistGradientBoostingModel {
     fn num_features(&self) -> usize {
         self.num_features

@@ -10,3 +10,4 @@ pub mod snapshot;
 pub mod train;
 pub mod transfer;
 pub mod version;
+pub mod visibility;

@@ -16,6 +16,7 @@ use crate::catalog::project::Privilege;
 use crate::catalog::{model, project};
 use crate::error::{OrReport, PgmlError, Result};
 use crate::pg::privilege::fixed_search_path;
+use crate::pg::statement::{statement_key, StatementKey};
 
 /// (database oid, model id)
 type ModelKey = (u32, i64);
@@ -75,31 +76,6 @@ fn denied(p: Option<project::Project>, model_id: i64) -> PgmlError {
             PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             format!("permission denied to predict with model {model_id}"),
         ),
-    }
-}
-
-/// Which statement this is: a deployment lookup is reused only within one statement (and one
-/// command inside it), so a deploy that commits, replays or is restored counts at the next one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct StatementKey {
-    database: u32,
-    /// Rights are checked per role: a SECURITY DEFINER function calling predict runs as another.
-    user: u32,
-    transaction_start: i64,
-    statement_start: i64,
-    command: u32,
-}
-
-fn statement_key() -> StatementKey {
-    // SAFETY: plain reads of the current transaction's state, valid inside any function call.
-    unsafe {
-        StatementKey {
-            database: database_id(),
-            user: pg_sys::GetUserId().to_u32(),
-            transaction_start: pg_sys::GetCurrentTransactionStartTimestamp(),
-            statement_start: pg_sys::GetCurrentStatementStartTimestamp(),
-            command: pg_sys::GetCurrentCommandId(false),
-        }
     }
 }
 

@@ -181,7 +181,9 @@ fn export(
                 num_test_rows: s.get("num_test_rows").and_then(Value::as_i64),
                 lineage: json(s, "lineage"),
                 created_at: text(s, "created_at").unwrap_or_default(),
+                column_stats: json(s, "column_stats"),
             }),
+            plots: json(&m, "plots"),
             files: model::read_files(id)?
                 .into_iter()
                 .map(|(path, data)| package::File { path, data })
@@ -379,9 +381,9 @@ fn insert_snapshot(s: &package::SnapshotEntry, owner: &str) -> Result<i64> {
     Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.snapshots (relation_name, y_column_name, test_size, test_sampling, status, columns,
                                      analysis, materialized, seed, num_train_rows, num_test_rows, lineage,
-                                     created_at, owner)
+                                     created_at, owner, column_stats)
          VALUES ($1, $2, $3, $4::pgml.sampling, $5::pgml.status, $6::jsonb, $7::jsonb, false, $8, $9, $10,
-                 $11::jsonb, $12::timestamptz, $13)
+                 $11::jsonb, $12::timestamptz, $13, $14::jsonb)
          RETURNING id",
         &[
             s.relation_name.as_str().into(),
@@ -397,6 +399,7 @@ fn insert_snapshot(s: &package::SnapshotEntry, owner: &str) -> Result<i64> {
             s.lineage.as_deref().into(),
             s.created_at.as_str().into(),
             owner.into(),
+            s.column_stats.as_deref().into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the snapshot returned no id"))
@@ -454,9 +457,9 @@ fn insert_model(
     let id = Spi::get_one_with_args::<i64>(
         "INSERT INTO pgml.models (project_id, snapshot_id, num_features, algorithm, runtime, hyperparams, status,
                                   metrics, search, search_params, search_args, features, label_mapping,
-                                  feature_hash, created_at, origin, feature_importances)
+                                  feature_hash, created_at, origin, feature_importances, plots)
          VALUES ($1, $2, $3, $4, $5::pgml.runtime, $6::jsonb, $7::pgml.status, $8::jsonb, $9::pgml.search,
-                 $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15::timestamptz, $16, $17)
+                 $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14, $15::timestamptz, $16, $17, $18::jsonb)
          RETURNING id",
         &[
             project_id.into(),
@@ -476,6 +479,7 @@ fn insert_model(
             m.created_at.as_str().into(),
             JsonB(origin.clone()).into(),
             model::importances_json(&decoded).map(JsonB).into(),
+            m.plots.as_deref().into(),
         ],
     )?
     .ok_or_else(|| PgmlError::data("inserting the model returned no id"))?;

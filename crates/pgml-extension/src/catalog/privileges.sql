@@ -16,7 +16,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace
                 AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['predict', 'predict_proba', 'predict_batch',
-                    'decompose', 'version', 'project_allows']::pg_catalog.name[]) LOOP
+                    'decompose', 'version', 'project_allows', 'project_visible']::pg_catalog.name[]) LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO pgml_predictor', f);
     END LOOP;
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p

@@ -10,6 +10,7 @@ pub mod remote;
 pub mod row;
 pub mod shards;
 pub mod spi;
+pub mod statement;
 
 /// Quotes an identifier for SQL text, as quote_ident does.
 pub fn quote_ident(s: &str) -> String {
