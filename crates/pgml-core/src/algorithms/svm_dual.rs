@@ -264,8 +264,9 @@ fn exp_nonpositive(x: f64) -> f64 {
     let tiny = x < -700.0;
     // 1.5·2⁵²: adding it rounds to an integer, which lands in the low mantissa bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // ln 2 split so that k·LN2_HI is exact (fdlibm's constants).
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let x = x.clamp(-700.0, 700.0);
     let kf = x * std::f64::consts::LOG2_E + SHIFT;
     let k = kf - SHIFT;
