@@ -4,6 +4,8 @@ with `svm` SVC (rbf) on 20 000 rows (one run); 2 threads, data in memory. Run ri
 side so that both see the same machine:
 
     cargo run --release -p pgml-core --example linear_speed [rows] [svm] && python3 benches/linear_speed.py [rows] [svm]
+
+`svm-only` times only SVC, with shrinking (its default) and without.
 """
 import os
 import sys
@@ -31,6 +33,14 @@ def best(f, runs=3):
         times.append(time.perf_counter() - start)
     return min(times)
 
+
+svm_only = "svm-only" in sys.argv
+if svm_only:
+    m = 15_000
+    for shrinking in (True, False):
+        t = best(lambda: SVC(shrinking=shrinking).fit(x[:m], c[:m]), 1)
+        print(f"python svm (rbf) classification        20000 rows  fit {t:6.2f} s  shrinking {shrinking}  (scikit-learn)")
+    sys.exit(0)
 
 print(f"python linear regression            {rows:8} rows  fit {best(lambda: LinearRegression().fit(x, y)):6.2f} s  (scikit-learn)")
 print(f"python sgd regression                {rows:8} rows  fit {best(lambda: SGDRegressor().fit(x, y)):6.2f} s  (scikit-learn)")

@@ -56,6 +56,7 @@ pub mod sgd;
 pub mod spectral;
 pub mod stochastic_gradient_descent;
 pub mod svm;
+mod svm_dual;
 pub mod svm_solver;
 pub mod theil_sen;
 pub mod trees;

@@ -25,7 +25,7 @@ pub(super) const GAMMA: Param = Param {
 pub(super) const COEF0: Param = float("coef0", -INF, INF, false, DefaultValue::Float(0.0));
 pub(super) const C: Param = float("C", 0.0, INF, true, DefaultValue::Float(1.0));
 pub(super) const TOL: Param = float("tol", 0.0, INF, true, DefaultValue::Float(1e-3));
-/// Accepted: the solver does not shrink; it changes libsvm's time, not its optimum.
+/// libsvm's shrinking heuristic: less time, the same optimum to `tol`.
 pub(super) const SHRINKING: Param = boolean("shrinking", true);
 /// The kernel-row cache in MB, as libsvm's.
 pub(super) const CACHE_SIZE: Param =
@@ -99,6 +99,7 @@ pub(super) fn common_options(task: Task, h: &Hyperparams) -> Result<svm_solver::
         tol: h.float("tol")?,
         max_iter: u64::try_from(max_iter).ok(),
         cache_mb: h.float("cache_size")?,
+        shrinking: h.bool("shrinking")?,
         balanced: classification && h.str("class_weight")? == "balanced",
         break_ties: classification && h.bool("break_ties")?,
         probability: classification && h.bool("probability")?,

@@ -3,15 +3,14 @@
 //! (Fan, Chen and Lin 2005), its ν-variant, its bias (`rho`) rules, one-vs-one multi-class with
 //! voting, and scikit-learn's `gamma='scale'`. Shared by the `svm` and `nu_svm` algorithms.
 //!
-//! Kernel rows are cached up to `cache_size` MB (scikit-learn's meaning); nothing n×n is ever
-//! allocated. libsvm's shrinking heuristic is not used: it changes the time, not the optimum
-//! (both stop at the same `tol` on the same KKT gap).
+//! Q rows are cached up to `cache_size` MB (scikit-learn's meaning); nothing n×n is ever
+//! allocated. The SMO solver itself, with libsvm's shrinking, is `svm_dual.rs`.
 
-use std::collections::{HashMap, VecDeque};
-use std::rc::Rc;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::svm_dual::{self, Dual, Settings, SvcQ, SvrQ};
 use super::Predictor;
 use crate::{Error, Matrix, Result};
 
@@ -68,7 +67,7 @@ pub struct Kernel {
 
 impl Kernel {
     /// `dot` is x·z, `sq` is ‖x‖² + ‖z‖² (rbf only).
-    fn eval(&self, dot: f64, sq: f64) -> f64 {
+    pub(super) fn eval(&self, dot: f64, sq: f64) -> f64 {
         match self.kind {
             KernelKind::Linear => dot,
             KernelKind::Poly => (self.gamma * dot + self.coef0).powi(self.degree as i32),
@@ -130,6 +129,8 @@ pub struct Options {
     /// None: no limit (scikit-learn's -1).
     pub max_iter: Option<u64>,
     pub cache_mb: f64,
+    /// libsvm's shrinking heuristic (the same optimum, to `tol`, in less time).
+    pub shrinking: bool,
     pub balanced: bool,
     pub break_ties: bool,
     /// Platt scaling of each pair's decision (libsvm's `probability`), fitted on 5-fold
@@ -140,14 +141,14 @@ pub struct Options {
 }
 
 /// Training rows, row-major f64, with their squared norms.
-struct Rows {
+pub(super) struct Rows {
     p: usize,
     x: Vec<f64>,
-    sq: Vec<f64>,
+    pub(super) sq: Vec<f64>,
 }
 
 impl Rows {
-    fn new(x: &Matrix, idx: &[usize]) -> Rows {
+    pub(super) fn new(x: &Matrix, idx: &[usize]) -> Rows {
         let p = x.cols();
         let mut data = vec![0.0; idx.len() * p];
         for j in 0..p {
@@ -163,379 +164,31 @@ impl Rows {
         Rows { p, x: data, sq }
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.sq.len()
     }
 
-    fn row(&self, i: usize) -> &[f64] {
+    pub(super) fn p(&self) -> usize {
+        self.p
+    }
+
+    /// All rows, row-major.
+    pub(super) fn data(&self) -> &[f64] {
+        &self.x
+    }
+
+    pub(super) fn row(&self, i: usize) -> &[f64] {
         &self.x[i * self.p..(i + 1) * self.p]
     }
+
+    /// K(x_i, x_i).
+    pub(super) fn self_kernel(&self, kernel: Kernel, i: usize) -> f64 {
+        kernel.eval(self.sq[i], 2.0 * self.sq[i])
+    }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Kernel rows K(i, ·) over the rows, computed on demand and kept up to a byte budget (oldest
-/// evicted first).
-struct KernelCache<'a> {
-    rows: &'a Rows,
-    kernel: Kernel,
-    cached: HashMap<usize, Rc<Vec<f64>>>,
-    order: VecDeque<usize>,
-    capacity: usize,
-    diag: Vec<f64>,
-}
-
-impl<'a> KernelCache<'a> {
-    fn new(rows: &'a Rows, kernel: Kernel, cache_mb: f64) -> KernelCache<'a> {
-        let row_bytes = (rows.len() * 8).max(1) as f64;
-        let capacity = ((cache_mb * 1024.0 * 1024.0 / row_bytes) as usize).max(2);
-        let diag = (0..rows.len())
-            .map(|i| kernel.eval(rows.sq[i], 2.0 * rows.sq[i]))
-            .collect();
-        KernelCache {
-            rows,
-            kernel,
-            cached: HashMap::new(),
-            order: VecDeque::new(),
-            capacity,
-            diag,
-        }
-    }
-
-    fn row(&mut self, i: usize) -> Rc<Vec<f64>> {
-        if let Some(r) = self.cached.get(&i) {
-            return Rc::clone(r);
-        }
-        let xi = self.rows.row(i);
-        let si = self.rows.sq[i];
-        let r: Vec<f64> = (0..self.rows.len())
-            .map(|t| {
-                self.kernel
-                    .eval(dot(xi, self.rows.row(t)), si + self.rows.sq[t])
-            })
-            .collect();
-        let r = Rc::new(r);
-        if self.cached.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.cached.remove(&old);
-            }
-        }
-        self.cached.insert(i, Rc::clone(&r));
-        self.order.push_back(i);
-        r
-    }
-}
-
-/// The dual problem: min ½αᵀQα + pᵀα, yᵀα fixed, 0 ≤ α ≤ C, over `l` variables; variable t
-/// stands for data row `idx[t]` with sign `y[t]`, so Q_st = y_s y_t K(idx_s, idx_t).
-struct Problem<'c, 'a> {
-    cache: &'c mut KernelCache<'a>,
-    idx: Vec<usize>,
-    y: Vec<f64>,
-    linear: Vec<f64>,
-    upper: Vec<f64>,
-}
-
-const TAU: f64 = 1e-12;
-/// SMO iterations between interrupt checks: each costs at most two kernel rows, O(n·p).
-const CHECK_EVERY: u64 = 100;
-
-struct Solution {
-    alpha: Vec<f64>,
-    rho: f64,
-    /// ν-formulations: the scale r of the solution.
-    r: f64,
-}
-
-impl Problem<'_, '_> {
-    /// Q row of variable i over all variables.
-    fn q_row(&mut self, i: usize) -> Vec<f64> {
-        let k = self.cache.row(self.idx[i]);
-        let yi = self.y[i];
-        self.idx
-            .iter()
-            .zip(&self.y)
-            .map(|(&d, &yt)| yi * yt * k[d])
-            .collect()
-    }
-
-    fn qd(&self, t: usize) -> f64 {
-        self.cache.diag[self.idx[t]]
-    }
-
-    fn solve(
-        mut self,
-        mut alpha: Vec<f64>,
-        nu: bool,
-        tol: f64,
-        max_iter: Option<u64>,
-        check_interrupts: &dyn Fn(),
-    ) -> Solution {
-        let l = self.y.len();
-        let mut g = self.linear.clone();
-        for (i, &a) in alpha.iter().enumerate() {
-            if a != 0.0 {
-                let q = self.q_row(i);
-                for (gt, qt) in g.iter_mut().zip(&q) {
-                    *gt += a * qt;
-                }
-            }
-        }
-        // libsvm's own cap when scikit-learn passes max_iter = -1.
-        let cap = max_iter.unwrap_or_else(|| (100 * l as u64).max(10_000_000));
-        let mut iter = 0u64;
-        while iter < cap {
-            if iter.is_multiple_of(CHECK_EVERY) {
-                check_interrupts();
-            }
-            let pair = if nu {
-                self.select_nu(&alpha, &g, tol)
-            } else {
-                self.select(&alpha, &g, tol)
-            };
-            let Some((i, j)) = pair else { break };
-            iter += 1;
-            let qi = self.q_row(i);
-            let qj = self.q_row(j);
-            let (ci, cj) = (self.upper[i], self.upper[j]);
-            let (old_i, old_j) = (alpha[i], alpha[j]);
-            let (mut ai, mut aj) = (old_i, old_j);
-            if self.y[i] != self.y[j] {
-                let mut quad = self.qd(i) + self.qd(j) + 2.0 * qi[j];
-                if quad <= 0.0 {
-                    quad = TAU;
-                }
-                let delta = (-g[i] - g[j]) / quad;
-                let diff = ai - aj;
-                ai += delta;
-                aj += delta;
-                if diff > 0.0 {
-                    if aj < 0.0 {
-                        aj = 0.0;
-                        ai = diff;
-                    }
-                } else if ai < 0.0 {
-                    ai = 0.0;
-                    aj = -diff;
-                }
-                if diff > ci - cj {
-                    if ai > ci {
-                        ai = ci;
-                        aj = ci - diff;
-                    }
-                } else if aj > cj {
-                    aj = cj;
-                    ai = cj + diff;
-                }
-            } else {
-                let mut quad = self.qd(i) + self.qd(j) - 2.0 * qi[j];
-                if quad <= 0.0 {
-                    quad = TAU;
-                }
-                let delta = (g[i] - g[j]) / quad;
-                let sum = ai + aj;
-                ai -= delta;
-                aj += delta;
-                if sum > ci {
-                    if ai > ci {
-                        ai = ci;
-                        aj = sum - ci;
-                    }
-                } else if aj < 0.0 {
-                    aj = 0.0;
-                    ai = sum;
-                }
-                if sum > cj {
-                    if aj > cj {
-                        aj = cj;
-                        ai = sum - cj;
-                    }
-                } else if ai < 0.0 {
-                    ai = 0.0;
-                    aj = sum;
-                }
-            }
-            alpha[i] = ai;
-            alpha[j] = aj;
-            let (di, dj) = (ai - old_i, aj - old_j);
-            for t in 0..l {
-                g[t] += qi[t] * di + qj[t] * dj;
-            }
-        }
-        let (rho, r) = if nu {
-            self.rho_nu(&alpha, &g)
-        } else {
-            (self.rho(&alpha, &g), 1.0)
-        };
-        Solution { alpha, rho, r }
-    }
-
-    fn is_upper(&self, a: &[f64], t: usize) -> bool {
-        a[t] >= self.upper[t]
-    }
-
-    /// libsvm's WSS3: i maximizes −y∇f over I_up, j minimizes the second-order gain.
-    fn select(&mut self, a: &[f64], g: &[f64], tol: f64) -> Option<(usize, usize)> {
-        let l = a.len();
-        let mut gmax = f64::NEG_INFINITY;
-        let mut gmax_idx = None;
-        for t in 0..l {
-            if self.y[t] > 0.0 {
-                if !self.is_upper(a, t) && -g[t] >= gmax {
-                    gmax = -g[t];
-                    gmax_idx = Some(t);
-                }
-            } else if a[t] > 0.0 && g[t] >= gmax {
-                gmax = g[t];
-                gmax_idx = Some(t);
-            }
-        }
-        let i = gmax_idx?;
-        let qi = self.q_row(i);
-        let qdi = self.qd(i);
-        let mut gmax2 = f64::NEG_INFINITY;
-        let mut best = None;
-        let mut obj_min = f64::INFINITY;
-        for j in 0..l {
-            let (grad_diff, quad) = if self.y[j] > 0.0 {
-                if a[j] <= 0.0 {
-                    continue;
-                }
-                gmax2 = gmax2.max(g[j]);
-                (gmax + g[j], qdi + self.qd(j) - 2.0 * self.y[i] * qi[j])
-            } else {
-                if self.is_upper(a, j) {
-                    continue;
-                }
-                gmax2 = gmax2.max(-g[j]);
-                (gmax - g[j], qdi + self.qd(j) + 2.0 * self.y[i] * qi[j])
-            };
-            if grad_diff > 0.0 {
-                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
-                if obj <= obj_min {
-                    obj_min = obj;
-                    best = Some(j);
-                }
-            }
-        }
-        if gmax + gmax2 < tol {
-            return None;
-        }
-        best.map(|j| (i, j))
-    }
-
-    /// The ν-variant: the pair comes from one class (y equal), chosen per class.
-    fn select_nu(&mut self, a: &[f64], g: &[f64], tol: f64) -> Option<(usize, usize)> {
-        let l = a.len();
-        let (mut gmaxp, mut gmaxn) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        let (mut ip, mut in_) = (None, None);
-        for t in 0..l {
-            if self.y[t] > 0.0 {
-                if !self.is_upper(a, t) && -g[t] >= gmaxp {
-                    gmaxp = -g[t];
-                    ip = Some(t);
-                }
-            } else if a[t] > 0.0 && g[t] >= gmaxn {
-                gmaxn = g[t];
-                in_ = Some(t);
-            }
-        }
-        let qip = ip.map(|i| self.q_row(i));
-        let qin = in_.map(|i| self.q_row(i));
-        let (mut gmaxp2, mut gmaxn2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        let mut best = None;
-        let mut obj_min = f64::INFINITY;
-        for j in 0..l {
-            let (grad_diff, quad) = if self.y[j] > 0.0 {
-                if a[j] <= 0.0 {
-                    continue;
-                }
-                gmaxp2 = gmaxp2.max(g[j]);
-                match (ip, &qip) {
-                    (Some(i), Some(q)) => (gmaxp + g[j], self.qd(i) + self.qd(j) - 2.0 * q[j]),
-                    _ => continue,
-                }
-            } else {
-                if self.is_upper(a, j) {
-                    continue;
-                }
-                gmaxn2 = gmaxn2.max(-g[j]);
-                match (in_, &qin) {
-                    (Some(i), Some(q)) => (gmaxn - g[j], self.qd(i) + self.qd(j) - 2.0 * q[j]),
-                    _ => continue,
-                }
-            };
-            if grad_diff > 0.0 {
-                let obj = -(grad_diff * grad_diff) / if quad > 0.0 { quad } else { TAU };
-                if obj <= obj_min {
-                    obj_min = obj;
-                    best = Some(j);
-                }
-            }
-        }
-        if (gmaxp + gmaxp2).max(gmaxn + gmaxn2) < tol {
-            return None;
-        }
-        let j = best?;
-        let i = if self.y[j] > 0.0 { ip? } else { in_? };
-        Some((i, j))
-    }
-
-    fn rho(&self, a: &[f64], g: &[f64]) -> f64 {
-        let (mut ub, mut lb) = (f64::INFINITY, f64::NEG_INFINITY);
-        let (mut free, mut sum) = (0usize, 0.0);
-        for t in 0..a.len() {
-            let yg = self.y[t] * g[t];
-            if self.is_upper(a, t) {
-                if self.y[t] < 0.0 {
-                    ub = ub.min(yg);
-                } else {
-                    lb = lb.max(yg);
-                }
-            } else if a[t] <= 0.0 {
-                if self.y[t] > 0.0 {
-                    ub = ub.min(yg);
-                } else {
-                    lb = lb.max(yg);
-                }
-            } else {
-                free += 1;
-                sum += yg;
-            }
-        }
-        if free > 0 {
-            sum / free as f64
-        } else {
-            (ub + lb) / 2.0
-        }
-    }
-
-    /// (rho, r) of the ν-formulation.
-    fn rho_nu(&self, a: &[f64], g: &[f64]) -> (f64, f64) {
-        let mut side = [(f64::INFINITY, f64::NEG_INFINITY, 0usize, 0.0f64); 2];
-        for t in 0..a.len() {
-            let s = &mut side[usize::from(self.y[t] < 0.0)];
-            if self.is_upper(a, t) {
-                s.1 = s.1.max(g[t]);
-            } else if a[t] <= 0.0 {
-                s.0 = s.0.min(g[t]);
-            } else {
-                s.2 += 1;
-                s.3 += g[t];
-            }
-        }
-        let r = |s: (f64, f64, usize, f64)| {
-            if s.2 > 0 {
-                s.3 / s.2 as f64
-            } else {
-                (s.0 + s.1) / 2.0
-            }
-        };
-        let (r1, r2) = (r(side[0]), r(side[1]));
-        ((r1 - r2) / 2.0, (r1 + r2) / 2.0)
-    }
 }
 
 /// One binary decision function (or the regression function): Σ coef·K(sv, x) − rho over its
@@ -769,25 +422,18 @@ fn solve_binary(
     check_interrupts: &dyn Fn(),
 ) -> (Vec<f64>, f64) {
     let rows = Rows::new(x, idx);
-    let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
-    let local: Vec<usize> = (0..idx.len()).collect();
+    let mut q = SvcQ::new(&rows, kernel, y, o.cache_mb);
+    let settings = settings(o);
     match o.nu {
         None => {
-            let upper = y.iter().map(|&v| if v > 0.0 { cp } else { cn }).collect();
-            let problem = Problem {
-                cache: &mut cache,
-                idx: local,
-                linear: vec![-1.0; y.len()],
-                upper,
+            let dual = Dual {
                 y: y.to_vec(),
+                linear: vec![-1.0; y.len()],
+                upper: y.iter().map(|&v| if v > 0.0 { cp } else { cn }).collect(),
+                alpha: vec![0.0; y.len()],
+                nu: false,
             };
-            let s = problem.solve(
-                vec![0.0; y.len()],
-                false,
-                o.tol,
-                o.max_iter,
-                check_interrupts,
-            );
+            let s = svm_dual::solve(&mut q, dual, settings, check_interrupts);
             let coef: Vec<f64> = s.alpha.iter().zip(y).map(|(a, y)| a * y).collect();
             (coef, s.rho)
         }
@@ -805,17 +451,25 @@ fn solve_binary(
                     a
                 })
                 .collect();
-            let problem = Problem {
-                cache: &mut cache,
-                idx: local,
+            let dual = Dual {
+                y: y.to_vec(),
                 linear: vec![0.0; y.len()],
                 upper: vec![1.0; y.len()],
-                y: y.to_vec(),
+                alpha: alpha0,
+                nu: true,
             };
-            let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
+            let s = svm_dual::solve(&mut q, dual, settings, check_interrupts);
             let coef: Vec<f64> = s.alpha.iter().zip(y).map(|(a, y)| a * y / s.r).collect();
             (coef, s.rho / s.r)
         }
+    }
+}
+
+fn settings(o: &Options) -> Settings {
+    Settings {
+        tol: o.tol,
+        max_iter: o.max_iter,
+        shrinking: o.shrinking,
     }
 }
 
@@ -1048,14 +702,14 @@ pub fn fit_regressor(
     let n = y.len();
     let all: Vec<usize> = (0..n).collect();
     let rows = Rows::new(x, &all);
-    let mut cache = KernelCache::new(&rows, kernel, o.cache_mb);
+    let mut q = SvrQ::new(&rows, kernel, o.cache_mb);
     // Two variables per row: α (sign +1) and α* (sign −1).
-    let idx: Vec<usize> = all.iter().chain(&all).copied().collect();
     let sign: Vec<f64> = (0..2 * n).map(|t| if t < n { 1.0 } else { -1.0 }).collect();
     let z: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
-    let (alpha, rho) = match o.nu {
-        None => {
-            let linear = (0..2 * n)
+    let dual = match o.nu {
+        None => Dual {
+            y: sign,
+            linear: (0..2 * n)
                 .map(|t| {
                     if t < n {
                         o.epsilon - z[t]
@@ -1063,17 +717,11 @@ pub fn fit_regressor(
                         o.epsilon + z[t - n]
                     }
                 })
-                .collect();
-            let problem = Problem {
-                cache: &mut cache,
-                idx,
-                y: sign,
-                linear,
-                upper: vec![o.c; 2 * n],
-            };
-            let s = problem.solve(vec![0.0; 2 * n], false, o.tol, o.max_iter, check_interrupts);
-            (s.alpha, s.rho)
-        }
+                .collect(),
+            upper: vec![o.c; 2 * n],
+            alpha: vec![0.0; 2 * n],
+            nu: false,
+        },
         Some(nu) => {
             let mut sum = o.c * nu * n as f64 / 2.0;
             let mut alpha0 = vec![0.0; 2 * n];
@@ -1083,20 +731,19 @@ pub fn fit_regressor(
                 alpha0[i + n] = a;
                 sum -= a;
             }
-            let linear = (0..2 * n)
-                .map(|t| if t < n { -z[t] } else { z[t - n] })
-                .collect();
-            let problem = Problem {
-                cache: &mut cache,
-                idx,
+            Dual {
                 y: sign,
-                linear,
+                linear: (0..2 * n)
+                    .map(|t| if t < n { -z[t] } else { z[t - n] })
+                    .collect(),
                 upper: vec![o.c; 2 * n],
-            };
-            let s = problem.solve(alpha0, true, o.tol, o.max_iter, check_interrupts);
-            (s.alpha, s.rho)
+                alpha: alpha0,
+                nu: true,
+            }
         }
     };
+    let s = svm_dual::solve(&mut q, dual, settings(o), check_interrupts);
+    let (alpha, rho) = (s.alpha, s.rho);
     let mut support = Support {
         index: HashMap::new(),
         rows: Vec::new(),
@@ -1139,6 +786,7 @@ mod tests {
             tol: 1e-3,
             max_iter: None,
             cache_mb: 200.0,
+            shrinking: true,
             balanced: false,
             break_ties: false,
             probability: false,
