@@ -286,6 +286,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("catboost Logloss on three classes", "SELECT * FROM pgml.train('cb9', 'classification', 'pgml.iris', 'target', algorithm => 'catboost', hyperparams => '{\"loss_function\": \"Logloss\", \"iterations\": 5}')", "22000", "loss_function Logloss needs two classes, the labels have 3"),
     ("catboost beyond memory", "SELECT * FROM pgml.train('cb10', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": 16, \"iterations\": 1000000}')", "54000", "the model would not fit in memory"),
     ("catboost border_count 0", "SELECT * FROM pgml.train('cb11', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"border_count\": 0}')", "22023", "border_count of catboost must be a whole number from 1 to 65535"),
+    ("catboost od_wait of the wrong type", "SELECT * FROM pgml.train('cb12', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"od_wait\": \"ten\"}')", "22023", "od_wait of catboost must be a whole number"),
+    ("catboost depth as text", "SELECT * FROM pgml.train('cb13', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": \"6\"}')", "22023", "depth of catboost must be a whole number"),
+    ("catboost IncToDec with od_wait", "SELECT * FROM pgml.train('cb14', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"od_type\": \"IncToDec\", \"od_wait\": 5}')", "22023", "od_type IncToDec needs od_pval"),
+    ("catboost early_stopping_rounds and od_wait disagree", "SELECT * FROM pgml.train('cb15', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"early_stopping_rounds\": 5, \"od_wait\": 6}')", "22023", "early_stopping_rounds (5) and od_wait (6) disagree"),
+    ("catboost eval_fraction 1", "SELECT * FROM pgml.train('cb16', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"eval_fraction\": 1}')", "22023", "eval_fraction of catboost must be a number"),
+    ("catboost one_hot_max_size 1000", "SELECT * FROM pgml.train('cb17', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"one_hot_max_size\": 1000}')", "22023", "one_hot_max_size of catboost must be a whole number from 0 to 255"),
 ];
 
 const FIXTURES: &str = r#"

@@ -13,9 +13,11 @@
 //! from the rows and iterations when not given. One tree per iteration, also for MultiClass:
 //! its leaves hold one value per class, the Newton step solving the full softmax Hessian.
 //!
-//! Not implemented: ordered boosting, categorical features by ordered target statistics (pgml
-//! encodes text columns before any algorithm sees them), Depthwise/Lossguide trees, the leaf
-//! step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
+//! Categorical (text) columns, which the matrix marks, are split by equality (one-hot) or become
+//! ordered target statistics (`catboost_ctr`). With an eval part of the training rows
+//! (`eval_fraction`, `early_stopping_rounds`, `od_*`, `use_best_model`) the loss on it is watched
+//! tree by tree. Not implemented: ordered boosting, combinations of categorical features,
+//! Depthwise/Lossguide trees, the leaf step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
 //! leaf's index.
 
 use serde::{Deserialize, Serialize};
@@ -103,6 +105,7 @@ macro_rules! params {
             ),
             choice("boosting_type", &["Plain"], DefaultValue::Str("Plain")),
             int("one_hot_max_size", 0, 255, DefaultValue::Int(2)),
+            int("permutation_count", 1, 16, DefaultValue::Int(4)),
             float("eval_fraction", 0.0, 0.9, true, DefaultValue::Null),
             choice("od_type", &["IncToDec", "Iter"], DefaultValue::Null),
             int("od_wait", 1, 1_000_000, DefaultValue::Null),
@@ -176,6 +179,8 @@ pub struct Options {
     /// Categorical inputs with at most this many categories are split by equality (one-hot);
     /// larger ones become CTR features.
     pub one_hot_max_size: usize,
+    /// Random permutations of the ordered target statistics that choose the splits in turn.
+    pub permutation_count: usize,
     /// The part of the training rows held out of the fit to watch the loss on (None: none).
     pub eval_fraction: Option<f64>,
     /// Stop after this many trees without a lower loss on the held-out part (None: never).
@@ -347,6 +352,7 @@ impl Learner for CatBoost {
             };
         Ok(Options {
             one_hot_max_size: usize::try_from(params.int("one_hot_max_size")?).unwrap_or(2),
+            permutation_count: usize::try_from(params.int("permutation_count")?).unwrap_or(4),
             eval_fraction,
             od_wait: stopping,
             use_best_model: use_best_model.unwrap_or(eval_fraction.is_some()),
@@ -537,6 +543,11 @@ struct Quantized {
     n: usize,
     categorical: Vec<CategoricalInput>,
     ctrs: Vec<Ctr>,
+    /// Columns before the CTRs (numbers and one-hot inputs), the same in every fold.
+    base: usize,
+    /// CTR bins per permutation: fold 0 (the averaging fold) sets the leaf values, folds 1.. (the
+    /// learn folds, `permutation_count` of them) choose the trees' splits in turn.
+    folds: usize,
 }
 
 impl Quantized {
@@ -555,7 +566,8 @@ impl Quantized {
         let mut bins: Vec<u16> = Vec::with_capacity(n * p);
         let mut categorical = Vec::new();
         let mut ctrs = Vec::new();
-        let mut ctr_columns: Vec<(Ctr, Vec<u16>)> = Vec::new();
+        let folds = o.permutation_count + 1;
+        let mut ctr_columns: Vec<(Ctr, Vec<Vec<u16>>)> = Vec::new();
         for j in 0..p {
             let col = x.col(j);
             let Some(k) = x.categorical(j) else {
@@ -594,23 +606,35 @@ impl Quantized {
                 });
             } else {
                 let own = catboost_ctr::ctrs_of(index, target_borders);
-                let ordered = catboost_ctr::ordered_bins(&table, &own, col, &levels, &mut rng);
-                ctr_columns.extend(own.into_iter().zip(ordered));
+                let mut per_fold: Vec<Vec<Vec<u16>>> = vec![Vec::with_capacity(folds); own.len()];
+                for _ in 0..folds {
+                    let ordered = catboost_ctr::ordered_bins(&table, &own, col, &levels, &mut rng);
+                    for (c, b) in per_fold.iter_mut().zip(ordered) {
+                        c.push(b);
+                    }
+                }
+                ctr_columns.extend(own.into_iter().zip(per_fold));
             }
             categorical.push(table);
         }
-        // CTR columns after the inputs: their stored feature is num_features + their index.
-        for (c, b) in ctr_columns {
+        // CTR columns after the inputs: their stored feature is num_features + their index;
+        // their bins fold by fold.
+        let base = columns.len();
+        for fold in 0..folds {
+            for (_, b) in &ctr_columns {
+                bins.extend_from_slice(&b[fold]);
+            }
+        }
+        for (c, _) in ctr_columns {
             columns.push(Column {
                 feature: (p + ctrs.len()) as u32,
                 equality: false,
                 borders: (0..catboost_ctr::CTR_BINS - 1).map(|b| b as f32).collect(),
             });
-            bins.extend(b);
             ctrs.push(c);
         }
         let mut order = Vec::with_capacity(bins.len());
-        for j in 0..columns.len() {
+        for j in 0..bins.len() / n.max(1) {
             let col = &bins[j * n..(j + 1) * n];
             let mut rows: Vec<u32> = (0..n as u32).collect();
             rows.sort_by_key(|&i| col[i as usize]);
@@ -623,11 +647,29 @@ impl Quantized {
             n,
             categorical,
             ctrs,
+            base,
+            folds,
         }
     }
 
-    fn col(&self, j: usize) -> &[u16] {
-        &self.bins[j * self.n..(j + 1) * self.n]
+    /// Where column `j`'s bins (and row order) sit for `fold`.
+    fn at(&self, j: usize, fold: usize) -> usize {
+        let at = if j < self.base {
+            j
+        } else {
+            self.base + fold * (self.columns.len() - self.base) + (j - self.base)
+        };
+        at * self.n
+    }
+
+    fn col(&self, j: usize, fold: usize) -> &[u16] {
+        let at = self.at(j, fold);
+        &self.bins[at..at + self.n]
+    }
+
+    fn order(&self, j: usize, fold: usize) -> &[u32] {
+        let at = self.at(j, fold);
+        &self.order[at..at + self.n]
     }
 
     /// Whether a row in `bin` of column `j` goes right of split index `border`.
@@ -982,6 +1024,13 @@ fn boost(
         let model_left = ((n as f64).ln() - iteration as f64 * learning_rate).exp();
         let score_sd = o.random_strength * der_spread * model_left / (1.0 + model_left);
         leaf.iter_mut().for_each(|l| *l = 0);
+        // The learn fold whose CTR bins choose this tree's splits (no CTRs: no draw, so models
+        // without text columns are as before).
+        let fold = if quantized.ctrs.is_empty() {
+            0
+        } else {
+            1 + (rng.next_u64() % (quantized.folds as u64 - 1).max(1)) as usize
+        };
         let mut splits: Vec<Split> = Vec::with_capacity(o.depth);
         for level in 0..o.depth {
             check_interrupts();
@@ -1015,7 +1064,7 @@ fn boost(
                 if borders == 0 {
                     continue;
                 }
-                let col = quantized.col(f);
+                let col = quantized.col(f, fold);
                 if quantized.columns[f].equality {
                     // One-hot: value v's rows of each leaf go right, the rest left.
                     hist.clear();
@@ -1054,7 +1103,7 @@ fn boost(
                     prefix.iter_mut().for_each(|v| *v = 0.0);
                     share.copy_from_slice(&base_share);
                     let (mut sum_num, mut sum_den) = base_sums;
-                    let rows = &quantized.order[f * n..(f + 1) * n];
+                    let rows = quantized.order(f, fold);
                     let mut k = 0;
                     for bin in 0..borders {
                         while k < n && usize::from(col[rows[k] as usize]) == bin {
@@ -1116,13 +1165,25 @@ fn boost(
                 }
             }
             let Some((_, split)) = best_split else { break };
-            let col = quantized.col(split.column);
+            let col = quantized.col(split.column, fold);
             for (l, &bin) in leaf.iter_mut().zip(col) {
                 if quantized.right(split.column, bin, split.border) {
                     *l |= 1 << level;
                 }
             }
             splits.push(split);
+        }
+        if fold != 0 && splits.iter().any(|s| s.column >= quantized.base) {
+            // The leaves' values come from the averaging fold's CTR bins.
+            leaf.iter_mut().for_each(|l| *l = 0);
+            for (level, split) in splits.iter().enumerate() {
+                let col = quantized.col(split.column, 0);
+                for (l, &bin) in leaf.iter_mut().zip(col) {
+                    if quantized.right(split.column, bin, split.border) {
+                        *l |= 1 << level;
+                    }
+                }
+            }
         }
         let leaf_count = 1usize << splits.len();
         let values = leaf_values(

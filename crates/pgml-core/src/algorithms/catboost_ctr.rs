@@ -15,8 +15,11 @@
 //! prior alone. CTR values are quantized as CatBoost does with `CtrBorderCount=15`, `Uniform`
 //! (scale 15): bin = ⌊15 · value⌋, 16 bins.
 //!
-//! Not done: combinations of categorical features (CatBoost's `max_ctr_complexity`), several
-//! permutations (`permutation_count`), and the other CTR types.
+//! As in CatBoost's Plain mode, `permutation_count` permutations (learn folds) choose the trees'
+//! splits in turn and one more (the averaging fold) sets the leaf values (`catboost::boost`).
+//!
+//! Not done: combinations of categorical features (CatBoost's `max_ctr_complexity`) and the other
+//! CTR types.
 
 use serde::{Deserialize, Serialize};
 
