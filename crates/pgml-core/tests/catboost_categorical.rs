@@ -12,11 +12,13 @@ use pgml_core::model::encode_categories;
 use pgml_core::{datasets, metrics, Matrix, Task};
 
 const MARGIN: f64 = 0.02;
-// The catboost package's mean scores (benches/catboost_categorical.py, catboost 1.2.10).
-const REF_DIABETES: f64 = 0.0;
-const REF_BREAST_CANCER: f64 = 0.0;
-const REF_IRIS: f64 = 0.0;
-const REF_WINE: f64 = 0.0;
+// The catboost package's (1.2.10) mean scores (benches/catboost_categorical.py): with its defaults,
+// and with `max_ctr_complexity` 1 (`--no-combinations`), which builds no combinations of
+// categorical features, as pgml does not. pgml must reach the second minus MARGIN.
+const REF_DIABETES: (f64, f64) = (0.3830, 0.3563);
+const REF_BREAST_CANCER: (f64, f64) = (0.9706, 0.9706);
+const REF_IRIS: (f64, f64) = (1.0, 1.0);
+const REF_WINE: (f64, f64) = (1.0, 1.0);
 
 /// Decile of each value by rank (ties by row order), as the Python side computes it.
 fn deciles(values: &[f64]) -> Vec<usize> {
@@ -141,20 +143,20 @@ fn score(name: &str, label: &str, seed: u64) -> f64 {
 )]
 fn catboost_with_text_columns_matches_the_catboost_package() {
     // (dataset, label, the catboost package's mean score: benches/catboost_categorical.py)
-    let cases: [(&str, &str, f64); 4] = [
+    let cases: [(&str, &str, (f64, f64)); 4] = [
         ("diabetes", "target", REF_DIABETES),
         ("breast_cancer", "malignant", REF_BREAST_CANCER),
         ("iris", "target", REF_IRIS),
         ("wine", "target", REF_WINE),
     ];
-    for (name, label, reference) in cases {
+    for (name, label, (default, reference)) in cases {
         let mean = (0..5).map(|seed| score(name, label, seed)).sum::<f64>() / 5.0;
         println!(
-            "{name:14} catboost with text columns {mean:.4} (catboost package {reference:.4})"
+            "{name:14} catboost with text columns {mean:.4} (catboost package {default:.4}, without combinations {reference:.4})"
         );
         assert!(
             mean >= reference - MARGIN,
-            "{name}: {mean} < the catboost package's {reference} - {MARGIN}"
+            "{name}: {mean} < the catboost package's {reference} (max_ctr_complexity 1) - {MARGIN}"
         );
     }
 }
