@@ -902,3 +902,60 @@ fn predict_on_a_decomposition_model_is_its_first_component() {
         .get(0);
     assert!(same);
 }
+
+/// catboost takes text columns as categories (ordered target statistics), predicts a row with
+/// text from the statistics stored with the model, fills pgml.feature_importances, and with
+/// early stopping records its best iteration in the metrics.
+#[test]
+fn catboost_trains_on_text_columns_and_stops_early() {
+    let servers = start_servers(&["catboost_text"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute(
+        r#"
+        CREATE TABLE shop AS
+          SELECT 'city_' || (i * 37 % 50) AS city, CASE WHEN i % 2 = 0 THEN 'web' ELSE 'store' END AS channel,
+                 (i % 7)::real AS amount,
+                 ((i * 37 % 50) % 5)::real * 10 + CASE WHEN i % 2 = 0 THEN 5 ELSE 0 END + (i % 7)::real AS y
+          FROM generate_series(1, 2000) i;
+        SELECT * FROM pgml.train('Shop', 'regression', 'shop', 'y', algorithm => 'catboost',
+            hyperparams => '{"iterations": 300, "learning_rate": 0.3, "early_stopping_rounds": 20}');
+        "#,
+    )
+    .unwrap();
+    let r2 = f64_of(
+        &mut c,
+        "SELECT (metrics->>'r2')::float8 FROM pgml.models ORDER BY id DESC LIMIT 1",
+    );
+    assert!(r2 > 0.9, "r2 {r2}");
+    let best = f64_of(
+        &mut c,
+        "SELECT (metrics->>'best_iteration')::float8 FROM pgml.models ORDER BY id DESC LIMIT 1",
+    );
+    let trees = f64_of(
+        &mut c,
+        "SELECT (metrics->>'tree_count')::float8 FROM pgml.models ORDER BY id DESC LIMIT 1",
+    );
+    assert_eq!(
+        trees,
+        best + 1.0,
+        "use_best_model keeps the trees up to the best one"
+    );
+    let predicted: f32 = c
+        .query_one(
+            "SELECT pgml.predict('Shop', r) FROM (SELECT 'city_3'::text AS city, 'web'::text AS channel, 2::real AS amount) r",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!((predicted - 37.0).abs() < 5.0, "predicted {predicted}");
+    let importances: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pgml.feature_importances WHERE project = 'Shop' AND feature IN ('city', 'channel', 'amount') AND importance > 0",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(importances, 3);
+}

@@ -293,6 +293,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("distributed search", "SELECT * FROM pgml.train('d4', 'regression', 'pgml.diabetes', 'target', algorithm => 'ridge', hyperparams => '{\"distributed\": true}', search => 'grid', search_params => '{\"alpha\": [1, 2]}')", "0A000", "a search in distributed training is not supported"),
     ("distributed xgboost early stopping", "SELECT * FROM pgml.train('d5', 'regression', 'pgml.diabetes', 'target', algorithm => 'xgboost', hyperparams => '{\"distributed\": true, \"early_stopping_rounds\": 5}')", "0A000", "early_stopping_rounds in distributed training"),
     ("distributed on a plain table", "SELECT * FROM pgml.train('d6', 'regression', 'pgml.diabetes', 'target', hyperparams => '{\"distributed\": true}')", "42809", "has no partitioned table under it"),
+    ("catboost od_wait of the wrong type", "SELECT * FROM pgml.train('cb12', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"od_wait\": \"ten\"}')", "22023", "od_wait of catboost must be a whole number"),
+    ("catboost depth as text", "SELECT * FROM pgml.train('cb13', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"depth\": \"6\"}')", "22023", "depth of catboost must be a whole number"),
+    ("catboost IncToDec with od_wait", "SELECT * FROM pgml.train('cb14', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"od_type\": \"IncToDec\", \"od_wait\": 5}')", "22023", "od_type IncToDec needs od_pval"),
+    ("catboost early_stopping_rounds and od_wait disagree", "SELECT * FROM pgml.train('cb15', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"early_stopping_rounds\": 5, \"od_wait\": 6}')", "22023", "early_stopping_rounds (5) and od_wait (6) disagree"),
+    ("catboost eval_fraction 1", "SELECT * FROM pgml.train('cb16', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"eval_fraction\": 1}')", "22023", "eval_fraction of catboost must be a number"),
+    ("catboost one_hot_max_size 1000", "SELECT * FROM pgml.train('cb17', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"one_hot_max_size\": 1000}')", "22023", "one_hot_max_size of catboost must be a whole number from 0 to 255"),
 ];
 
 const FIXTURES: &str = r#"

@@ -11,6 +11,10 @@ pub struct Matrix {
     rows: usize,
     cols: usize,
     data: Vec<f32>,
+    /// Per column: `Some(k)` for a categorical column holding category codes 0..k (a text column
+    /// encoded natively), None for a number. Empty: every column is a number. Only learners that
+    /// take categories as such (catboost) read it; the values are the same for every learner.
+    categorical: Vec<Option<usize>>,
 }
 
 impl std::fmt::Debug for Matrix {
@@ -29,7 +33,41 @@ impl Matrix {
                 data.len()
             )));
         }
-        Ok(Matrix { rows, cols, data })
+        Ok(Matrix {
+            rows,
+            cols,
+            data,
+            categorical: Vec::new(),
+        })
+    }
+
+    /// Marks columns as categorical: `kinds[j]` is `Some(k)` for a column of category codes
+    /// 0..k, None for a number.
+    pub fn with_categorical(mut self, kinds: Vec<Option<usize>>) -> Result<Matrix> {
+        self.set_categorical(kinds)?;
+        Ok(self)
+    }
+
+    /// See [`Matrix::with_categorical`].
+    pub fn set_categorical(&mut self, kinds: Vec<Option<usize>>) -> Result<()> {
+        if kinds.len() != self.cols {
+            return Err(Error::invalid(format!(
+                "{} column kinds for a matrix of {} columns",
+                kinds.len(),
+                self.cols
+            )));
+        }
+        self.categorical = if kinds.iter().any(Option::is_some) {
+            kinds
+        } else {
+            Vec::new()
+        };
+        Ok(())
+    }
+
+    /// `Some(k)`: column `j` holds category codes 0..k (see [`Matrix::with_categorical`]).
+    pub fn categorical(&self, j: usize) -> Option<usize> {
+        self.categorical.get(j).copied().flatten()
     }
 
     /// Builds from rows (tests and small inputs).
@@ -77,6 +115,7 @@ impl Matrix {
             rows: idx.len(),
             cols: self.cols,
             data,
+            categorical: self.categorical.clone(),
         }
     }
 }

@@ -13,15 +13,18 @@
 //! from the rows and iterations when not given. One tree per iteration, also for MultiClass:
 //! its leaves hold one value per class, the Newton step solving the full softmax Hessian.
 //!
-//! Not implemented: ordered boosting, categorical features by ordered target statistics (pgml
-//! encodes text columns before any algorithm sees them), Depthwise/Lossguide trees, the leaf
-//! step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
+//! Categorical (text) columns, which the matrix marks, are split by equality (one-hot) or become
+//! ordered target statistics (`catboost_ctr`). With an eval part of the training rows
+//! (`eval_fraction`, `early_stopping_rounds`, `od_*`, `use_best_model`) the loss on it is watched
+//! tree by tree. Not implemented: ordered boosting, combinations of categorical features,
+//! Depthwise/Lossguide trees, the leaf step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
 //! leaf's index.
 
 use serde::{Deserialize, Serialize};
 
 use super::boosting::{sigmoid, softmax, Output};
 use super::catboost_borders::{self, NanMode};
+use super::catboost_ctr::{self, CategoricalInput, Ctr};
 use super::params::{choice, float, int, INF};
 use super::{Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
@@ -101,6 +104,13 @@ macro_rules! params {
                 DefaultValue::Str("SymmetricTree"),
             ),
             choice("boosting_type", &["Plain"], DefaultValue::Str("Plain")),
+            int("one_hot_max_size", 0, 255, DefaultValue::Int(2)),
+            int("permutation_count", 1, 16, DefaultValue::Int(4)),
+            float("eval_fraction", 0.0, 0.9, true, DefaultValue::Null),
+            choice("od_type", &["IncToDec", "Iter"], DefaultValue::Null),
+            int("od_wait", 1, 1_000_000, DefaultValue::Null),
+            int("early_stopping_rounds", 1, 1_000_000, DefaultValue::Null),
+            boolean("use_best_model", DefaultValue::Null),
             // Accepted for CatBoost's scripts; they change nothing in the model.
             Param {
                 name: "verbose",
@@ -166,6 +176,17 @@ pub struct Options {
     /// None: true for RMSE, false otherwise.
     pub boost_from_average: Option<bool>,
     pub nan_mode: NanMode,
+    /// Categorical inputs with at most this many categories are split by equality (one-hot);
+    /// larger ones become CTR features.
+    pub one_hot_max_size: usize,
+    /// Random permutations of the ordered target statistics that choose the splits in turn.
+    pub permutation_count: usize,
+    /// The part of the training rows held out of the fit to watch the loss on (None: none).
+    pub eval_fraction: Option<f64>,
+    /// Stop after this many trees without a lower loss on the held-out part (None: never).
+    pub od_wait: Option<usize>,
+    /// Keep the trees up to the best iteration on the held-out part.
+    pub use_best_model: bool,
 }
 
 fn same(names: &[&str], a: &str, b: &str) -> Error {
@@ -201,6 +222,34 @@ fn aliased<T: Copy + PartialEq>(
         (Some(m), None) => Ok(m),
         (None, None) => Ok(default),
     }
+}
+
+/// The overfitting detector's patience: `early_stopping_rounds`, or `od_wait` with `od_type`
+/// Iter (its default when `od_wait` is given); CatBoost's IncToDec needs `od_pval`, which pgml
+/// does not implement, so it is accepted only as CatBoost's default without a threshold: no
+/// detector.
+fn early_stopping(params: &Hyperparams) -> Result<Option<usize>> {
+    let rounds = params.opt_int("early_stopping_rounds")?;
+    let wait = params.opt_int("od_wait")?;
+    let hint = "early_stopping_rounds (or od_type Iter with od_wait) stops after that many trees without a lower loss on the eval_fraction part";
+    let patience = match (params.opt_str("od_type")?, rounds, wait) {
+        (_, Some(r), Some(w)) if r != w => {
+            return Err(Error::invalid_with_hint(
+                format!("hyperparameters early_stopping_rounds ({r}) and od_wait ({w}) disagree"),
+                hint,
+            ))
+        }
+        (Some("IncToDec"), Some(_), _) | (Some("IncToDec"), _, Some(_)) => {
+            return Err(Error::invalid_with_hint(
+                "od_type IncToDec needs od_pval, which pgml's catboost does not implement",
+                hint,
+            ))
+        }
+        (Some("Iter"), None, None) => Some(20),
+        (_, Some(r), _) | (_, None, Some(r)) => Some(r),
+        _ => None,
+    };
+    Ok(patience.map(|v| usize::try_from(v).unwrap_or(20)))
 }
 
 impl Learner for CatBoost {
@@ -290,7 +339,23 @@ impl Learner for CatBoost {
                 "leave boost_from_average out, or use it with RMSE or Logloss",
             ));
         }
+        let stopping = early_stopping(params)?;
+        let use_best_model = params.opt_bool("use_best_model")?;
+        let eval_fraction = params.opt_float("eval_fraction")?;
+        // A held-out part exists when it is asked for, or needed: the detector and
+        // use_best_model watch the loss on it (10% of the training rows unless given).
+        let eval_fraction =
+            if eval_fraction.is_some() || stopping.is_some() || use_best_model == Some(true) {
+                Some(eval_fraction.unwrap_or(0.1))
+            } else {
+                None
+            };
         Ok(Options {
+            one_hot_max_size: usize::try_from(params.int("one_hot_max_size")?).unwrap_or(2),
+            permutation_count: usize::try_from(params.int("permutation_count")?).unwrap_or(4),
+            eval_fraction,
+            od_wait: stopping,
+            use_best_model: use_best_model.unwrap_or(eval_fraction.is_some()),
             loss,
             iterations: usize::try_from(iterations).unwrap_or(1),
             learning_rate,
@@ -376,13 +441,39 @@ impl Learner for CatBoost {
                 "use nan_mode Min or Max, or impute the missing values",
             ));
         }
-        Ok(Fitted::CatBoost(boost(
-            x,
-            target,
-            loss,
-            o,
-            check_interrupts,
-        )?))
+        let held_out = match o.eval_fraction {
+            Some(fraction) => Some(hold_out(n, fraction, o.random_seed)?),
+            None => None,
+        };
+        let model = match held_out {
+            None => boost(x, target, None, loss, o, check_interrupts)?,
+            Some((fit_rows, eval_rows)) => {
+                let pick = |rows: &[usize]| -> (Vec<f32>, Vec<u32>) {
+                    match target {
+                        Target::Values(y) => (rows.iter().map(|&i| y[i]).collect(), Vec::new()),
+                        Target::Classes { codes, .. } => {
+                            (Vec::new(), rows.iter().map(|&i| codes[i]).collect())
+                        }
+                    }
+                };
+                let (fit_values, fit_codes) = pick(&fit_rows);
+                let (eval_values, eval_codes) = pick(&eval_rows);
+                let of = |values, codes| match target {
+                    Target::Values(_) => Target::Values(values),
+                    Target::Classes { k, .. } => Target::Classes { codes, k },
+                };
+                let eval_x = x.select_rows(&eval_rows);
+                boost(
+                    &x.select_rows(&fit_rows),
+                    of(&fit_values, &fit_codes),
+                    Some((&eval_x, of(&eval_values, &eval_codes))),
+                    loss,
+                    o,
+                    check_interrupts,
+                )?
+            }
+        };
+        Ok(Fitted::CatBoost(model))
     }
 }
 
@@ -408,46 +499,186 @@ pub fn auto_learning_rate(loss: Loss, rows: usize, iterations: usize) -> f64 {
     (lr.min(0.5) * 1e6).round() / 1e6
 }
 
-/// The quantized training data: each feature's borders and each row's bin (column-major).
+/// Mixed into `random_seed` for the rows held out as the eval part, and for the permutation of
+/// the ordered target statistics, so neither repeats the trees' draws.
+const EVAL_SALT: u64 = 0x0e7a_1f4a_c710_0001;
+const CTR_SALT: u64 = 0x0c7b_9e12_5a11_0002;
+
+/// The rows of the eval part (a seeded `fraction` of the training rows, at least one) and the
+/// rest, which the trees are fitted on.
+fn hold_out(n: usize, fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+    if n < 2 {
+        return Err(Error::bad_data(
+            format!("eval_fraction needs at least two training rows, got {n}"),
+            "leave eval_fraction, od_wait, early_stopping_rounds and use_best_model out",
+        ));
+    }
+    let held = ((n as f64 * fraction).round() as usize).clamp(1, n - 1);
+    let mut rows: Vec<usize> = (0..n).collect();
+    SplitMix64(seed ^ EVAL_SALT).shuffle(&mut rows);
+    let mut eval = rows[..held].to_vec();
+    let mut fit = rows[held..].to_vec();
+    eval.sort_unstable();
+    fit.sort_unstable();
+    Ok((fit, eval))
+}
+
+/// One column the trees split on: a number's bins (`bin > border`), a CTR's bins (the same), or
+/// a one-hot categorical input (`bin == value`).
+struct Column {
+    /// The split feature stored in the trees (see [`CatBoostModel`]).
+    feature: u32,
+    equality: bool,
+    /// Threshold columns: the stored border of each border index. Equality columns: the
+    /// stored category code of each value index.
+    borders: Vec<f32>,
+}
+
+/// The quantized training data: each column's borders and each row's bin (column-major).
 struct Quantized {
-    borders: Vec<Vec<f32>>,
+    columns: Vec<Column>,
     bins: Vec<u16>,
-    /// Per feature, the rows in ascending bin order (column-major, like `bins`).
+    /// Per column, the rows in ascending bin order (column-major, like `bins`).
     order: Vec<u32>,
     n: usize,
+    categorical: Vec<CategoricalInput>,
+    ctrs: Vec<Ctr>,
+    /// Columns before the CTRs (numbers and one-hot inputs), the same in every fold.
+    base: usize,
+    /// CTR bins per permutation: fold 0 (the averaging fold) sets the leaf values, folds 1.. (the
+    /// learn folds, `permutation_count` of them) choose the trees' splits in turn.
+    folds: usize,
 }
 
 impl Quantized {
-    fn new(x: &Matrix, border_count: usize, nan_mode: NanMode) -> Quantized {
+    fn new(x: &Matrix, target: Target<'_>, loss: Loss, o: &Options) -> Quantized {
         let n = x.rows();
-        let mut borders = Vec::with_capacity(x.cols());
-        let mut bins = Vec::with_capacity(n * x.cols());
-        for j in 0..x.cols() {
+        let p = x.cols();
+        let (levels, target_borders) = match target {
+            Target::Values(y) => catboost_ctr::target_levels(Some(y), None, 0),
+            Target::Classes { codes, k } if loss == Loss::MultiClass => {
+                catboost_ctr::target_levels(None, Some(codes), k)
+            }
+            Target::Classes { codes, .. } => catboost_ctr::target_levels(None, Some(codes), 2),
+        };
+        let mut rng = SplitMix64(o.random_seed ^ CTR_SALT);
+        let mut columns = Vec::with_capacity(p);
+        let mut bins: Vec<u16> = Vec::with_capacity(n * p);
+        let mut categorical = Vec::new();
+        let mut ctrs = Vec::new();
+        let folds = o.permutation_count + 1;
+        let mut ctr_columns: Vec<(Ctr, Vec<Vec<u16>>)> = Vec::new();
+        for j in 0..p {
             let col = x.col(j);
-            let b = catboost_borders::borders(col, border_count, nan_mode);
-            bins.extend(
-                col.iter()
-                    .map(|&v| catboost_borders::bin(&b, nan_mode.replace(v)) as u16),
-            );
-            borders.push(b);
+            let Some(k) = x.categorical(j) else {
+                let b = catboost_borders::borders(col, o.border_count, o.nan_mode);
+                bins.extend(
+                    col.iter()
+                        .map(|&v| catboost_borders::bin(&b, o.nan_mode.replace(v)) as u16),
+                );
+                columns.push(Column {
+                    feature: j as u32,
+                    equality: false,
+                    borders: b,
+                });
+                continue;
+            };
+            let mut present: Vec<usize> = col
+                .iter()
+                .filter_map(|&v| catboost_ctr::code(v, k))
+                .collect();
+            present.sort_unstable();
+            present.dedup();
+            let one_hot = present.len() <= o.one_hot_max_size;
+            let table = catboost_ctr::table(j, k, one_hot, col, &levels, target_borders);
+            let index = categorical.len() as u32;
+            if one_hot {
+                // Value index v is the v-th code present; the rest (none in training) get one past.
+                bins.extend(col.iter().map(|&v| {
+                    catboost_ctr::code(v, k)
+                        .and_then(|c| present.binary_search(&c).ok())
+                        .unwrap_or(present.len()) as u16
+                }));
+                columns.push(Column {
+                    feature: j as u32,
+                    equality: true,
+                    borders: present.iter().map(|&c| c as f32).collect(),
+                });
+            } else {
+                let own = catboost_ctr::ctrs_of(index, target_borders);
+                let mut per_fold: Vec<Vec<Vec<u16>>> = vec![Vec::with_capacity(folds); own.len()];
+                for _ in 0..folds {
+                    let ordered = catboost_ctr::ordered_bins(&table, &own, col, &levels, &mut rng);
+                    for (c, b) in per_fold.iter_mut().zip(ordered) {
+                        c.push(b);
+                    }
+                }
+                ctr_columns.extend(own.into_iter().zip(per_fold));
+            }
+            categorical.push(table);
         }
-        let mut order = Vec::with_capacity(n * x.cols());
-        for j in 0..x.cols() {
+        // CTR columns after the inputs: their stored feature is num_features + their index;
+        // their bins fold by fold.
+        let base = columns.len();
+        for fold in 0..folds {
+            for (_, b) in &ctr_columns {
+                bins.extend_from_slice(&b[fold]);
+            }
+        }
+        for (c, _) in ctr_columns {
+            columns.push(Column {
+                feature: (p + ctrs.len()) as u32,
+                equality: false,
+                borders: (0..catboost_ctr::CTR_BINS - 1).map(|b| b as f32).collect(),
+            });
+            ctrs.push(c);
+        }
+        let mut order = Vec::with_capacity(bins.len());
+        for j in 0..bins.len() / n.max(1) {
             let col = &bins[j * n..(j + 1) * n];
             let mut rows: Vec<u32> = (0..n as u32).collect();
             rows.sort_by_key(|&i| col[i as usize]);
             order.extend(rows);
         }
         Quantized {
-            borders,
+            columns,
             bins,
             order,
             n,
+            categorical,
+            ctrs,
+            base,
+            folds,
         }
     }
 
-    fn col(&self, j: usize) -> &[u16] {
-        &self.bins[j * self.n..(j + 1) * self.n]
+    /// Where column `j`'s bins (and row order) sit for `fold`.
+    fn at(&self, j: usize, fold: usize) -> usize {
+        let at = if j < self.base {
+            j
+        } else {
+            self.base + fold * (self.columns.len() - self.base) + (j - self.base)
+        };
+        at * self.n
+    }
+
+    fn col(&self, j: usize, fold: usize) -> &[u16] {
+        let at = self.at(j, fold);
+        &self.bins[at..at + self.n]
+    }
+
+    fn order(&self, j: usize, fold: usize) -> &[u32] {
+        let at = self.at(j, fold);
+        &self.order[at..at + self.n]
+    }
+
+    /// Whether a row in `bin` of column `j` goes right of split index `border`.
+    fn right(&self, j: usize, bin: u16, border: usize) -> bool {
+        if self.columns[j].equality {
+            usize::from(bin) == border
+        } else {
+            usize::from(bin) > border
+        }
     }
 }
 
@@ -622,14 +853,49 @@ fn side_terms(stats: &[f64], l2: f64) -> (f64, f64) {
 }
 
 struct Split {
-    feature: usize,
+    column: usize,
     border: usize,
+}
+
+/// The loss of raw scores `approx` (`dims` per row) on `target`: RMSE, Logloss or MultiClass's
+/// mean log loss, CatBoost's eval metrics for its three losses.
+fn loss_value(loss: Loss, target: Target<'_>, approx: &[f64], dims: usize) -> f64 {
+    let mut total = 0.0;
+    let mut p = vec![0.0; dims];
+    let n = match target {
+        Target::Values(y) => {
+            for (i, &v) in y.iter().enumerate() {
+                total += (f64::from(v) - approx[i]).powi(2);
+            }
+            return (total / y.len().max(1) as f64).sqrt();
+        }
+        Target::Classes { codes, .. } => {
+            for (i, &c) in codes.iter().enumerate() {
+                let prob = if loss == Loss::MultiClass {
+                    p.copy_from_slice(&approx[i * dims..(i + 1) * dims]);
+                    softmax(&mut p);
+                    p[c as usize]
+                } else {
+                    let q = sigmoid(approx[i]);
+                    if c == 1 {
+                        q
+                    } else {
+                        1.0 - q
+                    }
+                };
+                total -= prob.max(1e-15).ln();
+            }
+            codes.len()
+        }
+    };
+    total / n.max(1) as f64
 }
 
 #[allow(clippy::too_many_lines)] // one boosting loop, read top to bottom
 fn boost(
     x: &Matrix,
     target: Target<'_>,
+    eval: Option<(&Matrix, Target<'_>)>,
     loss: Loss,
     o: &Options,
     check_interrupts: &dyn Fn(),
@@ -641,7 +907,7 @@ fn boost(
         _ => (1, 0, Output::Identity),
     };
     let leaves_max = 1usize << o.depth;
-    let model_bytes = o.iterations as f64 * (leaves_max * dims * 8 + o.depth * 8 + 64) as f64;
+    let model_bytes = o.iterations as f64 * (leaves_max * (dims + 1) * 8 + o.depth * 8 + 64) as f64;
     if model_bytes > MAX_MODEL_BYTES as f64 {
         return Err(Error::too_large(
             format!(
@@ -654,12 +920,13 @@ fn boost(
             "lower iterations or depth",
         ));
     }
-    let quantized = Quantized::new(x, o.border_count, o.nan_mode);
+    let quantized = Quantized::new(x, target, loss, o);
     check_interrupts();
+    let columns = quantized.columns.len();
     let max_bins = quantized
-        .borders
+        .columns
         .iter()
-        .map(|b| b.len() + 1)
+        .map(|c| c.borders.len() + 1)
         .max()
         .unwrap_or(1);
     let learning_rate = o
@@ -700,6 +967,7 @@ fn boost(
     let mut share: Vec<f64> = Vec::new();
     let mut dirty_mark: Vec<bool> = Vec::new();
     let mut dirty: Vec<usize> = Vec::new();
+    let mut hist: Vec<f64> = Vec::new();
     let mut right = vec![0.0; dims + 1];
     let mut num = vec![0.0; max_bins];
     let mut den = vec![0.0; max_bins];
@@ -710,9 +978,23 @@ fn boost(
         nan_mode: o.nan_mode,
         baseline: baseline.clone(),
         trees: Vec::with_capacity(o.iterations),
+        categorical: quantized.categorical.clone(),
+        ctrs: quantized.ctrs.clone(),
+        best_iteration: None,
     };
-    let features_per_level = ((o.rsm * p as f64).ceil() as usize).clamp(1, p);
-    let mut feature_order: Vec<usize> = (0..p).collect();
+    // The eval part: its rows with their CTR bins from all fitted rows' statistics (as at
+    // predict), and its raw scores, tree by tree.
+    let mut watched = eval.map(|(xe, te)| {
+        let rows: Vec<Vec<f32>> = (0..xe.rows()).map(|i| xe.row(i)).collect();
+        let ctr_bins: Vec<Vec<f32>> = rows.iter().map(|r| model.ctr_bins(r)).collect();
+        let approx: Vec<f64> = (0..xe.rows())
+            .flat_map(|_| baseline.iter().copied())
+            .collect();
+        (rows, ctr_bins, te, approx)
+    });
+    let mut best: Option<(usize, f64)> = None;
+    let features_per_level = ((o.rsm * columns as f64).ceil() as usize).clamp(1, columns.max(1));
+    let mut feature_order: Vec<usize> = (0..columns).collect();
     for iteration in 0..o.iterations {
         check_interrupts();
         derivatives(loss, target, &approx, dims, &mut der);
@@ -742,14 +1024,21 @@ fn boost(
         let model_left = ((n as f64).ln() - iteration as f64 * learning_rate).exp();
         let score_sd = o.random_strength * der_spread * model_left / (1.0 + model_left);
         leaf.iter_mut().for_each(|l| *l = 0);
+        // The learn fold whose CTR bins choose this tree's splits (no CTRs: no draw, so models
+        // without text columns are as before).
+        let fold = if quantized.ctrs.is_empty() {
+            0
+        } else {
+            1 + (rng.next_u64() % (quantized.folds as u64 - 1).max(1)) as usize
+        };
         let mut splits: Vec<Split> = Vec::with_capacity(o.depth);
         for level in 0..o.depth {
             check_interrupts();
             let leaves = 1usize << level;
-            if features_per_level < p {
+            if features_per_level < columns {
                 rng.shuffle(&mut feature_order);
             }
-            let mut best: Option<(f64, Split)> = None;
+            let mut best_split: Option<(f64, Split)> = None;
             // Each leaf's sums, and its share of the score with every row on the right.
             totals.clear();
             totals.resize(leaves * stride, 0.0);
@@ -770,55 +1059,88 @@ fn boost(
             prefix.resize(leaves * stride, 0.0);
             share.resize(2 * leaves, 0.0);
             dirty_mark.resize(leaves, false);
-            for &f in &feature_order[..features_per_level] {
-                let borders = quantized.borders[f].len();
+            for &f in &feature_order[..features_per_level.min(columns)] {
+                let borders = quantized.columns[f].borders.len();
                 if borders == 0 {
                     continue;
                 }
-                // One sweep over the rows in bin order: after bin b, each leaf's rows at or
-                // below border b are its left side. Only the leaves with rows in a bin change
-                // their share of the score there, so a bin costs its rows, not every leaf.
-                prefix.iter_mut().for_each(|v| *v = 0.0);
-                share.copy_from_slice(&base_share);
-                let (mut sum_num, mut sum_den) = base_sums;
-                let col = quantized.col(f);
-                let rows = &quantized.order[f * n..(f + 1) * n];
-                let mut k = 0;
-                for bin in 0..borders {
-                    while k < n && usize::from(col[rows[k] as usize]) == bin {
-                        let i = rows[k] as usize;
-                        k += 1;
-                        let at = position[i];
-                        if at == u32::MAX {
-                            continue;
-                        }
-                        let l = leaf[i] as usize;
-                        let row = &stats[at as usize * stride..(at as usize + 1) * stride];
-                        for (s, v) in prefix[l * stride..(l + 1) * stride].iter_mut().zip(row) {
-                            *s += v;
-                        }
-                        if !dirty_mark[l] {
-                            dirty_mark[l] = true;
-                            dirty.push(l);
+                let col = quantized.col(f, fold);
+                if quantized.columns[f].equality {
+                    // One-hot: value v's rows of each leaf go right, the rest left.
+                    hist.clear();
+                    hist.resize(borders * leaves * stride, 0.0);
+                    for (&i, row) in active.iter().zip(stats.chunks_exact(stride)) {
+                        let v = usize::from(col[i as usize]);
+                        if v < borders {
+                            let at = (v * leaves + leaf[i as usize] as usize) * stride;
+                            for (h, s) in hist[at..at + stride].iter_mut().zip(row) {
+                                *h += s;
+                            }
                         }
                     }
-                    for &l in &dirty {
-                        dirty_mark[l] = false;
-                        let left = &prefix[l * stride..(l + 1) * stride];
-                        let total = &totals[l * stride..(l + 1) * stride];
-                        for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(left)) {
-                            *r = t - s;
+                    for v in 0..borders {
+                        let (mut sn, mut sd) = (0.0, 0.0);
+                        for l in 0..leaves {
+                            let at = (v * leaves + l) * stride;
+                            let inside = &hist[at..at + stride];
+                            let total = &totals[l * stride..(l + 1) * stride];
+                            for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(inside)) {
+                                *r = t - s;
+                            }
+                            let (a, b) = side_terms(inside, l2);
+                            let (c, d) = side_terms(&right, l2);
+                            sn += a + c;
+                            sd += b + d;
                         }
-                        let (ln, ld) = side_terms(left, l2);
-                        let (rn, rd) = side_terms(&right, l2);
-                        sum_num += ln + rn - share[2 * l];
-                        sum_den += ld + rd - share[2 * l + 1];
-                        share[2 * l] = ln + rn;
-                        share[2 * l + 1] = ld + rd;
+                        num[v] = sn;
+                        den[v] = sd;
                     }
-                    dirty.clear();
-                    num[bin] = sum_num;
-                    den[bin] = sum_den;
+                } else {
+                    // One sweep over the rows in bin order: after bin b, each leaf's rows at or
+                    // below border b are its left side. Only the leaves with rows in a bin
+                    // change their share of the score there, so a bin costs its rows, not
+                    // every leaf.
+                    prefix.iter_mut().for_each(|v| *v = 0.0);
+                    share.copy_from_slice(&base_share);
+                    let (mut sum_num, mut sum_den) = base_sums;
+                    let rows = quantized.order(f, fold);
+                    let mut k = 0;
+                    for bin in 0..borders {
+                        while k < n && usize::from(col[rows[k] as usize]) == bin {
+                            let i = rows[k] as usize;
+                            k += 1;
+                            let at = position[i];
+                            if at == u32::MAX {
+                                continue;
+                            }
+                            let l = leaf[i] as usize;
+                            let row = &stats[at as usize * stride..(at as usize + 1) * stride];
+                            for (s, v) in prefix[l * stride..(l + 1) * stride].iter_mut().zip(row) {
+                                *s += v;
+                            }
+                            if !dirty_mark[l] {
+                                dirty_mark[l] = true;
+                                dirty.push(l);
+                            }
+                        }
+                        for &l in &dirty {
+                            dirty_mark[l] = false;
+                            let left = &prefix[l * stride..(l + 1) * stride];
+                            let total = &totals[l * stride..(l + 1) * stride];
+                            for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(left)) {
+                                *r = t - s;
+                            }
+                            let (ln, ld) = side_terms(left, l2);
+                            let (rn, rd) = side_terms(&right, l2);
+                            sum_num += ln + rn - share[2 * l];
+                            sum_den += ld + rd - share[2 * l + 1];
+                            share[2 * l] = ln + rn;
+                            share[2 * l + 1] = ld + rd;
+                        }
+                        dirty.clear();
+                        num[bin] = sum_num;
+                        den[bin] = sum_den;
+                    }
                 }
                 for b in 0..borders {
                     let score = match o.score_function {
@@ -831,26 +1153,39 @@ fn boost(
                     } else {
                         score
                     };
-                    if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                        best = Some((
+                    if best_split.as_ref().is_none_or(|(s, _)| score > *s) {
+                        best_split = Some((
                             score,
                             Split {
-                                feature: f,
+                                column: f,
                                 border: b,
                             },
                         ));
                     }
                 }
             }
-            let Some((_, split)) = best else { break };
-            let col = quantized.col(split.feature);
+            let Some((_, split)) = best_split else { break };
+            let col = quantized.col(split.column, fold);
             for (l, &bin) in leaf.iter_mut().zip(col) {
-                if bin as usize > split.border {
+                if quantized.right(split.column, bin, split.border) {
                     *l |= 1 << level;
                 }
             }
             splits.push(split);
         }
+        if fold != 0 && splits.iter().any(|s| s.column >= quantized.base) {
+            // The leaves' values come from the averaging fold's CTR bins.
+            leaf.iter_mut().for_each(|l| *l = 0);
+            for (level, split) in splits.iter().enumerate() {
+                let col = quantized.col(split.column, 0);
+                for (l, &bin) in leaf.iter_mut().zip(col) {
+                    if quantized.right(split.column, bin, split.border) {
+                        *l |= 1 << level;
+                    }
+                }
+            }
+        }
+        let leaf_count = 1usize << splits.len();
         let values = leaf_values(
             loss,
             target,
@@ -858,26 +1193,57 @@ fn boost(
             &leaf,
             &weights,
             &active,
-            1 << splits.len(),
+            leaf_count,
             dims,
             l2,
             o.newton,
             leaf_iterations,
         );
         let values: Vec<f64> = values.iter().map(|v| v * learning_rate).collect();
+        let mut leaf_weights = vec![0.0; leaf_count];
         for (i, &l) in leaf.iter().enumerate() {
+            leaf_weights[l as usize] += 1.0;
             for c in 0..dims {
                 approx[i * dims + c] += values[l as usize * dims + c];
             }
         }
         model.trees.push(ObliviousTree {
-            features: splits.iter().map(|s| s.feature as u32).collect(),
+            features: splits
+                .iter()
+                .map(|s| quantized.columns[s.column].feature)
+                .collect(),
             borders: splits
                 .iter()
-                .map(|s| quantized.borders[s.feature][s.border])
+                .map(|s| quantized.columns[s.column].borders[s.border])
                 .collect(),
             leaf_values: values,
+            leaf_weights,
         });
+        if let Some((rows, ctr_bins, te, eval_approx)) = watched.as_mut() {
+            if let Some(tree) = model.trees.last() {
+                for (i, (row, bins)) in rows.iter().zip(ctr_bins.iter()).enumerate() {
+                    let l = model.leaf(tree, row, bins);
+                    for c in 0..dims {
+                        eval_approx[i * dims + c] += tree.leaf_values[l * dims + c];
+                    }
+                }
+            }
+            let value = loss_value(loss, *te, eval_approx, dims);
+            if best.is_none_or(|(_, b)| value < b) {
+                best = Some((iteration, value));
+            }
+            if let (Some(wait), Some((at, _))) = (o.od_wait, best) {
+                if iteration - at >= wait {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some((at, _)) = best {
+        if o.use_best_model {
+            model.trees.truncate(at + 1);
+        }
+        model.best_iteration = Some(at as u32);
     }
     Ok(model)
 }
@@ -969,14 +1335,18 @@ fn leaf_values(
     delta
 }
 
-/// One symmetric tree: level d compares `features[d]` with `borders[d]`; a value above the
-/// border sets bit d of the leaf's index.
+/// One symmetric tree: level d splits on `features[d]` at `borders[d]`; a row on the right sets
+/// bit d of the leaf's index. Feature f below the model's `num_features` is input f: a number
+/// goes right above the border, a one-hot categorical input when its code equals the border.
+/// Feature `num_features + c` is the model's CTR c: right when its bin is above the border.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObliviousTree {
     pub features: Vec<u32>,
     pub borders: Vec<f32>,
     /// Leaf-major: `2^depth × outputs` values, already times the learning rate.
     pub leaf_values: Vec<f64>,
+    /// Training rows per leaf (for the feature importances).
+    pub leaf_weights: Vec<f64>,
 }
 
 /// A fitted CatBoost-algorithm model: the baseline, then the trees' leaves added up.
@@ -991,6 +1361,12 @@ pub struct CatBoostModel {
     /// The starting raw score per output.
     pub baseline: Vec<f64>,
     pub trees: Vec<ObliviousTree>,
+    /// The categorical inputs, with the statistics of every training row.
+    pub categorical: Vec<CategoricalInput>,
+    /// The CTR features the trees may split on.
+    pub ctrs: Vec<Ctr>,
+    /// With an eval part: the iteration (from 0) of the lowest loss on it.
+    pub best_iteration: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -1001,6 +1377,9 @@ struct StoredCatBoost {
     nan_mode: NanMode,
     baseline: Vec<f64>,
     trees: Vec<ObliviousTree>,
+    categorical: Vec<CategoricalInput>,
+    ctrs: Vec<Ctr>,
+    best_iteration: Option<u32>,
 }
 
 impl TryFrom<StoredCatBoost> for CatBoostModel {
@@ -1016,12 +1395,27 @@ impl TryFrom<StoredCatBoost> for CatBoostModel {
         if !consistent {
             return Err("catboost model with inconsistent outputs".into());
         }
+        for c in &s.categorical {
+            if c.input as usize >= s.num_features
+                || c.above.len() != c.counts.len() * c.target_borders as usize
+            {
+                return Err("catboost categorical statistics are inconsistent".into());
+            }
+        }
+        for c in &s.ctrs {
+            match s.categorical.get(c.categorical as usize) {
+                Some(t) if c.target_border < t.target_borders && !t.one_hot => {}
+                _ => return Err("catboost CTR is inconsistent".into()),
+            }
+        }
+        let split_features = s.num_features + s.ctrs.len();
         for (i, t) in s.trees.iter().enumerate() {
             let depth = t.features.len();
             if depth > MAX_DEPTH as usize
                 || t.borders.len() != depth
                 || t.leaf_values.len() != (1usize << depth) * outputs
-                || t.features.iter().any(|&f| f as usize >= s.num_features)
+                || t.leaf_weights.len() != 1usize << depth
+                || t.features.iter().any(|&f| f as usize >= split_features)
             {
                 return Err(format!("catboost tree {i} is inconsistent"));
             }
@@ -1033,28 +1427,63 @@ impl TryFrom<StoredCatBoost> for CatBoostModel {
             nan_mode: s.nan_mode,
             baseline: s.baseline,
             trees: s.trees,
+            categorical: s.categorical,
+            ctrs: s.ctrs,
+            best_iteration: s.best_iteration,
         })
     }
 }
 
 impl CatBoostModel {
+    /// The bins of the model's CTRs for one row, from the stored statistics.
+    fn ctr_bins(&self, x: &[f32]) -> Vec<f32> {
+        self.ctrs
+            .iter()
+            .map(|c| {
+                let t = &self.categorical[c.categorical as usize];
+                let v = x.get(t.input as usize).copied().unwrap_or(f32::NAN);
+                f32::from(c.predict_bin(t, v))
+            })
+            .collect()
+    }
+
+    fn one_hot(&self, input: usize) -> bool {
+        self.categorical
+            .iter()
+            .any(|c| c.one_hot && c.input as usize == input)
+    }
+
+    /// The leaf of `tree` a row falls in (`ctr_bins` from [`CatBoostModel::ctr_bins`]).
+    fn leaf(&self, tree: &ObliviousTree, x: &[f32], ctr_bins: &[f32]) -> usize {
+        let p = self.num_features;
+        let mut index = 0usize;
+        for (d, (&f, &b)) in tree.features.iter().zip(&tree.borders).enumerate() {
+            let f = f as usize;
+            let right = if f >= p {
+                ctr_bins.get(f - p).is_some_and(|&v| v > b)
+            } else if self.one_hot(f) {
+                x.get(f) == Some(&b)
+            } else {
+                self.nan_mode.replace(x.get(f).copied().unwrap_or(f32::NAN)) > b
+            };
+            index |= usize::from(right) << d;
+        }
+        index
+    }
+
     fn raw(&self, x: &[f32]) -> Vec<f64> {
         let mut raw = self.baseline.clone();
+        let ctr_bins = self.ctr_bins(x);
         for t in &self.trees {
-            self.add_tree(t, x, &mut raw);
+            self.add_tree(t, x, &ctr_bins, &mut raw);
         }
         raw
     }
 
-    fn add_tree(&self, t: &ObliviousTree, x: &[f32], raw: &mut [f64]) {
+    /// Adds `t`'s leaf values to `raw` (`ctr_bins` from [`CatBoostModel::ctr_bins`]).
+    fn add_tree(&self, t: &ObliviousTree, x: &[f32], ctr_bins: &[f32], raw: &mut [f64]) {
         let m = self.baseline.len();
-        let mut index = 0usize;
-        for (d, (&f, &b)) in t.features.iter().zip(&t.borders).enumerate() {
-            let v = self
-                .nan_mode
-                .replace(x.get(f as usize).copied().unwrap_or(f32::NAN));
-            index |= usize::from(v > b) << d;
-        }
+        let index = self.leaf(t, x, ctr_bins);
         if let Some(values) = t.leaf_values.get(index * m..(index + 1) * m) {
             for (r, v) in raw.iter_mut().zip(values) {
                 *r += v;
@@ -1079,7 +1508,16 @@ impl crate::plots::Staged for CatBoostModel {
 
     fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]) {
         if let Some(t) = self.trees.get(stage) {
-            self.add_tree(t, x, raw);
+            self.add_tree(t, x, &self.ctr_bins(x), raw);
+        }
+    }
+
+    /// The input a split feature stands for (a CTR: its categorical input).
+    fn input_of(&self, feature: u32) -> usize {
+        let f = feature as usize;
+        match f.checked_sub(self.num_features) {
+            Some(c) => self.categorical[self.ctrs[c].categorical as usize].input as usize,
+            None => f,
         }
     }
 }
@@ -1095,6 +1533,51 @@ impl Predictor for CatBoostModel {
 
     fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
         self.output.proba(&self.raw(x))
+    }
+
+    /// CatBoost's PredictionValuesChange: each tree is folded from its last level up; a split
+    /// joining leaves of weights w₁, w₂ and values v₁, v₂ into their weighted mean v̄ adds
+    /// w₁(v₁ − v̄)² + w₂(v₂ − v̄)² (summed over the outputs) to its feature, and a CTR's share
+    /// goes to its categorical input. Normalized to sum to 1 (CatBoost's to 100).
+    fn feature_importances(&self) -> Option<Vec<f64>> {
+        let m = self.baseline.len();
+        let mut importance = vec![0.0; self.num_features];
+        for t in &self.trees {
+            let mut values = t.leaf_values.clone();
+            let mut weights = t.leaf_weights.clone();
+            for d in (0..t.features.len()).rev() {
+                let half = 1usize << d;
+                let mut effect = 0.0;
+                for l in 0..half {
+                    let (a, b) = (l, l | half);
+                    let (wa, wb) = (weights[a], weights[b]);
+                    let w = wa + wb;
+                    for c in 0..m {
+                        let (va, vb) = (values[a * m + c], values[b * m + c]);
+                        let mean = if w > 0.0 {
+                            (wa * va + wb * vb) / w
+                        } else {
+                            0.0
+                        };
+                        effect += wa * (va - mean).powi(2) + wb * (vb - mean).powi(2);
+                        values[l * m + c] = mean;
+                    }
+                    weights[l] = w;
+                }
+                importance[self.input_of(t.features[d])] += effect;
+            }
+        }
+        let total: f64 = importance.iter().sum();
+        (total > 0.0).then(|| importance.iter().map(|v| v / total).collect())
+    }
+
+    fn fit_metrics(&self) -> crate::metrics::Metrics {
+        let mut metrics = crate::metrics::Metrics::new();
+        if let Some(best) = self.best_iteration {
+            metrics.insert("best_iteration".into(), f64::from(best));
+            metrics.insert("tree_count".into(), self.trees.len() as f64);
+        }
+        metrics
     }
 }
 
@@ -1280,6 +1763,19 @@ mod tests {
         .contains("does not apply"));
         assert!(msg(Task::Regression, json!({"boosting_type": "Ordered"})).contains("one of Plain"));
         assert!(msg(
+            Task::Regression,
+            json!({"od_type": "IncToDec", "od_wait": 5})
+        )
+        .contains("od_pval"));
+        assert!(msg(
+            Task::Regression,
+            json!({"early_stopping_rounds": 5, "od_wait": 6})
+        )
+        .contains("disagree"));
+        assert!(msg(Task::Regression, json!({"eval_fraction": 0.95})).contains("0.9"));
+        assert!(msg(Task::Regression, json!({"one_hot_max_size": 256})).contains("from 0 to 255"));
+        assert!(msg(Task::Regression, json!({"od_wait": "10"})).contains("a whole number"));
+        assert!(msg(
             Task::Classification,
             json!({"loss_function": "MultiClass", "boost_from_average": true})
         )
@@ -1342,7 +1838,11 @@ mod tests {
                 features: vec![0],
                 borders: vec![0.5],
                 leaf_values: vec![1.0, 2.0],
+                leaf_weights: vec![3.0, 4.0],
             }],
+            categorical: Vec::new(),
+            ctrs: Vec::new(),
+            best_iteration: None,
         };
         let bytes = postcard::to_stdvec(&good).unwrap();
         assert_eq!(postcard::from_bytes::<CatBoostModel>(&bytes).unwrap(), good);
@@ -1351,10 +1851,186 @@ mod tests {
         assert!(
             postcard::from_bytes::<CatBoostModel>(&postcard::to_stdvec(&bad).unwrap()).is_err()
         );
-        let mut bad = good;
+        let mut bad = good.clone();
         bad.trees[0].features[0] = 3;
         assert!(
             postcard::from_bytes::<CatBoostModel>(&postcard::to_stdvec(&bad).unwrap()).is_err()
         );
+        let mut bad = good.clone();
+        bad.trees[0].leaf_weights.pop();
+        assert!(
+            postcard::from_bytes::<CatBoostModel>(&postcard::to_stdvec(&bad).unwrap()).is_err()
+        );
+        // A CTR naming a categorical input the model lacks.
+        let mut bad = good;
+        bad.ctrs = catboost_ctr::ctrs_of(0, 1);
+        assert!(
+            postcard::from_bytes::<CatBoostModel>(&postcard::to_stdvec(&bad).unwrap()).is_err()
+        );
+    }
+
+    /// Rows with a 200-category input whose categories carry the target (through effects that
+    /// the sorted codes do not order), a 2-category one and a number.
+    fn categorical_data(n: usize, seed: u64) -> (Matrix, Vec<f32>, Vec<u32>) {
+        let mut rng = SplitMix64(seed);
+        let effect: Vec<f32> = (0..200)
+            .map(|c| ((c * 77 % 200) as f32 / 50.0) - 2.0)
+            .collect();
+        let mut rows = Vec::with_capacity(n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = (rng.unit() * 200.0).floor().min(199.0) as usize;
+            let b = f32::from(u8::from(rng.unit() < 0.5));
+            let v = rng.unit() as f32;
+            y.push(effect[c] + 1.5 * b + v + 0.1 * rng.unit() as f32);
+            rows.push(vec![c as f32, b, v]);
+        }
+        let codes = y.iter().map(|&v| u32::from(v > 0.5)).collect();
+        let x = Matrix::from_rows(&rows)
+            .unwrap()
+            .with_categorical(vec![Some(200), Some(2), None])
+            .unwrap();
+        (x, y, codes)
+    }
+
+    #[test]
+    fn categorical_inputs_become_ordered_target_statistics() {
+        let (x, y, codes) = categorical_data(3000, 11);
+        let (xt, yt, ct) = categorical_data(1000, 12);
+        let hp = json!({"iterations": 200, "learning_rate": 0.1});
+        let m = fit(hp.clone(), Task::Regression, &x, Labels::Values(&y));
+        let Fitted::CatBoost(c) = m.fitted() else {
+            panic!()
+        };
+        // The 200-category input has Borders (3 priors) and Counter CTRs; the 2-category one is
+        // one-hot (no statistics).
+        assert_eq!(c.categorical.len(), 2);
+        assert!(!c.categorical[0].one_hot && c.categorical[1].one_hot);
+        assert_eq!(c.ctrs.len(), 4);
+        assert_eq!(c.categorical[0].counts.iter().sum::<u32>(), 3000);
+        let with_ctr = r2(&m, &xt, &yt);
+        // The same rows with the codes as plain numbers: the sorted codes say little.
+        let plain = |x: &Matrix| {
+            Matrix::from_rows(&(0..x.rows()).map(|i| x.row(i)).collect::<Vec<_>>()).unwrap()
+        };
+        let n = fit(hp.clone(), Task::Regression, &plain(&x), Labels::Values(&y));
+        let without = r2(&n, &plain(&xt), &yt);
+        assert!(
+            with_ctr > 0.95 && with_ctr > without + 0.05,
+            "{with_ctr} vs {without}"
+        );
+        round_trip(&m);
+        // A code outside the training's categories (or NaN) gets the prior alone.
+        assert!(m.predict(&[99.0, 1.0, 0.5]).unwrap().is_finite());
+        assert!(m.predict(&[f32::NAN, 0.0, 0.5]).unwrap().is_finite());
+        // The importances sum to 1; the categorical input (through its CTRs) leads.
+        let imp = m.feature_importances().unwrap();
+        assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{imp:?}");
+        assert!(imp[0] > imp[1] && imp[1] > 0.0 && imp[2] > 0.0, "{imp:?}");
+        for (k, labels) in [
+            (2, &codes),
+            (
+                3,
+                &codes
+                    .iter()
+                    .zip(&y)
+                    .map(|(&c, &v)| c + u32::from(v > 2.0))
+                    .collect(),
+            ),
+        ] {
+            let m = fit(
+                hp.clone(),
+                Task::Classification,
+                &x,
+                Labels::Classes {
+                    codes: labels,
+                    num_classes: k,
+                },
+            );
+            let expected = if k == 2 {
+                ct.clone()
+            } else {
+                ct.iter()
+                    .zip(&yt)
+                    .map(|(&c, &v)| c + u32::from(v > 2.0))
+                    .collect()
+            };
+            let right = (0..xt.rows())
+                .filter(|&i| m.predict(&xt.row(i)) == Some(expected[i] as f32))
+                .count();
+            assert!(right > 900, "{k} classes: {right} of 1000");
+            let Fitted::CatBoost(c) = m.fitted() else {
+                panic!()
+            };
+            // MultiClass: one Borders triple per target border (k − 1), then Counter.
+            assert_eq!(c.ctrs.len(), 3 * (k - 1) + 1);
+            round_trip(&m);
+        }
+        // A larger one_hot_max_size splits the categories by equality instead.
+        let m = fit(
+            json!({"iterations": 100, "learning_rate": 0.3, "one_hot_max_size": 255}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        let Fitted::CatBoost(c) = m.fitted() else {
+            panic!()
+        };
+        assert!(c.ctrs.is_empty() && c.categorical.iter().all(|t| t.one_hot));
+        assert!(r2(&m, &xt, &yt) > 0.5, "{}", r2(&m, &xt, &yt));
+    }
+
+    #[test]
+    fn early_stopping_watches_an_eval_part_of_the_training_rows() {
+        let (x, _, y) = data(600, 13);
+        let m = fit(
+            json!({"iterations": 2000, "learning_rate": 0.5, "early_stopping_rounds": 10}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        let Fitted::CatBoost(c) = m.fitted() else {
+            panic!()
+        };
+        let best = c.best_iteration.unwrap() as usize;
+        // use_best_model (on by default with an eval part): the trees up to the best.
+        assert_eq!(c.trees.len(), best + 1);
+        assert!(best < 1900, "{best}");
+        let metrics = m.fit_metrics();
+        assert_eq!(metrics["best_iteration"], best as f64);
+        let kept = fit(
+            json!({"iterations": 2000, "learning_rate": 0.5, "od_type": "Iter", "od_wait": 10, "use_best_model": false}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        let Fitted::CatBoost(k) = kept.fitted() else {
+            panic!()
+        };
+        assert_eq!(k.best_iteration, Some(best as u32));
+        assert_eq!(k.trees.len(), best + 11);
+        // Without a detector nothing stops, but the best iteration is still recorded.
+        let all = fit(
+            json!({"iterations": 50, "eval_fraction": 0.2, "use_best_model": false}),
+            Task::Classification,
+            &x,
+            Labels::Classes {
+                codes: &y.iter().map(|&v| u32::from(v > 3.0)).collect::<Vec<_>>(),
+                num_classes: 2,
+            },
+        );
+        let Fitted::CatBoost(a) = all.fitted() else {
+            panic!()
+        };
+        assert_eq!(a.trees.len(), 50);
+        assert!(a.best_iteration.is_some());
+        // No eval part: no best iteration.
+        let plain = fit(
+            json!({"iterations": 5}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        assert!(plain.fit_metrics().is_empty());
     }
 }

@@ -17,6 +17,7 @@ pub mod boosting;
 pub mod cart;
 pub mod catboost;
 pub mod catboost_borders;
+pub mod catboost_ctr;
 pub mod clustering;
 pub mod dbscan;
 pub mod elastic_net;

@@ -330,6 +330,21 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     if !specs.is_empty() {
         data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;
     }
+    // Text columns encoded natively (not one-hot) are marked as categories (codes 0..k): the
+    // values every learner sees stay the same; learners that take categories as such (catboost's
+    // ordered target statistics) read the mark.
+    let kinds: Vec<Option<usize>> = data
+        .features
+        .iter()
+        .flat_map(|f| {
+            let kind = match (&f.categories, f.prep.one_hot) {
+                (Some(c), false) => Some(c.len()),
+                _ => None,
+            };
+            std::iter::repeat_n(kind, f.output_width())
+        })
+        .collect();
+    data.x.set_categorical(kinds)?;
 
     let check = || {
         pg_sys::check_for_interrupts!();
