@@ -35,6 +35,8 @@ pub mod lars;
 pub mod lasso;
 pub mod least_angle;
 pub mod least_squares;
+pub mod lightgbm;
+mod lightgbm_params;
 pub mod linear;
 pub mod linear_svm;
 pub mod logistic;
@@ -461,6 +463,7 @@ fitted_kinds! {
     WhitenedPca(pca::WhitenedPca) = "whitened_pca_model",
     FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
     CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
+    Lightgbm(lightgbm::LightgbmModel) = "lightgbm_trees",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -726,6 +729,7 @@ mod tests {
                 "whitened_pca_model",
                 "feature_agglomeration_model",
                 "catboost_oblivious_trees",
+                "lightgbm_trees",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
