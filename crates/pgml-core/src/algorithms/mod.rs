@@ -667,7 +667,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost, lightgbm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -690,7 +690,7 @@ mod tests {
     fn hints_list_the_registry() {
         assert_eq!(
             Algorithm::parse("spectral_co").unwrap_err().hint(),
-            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration, catboost")
+            Some("supported algorithms: linear, ridge, lasso, elastic_net, xgboost, random_forest, kmeans, pca, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, kernel_ridge, bayesian_ridge, orthogonal_matching_pursuit, huber, gradient_boosting_trees, hist_gradient_boosting, linear_svm, least_angle, lasso_least_angle, automatic_relevance_determination, ransac, theil_sen, quantile, gaussian_process, mini_batch_kmeans, dbscan, optics, birch, mean_shift, affinity_propagation, spectral, feature_agglomeration, catboost, lightgbm")
         );
         assert_eq!(
             named("xgboost")
