@@ -2,7 +2,7 @@
 # Generates crates/pgml-core/src/algorithms/lightgbm_params.rs: LightGBM's parameter names and aliases
 # from LightGBM 4.7.0 itself (the PyPI package), with types, ranges and defaults from LightGBM's
 # docs/Parameters.rst. Run: /opt/skl/bin/python benches/lightgbm_params.py > crates/pgml-core/src/algorithms/lightgbm_params.rs
-# (then cargo fmt). It fails when LightGBM has a parameter this table does not place.
+# (then cargo fmt); with --docs it prints the parameter list of lightgbm's row in docs/sql-reference.md. It fails when LightGBM has a parameter this table does not place.
 import json
 from lightgbm.basic import _ConfigAliases
 A = _ConfigAliases._get_all_param_aliases()
@@ -201,4 +201,28 @@ for name, why in R.items():
     for a in A[name]:
         out.append(f"    ({json.dumps(a)}, {json.dumps(WHY[why])}),")
 out.append("];")
-print("\n".join(out))
+import sys
+if "--docs" not in sys.argv:
+    print("\n".join(out))
+
+
+def docs_cell():
+    """The parameter list of lightgbm's row in docs/sql-reference.md (`--docs`)."""
+    parts = []
+    for name, k in S.items():
+        shown = "nthread" if name == "num_threads" else name
+        aliases = [a for a in A[name] if a != shown]
+        d = k[-1] if k[0] in ("float", "int", "bool", "choice") else None
+        if k[0] == "objective":
+            d = None
+        dflt = "" if d is None else (str(d).lower() if isinstance(d, bool) else (f"'{d}'" if isinstance(d, str) else repr(d)))
+        inner = ", ".join(f"`{a}`" for a in aliases)
+        bits = [b for b in [dflt, ("aliases " + inner) if inner else ""] if b]
+        parts.append(f"`{shown}`" + (f" ({'; '.join(bits)})" if bits else ""))
+    refused = ", ".join(f"`{a}`" for name in R for a in A[name])
+    return ("every LightGBM parameter by its name, with LightGBM's default and its aliases: " + ", ".join(parts)
+            + "; `importance_type` ('split' or 'gain'); refused (0A000): " + refused)
+
+
+if "--docs" in sys.argv:
+    print(docs_cell())

@@ -61,9 +61,7 @@ fn main() {
         _ => Labels::Values(&y),
     };
     let a = Algorithm::parse("lightgbm").unwrap();
-    let params = a
-        .resolve(task, &serde_json::from_str(hp).unwrap())
-        .unwrap();
+    let params = a.resolve(task, &serde_json::from_str(hp).unwrap()).unwrap();
     let started = Instant::now();
     let m = algorithms::fit(a, task, &params, &x, labels, &|| {}).unwrap();
     println!("fit_seconds {:.3}", started.elapsed().as_secs_f64());

@@ -69,15 +69,8 @@ mod ffi {
         pub LGBM_BoosterUpdateOneIter: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
         pub LGBM_BoosterGetCurrentIteration: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
         pub LGBM_BoosterGetNumFeature: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
-        pub LGBM_BoosterSaveModelToString: unsafe extern "C" fn(
-            Handle,
-            c_int,
-            c_int,
-            c_int,
-            i64,
-            *mut i64,
-            *mut c_char,
-        ) -> Status,
+        pub LGBM_BoosterSaveModelToString:
+            unsafe extern "C" fn(Handle, c_int, c_int, c_int, i64, *mut i64, *mut c_char) -> Status,
         pub LGBM_BoosterPredictForMat: unsafe extern "C" fn(
             Handle,
             *const c_void,
@@ -212,7 +205,11 @@ pub fn param_aliases() -> Result<String> {
     #[allow(unsafe_code)]
     // SAFETY: a zero-length buffer only asks for the length; then a buffer of that length.
     unsafe {
-        check((api.LGBM_DumpParamAliases)(0, &mut len, std::ptr::null_mut()))?;
+        check((api.LGBM_DumpParamAliases)(
+            0,
+            &mut len,
+            std::ptr::null_mut(),
+        ))?;
         let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0).max(1)];
         check((api.LGBM_DumpParamAliases)(
             buf.len() as i64,

@@ -68,8 +68,13 @@ const CLASSIFICATION: &[&str] = &["binary", "multiclass", "multiclassova"];
 /// LightGBM's main name of an objective alias (its `ParseObjectiveAlias`).
 fn main_objective(name: &str) -> &str {
     match name {
-        "regression_l2" | "l2" | "mean_squared_error" | "mse" | "l2_root"
-        | "root_mean_squared_error" | "rmse" => "regression",
+        "regression_l2"
+        | "l2"
+        | "mean_squared_error"
+        | "mse"
+        | "l2_root"
+        | "root_mean_squared_error"
+        | "rmse" => "regression",
         "l1" | "mean_absolute_error" | "mae" => "regression_l1",
         "mean_absolute_percentage_error" => "mape",
         "softmax" => "multiclass",
@@ -203,9 +208,9 @@ impl Learner for Lightgbm {
             let main_value = &all[main];
             // The main name counts as given when it differs from LightGBM's default (a default
             // cannot be told from a value given equal to it, and means the same).
-            let mut given: Option<(&str, &Json)> =
-                (!main_value.is_null() && !same(main_value, &default_json(p)))
-                    .then_some((main, main_value));
+            let mut given: Option<(&str, &Json)> = (!main_value.is_null()
+                && !same(main_value, &default_json(p)))
+            .then_some((main, main_value));
             for &a in aliases {
                 let v = &all[a];
                 if v.is_null() {
@@ -290,7 +295,12 @@ impl Learner for Lightgbm {
             }
             (Labels::Classes { codes, num_classes }, Task::Classification) => {
                 let objective = o.objective.clone().unwrap_or_else(|| {
-                    if num_classes == 2 { "binary" } else { "multiclass" }.to_string()
+                    if num_classes == 2 {
+                        "binary"
+                    } else {
+                        "multiclass"
+                    }
+                    .to_string()
                 });
                 if objective == "binary" && num_classes != 2 {
                     return Err(Error::invalid_with_hint(
@@ -298,7 +308,11 @@ impl Learner for Lightgbm {
                         "use multiclass (the default for more than two classes) or multiclassova",
                     ));
                 }
-                let k = if objective == "binary" { 1 } else { num_classes };
+                let k = if objective == "binary" {
+                    1
+                } else {
+                    num_classes
+                };
                 if let Some(c) = o.num_class.filter(|&c| c != k && !(k == 1 && c == 1)) {
                     return Err(Error::invalid(format!(
                         "num_class is {c}, but the label has {num_classes} classes (leave num_class out: pgml sets it)"
@@ -679,15 +693,20 @@ impl LightgbmModel {
             "multiclassova" => Output::OneVsAll {
                 sigmoid: sigmoid_of()?,
             },
-            other => return Err(bad(format!("objective {other:?} is not one pgml evaluates"))),
+            other => {
+                return Err(bad(format!(
+                    "objective {other:?} is not one pgml evaluates"
+                )))
+            }
         };
         let mut trees = Vec::new();
         if let Some(rest) = rest {
             let body = rest.split("\nend of trees").next().unwrap_or_default();
             for block in body.split("\nTree=") {
-                trees.push(read_tree(block, num_features).map_err(|e| {
-                    bad(format!("tree {}: {e}", trees.len()))
-                })?);
+                trees.push(
+                    read_tree(block, num_features)
+                        .map_err(|e| bad(format!("tree {}: {e}", trees.len())))?,
+                );
             }
         }
         if trees.len() % per_iteration != 0 {
@@ -739,7 +758,10 @@ fn read_tree(block: &str, num_features: usize) -> std::result::Result<Tree, Stri
     }
     let leaf_value: Vec<f64> = list(&fields, "leaf_value")?;
     if leaves == 0 || leaf_value.len() != leaves {
-        return Err(format!("{} leaf values for {leaves} leaves", leaf_value.len()));
+        return Err(format!(
+            "{} leaf values for {leaves} leaves",
+            leaf_value.len()
+        ));
     }
     if leaves == 1 {
         return Ok(Tree {
@@ -887,7 +909,12 @@ mod tests {
         };
         let refused = |name: &str| REFUSED.iter().any(|(n, _)| *n == name);
         for (main, aliases) in &theirs {
-            for a in aliases.as_array().unwrap().iter().map(|a| a.as_str().unwrap()) {
+            for a in aliases
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+            {
                 assert!(
                     main_of(a) == Some(main.as_str()) || (refused(a) && refused(main)),
                     "LightGBM's {a} (of {main}) is {:?} here",
@@ -969,7 +996,9 @@ mod tests {
         let row = x.row(17);
         let theirs = booster.predict(&row, 1, 3).unwrap();
         assert_eq!(m.lightgbm_output(&row), theirs);
-        let pred: Vec<f32> = (0..x.rows()).map(|i| m.predict(&x.row(i)).unwrap()).collect();
+        let pred: Vec<f32> = (0..x.rows())
+            .map(|i| m.predict(&x.row(i)).unwrap())
+            .collect();
         let r2 = crate::metrics::regression(&y, &pred)["r2"];
         assert!(r2 > 0.9, "{r2}");
         let imp = m.feature_importances.clone().unwrap();
@@ -995,7 +1024,10 @@ mod tests {
             ("gamma", json!({})),
             ("tweedie", json!({})),
             ("regression", json!({"reg_sqrt": true})),
-            ("regression", json!({"boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.5})),
+            (
+                "regression",
+                json!({"boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.5}),
+            ),
             ("regression", json!({"boosting": "dart"})),
         ] {
             let mut given = json!({"objective": objective, "n_estimators": 10, "nthread": 1});
@@ -1007,7 +1039,10 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{objective} {extra}: {e}"));
         }
         let codes2: Vec<u32> = y.iter().map(|&v| u32::from(v > 2.0)).collect();
-        let codes3: Vec<u32> = y.iter().map(|&v| (v.clamp(0.0, 5.9) / 2.0) as u32).collect();
+        let codes3: Vec<u32> = y
+            .iter()
+            .map(|&v| (v.clamp(0.0, 5.9) / 2.0) as u32)
+            .collect();
         for (codes, k, objective) in [
             (&codes2, 2, "binary"),
             (&codes3, 3, "multiclass"),
@@ -1065,7 +1100,13 @@ mod tests {
     #[test]
     fn malformed_model_text_is_refused() {
         let (x, y) = data(100);
-        let m = fit(Task::Regression, &x, Labels::Values(&y), json!({"n_estimators": 2, "nthread": 1})).unwrap();
+        let m = fit(
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+            json!({"n_estimators": 2, "nthread": 1}),
+        )
+        .unwrap();
         let text = String::from_utf8(m.native).unwrap();
         let looped = text.replacen("left_child=1", "left_child=0", 1);
         assert!(LightgbmModel::from_model_text(&looped).is_err());
