@@ -1,7 +1,8 @@
 """lightgbm training time: pgml's `lightgbm` (LightGBM 4.7.0's C library built by scripts/build-lightgbm,
 driven by crates/pgml-core/examples/lightgbm_speed.rs) against LightGBM 4.7.0 from PyPI, on the same
 synthetic rows (1 000 000 x 20 by default), 100 iterations, 2 threads each, LightGBM's defaults otherwise.
-Each side trains in its own process, one after the other, RUNS times; the best time of each is compared.
+Each side trains in its own process, one after the other, RUNS times (env RUNS, default 3); the best time of
+each is compared. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/build-lightgbm built).
 
     cargo build --release -p pgml-core --example lightgbm_speed
     /opt/skl/bin/python benches/lightgbm_speed.py [rows]
@@ -23,7 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = os.environ.get("CARGO_TARGET_DIR", ROOT / "target")
 EXAMPLE = pathlib.Path(TARGET) / "release/examples/lightgbm_speed"
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-P, TEST, RUNS = 20, 50_000, 3
+P, TEST = 20, 50_000
+RUNS = int(os.environ.get("RUNS", "3"))
 TRAIN_FILE, TEST_FILE, OUT = "/tmp/lightgbm_speed_train.bin", "/tmp/lightgbm_speed_test.bin", "/tmp/lightgbm_speed_pred.bin"
 
 
