@@ -45,7 +45,7 @@ const EXPECTED_FAILURES: &[(&str, u32, &str, &str)] = &[
     ("preprocessing", 2, "unknown dataset \"jdxcosta/diamonds\"", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 5, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 8, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
-    ("preprocessing", 25, "algorithm lightgbm is not supported by pgml yet", "issue 12: LightGBM / CatBoost"),
+    ("preprocessing", 25, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
     ("preprocessing", 30, "relation \"pgml.jdxcosta/diamonds\" does not exist", "a Hugging Face dataset: needs the internet and Python"),
 
 ];

@@ -266,7 +266,9 @@ pub fn train_every_algorithm(c: &mut postgres::Client) -> usize {
                 ("n_clusters", serde_json::json!(3)),
                 ("n_components", serde_json::json!(2)),
             ] {
-                if accepts(p) {
+                // max_iter and n_estimators both count iterations; where both are names of one
+                // parameter (LightGBM's aliases), giving two values is refused, so n_estimators.
+                if accepts(p) && !(p == "max_iter" && accepts("n_estimators")) {
                     hyperparams.insert(p.into(), v);
                 }
             }

@@ -299,6 +299,17 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("catboost early_stopping_rounds and od_wait disagree", "SELECT * FROM pgml.train('cb15', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"early_stopping_rounds\": 5, \"od_wait\": 6}')", "22023", "early_stopping_rounds (5) and od_wait (6) disagree"),
     ("catboost eval_fraction 1", "SELECT * FROM pgml.train('cb16', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"eval_fraction\": 1}')", "22023", "eval_fraction of catboost must be a number"),
     ("catboost one_hot_max_size 1000", "SELECT * FROM pgml.train('cb17', 'regression', 'pgml.diabetes', 'target', algorithm => 'catboost', hyperparams => '{\"one_hot_max_size\": 1000}')", "22023", "one_hot_max_size of catboost must be a whole number from 0 to 255"),
+    // lightgbm (LightGBM itself): LightGBM's names and aliases, checked before any data is read.
+    ("lightgbm num_leaves of the wrong type", "SELECT * FROM pgml.train('lg1', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"num_leaves\": \"many\"}')", "22023", "num_leaves of lightgbm must be a whole number"),
+    ("lightgbm an alias of the wrong type", "SELECT * FROM pgml.train('lg2', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"eta\": \"fast\"}')", "22023", "eta of lightgbm must be a number"),
+    ("lightgbm unknown parameter", "SELECT * FROM pgml.train('lg3', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"num_leafs\": 3}')", "22023", "unknown hyperparameter \"num_leafs\" for algorithm lightgbm"),
+    ("lightgbm two names of num_iterations", "SELECT * FROM pgml.train('lg4', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"n_estimators\": 10, \"num_boost_round\": 20}')", "22023", "give only one"),
+    ("lightgbm regression objective for classes", "SELECT * FROM pgml.train('lg5', 'classification', 'pgml.iris', 'target', algorithm => 'lightgbm', hyperparams => '{\"objective\": \"regression\"}')", "22023", "does not fit a classification task"),
+    ("lightgbm binary on three classes", "SELECT * FROM pgml.train('lg6', 'classification', 'pgml.iris', 'target', algorithm => 'lightgbm', hyperparams => '{\"objective\": \"binary\"}')", "22023", "needs two classes"),
+    ("lightgbm a parameter pgml refuses", "SELECT * FROM pgml.train('lg7', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"output_model\": \"/tmp/m.txt\"}')", "0A000", "output_model is not available in pgml"),
+    ("lightgbm a value that would set another parameter", "SELECT * FROM pgml.train('lg8', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"metric\": \"l2 num_threads=64\"}')", "22023", "cannot take"),
+    ("lightgbm beyond memory", "SELECT * FROM pgml.train('lg9', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"n_estimators\": 1000000, \"num_leaves\": 64, \"min_data_in_leaf\": 1}')", "54000", "LightGBM iterations on this data would take about"),
+    ("lightgbm GPU", "SELECT * FROM pgml.train('lg10', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"device_type\": \"gpu\"}')", "22023", "device_type of lightgbm must be one of cpu"),
 ];
 
 const FIXTURES: &str = r#"

@@ -22,9 +22,10 @@ type Handle = *mut c_void;
 ///
 /// Not linked: linking would load libxgboost, and with it libgomp, as soon as pgml.so is loaded,
 /// and libgomp reads its settings once, in its constructor. Loading it here, after
-/// `OMP_WAIT_POLICY=passive` is set (unless the environment already says otherwise), makes
-/// OpenMP's idle workers sleep instead of spinning: with a core busy, two spinning threads made a
-/// train 13 times slower than one. It also keeps OpenMP out of a postmaster that preloads pgml.
+/// `pgml_openmp::prepare` (OMP_WAIT_POLICY=passive unless the environment already says otherwise),
+/// makes OpenMP's idle workers sleep instead of spinning: with a core busy, two spinning threads
+/// made a train 13 times slower than one. It also keeps OpenMP out of a postmaster that preloads
+/// pgml. LightGBM (crates/pgml-lightgbm) shares the libgomp and the same `prepare`.
 #[allow(unsafe_code, non_snake_case)] // the C API itself, under its own names
 mod ffi {
     use super::*;
@@ -81,9 +82,7 @@ mod ffi {
     const NAMES: [&str; 2] = ["libxgboost.so.0", "libxgboost.so"];
 
     fn load() -> std::result::Result<Api, String> {
-        if std::env::var_os("OMP_WAIT_POLICY").is_none() {
-            std::env::set_var("OMP_WAIT_POLICY", "passive");
-        }
+        pgml_openmp::prepare();
         let mut errors = Vec::new();
         for name in NAMES {
             // SAFETY: loading libxgboost runs its (and libgomp's) initialisers, which have no

@@ -8,7 +8,7 @@ use super::{
 use super::{
     affinity_propagation, automatic_relevance_determination, birch, catboost, dbscan,
     feature_agglomeration, gaussian_process, gradient_boosting_trees, hist_gradient_boosting,
-    huber, least_angle, linear_svm, mean_shift, mini_batch_kmeans, optics,
+    huber, least_angle, lightgbm, linear_svm, mean_shift, mini_batch_kmeans, optics,
     orthogonal_matching_pursuit, quantile, ransac, spectral, theil_sen,
 };
 use crate::Task;
@@ -54,6 +54,7 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&spectral::Spectral),
     Algorithm(&feature_agglomeration::FeatureAgglomeration),
     Algorithm(&catboost::CatBoost),
+    Algorithm(&lightgbm::Lightgbm),
 ];
 
 /// Every registered name, in order.

@@ -1,0 +1,92 @@
+"""lightgbm training time: pgml's `lightgbm` (LightGBM 4.7.0's C library built by scripts/build-lightgbm,
+driven by crates/pgml-core/examples/lightgbm_speed.rs) against LightGBM 4.7.0 from PyPI, on the same
+synthetic rows (1 000 000 x 20 by default), 100 iterations, 2 threads each, LightGBM's defaults otherwise.
+Each side trains in its own process, one after the other, RUNS times (env RUNS, default 3); the best time of
+each is compared. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/build-lightgbm built).
+
+    cargo build --release -p pgml-core --example lightgbm_speed
+    /opt/skl/bin/python benches/lightgbm_speed.py [rows]
+
+Prints per side: fit seconds (each run), and the ratio pgml / PyPI of the best runs; then the largest
+difference between the two sides' predictions on 50 000 test rows (0 when identical).
+"""
+import os
+import pathlib
+import re
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TARGET = os.environ.get("CARGO_TARGET_DIR", ROOT / "target")
+EXAMPLE = pathlib.Path(TARGET) / "release/examples/lightgbm_speed"
+ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+P, TEST = 20, 50_000
+RUNS = int(os.environ.get("RUNS", "3"))
+TRAIN_FILE, TEST_FILE, OUT = "/tmp/lightgbm_speed_train.bin", "/tmp/lightgbm_speed_test.bin", "/tmp/lightgbm_speed_pred.bin"
+
+
+def data(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, P)).astype(np.float32)
+    signal = x[:, 0] + 2 * x[:, 1] * x[:, 2] - np.abs(x[:, 3]) + np.sin(3 * x[:, 4]) + 0.5 * x[:, 5:10].sum(axis=1)
+    y = (signal + rng.normal(scale=1.0, size=n)).astype(np.float32)
+    return x, y
+
+
+def write(path, x, y):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<II", *x.shape))
+        f.write(np.ascontiguousarray(x, dtype="<f4").tobytes())
+        f.write(np.ascontiguousarray(y, dtype="<f4").tobytes())
+
+
+PYPI = """
+import sys, time, struct, numpy as np, lightgbm as lgb
+def read(path):
+    with open(path, "rb") as f:
+        n, p = struct.unpack("<II", f.read(8))
+        x = np.frombuffer(f.read(n * p * 4), dtype="<f4").reshape(n, p)
+        y = np.frombuffer(f.read(n * 4), dtype="<f4")
+    return x, y
+x, y = read(sys.argv[1])
+params = {"objective": "regression", "num_threads": 2, "verbosity": -1}
+t = time.perf_counter()
+b = lgb.train(params, lgb.Dataset(x, y), num_boost_round=100)
+print("fit_seconds %.3f" % (time.perf_counter() - t))
+xt, _ = read(sys.argv[2])
+b.predict(xt).astype("<f8").tofile(sys.argv[3])
+"""
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"fit_seconds ([0-9.]+)", out).group(1))
+
+
+def main():
+    x, y = data(ROWS, 0)
+    write(TRAIN_FILE, x, y)
+    xt, yt = data(TEST, 1)
+    write(TEST_FILE, xt, yt)
+    del x, y
+    import lightgbm
+    print(f"{ROWS} x {P}, 100 iterations, 2 threads; LightGBM {lightgbm.__version__} from PyPI")
+    ours, theirs = [], []
+    for _ in range(RUNS):
+        ours.append(run([str(EXAMPLE), "regression", TRAIN_FILE, TEST_FILE,
+                         '{"n_estimators": 100, "nthread": 2}', OUT]))
+        theirs.append(run([sys.executable, "-c", PYPI, TRAIN_FILE, TEST_FILE, OUT + ".pypi"]))
+    print("pgml lightgbm fit seconds:", " ".join(f"{t:.2f}" for t in ours))
+    print("PyPI lightgbm fit seconds:", " ".join(f"{t:.2f}" for t in theirs))
+    print(f"ratio pgml / PyPI (best of {RUNS}): {min(ours) / min(theirs):.2f}")
+    a = np.fromfile(OUT, dtype="<f8")
+    b = np.fromfile(OUT + ".pypi", dtype="<f8")
+    print(f"largest prediction difference on {TEST} test rows: {np.abs(a - b).max():.3g}")
+
+
+if __name__ == "__main__":
+    main()
