@@ -29,6 +29,7 @@ pub mod gradient_boosting_trees;
 pub mod hist_gradient_boosting;
 pub mod hist_grower;
 pub mod huber;
+pub mod joint;
 pub mod kernel_ridge;
 pub mod kmeans;
 pub mod lars;
@@ -105,6 +106,11 @@ pub trait Predictor {
     fn predict(&self, x: &[f32]) -> Option<f32>;
     /// Class probabilities for one row, or None for estimators without them.
     fn predict_proba(&self, _x: &[f32]) -> Option<Vec<f32>> {
+        None
+    }
+    /// One prediction per target, in the targets' order: multi-output regression
+    /// (`pgml.train_joint`) only.
+    fn predict_joint(&self, _x: &[f32]) -> Option<Vec<f32>> {
         None
     }
     /// The row projected onto the model's components (decomposition only).
@@ -461,6 +467,7 @@ fitted_kinds! {
     WhitenedPca(pca::WhitenedPca) = "whitened_pca_model",
     FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
     CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
+    Joint(joint::JointModel) = "joint_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -501,6 +508,10 @@ impl Estimator {
         &self.fitted
     }
 
+    pub(crate) fn into_fitted(self) -> Fitted {
+        self.fitted
+    }
+
     pub fn num_features(&self) -> usize {
         self.fitted.predictor().num_features()
     }
@@ -513,6 +524,11 @@ impl Estimator {
     /// See [`Predictor::predict_proba`].
     pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
         self.fitted.predictor().predict_proba(x)
+    }
+
+    /// See [`Predictor::predict_joint`].
+    pub fn predict_joint(&self, x: &[f32]) -> Option<Vec<f32>> {
+        self.fitted.predictor().predict_joint(x)
     }
 
     /// See [`Predictor::decompose`].
@@ -726,6 +742,7 @@ mod tests {
                 "whitened_pca_model",
                 "feature_agglomeration_model",
                 "catboost_oblivious_trees",
+                "joint_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
