@@ -24,11 +24,13 @@ pub enum LabelRead {
 pub struct Data {
     pub x: Matrix,
     pub features: Vec<Feature>,
+    /// Numeric labels, row-major: one value per label column read as `LabelRead::Value`, per row
+    /// (several for `pgml.train_joint`).
     pub values: Vec<f32>,
     pub class_labels: Vec<String>,
 }
 
-/// Reads `features` (and `label`) from `source` (a quoted relation name); messages call it `shown`
+/// Reads `features` (and the `labels`) from `source` (a quoted relation name); messages call it `shown`
 /// (the user's relation, when `source` is its snapshot). `nullable[i]`: feature
 /// i may be NULL (it is imputed); its NULLs are read as NaN.
 pub fn read(
@@ -36,10 +38,10 @@ pub fn read(
     shown: &str,
     features: &[Column],
     nullable: &[bool],
-    label: Option<(&Column, LabelRead)>,
+    labels: &[(&Column, LabelRead)],
 ) -> Result<Data> {
     let mut exprs: Vec<String> = features.iter().map(Column::feature_expr).collect();
-    if let Some((column, how)) = label {
+    for &(column, how) in labels {
         let c = quote_ident(&column.name);
         exprs.push(match (how, column.kind) {
             (LabelRead::Value, ColumnKind::Bool) => format!("{c}::int::float8"),
@@ -109,7 +111,8 @@ pub fn read(
                         }
                     }
                 }
-                if let Some((column, how)) = label {
+                for (j, &(column, how)) in labels.iter().enumerate() {
+                    let at = features.len() + j + 1;
                     let null_label = || {
                         PgmlError::null(format!(
                             "label column \"{}\" is NULL in row {rows}",
@@ -119,7 +122,7 @@ pub fn read(
                     };
                     match how {
                         LabelRead::Value => {
-                            let y: Option<f64> = row.get(features.len() + 1)?;
+                            let y: Option<f64> = row.get(at)?;
                             let y = y.ok_or_else(null_label)?;
                             if !y.is_finite() {
                                 return Err(PgmlError::data(format!(
@@ -131,7 +134,7 @@ pub fn read(
                             values.push(y as f32);
                         }
                         LabelRead::Class => {
-                            let y: Option<String> = row.get(features.len() + 1)?;
+                            let y: Option<String> = row.get(at)?;
                             let y = y.ok_or_else(null_label)?;
                             // A numeric NaN or infinite label is no class anyone can mean.
                             if column.kind == ColumnKind::Number
