@@ -197,11 +197,13 @@ fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
 }
 
 /// The Cholesky factor of K + alpha·I (row-major, lower) and the dual coefficients.
-type Factor = (Vec<f64>, Vec<f64>);
+/// The factor and each target's dual coefficients.
+type Factor = (Vec<f64>, Vec<Vec<f64>>);
 
 struct Problem<'a> {
     rows: Vec<Vec<f64>>,
-    y: Vec<f64>,
+    /// One column per target (several for `pgml.train_joint`), each normalized as asked.
+    ys: Vec<Vec<f64>>,
     alpha: f64,
     check_interrupts: &'a dyn Fn(),
 }
@@ -224,19 +226,25 @@ impl Problem<'_> {
         k
     }
 
-    /// The log marginal likelihood and, when K is positive definite, the factor and dual
-    /// coefficients.
+    /// The log marginal likelihood (summed over the targets, as scikit-learn sums
+    /// `log_likelihood_dims` for a 2-D y: one kernel for all targets) and, when K is positive
+    /// definite, the factor and dual coefficients.
     fn lml(&self, kernel: &Kernel) -> (f64, Option<Factor>) {
         let n = self.rows.len();
         let mut k = self.gram(kernel);
         if !cholesky(&mut k, n, self.check_interrupts) {
             return (f64::NEG_INFINITY, None);
         }
-        let dual = cho_solve(&k, n, &self.y);
-        let fit = -0.5 * self.y.iter().zip(&dual).map(|(a, b)| a * b).sum::<f64>();
         let logdet: f64 = (0..n).map(|i| k[i * n + i].ln()).sum();
-        let v = fit - logdet - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
-        (v, Some((k, dual)))
+        let mut v = 0.0;
+        let mut duals = Vec::with_capacity(self.ys.len());
+        for y in &self.ys {
+            let dual = cho_solve(&k, n, y);
+            let fit = -0.5 * y.iter().zip(&dual).map(|(a, b)| a * b).sum::<f64>();
+            v += fit - logdet - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+            duals.push(dual);
+        }
+        (v, Some((k, duals)))
     }
 }
 
@@ -357,6 +365,22 @@ pub fn fit(
     o: &Options,
     check_interrupts: &dyn Fn(),
 ) -> Result<GaussianProcessModel> {
+    let mut models = fit_joint(x, &[y.to_vec()], o, check_interrupts)?;
+    models
+        .pop()
+        .ok_or_else(|| Error::invalid("gaussian_process: no target to fit"))
+}
+
+/// Several targets with one kernel: its hyperparameters maximize the log marginal likelihood
+/// summed over the targets, as scikit-learn's GaussianProcessRegressor does for a 2-D y; each
+/// target gets its own dual coefficients (and normalization). One model per target, sharing the
+/// kernel.
+pub fn fit_joint(
+    x: &Matrix,
+    ys: &[Vec<f32>],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<GaussianProcessModel>> {
     let (n, p) = (x.rows(), x.cols());
     if n > o.max_train_rows {
         return Err(Error::too_large(
@@ -373,20 +397,28 @@ pub fn fit(
     }
     o.kernel.check(p)?;
     let nf = n.max(1) as f64;
-    let yv: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
-    let (y_mean, y_std) = if o.normalize_y {
-        let m = yv.iter().sum::<f64>() / nf;
-        let s = (yv.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / nf).sqrt();
-        // scikit-learn's _handle_zeros_in_scale: a constant target keeps scale 1.
-        (m, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
-    } else {
-        (0.0, 1.0)
-    };
+    // Per target: (mean, std) and the normalized values.
+    let scaled: Vec<((f64, f64), Vec<f64>)> = ys
+        .iter()
+        .map(|y| {
+            let yv: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+            let (y_mean, y_std) = if o.normalize_y {
+                let m = yv.iter().sum::<f64>() / nf;
+                let s = (yv.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / nf).sqrt();
+                // scikit-learn's _handle_zeros_in_scale: a constant target keeps scale 1.
+                (m, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
+            } else {
+                (0.0, 1.0)
+            };
+            let z = yv.iter().map(|v| (v - y_mean) / y_std).collect();
+            ((y_mean, y_std), z)
+        })
+        .collect();
     let problem = Problem {
         rows: (0..n)
             .map(|i| x.row(i).into_iter().map(f64::from).collect())
             .collect(),
-        y: yv.iter().map(|v| (v - y_mean) / y_std).collect(),
+        ys: scaled.iter().map(|(_, z)| z.clone()).collect(),
         alpha: o.alpha,
         check_interrupts,
     };
@@ -416,20 +448,25 @@ pub fn fit(
         kernel.set_theta(&best.0);
     }
     let (_, factor) = problem.lml(&kernel);
-    let Some((_, dual_coef)) = factor else {
+    let Some((_, duals)) = factor else {
         return Err(Error::bad_data(
             "gaussian_process: the kernel matrix plus alpha·I is not positive definite",
             "raise hyperparameter alpha (e.g. 1e-6), or add a WhiteKernel to the kernel",
         ));
     };
-    Ok(GaussianProcessModel {
-        p,
-        rows: (0..n).flat_map(|i| x.row(i)).collect(),
-        kernel,
-        dual_coef,
-        y_mean,
-        y_std,
-    })
+    let rows: Vec<f32> = (0..n).flat_map(|i| x.row(i)).collect();
+    Ok(duals
+        .into_iter()
+        .zip(&scaled)
+        .map(|(dual_coef, &((y_mean, y_std), _))| GaussianProcessModel {
+            p,
+            rows: rows.clone(),
+            kernel: kernel.clone(),
+            dual_coef,
+            y_mean,
+            y_std,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -7,18 +7,19 @@
 //! (`LinearRegression`, `Ridge`, `Lasso`, `ElasticNet`, `Lars`, `LassoLars`,
 //! `OrthogonalMatchingPursuit`) and `KernelRidge` accept a 2-D `y` natively, but solve each target
 //! column on its own (the normal equations, coordinate descent and LARS paths decouple by column,
-//! with the same hyperparameters), so one model per target is the same model. Three natively
-//! multi-output estimators do couple the targets and are fitted per target here (documented in
-//! docs/algorithms.md): CART-based forests (`RandomForestRegressor`, `ExtraTreesRegressor`) choose
-//! each split by the squared error summed over targets; `GaussianProcessRegressor` optimizes one
-//! set of kernel hyperparameters for all targets; `RANSACRegressor` picks one inlier set.
+//! with the same hyperparameters), so one model per target is the same model. Natively multi-output
+//! estimators that couple the targets: `GaussianProcessRegressor` optimizes one set of kernel
+//! hyperparameters for all targets, and so does `gaussian_process::fit_joint` here. CART-based
+//! forests (`RandomForestRegressor`, `ExtraTreesRegressor`: each split by the squared error summed
+//! over targets) and `RANSACRegressor` (one inlier set) are still fitted per target (documented in
+//! docs/algorithms.md as not yet joint).
 //!
 //! The stored form is the list of (fitted kind, bytes) pairs, each encoded as that kind encodes
 //! itself, so a per-target model is stored exactly as a single-label model of its kind would be.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Algorithm, Estimator, Fitted, Labels, Predictor};
+use super::{gaussian_process, Algorithm, Estimator, Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::Hyperparams;
 use crate::{Error, Matrix, Result, Task};
 
@@ -118,6 +119,26 @@ pub fn fit(
             y.len(),
             x.rows()
         )));
+    }
+    let columns = || -> Vec<Vec<f32>> {
+        (0..t)
+            .map(|k| y.iter().skip(k).step_by(t).copied().collect())
+            .collect()
+    };
+    // Natively multi-output in scikit-learn with coupled targets: fitted jointly here too.
+    if algorithm.as_str() == "gaussian_process" {
+        let options = gaussian_process::GaussianProcess.options(Task::Regression, params)?;
+        let models = gaussian_process::fit_joint(x, &columns(), &options, check_interrupts)?
+            .into_iter()
+            .map(Fitted::GaussianProcess)
+            .collect();
+        return Ok(Estimator::new(
+            algorithm.estimator_name(Task::Regression),
+            Fitted::Joint(JointModel {
+                targets: targets.to_vec(),
+                models,
+            }),
+        ));
     }
     let mut models = Vec::with_capacity(t);
     let mut name = "";
