@@ -9,17 +9,17 @@
 //! column on its own (the normal equations, coordinate descent and LARS paths decouple by column,
 //! with the same hyperparameters), so one model per target is the same model. Natively multi-output
 //! estimators that couple the targets: `GaussianProcessRegressor` optimizes one set of kernel
-//! hyperparameters for all targets, and so does `gaussian_process::fit_joint` here. CART-based
-//! forests (`RandomForestRegressor`, `ExtraTreesRegressor`: each split by the squared error summed
-//! over targets) and `RANSACRegressor` (one inlier set) are still fitted per target (documented in
-//! docs/algorithms.md as not yet joint).
+//! hyperparameters for all targets, and so does `gaussian_process::fit_joint` here. `RANSACRegressor`
+//! picks one inlier set for all targets, as `ransac::fit_joint` does. CART-based forests
+//! (`RandomForestRegressor`, `ExtraTreesRegressor`: each split by the squared error summed over
+//! targets) are still fitted per target (documented in docs/algorithms.md as not yet joint).
 //!
 //! The stored form is the list of (fitted kind, bytes) pairs, each encoded as that kind encodes
 //! itself, so a per-target model is stored exactly as a single-label model of its kind would be.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{gaussian_process, Algorithm, Estimator, Fitted, Labels, Learner, Predictor};
+use super::{gaussian_process, ransac, Algorithm, Estimator, Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::Hyperparams;
 use crate::{Error, Matrix, Result, Task};
 
@@ -126,19 +126,27 @@ pub fn fit(
             .collect()
     };
     // Natively multi-output in scikit-learn with coupled targets: fitted jointly here too.
-    if algorithm.as_str() == "gaussian_process" {
-        let options = gaussian_process::GaussianProcess.options(Task::Regression, params)?;
-        let models = gaussian_process::fit_joint(x, &columns(), &options, check_interrupts)?
-            .into_iter()
-            .map(Fitted::GaussianProcess)
-            .collect();
-        return Ok(Estimator::new(
+    let shared = |models: Vec<Fitted>| {
+        Estimator::new(
             algorithm.estimator_name(Task::Regression),
             Fitted::Joint(JointModel {
                 targets: targets.to_vec(),
                 models,
             }),
-        ));
+        )
+    };
+    match algorithm.as_str() {
+        "gaussian_process" => {
+            let options = gaussian_process::GaussianProcess.options(Task::Regression, params)?;
+            let models = gaussian_process::fit_joint(x, &columns(), &options, check_interrupts)?;
+            return Ok(shared(models.into_iter().map(Fitted::GaussianProcess).collect()));
+        }
+        "ransac" => {
+            let options = ransac::Ransac.options(Task::Regression, params)?;
+            let models = ransac::fit_joint(x, &columns(), &options, check_interrupts)?;
+            return Ok(shared(models.into_iter().map(Fitted::Linear).collect()));
+        }
+        _ => {}
     }
     let mut models = Vec::with_capacity(t);
     let mut name = "";
