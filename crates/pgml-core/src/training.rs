@@ -276,9 +276,14 @@ fn fit_and_score(
     }
     let started = Instant::now();
     let estimator = match (&y_train, target) {
-        (Owned::Joint { values, .. }, Target::Joint { targets, .. }) => {
-            algorithms::joint::fit(algorithm, params, &x_train, values, targets, check_interrupts)?
-        }
+        (Owned::Joint { values, .. }, Target::Joint { targets, .. }) => algorithms::joint::fit(
+            algorithm,
+            params,
+            &x_train,
+            values,
+            targets,
+            check_interrupts,
+        )?,
         _ => algorithms::fit(
             algorithm,
             task,

@@ -40,7 +40,10 @@ fn joint_scores(algorithm: &str, hyperparams: &str) -> (f64, f64, f64, Vec<f32>)
     let (xtr, ytr, xte, yte) = linnerud();
     let a = Algorithm::parse(algorithm).unwrap();
     let params = a
-        .resolve(Task::Regression, &serde_json::from_str(hyperparams).unwrap())
+        .resolve(
+            Task::Regression,
+            &serde_json::from_str(hyperparams).unwrap(),
+        )
         .unwrap();
     let names: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
     let m = joint::fit(a, &params, &xtr, &ytr, &names, &|| {}).unwrap();
@@ -78,10 +81,19 @@ fn deterministic_joint_models_match_scikit_learn() {
         let (pr2, pmse, pmae, pfirst) = joint_scores(algorithm, "{}");
         println!("{algorithm:28} r2 {pr2:.4} ({r2:.4}) mse {pmse:.4} ({mse:.4}) mae {pmae:.4} ({mae:.4}) first {pfirst:?}");
         assert!((pr2 - r2).abs() < 1e-3, "{algorithm}: r2 {pr2} vs {r2}");
-        assert!((pmse - mse).abs() < 1e-3 * mse, "{algorithm}: mse {pmse} vs {mse}");
-        assert!((pmae - mae).abs() < 1e-3 * mae, "{algorithm}: mae {pmae} vs {mae}");
+        assert!(
+            (pmse - mse).abs() < 1e-3 * mse,
+            "{algorithm}: mse {pmse} vs {mse}"
+        );
+        assert!(
+            (pmae - mae).abs() < 1e-3 * mae,
+            "{algorithm}: mae {pmae} vs {mae}"
+        );
         for (p, f) in pfirst.iter().zip(first) {
-            assert!((p - f).abs() < 1e-2, "{algorithm}: first row {pfirst:?} vs {first:?}");
+            assert!(
+                (p - f).abs() < 1e-2,
+                "{algorithm}: first row {pfirst:?} vs {first:?}"
+            );
         }
     }
 }
@@ -98,7 +110,10 @@ fn wrapped_joint_models_are_as_good_as_scikit_learn() {
     ] {
         let (r2, ..) = joint_scores(algorithm, "{}");
         println!("{algorithm:28} r2 {r2:.4} (scikit-learn {reference:.4})");
-        assert!(r2 >= reference - 0.02, "{algorithm}: r2 {r2} vs scikit-learn {reference}");
+        assert!(
+            r2 >= reference - 0.02,
+            "{algorithm}: r2 {r2} vs scikit-learn {reference}"
+        );
     }
 }
 

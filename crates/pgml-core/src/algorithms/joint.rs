@@ -46,7 +46,12 @@ impl Serialize for JointModel {
         let models = self
             .models
             .iter()
-            .map(|m| Ok((m.kind().to_string(), m.to_bytes().map_err(S::Error::custom)?)))
+            .map(|m| {
+                Ok((
+                    m.kind().to_string(),
+                    m.to_bytes().map_err(S::Error::custom)?,
+                ))
+            })
             .collect::<std::result::Result<Vec<_>, S::Error>>()?;
         Stored {
             targets: self.targets.clone(),
@@ -72,7 +77,9 @@ impl<'de> Deserialize<'de> for JointModel {
             .iter()
             .map(|(kind, bytes)| {
                 Fitted::from_bytes(kind, bytes)
-                    .ok_or_else(|| D::Error::custom(format!("unknown fitted model kind \"{kind}\"")))?
+                    .ok_or_else(|| {
+                        D::Error::custom(format!("unknown fitted model kind \"{kind}\""))
+                    })?
                     .map_err(D::Error::custom)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -96,7 +103,10 @@ impl Predictor for JointModel {
     }
 
     fn predict_joint(&self, x: &[f32]) -> Option<Vec<f32>> {
-        self.models.iter().map(|m| m.predictor().predict(x)).collect()
+        self.models
+            .iter()
+            .map(|m| m.predictor().predict(x))
+            .collect()
     }
 }
 
@@ -139,7 +149,9 @@ pub fn fit(
         "gaussian_process" => {
             let options = gaussian_process::GaussianProcess.options(Task::Regression, params)?;
             let models = gaussian_process::fit_joint(x, &columns(), &options, check_interrupts)?;
-            return Ok(shared(models.into_iter().map(Fitted::GaussianProcess).collect()));
+            return Ok(shared(
+                models.into_iter().map(Fitted::GaussianProcess).collect(),
+            ));
         }
         "ransac" => {
             let options = ransac::Ransac.options(Task::Regression, params)?;
@@ -216,7 +228,10 @@ mod tests {
                 .unwrap();
             assert_eq!(Some(o), single.predict(&[1.0, 2.0]));
         }
-        assert!((out[0] - 5.0).abs() < 0.1 && (out[1] - 2.0).abs() < 0.1, "{out:?}");
+        assert!(
+            (out[0] - 5.0).abs() < 0.1 && (out[1] - 2.0).abs() < 0.1,
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -248,6 +263,14 @@ mod tests {
         let linear = Algorithm::parse("linear").unwrap();
         let params = linear.resolve(Task::Regression, &json!({})).unwrap();
         assert!(fit(linear, &params, &x, &y, &[], &|| {}).is_err());
-        assert!(fit(linear, &params, &x, &y[1..], &["a".into(), "b".into()], &|| {}).is_err());
+        assert!(fit(
+            linear,
+            &params,
+            &x,
+            &y[1..],
+            &["a".into(), "b".into()],
+            &|| {}
+        )
+        .is_err());
     }
 }

@@ -378,8 +378,13 @@ fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
 /// them.
 fn predict_joint_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     if x.is_empty() {
-        return Err(PgmlError::invalid("pgml.predict_joint needs at least one feature, got an empty array")
-            .hint(format!("pass the model's {} features in the order it was trained on", m.num_inputs())));
+        return Err(PgmlError::invalid(
+            "pgml.predict_joint needs at least one feature, got an empty array",
+        )
+        .hint(format!(
+            "pass the model's {} features in the order it was trained on",
+            m.num_inputs()
+        )));
     }
     if !matches!(m.estimator.fitted(), Fitted::Joint(_)) {
         return Err(match m.task {
@@ -400,7 +405,9 @@ fn predict_joint_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     }
     let x = prepare(id, m, x)?;
     m.estimator.predict_joint(&x).ok_or_else(|| {
-        PgmlError::data(format!("model {id} gave no prediction for one of its labels"))
+        PgmlError::data(format!(
+            "model {id} gave no prediction for one of its labels"
+        ))
     })
 }
 
@@ -414,17 +421,26 @@ fn joint(using: Using<'_>, x: &[f32]) -> Vec<f32> {
 /// `pgml.predict_joint(project_name, features)`: one value per label of the deployed joint model.
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
 fn predict_joint_real(project_name: &str, features: Array<'_, f32>) -> Vec<f32> {
-    joint(Using::Project(project_name), &self::features(features.iter()))
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
 fn predict_joint_double(project_name: &str, features: Array<'_, f64>) -> Vec<f32> {
-    joint(Using::Project(project_name), &self::features(features.iter()))
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
 fn predict_joint_int(project_name: &str, features: Array<'_, i32>) -> Vec<f32> {
-    joint(Using::Project(project_name), &self::features(features.iter()))
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
@@ -434,7 +450,10 @@ fn predict_joint_bigint(project_name: &str, features: Array<'_, i64>) -> Vec<f32
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
 fn predict_joint_smallint(project_name: &str, features: Array<'_, i16>) -> Vec<f32> {
-    joint(Using::Project(project_name), &self::features(features.iter()))
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
 }
 
 #[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]

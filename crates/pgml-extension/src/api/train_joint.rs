@@ -95,7 +95,9 @@ pub(super) fn check_call(task: Task, labels: Option<&[String]>) -> Result<()> {
                 "pgml.train_joint needs at least two label columns in y_column_name, got {}",
                 labels.len()
             ))
-            .hint("for one label use pgml.train(project_name, 'regression', relation_name, 'label')"));
+            .hint(
+                "for one label use pgml.train(project_name, 'regression', relation_name, 'label')",
+            ));
         }
         if let Some(dup) = labels
             .iter()

@@ -162,16 +162,16 @@ pub fn last_for_project(project_id: i64) -> Result<Option<Snapshot>> {
     as_owner(|| {
         Spi::connect(|client| {
             let mut rows = client.select(
-            "SELECT s.id, s.relation_name, s.y_column_name, s.test_size, s.test_sampling::text,
+                "SELECT s.id, s.relation_name, s.y_column_name, s.test_size, s.test_sampling::text,
                     s.materialized, s.seed
                FROM pgml.snapshots s
                JOIN pgml.models m ON m.snapshot_id = s.id
               WHERE m.project_id = $1
               ORDER BY m.id DESC
               LIMIT 1",
-            None,
-            &[project_id.into()],
-        )?;
+                None,
+                &[project_id.into()],
+            )?;
             if let Some(row) = rows.next() {
                 let sampling: String = row.get(5)?.unwrap_or_default();
                 return Ok(Some(Snapshot {
