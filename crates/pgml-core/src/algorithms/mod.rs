@@ -24,6 +24,7 @@ pub mod extra_trees;
 pub mod feature_agglomeration;
 pub mod forest;
 pub mod gaussian_process;
+pub mod gaussian_process_classifier;
 pub mod gp_kernel;
 pub mod gradient_boosting_trees;
 pub mod hist_gradient_boosting;
@@ -468,6 +469,7 @@ fitted_kinds! {
     FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
     CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
     Joint(joint::JointModel) = "joint_model",
+    GaussianProcessClassifier(gaussian_process_classifier::GaussianProcessClassifierModel) = "gaussian_process_classifier_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -680,7 +682,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, gaussian_process, catboost")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -743,6 +745,7 @@ mod tests {
                 "feature_agglomeration_model",
                 "catboost_oblivious_trees",
                 "joint_model",
+                "gaussian_process_classifier_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());
