@@ -20,7 +20,10 @@ fn scores(name: &str, label: &str, hyperparams: &str) -> (f64, f64, Vec<f32>) {
             "false" => 0.0,
             n => n.parse::<f32>().unwrap(),
         };
-        let x: Vec<f32> = (0..row.len()).filter(|&k| k != at).map(|k| num(row[k])).collect();
+        let x: Vec<f32> = (0..row.len())
+            .filter(|&k| k != at)
+            .map(|k| num(row[k]))
+            .collect();
         if i % 4 == 0 {
             xte.push(x);
             lte.push(row[at].to_string());
@@ -40,7 +43,10 @@ fn scores(name: &str, label: &str, hyperparams: &str) -> (f64, f64, Vec<f32>) {
     let k = enc.classes.len();
     let a = Algorithm::parse("gaussian_process").unwrap();
     let params = a
-        .resolve(Task::Classification, &serde_json::from_str(hyperparams).unwrap())
+        .resolve(
+            Task::Classification,
+            &serde_json::from_str(hyperparams).unwrap(),
+        )
         .unwrap();
     let m = algorithms::fit(
         a,
@@ -56,7 +62,10 @@ fn scores(name: &str, label: &str, hyperparams: &str) -> (f64, f64, Vec<f32>) {
     .unwrap();
     assert_eq!(m.name(), "GaussianProcessClassifier");
     let pred: Vec<u32> = xte.iter().map(|r| m.predict(r).unwrap() as u32).collect();
-    let proba: Vec<f32> = xte.iter().flat_map(|r| m.predict_proba(r).unwrap()).collect();
+    let proba: Vec<f32> = xte
+        .iter()
+        .flat_map(|r| m.predict_proba(r).unwrap())
+        .collect();
     let s = metrics::classification(cte, &pred, Some(&proba), k);
     (s["accuracy"], s["log_loss"], proba[..k].to_vec())
 }

@@ -230,8 +230,11 @@ fn every_algorithm_trains_with_its_defaults_on_every_toy_dataset_of_its_tasks() 
                     "perceptron",
                     "passive_aggressive",
                 ];
+                // GaussianProcessClassifier's default kernel (fixed RBF(1.0)) on wine's raw
+                // features: scikit-learn scores 0.4222 too (docs/benchmarks.md).
+                let fixed_rbf = a.as_str() == "gaussian_process";
                 if task == Task::Classification
-                    && !(name == "wine" && unscaled.contains(&a.as_str()))
+                    && !(name == "wine" && (unscaled.contains(&a.as_str()) || fixed_rbf))
                 {
                     let accuracy = outcome.metrics["accuracy"];
                     assert!(accuracy > 0.5, "{a} on {name}: accuracy {accuracy}");
