@@ -244,7 +244,9 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("gaussian_process with a negative length scale", "SELECT * FROM pgml.train('s20', 'regression', 'pgml.diabetes', 'target', algorithm => 'gaussian_process', hyperparams => '{\"kernel\": \"RBF(length_scale=-1)\"}')", "22023", "kernels: RBF, Matern, RationalQuadratic"),
     ("gaussian_process with a Matern nu pgml lacks", "SELECT * FROM pgml.train('s21', 'regression', 'pgml.diabetes', 'target', algorithm => 'gaussian_process', hyperparams => '{\"kernel\": \"Matern(nu=0.7)\"}')", "0A000", "use nu 0.5, 1.5, 2.5 or inf"),
     ("gaussian_process beyond its n×n limit", "SELECT * FROM pgml.train('s22', 'regression', 'pgml.diabetes', 'target', algorithm => 'gaussian_process', hyperparams => '{\"max_train_rows\": 100}')", "54000", "raise hyperparameter max_train_rows to at least 331"),
-    ("gaussian_process for classification", "SELECT * FROM pgml.train('s23', 'classification', 'pgml.iris', 'target', algorithm => 'gaussian_process')", "0A000", "does not support classification"),
+    ("gaussian_process classification one_vs_one", "SELECT * FROM pgml.train('s23', 'classification', 'pgml.iris', 'target', algorithm => 'gaussian_process', hyperparams => '{\"multi_class\": \"one_vs_one\"}')", "0A000", "use multi_class 'one_vs_rest'"),
+    ("gaussian_process classification max_iter_predict 0", "SELECT * FROM pgml.train('s23b', 'classification', 'pgml.iris', 'target', algorithm => 'gaussian_process', hyperparams => '{\"max_iter_predict\": 0}')", "22023", "max_iter_predict"),
+    ("gaussian_process classification alpha", "SELECT * FROM pgml.train('s23c', 'classification', 'pgml.iris', 'target', algorithm => 'gaussian_process', hyperparams => '{\"alpha\": 1}')", "22023", "known hyperparameters"),
     ("a NULL number in a predicted row names preprocess", "SELECT pgml.predict('Existing', r) FROM (SELECT NULL::real AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 10 AS s6) r", "22004", "train with preprocess => '{\"age\": {\"impute\": \"mean\"}}'"),
     ("a revoke of an unknown privilege", "SELECT * FROM pgml.revoke_project('Existing', 'nope', 'public')", "22023", "unknown project privilege \"nope\""),
     // Clustering and decomposition (issue 12): every bad value names what is accepted.
@@ -310,12 +312,39 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("lightgbm a value that would set another parameter", "SELECT * FROM pgml.train('lg8', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"metric\": \"l2 num_threads=64\"}')", "22023", "cannot take"),
     ("lightgbm beyond memory", "SELECT * FROM pgml.train('lg9', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"n_estimators\": 1000000, \"num_leaves\": 64, \"min_data_in_leaf\": 1}')", "54000", "LightGBM iterations on this data would take about"),
     ("lightgbm GPU", "SELECT * FROM pgml.train('lg10', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"device_type\": \"gpu\"}')", "22023", "device_type of lightgbm must be one of cpu"),
+    // pgml.train_joint / pgml.predict_joint (issue 11): multi-output regression.
+    ("train_joint for classification", "SELECT * FROM pgml.train_joint('j1', 'classification', 'pgml.linnerud', ARRAY['weight', 'waist'])", "0A000", "supports regression only"),
+    ("train_joint with one label", "SELECT * FROM pgml.train_joint('j2', 'regression', 'pgml.linnerud', ARRAY['weight'])", "22023", "at least two label columns"),
+    ("train_joint with no label", "SELECT * FROM pgml.train_joint('j3', 'regression', 'pgml.linnerud', '{}'::text[])", "22023", "at least two label columns"),
+    ("train_joint with a NULL label name", "SELECT * FROM pgml.train_joint('j4', 'regression', 'pgml.linnerud', ARRAY['weight', NULL])", "22004", "element 2 of y_column_name is NULL"),
+    ("train_joint with a label twice", "SELECT * FROM pgml.train_joint('j5', 'regression', 'pgml.linnerud', ARRAY['weight', 'weight'])", "22023", "names label column \"weight\" twice"),
+    ("train_joint with an unknown label", "SELECT * FROM pgml.train_joint('j6', 'regression', 'pgml.linnerud', ARRAY['weight', 'nope'])", "42703", "column \"nope\" does not exist"),
+    ("train_joint with every column a label", "SELECT * FROM pgml.train_joint('j7', 'regression', 'two_labels_only', ARRAY['a', 'b'])", "22000", "no feature columns"),
+    ("train_joint with a text label beside features", "SELECT * FROM pgml.train_joint('j9', 'regression', 'joint_text_label', ARRAY['a', 'b'])", "42804", "needs a number"),
+    ("train_joint without labels on a new project", "SELECT * FROM pgml.train_joint('j10', 'regression', 'pgml.linnerud')", "22023", "needs y_column_name"),
+    ("train_joint with an unsupported algorithm", "SELECT * FROM pgml.train_joint('j11', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist'], algorithm => 'spectral_co')", "0A000", "supported algorithms"),
+    ("train_joint with a bad hyperparameter", "SELECT * FROM pgml.train_joint('j12', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist'], algorithm => 'ridge', hyperparams => '{\"alpha\": -1}')", "22023", "at least 0"),
+    ("train on a joint project", "SELECT * FROM pgml.train('Joint', algorithm => 'ridge')", "22023", "was trained by pgml.train_joint"),
+    ("train_joint on a single-label project", "SELECT * FROM pgml.train_joint('Existing', algorithm => 'ridge')", "22023", "was trained by pgml.train;"),
+    ("train_joint on a clustering project's task", "SELECT * FROM pgml.train_joint('Iris PCA', algorithm => 'ridge')", "0A000", "supports regression only, not decomposition"),
+    ("predict_joint with no features", "SELECT pgml.predict_joint('Joint', '{}'::real[])", "22023", "at least one feature"),
+    ("predict_joint with a NULL feature", "SELECT pgml.predict_joint('Joint', ARRAY[1, NULL, 3]::real[])", "22004", "feature \"situps\" is NULL"),
+    ("predict_joint with too few features", "SELECT pgml.predict_joint('Joint', ARRAY[1, 2]::real[])", "22023", "expects 3 features, got 2"),
+    ("predict_joint on a single-label project", "SELECT pgml.predict_joint('Existing', ARRAY[1,2,3,4,5,6,7,8,9,10]::real[])", "42809", "use pgml.predict("),
+    ("predict_joint on a classification project", "SELECT pgml.predict_joint('Linear Iris', ARRAY[1, 2, 3, 4]::real[])", "0A000", "supports multi-output regression models"),
+    ("predict_joint on an unknown project", "SELECT pgml.predict_joint('nope', ARRAY[1, 2, 3]::real[])", "42704", "project \"nope\" does not exist"),
+    ("predict on a joint project", "SELECT pgml.predict('Joint', ARRAY[1, 2, 3]::real[])", "42809", "use pgml.predict_joint"),
+    ("predict_proba on a joint project", "SELECT pgml.predict_proba('Joint', ARRAY[1, 2, 3]::real[])", "0A000", "needs a classification model"),
 ];
 
 const FIXTURES: &str = r#"
     SELECT pgml.load_dataset('diabetes');
     SELECT pgml.load_dataset('iris');
     SELECT pgml.load_dataset('digits');
+    SELECT pgml.load_dataset('linnerud');
+    SELECT * FROM pgml.train_joint('Joint', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist', 'pulse']);
+    CREATE TABLE two_labels_only AS SELECT g::real AS a, g::real AS b FROM generate_series(1, 20) g;
+    CREATE TABLE joint_text_label AS SELECT g::real AS x, g::real AS a, 'a' || g AS b FROM generate_series(1, 20) g;
     SELECT * FROM pgml.train('Existing', 'regression', 'pgml.diabetes', 'target');
     SELECT * FROM pgml.train('Undeployed', 'regression', 'pgml.diabetes', 'target', automatic_deploy => false);
     SELECT * FROM pgml.train('Ridge Iris', 'classification', 'pgml.iris', 'target', algorithm => 'ridge');

@@ -31,6 +31,21 @@ pub fn regression(y: &[f32], pred: &[f32]) -> Metrics {
     ])
 }
 
+/// Multi-output regression: `y` and `pred` row-major with `targets` columns; each metric is the
+/// mean of the per-target ones (scikit-learn's `multioutput='uniform_average'`, its default).
+pub fn regression_joint(y: &[f32], pred: &[f32], targets: usize) -> Metrics {
+    let t = targets.max(1);
+    let mut sum = Metrics::new();
+    for k in 0..t {
+        let column = |v: &[f32]| -> Vec<f32> { v.iter().skip(k).step_by(t).copied().collect() };
+        for (name, value) in regression(&column(y), &column(pred)) {
+            *sum.entry(name).or_insert(0.0) += value;
+        }
+    }
+    sum.values_mut().for_each(|v| *v /= t as f64);
+    sum
+}
+
 /// `y` and `pred` are class codes 0..k; `proba` is row-major n × k (None when the model has no
 /// probabilities, then roc_auc and log_loss are left out).
 pub fn classification(y: &[u32], pred: &[u32], proba: Option<&[f32]>, k: usize) -> Metrics {

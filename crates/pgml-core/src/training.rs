@@ -24,12 +24,18 @@ pub enum Target<'a> {
     },
     /// Clustering and decomposition.
     None,
+    /// Multi-output regression (`pgml.train_joint`): `values` row-major, one column per target.
+    Joint {
+        values: &'a [f32],
+        targets: &'a [String],
+    },
 }
 
 /// A target restricted to some rows.
 #[derive(Debug, Clone)]
 enum Owned {
     Values(Vec<f32>),
+    Joint { values: Vec<f32>, targets: usize },
     Classes { codes: Vec<u32>, num_classes: usize },
     None,
 }
@@ -43,6 +49,17 @@ impl Target<'_> {
                 num_classes,
             },
             Target::None => Owned::None,
+            Target::Joint { values, targets } => {
+                let t = targets.len();
+                Owned::Joint {
+                    values: idx
+                        .iter()
+                        .flat_map(|&i| &values[i * t..(i + 1) * t])
+                        .copied()
+                        .collect(),
+                    targets: t,
+                }
+            }
         }
     }
 }
@@ -55,7 +72,8 @@ impl Owned {
                 codes,
                 num_classes: *num_classes,
             },
-            Owned::None => Labels::None,
+            // Joint targets are fitted one column at a time by `joint::fit`, never through here.
+            Owned::None | Owned::Joint { .. } => Labels::None,
         }
     }
 }
@@ -229,7 +247,7 @@ fn split_rows(
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     let codes = match target {
         Target::Classes { codes, .. } => Some(codes),
-        Target::Values(_) | Target::None => None,
+        Target::Values(_) | Target::None | Target::Joint { .. } => None,
     };
     split::split(x.rows(), test_size, sampling, codes, seed)
 }
@@ -256,14 +274,24 @@ fn fit_and_score(
         }
     }
     let started = Instant::now();
-    let estimator = algorithms::fit(
-        algorithm,
-        task,
-        params,
-        &x_train,
-        y_train.labels(),
-        check_interrupts,
-    )?;
+    let estimator = match (&y_train, target) {
+        (Owned::Joint { values, .. }, Target::Joint { targets, .. }) => algorithms::joint::fit(
+            algorithm,
+            params,
+            &x_train,
+            values,
+            targets,
+            check_interrupts,
+        )?,
+        _ => algorithms::fit(
+            algorithm,
+            task,
+            params,
+            &x_train,
+            y_train.labels(),
+            check_interrupts,
+        )?,
+    };
     let fit_time = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -298,7 +326,7 @@ fn boosting_losses(
         match o {
             Owned::Values(v) => Some(LossLabels::Values(v)),
             Owned::Classes { codes, .. } => Some(LossLabels::Classes(codes)),
-            Owned::None => None,
+            Owned::None | Owned::Joint { .. } => None,
         }
     }
     let (train, test) = (labels(y_train)?, labels(y_test)?);
@@ -339,6 +367,19 @@ fn evaluate(estimator: &Estimator, x: &Matrix, target: &Owned) -> (Metrics, Plot
             (
                 metrics::classification(codes, &pred, proba.as_deref(), *num_classes),
                 plots::classification(codes, &pred, proba.as_deref(), *num_classes),
+            )
+        }
+        Owned::Joint { values, targets } => {
+            let pred: Vec<f32> = (0..x.rows())
+                .flat_map(|i| {
+                    estimator
+                        .predict_joint(&x.row(i))
+                        .unwrap_or_else(|| vec![f32::NAN; *targets])
+                })
+                .collect();
+            (
+                metrics::regression_joint(values, &pred, *targets),
+                Plots::new(),
             )
         }
         Owned::None => {

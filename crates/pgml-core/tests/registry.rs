@@ -230,8 +230,15 @@ fn every_algorithm_trains_with_its_defaults_on_every_toy_dataset_of_its_tasks() 
                     "perceptron",
                     "passive_aggressive",
                 ];
+                // GaussianProcessClassifier's default kernel (fixed RBF(1.0)) on raw features
+                // far apart (wine, digits' 0–16 pixels): k ≈ 0 between rows, so the latent is 0
+                // and every class equally likely; scikit-learn scores wine 0.4222 too
+                // (docs/benchmarks.md).
+                let fixed_rbf =
+                    a.as_str() == "gaussian_process" && matches!(name, "wine" | "digits");
                 if task == Task::Classification
                     && !(name == "wine" && unscaled.contains(&a.as_str()))
+                    && !fixed_rbf
                 {
                     let accuracy = outcome.metrics["accuracy"];
                     assert!(accuracy > 0.5, "{a} on {name}: accuracy {accuracy}");

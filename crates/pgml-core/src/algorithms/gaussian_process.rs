@@ -11,7 +11,7 @@
 //!
 //! K is n×n, and the fit holds it and its factor: more than `max_train_rows` rows (pgml's, 5000
 //! by default: 400 MB) are refused (54000) before anything is allocated, naming the limit and
-//! that override. GaussianProcessClassifier (the Laplace approximation) is not implemented yet.
+//! that override. Classification (GaussianProcessClassifier) is `gaussian_process_classifier.rs`.
 
 use serde::{Deserialize, Serialize};
 
@@ -43,9 +43,38 @@ const PARAMS: &[Param] = &[
     boolean("normalize_y", false),
     // Accepted, no effect: the training rows are always copied into the model.
     boolean("copy_X_train", true),
-    // Accepted: pgml trains one target, so only 1 (or null) is valid.
-    int("n_targets", 1, 1, DefaultValue::Null),
+    // Accepted, no effect: scikit-learn uses it only to sample the prior before a fit.
+    int("n_targets", 1, i64::MAX, DefaultValue::Null),
     int("random_state", 0, i64::MAX, DefaultValue::Null),
+    int(
+        "max_train_rows",
+        1,
+        1_000_000,
+        DefaultValue::Int(MAX_TRAIN_ROWS),
+    ),
+];
+
+/// GaussianProcessClassifier's parameters (scikit-learn's names and defaults; no `alpha` or
+/// `normalize_y`: the likelihood is the logistic's).
+const CLASSIFIER_PARAMS: &[Param] = &[
+    Param {
+        name: "kernel",
+        kind: Kind::Text {
+            what: "a kernel in scikit-learn's syntax, such as \"1.0 * RBF(1.0)\"",
+        },
+        default: DefaultValue::Null,
+    },
+    choice("optimizer", &["fmin_l_bfgs_b", "none"], "fmin_l_bfgs_b"),
+    int("n_restarts_optimizer", 0, 1000, DefaultValue::Int(0)),
+    int("max_iter_predict", 1, 1_000_000, DefaultValue::Int(100)),
+    // Accepted, no effect: each fit starts the Newton iterations from f = 0.
+    boolean("warm_start", false),
+    // Accepted, no effect: the training rows are always copied into the model.
+    boolean("copy_X_train", true),
+    int("random_state", 0, i64::MAX, DefaultValue::Null),
+    choice("multi_class", &["one_vs_rest", "one_vs_one"], "one_vs_rest"),
+    // Accepted, no effect: pgml fits the one-vs-rest classifiers one after another.
+    int("n_jobs", i64::MIN, i64::MAX, DefaultValue::Null),
     int(
         "max_train_rows",
         1,
@@ -63,6 +92,8 @@ pub struct Options {
     pub normalize_y: bool,
     pub seed: u64,
     pub max_train_rows: usize,
+    /// Classification: Newton steps to the posterior mode.
+    pub max_iter_predict: usize,
 }
 
 fn default_kernel() -> Kernel {
@@ -83,18 +114,30 @@ impl Learner for GaussianProcess {
     }
 
     fn tasks(&self) -> &'static [Task] {
-        &[Task::Regression]
+        &[Task::Regression, Task::Classification]
     }
 
-    fn estimator_name(&self, _task: Task) -> &'static str {
-        "GaussianProcessRegressor"
+    fn estimator_name(&self, task: Task) -> &'static str {
+        match task {
+            Task::Classification => "GaussianProcessClassifier",
+            _ => "GaussianProcessRegressor",
+        }
     }
 
-    fn params(&self, _task: Task) -> &'static [Param] {
-        PARAMS
+    fn params(&self, task: Task) -> &'static [Param] {
+        match task {
+            Task::Classification => CLASSIFIER_PARAMS,
+            _ => PARAMS,
+        }
     }
 
-    fn options(&self, _task: Task, h: &Hyperparams) -> Result<Options> {
+    fn options(&self, task: Task, h: &Hyperparams) -> Result<Options> {
+        if task == Task::Classification && h.str("multi_class")? == "one_vs_one" {
+            return Err(Error::not_supported(
+                "gaussian_process classification with multi_class 'one_vs_one' is not implemented",
+                "use multi_class 'one_vs_rest' (the default)",
+            ));
+        }
         let kernel = match h.opt_str("kernel")? {
             Some(text) => gp_kernel::parse(text)?,
             None => default_kernel(),
@@ -103,12 +146,19 @@ impl Learner for GaussianProcess {
         let n_restarts = h.usize("n_restarts_optimizer")?;
         Ok(Options {
             kernel,
-            alpha: h.float("alpha")?,
+            alpha: match task {
+                Task::Classification => 0.0,
+                _ => h.float("alpha")?,
+            },
             optimize: h.str("optimizer")? != "none",
             n_restarts,
-            normalize_y: h.bool("normalize_y")?,
+            normalize_y: task != Task::Classification && h.bool("normalize_y")?,
             seed: h.opt_int("random_state")?.unwrap_or(0).unsigned_abs(),
             max_train_rows: h.usize("max_train_rows")?,
+            max_iter_predict: match task {
+                Task::Classification => h.usize("max_iter_predict")?,
+                _ => 100,
+            },
         })
     }
 
@@ -122,6 +172,16 @@ impl Learner for GaussianProcess {
     ) -> Result<Fitted> {
         match labels {
             Labels::Values(y) => Ok(Fitted::GaussianProcess(fit(x, y, o, check_interrupts)?)),
+            Labels::Classes { codes, num_classes } => Ok(Fitted::GaussianProcessClassifier(
+                super::gaussian_process_classifier::fit(
+                    x,
+                    codes,
+                    num_classes,
+                    o,
+                    o.max_iter_predict,
+                    check_interrupts,
+                )?,
+            )),
             _ => Err(wrong_labels(self.name(), task)),
         }
     }
@@ -160,7 +220,7 @@ impl Predictor for GaussianProcessModel {
 }
 
 /// Lower Cholesky factor of a row-major n×n matrix, in place; false if not positive definite.
-fn cholesky(a: &mut [f64], n: usize, check_interrupts: &dyn Fn()) -> bool {
+pub(super) fn cholesky(a: &mut [f64], n: usize, check_interrupts: &dyn Fn()) -> bool {
     for j in 0..n {
         if j % 64 == 0 {
             check_interrupts();
@@ -183,7 +243,7 @@ fn cholesky(a: &mut [f64], n: usize, check_interrupts: &dyn Fn()) -> bool {
 }
 
 /// Solves L Lᵀ x = b with the factor from `cholesky`.
-fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
+pub(super) fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
     let mut z = b.to_vec();
     for i in 0..n {
         let s: f64 = l[i * n..i * n + i].iter().zip(&z).map(|(a, b)| a * b).sum();
@@ -197,11 +257,13 @@ fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
 }
 
 /// The Cholesky factor of K + alpha·I (row-major, lower) and the dual coefficients.
-type Factor = (Vec<f64>, Vec<f64>);
+/// The factor and each target's dual coefficients.
+type Factor = (Vec<f64>, Vec<Vec<f64>>);
 
 struct Problem<'a> {
     rows: Vec<Vec<f64>>,
-    y: Vec<f64>,
+    /// One column per target (several for `pgml.train_joint`), each normalized as asked.
+    ys: Vec<Vec<f64>>,
     alpha: f64,
     check_interrupts: &'a dyn Fn(),
 }
@@ -224,26 +286,36 @@ impl Problem<'_> {
         k
     }
 
-    /// The log marginal likelihood and, when K is positive definite, the factor and dual
-    /// coefficients.
+    /// The log marginal likelihood (summed over the targets, as scikit-learn sums
+    /// `log_likelihood_dims` for a 2-D y: one kernel for all targets) and, when K is positive
+    /// definite, the factor and dual coefficients.
     fn lml(&self, kernel: &Kernel) -> (f64, Option<Factor>) {
         let n = self.rows.len();
         let mut k = self.gram(kernel);
         if !cholesky(&mut k, n, self.check_interrupts) {
             return (f64::NEG_INFINITY, None);
         }
-        let dual = cho_solve(&k, n, &self.y);
-        let fit = -0.5 * self.y.iter().zip(&dual).map(|(a, b)| a * b).sum::<f64>();
         let logdet: f64 = (0..n).map(|i| k[i * n + i].ln()).sum();
-        let v = fit - logdet - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
-        (v, Some((k, dual)))
+        let mut v = 0.0;
+        let mut duals = Vec::with_capacity(self.ys.len());
+        for y in &self.ys {
+            let dual = cho_solve(&k, n, y);
+            let fit = -0.5 * y.iter().zip(&dual).map(|(a, b)| a * b).sum::<f64>();
+            v += fit - logdet - 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+            duals.push(dual);
+        }
+        (v, Some((k, duals)))
     }
 }
 
 /// Minimizes `f` over the box `bounds` from `start`: L-BFGS steps projected onto the box, the
 /// gradient by central differences, stopping at scipy's defaults for fmin_l_bfgs_b (projected
 /// gradient below 1e-5, or a relative decrease below 2.2e-9).
-fn minimize(f: &dyn Fn(&[f64]) -> f64, start: &[f64], bounds: &[(f64, f64)]) -> (Vec<f64>, f64) {
+pub(super) fn minimize(
+    f: &dyn Fn(&[f64]) -> f64,
+    start: &[f64],
+    bounds: &[(f64, f64)],
+) -> (Vec<f64>, f64) {
     let d = start.len();
     let project = |x: &mut Vec<f64>| {
         for (v, (lo, hi)) in x.iter_mut().zip(bounds) {
@@ -357,7 +429,30 @@ pub fn fit(
     o: &Options,
     check_interrupts: &dyn Fn(),
 ) -> Result<GaussianProcessModel> {
+    let mut models = fit_joint(x, &[y.to_vec()], o, check_interrupts)?;
+    models
+        .pop()
+        .ok_or_else(|| Error::invalid("gaussian_process: no target to fit"))
+}
+
+/// Several targets with one kernel: its hyperparameters maximize the log marginal likelihood
+/// summed over the targets, as scikit-learn's GaussianProcessRegressor does for a 2-D y; each
+/// target gets its own dual coefficients (and normalization). One model per target, sharing the
+/// kernel.
+pub fn fit_joint(
+    x: &Matrix,
+    ys: &[Vec<f32>],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<GaussianProcessModel>> {
     let (n, p) = (x.rows(), x.cols());
+    check_rows(n, o)?;
+    o.kernel.check(p)?;
+    fit_checked(x, ys, o, check_interrupts)
+}
+
+/// Refuses a training set whose n×n matrices exceed `max_train_rows`, before allocating them.
+pub(super) fn check_rows(n: usize, o: &Options) -> Result<()> {
     if n > o.max_train_rows {
         return Err(Error::too_large(
             format!(
@@ -371,22 +466,39 @@ pub fn fit(
             ),
         ));
     }
-    o.kernel.check(p)?;
+    Ok(())
+}
+
+fn fit_checked(
+    x: &Matrix,
+    ys: &[Vec<f32>],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<GaussianProcessModel>> {
+    let (n, p) = (x.rows(), x.cols());
     let nf = n.max(1) as f64;
-    let yv: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
-    let (y_mean, y_std) = if o.normalize_y {
-        let m = yv.iter().sum::<f64>() / nf;
-        let s = (yv.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / nf).sqrt();
-        // scikit-learn's _handle_zeros_in_scale: a constant target keeps scale 1.
-        (m, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
-    } else {
-        (0.0, 1.0)
-    };
+    // Per target: (mean, std) and the normalized values.
+    let scaled: Vec<((f64, f64), Vec<f64>)> = ys
+        .iter()
+        .map(|y| {
+            let yv: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
+            let (y_mean, y_std) = if o.normalize_y {
+                let m = yv.iter().sum::<f64>() / nf;
+                let s = (yv.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / nf).sqrt();
+                // scikit-learn's _handle_zeros_in_scale: a constant target keeps scale 1.
+                (m, if s < 10.0 * f64::EPSILON { 1.0 } else { s })
+            } else {
+                (0.0, 1.0)
+            };
+            let z = yv.iter().map(|v| (v - y_mean) / y_std).collect();
+            ((y_mean, y_std), z)
+        })
+        .collect();
     let problem = Problem {
         rows: (0..n)
             .map(|i| x.row(i).into_iter().map(f64::from).collect())
             .collect(),
-        y: yv.iter().map(|v| (v - y_mean) / y_std).collect(),
+        ys: scaled.iter().map(|(_, z)| z.clone()).collect(),
         alpha: o.alpha,
         check_interrupts,
     };
@@ -416,20 +528,25 @@ pub fn fit(
         kernel.set_theta(&best.0);
     }
     let (_, factor) = problem.lml(&kernel);
-    let Some((_, dual_coef)) = factor else {
+    let Some((_, duals)) = factor else {
         return Err(Error::bad_data(
             "gaussian_process: the kernel matrix plus alpha·I is not positive definite",
             "raise hyperparameter alpha (e.g. 1e-6), or add a WhiteKernel to the kernel",
         ));
     };
-    Ok(GaussianProcessModel {
-        p,
-        rows: (0..n).flat_map(|i| x.row(i)).collect(),
-        kernel,
-        dual_coef,
-        y_mean,
-        y_std,
-    })
+    let rows: Vec<f32> = (0..n).flat_map(|i| x.row(i)).collect();
+    Ok(duals
+        .into_iter()
+        .zip(&scaled)
+        .map(|(dual_coef, &((y_mean, y_std), _))| GaussianProcessModel {
+            p,
+            rows: rows.clone(),
+            kernel: kernel.clone(),
+            dual_coef,
+            y_mean,
+            y_std,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -445,6 +562,7 @@ mod tests {
             normalize_y: false,
             seed: 0,
             max_train_rows: 5000,
+            max_iter_predict: 100,
         }
     }
 
@@ -493,6 +611,7 @@ mod tests {
         let x = Matrix::from_rows(&vec![vec![1.0]; 11]).unwrap();
         let o = Options {
             max_train_rows: 10,
+            max_iter_predict: 100,
             ..options("RBF(1.0)")
         };
         let e = fit(&x, &[0.0; 11], &o, &|| {}).unwrap_err();

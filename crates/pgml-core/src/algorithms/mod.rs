@@ -25,11 +25,13 @@ pub mod extra_trees;
 pub mod feature_agglomeration;
 pub mod forest;
 pub mod gaussian_process;
+pub mod gaussian_process_classifier;
 pub mod gp_kernel;
 pub mod gradient_boosting_trees;
 pub mod hist_gradient_boosting;
 pub mod hist_grower;
 pub mod huber;
+pub mod joint;
 pub mod kernel_ridge;
 pub mod kmeans;
 pub mod lars;
@@ -109,6 +111,11 @@ pub trait Predictor {
     fn predict(&self, x: &[f32]) -> Option<f32>;
     /// Class probabilities for one row, or None for estimators without them.
     fn predict_proba(&self, _x: &[f32]) -> Option<Vec<f32>> {
+        None
+    }
+    /// One prediction per target, in the targets' order: multi-output regression
+    /// (`pgml.train_joint`) only.
+    fn predict_joint(&self, _x: &[f32]) -> Option<Vec<f32>> {
         None
     }
     /// The row projected onto the model's components (decomposition only).
@@ -466,6 +473,8 @@ fitted_kinds! {
     FeatureAgglomeration(feature_agglomeration::FeatureAgglomerationModel) = "feature_agglomeration_model",
     CatBoost(catboost::CatBoostModel) = "catboost_oblivious_trees",
     Lightgbm(lightgbm::LightgbmModel) = "lightgbm_trees",
+    Joint(joint::JointModel) = "joint_model",
+    GaussianProcessClassifier(gaussian_process_classifier::GaussianProcessClassifierModel) = "gaussian_process_classifier_model",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -506,6 +515,10 @@ impl Estimator {
         &self.fitted
     }
 
+    pub(crate) fn into_fitted(self) -> Fitted {
+        self.fitted
+    }
+
     pub fn num_features(&self) -> usize {
         self.fitted.predictor().num_features()
     }
@@ -518,6 +531,11 @@ impl Estimator {
     /// See [`Predictor::predict_proba`].
     pub fn predict_proba(&self, x: &[f32]) -> Option<Vec<f32>> {
         self.fitted.predictor().predict_proba(x)
+    }
+
+    /// See [`Predictor::predict_joint`].
+    pub fn predict_joint(&self, x: &[f32]) -> Option<Vec<f32>> {
+        self.fitted.predictor().predict_joint(x)
     }
 
     /// See [`Predictor::decompose`].
@@ -669,7 +687,7 @@ mod tests {
         );
         assert_eq!(
             e.hint(),
-            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, catboost, lightgbm")
+            Some("algorithms for classification: linear, ridge, xgboost, random_forest, xgboost_random_forest, extra_trees, bagging, ada_boost, stochastic_gradient_descent, perceptron, passive_aggressive, svm, nu_svm, gradient_boosting_trees, hist_gradient_boosting, linear_svm, gaussian_process, catboost, lightgbm")
         );
         let h = named("linear")
             .resolve(Task::Classification, &json!({}))
@@ -732,6 +750,8 @@ mod tests {
                 "feature_agglomeration_model",
                 "catboost_oblivious_trees",
                 "lightgbm_trees",
+                "joint_model",
+                "gaussian_process_classifier_model",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

@@ -185,6 +185,22 @@ fn dynamic_max_trials(inliers: usize, n: usize, min_samples: usize, probability:
 }
 
 pub fn fit(x: &Matrix, y: &[f32], o: &Options, check_interrupts: &dyn Fn()) -> Result<LinearModel> {
+    let mut models = fit_joint(x, &[y.to_vec()], o, check_interrupts)?;
+    models
+        .pop()
+        .ok_or_else(|| Error::invalid("ransac: no target to fit"))
+}
+
+/// Several targets with one consensus set, as scikit-learn's RANSACRegressor fits a 2-D y: a
+/// row's loss is summed over the targets, the default threshold is the median absolute deviation
+/// of all target values together, a candidate's score is its r2 averaged over the targets, and the
+/// final least squares fit (one linear model per target) uses the shared inliers.
+pub fn fit_joint(
+    x: &Matrix,
+    ys: &[Vec<f32>],
+    o: &Options,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<LinearModel>> {
     let n = x.rows();
     let min_samples = match o.min_samples {
         MinSamples::Default => x.cols() + 1,
@@ -198,7 +214,7 @@ pub fn fit(x: &Matrix, y: &[f32], o: &Options, check_interrupts: &dyn Fn()) -> R
         ));
     }
     let threshold = o.residual_threshold.unwrap_or_else(|| {
-        let mut v: Vec<f64> = y.iter().map(|&t| f64::from(t)).collect();
+        let mut v: Vec<f64> = ys.iter().flatten().map(|&t| f64::from(t)).collect();
         let m = median(&mut v);
         let mut dev: Vec<f64> = v.iter().map(|t| (t - m).abs()).collect();
         median(&mut dev)
@@ -222,11 +238,26 @@ pub fn fit(x: &Matrix, y: &[f32], o: &Options, check_interrupts: &dyn Fn()) -> R
             pool.swap(k, j);
         }
         let subset = &pool[..min_samples];
-        let m = fit_least_squares(&x.select_rows(subset), &pick(y, subset), 0.0, true, &|| {});
+        let xs = x.select_rows(subset);
+        let ms: Vec<LinearModel> = ys
+            .iter()
+            .map(|y| fit_least_squares(&xs, &pick(y, subset), 0.0, true, &|| {}))
+            .collect();
         let inliers: Vec<usize> = (0..n)
             .filter(|&i| {
-                let r = f64::from(y[i]) - f64::from(m.predict(&x.row(i)));
-                let loss = if o.squared { r * r } else { r.abs() };
+                let row = x.row(i);
+                let loss: f64 = ms
+                    .iter()
+                    .zip(ys)
+                    .map(|(m, y)| {
+                        let r = f64::from(y[i]) - f64::from(m.predict(&row));
+                        if o.squared {
+                            r * r
+                        } else {
+                            r.abs()
+                        }
+                    })
+                    .sum();
                 loss <= threshold
             })
             .collect();
@@ -234,7 +265,12 @@ pub fn fit(x: &Matrix, y: &[f32], o: &Options, check_interrupts: &dyn Fn()) -> R
             skips += 1.0;
             continue;
         }
-        let score = r2(&m, x, y, &inliers);
+        let score = ms
+            .iter()
+            .zip(ys)
+            .map(|(m, y)| r2(m, x, y, &inliers))
+            .sum::<f64>()
+            / ys.len().max(1) as f64;
         if let Some((count, best_score, _)) = &best {
             if inliers.len() == *count && score < *best_score {
                 continue;
@@ -258,13 +294,11 @@ pub fn fit(x: &Matrix, y: &[f32], o: &Options, check_interrupts: &dyn Fn()) -> R
             "raise max_trials or residual_threshold, or lower min_samples",
         ));
     };
-    Ok(fit_least_squares(
-        &x.select_rows(&inliers),
-        &pick(y, &inliers),
-        0.0,
-        true,
-        check_interrupts,
-    ))
+    let xs = x.select_rows(&inliers);
+    Ok(ys
+        .iter()
+        .map(|y| fit_least_squares(&xs, &pick(y, &inliers), 0.0, true, check_interrupts))
+        .collect())
 }
 
 fn pick(y: &[f32], idx: &[usize]) -> Vec<f32> {

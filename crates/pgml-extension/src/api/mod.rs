@@ -8,6 +8,7 @@ pub mod load_dataset;
 pub mod predict;
 pub mod snapshot;
 pub mod train;
+pub mod train_joint;
 pub mod transfer;
 pub mod version;
 pub mod visibility;

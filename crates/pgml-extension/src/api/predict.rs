@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use pgml_core::algorithms::Fitted;
 use pgml_core::model::Model;
 use pgml_core::Task;
 use pgrx::prelude::*;
@@ -309,12 +310,21 @@ fn predict_with(id: i64, m: &Model, x: &[f32]) -> Result<f32> {
         .estimator
         .predict(&x)
         .or_else(first_component)
-        .ok_or_else(|| {
-            PgmlError::not_supported(format!(
+        .ok_or_else(|| match m.estimator.fitted() {
+            Fitted::Joint(j) => PgmlError::new(
+                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                format!(
+                    "model {id} was trained by pgml.train_joint: it predicts {} labels ({}), not one",
+                    j.targets.len(),
+                    j.targets.join(", ")
+                ),
+            )
+            .hint("use pgml.predict_joint(project_name, features)"),
+            _ => PgmlError::not_supported(format!(
                 "model {id} is a {} model: it has no single prediction",
                 m.task
             ))
-            .hint("use pgml.decompose(project_name, features) for decomposition")
+            .hint("use pgml.decompose(project_name, features) for decomposition"),
         })?;
     Ok(match (&m.class_values, m.task) {
         (Some(values), Task::Classification) => values.get(out as usize).copied().unwrap_or(out),
@@ -338,6 +348,99 @@ fn predict_proba_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
         ))
         .hint("use pgml.predict, or train with an algorithm that has probabilities (linear)")
     })
+}
+
+/// Every label of a model trained by `pgml.train_joint`, in the order its `y_column_name` named
+/// them.
+fn predict_joint_with(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
+    if x.is_empty() {
+        return Err(PgmlError::invalid(
+            "pgml.predict_joint needs at least one feature, got an empty array",
+        )
+        .hint(format!(
+            "pass the model's {} features in the order it was trained on",
+            m.num_inputs()
+        )));
+    }
+    if !matches!(m.estimator.fitted(), Fitted::Joint(_)) {
+        return Err(match m.task {
+            Task::Regression => PgmlError::new(
+                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                format!("model {id} predicts one label: it was trained by pgml.train, not pgml.train_joint"),
+            )
+            .hint("use pgml.predict(project_name, features)"),
+            task => PgmlError::not_supported(format!(
+                "pgml.predict_joint supports multi-output regression models (trained by pgml.train_joint); model {id} is {task}"
+            ))
+            .hint(match task {
+                Task::Classification => "use pgml.predict or pgml.predict_proba",
+                Task::Decomposition => "use pgml.decompose",
+                _ => "use pgml.predict",
+            }),
+        });
+    }
+    let x = prepare(id, m, x)?;
+    m.estimator.predict_joint(&x).ok_or_else(|| {
+        PgmlError::data(format!(
+            "model {id} gave no prediction for one of its labels"
+        ))
+    })
+}
+
+fn joint(using: Using<'_>, x: &[f32]) -> Vec<f32> {
+    using
+        .resolve()
+        .and_then(|(id, m)| predict_joint_with(id, &m, x))
+        .or_report()
+}
+
+/// `pgml.predict_joint(project_name, features)`: one value per label of the deployed joint model.
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_real(project_name: &str, features: Array<'_, f32>) -> Vec<f32> {
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_double(project_name: &str, features: Array<'_, f64>) -> Vec<f32> {
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_int(project_name: &str, features: Array<'_, i32>) -> Vec<f32> {
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_bigint(project_name: &str, features: Array<'_, i64>) -> Vec<f32> {
+    joint(Using::Project(project_name), &bigints(features))
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_smallint(project_name: &str, features: Array<'_, i16>) -> Vec<f32> {
+    joint(
+        Using::Project(project_name),
+        &self::features(features.iter()),
+    )
+}
+
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_bool(project_name: &str, features: Array<'_, bool>) -> Vec<f32> {
+    joint(Using::Project(project_name), &booleans(features))
+}
+
+/// By model id (STABLE: it reads the catalog).
+#[pg_extern(stable, parallel_safe, strict, name = "predict_joint")]
+fn predict_joint_model_real(model_id: i64, features: Array<'_, f32>) -> Vec<f32> {
+    joint(Using::Model(model_id), &self::features(features.iter()))
 }
 
 /// Which model a call predicts with: a project's deployed model, or one model by id.

@@ -64,15 +64,8 @@ fn take(
             .map(|c| serde_json::json!({"name": c.name, "type": c.type_name}))
             .collect(),
     );
-    let snap = snapshot::create(
-        &rel,
-        y.as_deref(),
-        test_size,
-        sampling,
-        true,
-        columns,
-        false,
-    )?;
+    let labels: Vec<String> = y.iter().cloned().collect();
+    let snap = snapshot::create(&rel, &labels, test_size, sampling, true, columns, false)?;
     // An empty snapshot can train nothing; refused here rather than at the first train (the
     // statement fails, so neither the row nor the table stays).
     let rows = as_owner(|| {

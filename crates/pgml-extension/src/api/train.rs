@@ -20,6 +20,8 @@ use crate::pg::privilege::{as_owner, fixed_search_path};
 use crate::pg::reader::{self, LabelRead};
 use crate::pg::relation::{self, ColumnKind};
 
+use super::train_joint as joint;
+
 #[allow(clippy::too_many_arguments)] // PostgresML's signature
 #[pg_extern(volatile, parallel_unsafe, name = "_train")]
 fn train_internal(
@@ -51,7 +53,8 @@ fn train_internal(
         project_name: required(project_name, "project_name").or_report(),
         task,
         relation_name,
-        y_column_name,
+        y_column_names: y_column_name.map(|y| vec![y.to_string()]),
+        joint: false,
         algorithm: algorithm.unwrap_or("linear"),
         hyperparams: json::parse("hyperparams", hyperparams).or_report(),
         search,
@@ -68,25 +71,28 @@ fn train_internal(
     TableIterator::once(row)
 }
 
-struct Args<'a> {
-    project_name: &'a str,
-    task: Option<&'a str>,
-    relation_name: Option<&'a str>,
-    y_column_name: Option<&'a str>,
-    algorithm: &'a str,
-    hyperparams: serde_json::Value,
-    search: Option<&'a str>,
-    search_params: serde_json::Value,
-    search_args: serde_json::Value,
-    test_size: f32,
-    test_sampling: &'a str,
-    runtime: Option<&'a str>,
-    automatic_deploy: bool,
-    materialize_snapshot: bool,
-    preprocess: serde_json::Value,
+pub(super) struct Args<'a> {
+    pub(super) project_name: &'a str,
+    pub(super) task: Option<&'a str>,
+    pub(super) relation_name: Option<&'a str>,
+    /// The label column(s) named by the call, if any.
+    pub(super) y_column_names: Option<Vec<String>>,
+    /// `pgml.train_joint`: several labels, one multi-output regression model.
+    pub(super) joint: bool,
+    pub(super) algorithm: &'a str,
+    pub(super) hyperparams: serde_json::Value,
+    pub(super) search: Option<&'a str>,
+    pub(super) search_params: serde_json::Value,
+    pub(super) search_args: serde_json::Value,
+    pub(super) test_size: f32,
+    pub(super) test_sampling: &'a str,
+    pub(super) runtime: Option<&'a str>,
+    pub(super) automatic_deploy: bool,
+    pub(super) materialize_snapshot: bool,
+    pub(super) preprocess: serde_json::Value,
 }
 
-fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str> {
+pub(super) fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str> {
     v.ok_or_else(|| PgmlError::null(format!("{name} must not be NULL")))
 }
 
@@ -94,7 +100,7 @@ fn is_empty(j: &serde_json::Value) -> bool {
     j.is_null() || j.as_object().is_some_and(|o| o.is_empty())
 }
 
-fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
+pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     guard::ensure_writable("train")?;
     if a.runtime == Some("python") {
         // PostgresML's queries name the runtime that ran scikit-learn; pgml's algorithms follow
@@ -131,6 +137,13 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             )))
         }
     };
+    if a.joint {
+        joint::check_call(task, a.y_column_names.as_deref())?;
+    }
+    if let Some(p) = &existing {
+        let last = snapshot::last_for_project(p.id)?;
+        joint::check_project(p, last.as_ref(), a.joint)?;
+    }
     let algorithm = Algorithm::for_task(a.algorithm, task)?;
     let cap = i64::from(crate::guc::TRAINING_THREADS.get().max(1));
     let has_threads = algorithm.params(task).iter().any(|p| p.name == "nthread");
@@ -176,7 +189,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     let snap = match a.relation_name {
         Some(name) => {
             let rel = relation::resolve(name)?;
-            let y = match (task.needs_label(), a.y_column_name) {
+            let y: Vec<String> = match (task.needs_label(), a.y_column_names.as_deref()) {
                 (true, None) => {
                     return Err(PgmlError::invalid(format!(
                         "{task} needs y_column_name, the label column"
@@ -187,8 +200,11 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                         column_list(&rel)
                     )))
                 }
-                (_, Some(y)) => Some(rel.column(y)?.name.clone()),
-                (false, None) => None,
+                (_, Some(names)) => names
+                    .iter()
+                    .map(|y| Ok(rel.column(y)?.name.clone()))
+                    .collect::<Result<_>>()?,
+                (false, None) => Vec::new(),
             };
             let columns = serde_json::Value::Array(
                 rel.columns
@@ -198,7 +214,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             );
             snapshot::create(
                 &rel,
-                y.as_deref(),
+                &y,
                 a.test_size,
                 sampling,
                 a.materialize_snapshot,
@@ -227,15 +243,17 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     // Columns of what is actually read: the snapshot table when materialized.
     let source = snap.source();
     let rel = relation::resolve(&source)?;
-    let label = snap
-        .y_column_name
-        .as_deref()
+    let label_columns: Vec<&relation::Column> = snap
+        .y_column_names
+        .iter()
         .map(|y| rel.column(y))
-        .transpose()?;
+        .collect::<Result<_>>()?;
+    // A joint project's snapshot names several labels; a single-label project's, one.
+    let label = label_columns.first().copied();
     let features: Vec<_> = rel
         .columns
         .iter()
-        .filter(|c| Some(c.name.as_str()) != snap.y_column_name.as_deref())
+        .filter(|c| !snap.y_column_names.contains(&c.name))
         .cloned()
         .collect();
     if features.is_empty() {
@@ -267,41 +285,22 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     }
     // Clustering and decomposition learn from the features alone: a label column given to them is
     // left out of the features and not read.
-    let read_label = label.filter(|_| task.needs_label()).map(|l| {
-        (
-            l,
-            if task == Task::Classification {
-                LabelRead::Class
-            } else {
-                LabelRead::Value
-            },
-        )
-    });
-    if let Some((l, LabelRead::Class)) = read_label {
-        if !matches!(
-            l.kind,
-            ColumnKind::Number | ColumnKind::Bool | ColumnKind::Text
-        ) {
-            return Err(PgmlError::new(
-                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                format!(
-                    "label column \"{}\" has type {}; a class label is a number, a boolean or text",
-                    l.name, l.type_name
-                ),
+    let read_labels: Vec<(&relation::Column, LabelRead)> = label_columns
+        .iter()
+        .filter(|_| task.needs_label())
+        .map(|&l| {
+            (
+                l,
+                if task == Task::Classification {
+                    LabelRead::Class
+                } else {
+                    LabelRead::Value
+                },
             )
-            .hint("cast it in a view, e.g. label::text"));
-        }
-    }
-    if let Some((l, LabelRead::Value)) = read_label {
-        if !matches!(l.kind, ColumnKind::Number | ColumnKind::Bool) {
-            return Err(PgmlError::new(
-                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                format!(
-                    "label column \"{}\" has type {}; {task} needs a number",
-                    l.name, l.type_name
-                ),
-            ));
-        }
+        })
+        .collect();
+    for &(l, how) in &read_labels {
+        check_label_type(l, how, task)?;
     }
     // preprocess: parsed (and every mistake in it named) before the data is read.
     let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
@@ -318,7 +317,7 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
             &snap.relation_name,
             &features,
             &nullable,
-            read_label,
+            &read_labels,
         )
     };
     let mut data = if snap.materialized {
@@ -377,6 +376,10 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         (Some(enc), _) => Target::Classes {
             codes: &enc.codes,
             num_classes: enc.classes.len(),
+        },
+        (None, Task::Regression) if a.joint => Target::Joint {
+            values: &data.values,
+            targets: &snap.y_column_names,
         },
         (None, Task::Regression) => Target::Values(&data.values),
         (None, _) => Target::None,
@@ -470,6 +473,38 @@ fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         algorithm.as_str().to_string(),
         deploy,
     ))
+}
+
+/// A label column's type must suit the task: a class is a number, a boolean or text; a value
+/// (regression, each of a joint model's labels) is a number or a boolean.
+fn check_label_type(l: &relation::Column, how: LabelRead, task: Task) -> Result<()> {
+    match how {
+        LabelRead::Class
+            if !matches!(
+                l.kind,
+                ColumnKind::Number | ColumnKind::Bool | ColumnKind::Text
+            ) =>
+        {
+            Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "label column \"{}\" has type {}; a class label is a number, a boolean or text",
+                    l.name, l.type_name
+                ),
+            )
+            .hint("cast it in a view, e.g. label::text"))
+        }
+        LabelRead::Value if !matches!(l.kind, ColumnKind::Number | ColumnKind::Bool) => {
+            Err(PgmlError::new(
+                PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "label column \"{}\" has type {}; {task} needs a number",
+                    l.name, l.type_name
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Learns each column's preprocessing from the snapshot's rows, stores it in the features, and

@@ -16,12 +16,12 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace
                 AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['predict', 'predict_proba', 'predict_batch',
-                    'decompose', 'version', 'project_allows', 'project_visible']::pg_catalog.name[]) LOOP
+                    'predict_joint', 'decompose', 'version', 'project_allows', 'project_visible']::pg_catalog.name[]) LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO pgml_predictor', f);
     END LOOP;
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pgml'::pg_catalog.regnamespace
-                AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['train', '_train', 'deploy', '_deploy', 'snapshot',
+                AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['train', '_train', 'train_joint', '_train_joint', 'deploy', '_deploy', 'snapshot',
                     '_snapshot', 'load_dataset', '_load_dataset', 'export_models', 'import_models', 'grant_project', '_dist_worker',
                     'revoke_project']::pg_catalog.name[]) LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO pgml_trainer', f);

@@ -13,7 +13,9 @@ pub struct Snapshot {
     pub id: i64,
     /// The source relation, as `regclass::text` (quoted where needed).
     pub relation_name: String,
-    pub y_column_name: Option<String>,
+    /// The label columns: none (clustering, decomposition), one (`pgml.train`), or several
+    /// (`pgml.train_joint`), in order.
+    pub y_column_names: Vec<String>,
     pub test_size: f32,
     pub sampling: Sampling,
     pub materialized: bool,
@@ -44,7 +46,7 @@ pub fn table_name(id: i64) -> String {
 /// for this one statement, then takes it back and leaves the caller SELECT on its own snapshot.
 pub fn create(
     rel: &Relation,
-    y_column_name: Option<&str>,
+    y_column_names: &[String],
     test_size: f32,
     sampling: Sampling,
     materialize: bool,
@@ -54,7 +56,7 @@ pub fn create(
     if rel.columns.is_empty() {
         return Err(PgmlError::data(format!("{} has no columns", rel.name)));
     }
-    let y: Option<Vec<String>> = y_column_name.map(|y| vec![y.to_string()]);
+    let y: Option<Vec<String>> = (!y_column_names.is_empty()).then(|| y_column_names.to_vec());
     let lineage = crate::pg::lineage::of(&rel.name)?;
     let caller = current_role_name()?;
     let id = as_owner(|| {
@@ -131,7 +133,7 @@ pub fn create(
     Ok(Snapshot {
         id,
         relation_name: rel.name.clone(),
-        y_column_name: y_column_name.map(str::to_string),
+        y_column_names: y_column_names.to_vec(),
         test_size,
         sampling,
         materialized: materialize,
@@ -164,22 +166,27 @@ pub fn last_for_project(project_id: i64) -> Result<Option<Snapshot>> {
     as_owner(|| {
         Spi::connect(|client| {
             let mut rows = client.select(
-            "SELECT s.id, s.relation_name, s.y_column_name[1], s.test_size, s.test_sampling::text,
+                "SELECT s.id, s.relation_name, s.y_column_name, s.test_size, s.test_sampling::text,
                     s.materialized, s.seed
                FROM pgml.snapshots s
                JOIN pgml.models m ON m.snapshot_id = s.id
               WHERE m.project_id = $1
               ORDER BY m.id DESC
               LIMIT 1",
-            None,
-            &[project_id.into()],
-        )?;
+                None,
+                &[project_id.into()],
+            )?;
             if let Some(row) = rows.next() {
                 let sampling: String = row.get(5)?.unwrap_or_default();
                 return Ok(Some(Snapshot {
                     id: row.get(1)?.unwrap_or_default(),
                     relation_name: row.get(2)?.unwrap_or_default(),
-                    y_column_name: row.get(3)?,
+                    y_column_names: row
+                        .get::<Vec<Option<String>>>(3)?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flatten()
+                        .collect(),
                     test_size: row.get(4)?.unwrap_or(0.25),
                     sampling: Sampling::parse(&sampling)?,
                     materialized: row.get(6)?.unwrap_or(false),

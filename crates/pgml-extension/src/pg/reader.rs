@@ -6,8 +6,8 @@ use pgml_core::Matrix;
 
 use crate::error::{PgmlError, Result};
 use crate::pg::quote_ident;
-use crate::pg::relation::{Column, ColumnKind};
 use crate::pg::spi;
+use crate::pg::relation::{Column, ColumnKind};
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -24,11 +24,13 @@ pub enum LabelRead {
 pub struct Data {
     pub x: Matrix,
     pub features: Vec<Feature>,
+    /// Numeric labels, row-major: one value per label column read as `LabelRead::Value`, per row
+    /// (several for `pgml.train_joint`).
     pub values: Vec<f32>,
     pub class_labels: Vec<String>,
 }
 
-/// Reads `features` (and `label`) from `source` (a quoted relation name); messages call it `shown`
+/// Reads `features` (and the `labels`) from `source` (a quoted relation name); messages call it `shown`
 /// (the user's relation, when `source` is its snapshot). `nullable[i]`: feature
 /// i may be NULL (it is imputed); its NULLs are read as NaN.
 pub fn read(
@@ -36,10 +38,10 @@ pub fn read(
     shown: &str,
     features: &[Column],
     nullable: &[bool],
-    label: Option<(&Column, LabelRead)>,
+    labels: &[(&Column, LabelRead)],
 ) -> Result<Data> {
     let mut exprs: Vec<String> = features.iter().map(Column::feature_expr).collect();
-    if let Some((column, how)) = label {
+    for &(column, how) in labels {
         let c = quote_ident(&column.name);
         exprs.push(match (how, column.kind) {
             (LabelRead::Value, ColumnKind::Bool) => format!("{c}::int::float8"),
@@ -94,12 +96,15 @@ pub fn read(
                 let x: Option<f64> = row.get(i + 1)?;
                 match x {
                     Some(x) => columns[i].push(finite(x, column, rows)?),
-                    None if nullable.get(i).copied().unwrap_or(false) => columns[i].push(f32::NAN),
+                    None if nullable.get(i).copied().unwrap_or(false) => {
+                        columns[i].push(f32::NAN)
+                    }
                     None => return Err(null_feature(column, rows)),
                 }
             }
         }
-        if let Some((column, how)) = label {
+        for (j, &(column, how)) in labels.iter().enumerate() {
+            let at = features.len() + j + 1;
             let null_label = || {
                 PgmlError::null(format!(
                     "label column \"{}\" is NULL in row {rows}",
@@ -109,7 +114,7 @@ pub fn read(
             };
             match how {
                 LabelRead::Value => {
-                    let y: Option<f64> = row.get(features.len() + 1)?;
+                    let y: Option<f64> = row.get(at)?;
                     let y = y.ok_or_else(null_label)?;
                     if !y.is_finite() {
                         return Err(PgmlError::data(format!(
@@ -121,7 +126,7 @@ pub fn read(
                     values.push(y as f32);
                 }
                 LabelRead::Class => {
-                    let y: Option<String> = row.get(features.len() + 1)?;
+                    let y: Option<String> = row.get(at)?;
                     let y = y.ok_or_else(null_label)?;
                     // A numeric NaN or infinite label is no class anyone can mean.
                     if column.kind == ColumnKind::Number
@@ -166,12 +171,12 @@ pub fn read(
         });
         // An array column's values arrived row by row; the matrix wants each element as a column.
         // Each column is freed once copied, so the matrix and its source never both exist whole.
-        let values = std::mem::take(&mut columns[i]);
+        let column_values = std::mem::take(&mut columns[i]);
         if width == 1 {
-            data.extend_from_slice(&values);
+            data.extend_from_slice(&column_values);
         } else {
             for k in 0..width {
-                data.extend(values.iter().skip(k).step_by(width));
+                data.extend(column_values.iter().skip(k).step_by(width));
             }
         }
     }

@@ -1,0 +1,153 @@
+//! `pgml.train_joint` / `pgml.predict_joint` (issue 11): one multi-output model per registered
+//! regression algorithm on linnerud (weight, waist, pulse), moved by `pg_dump -n pgml` and by
+//! `pgml models export` / `import`, answers the same on every row on every server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's failure report
+
+use std::collections::BTreeMap;
+
+use pgml_core::Task;
+use pgml_e2e::{database_with_pgml, pgml, pipe, start_servers, text};
+
+const PROJECT: &str = "Exercise vs Physiology";
+
+/// Trains one joint model per regression algorithm of the registry (small, seeded); returns how
+/// many.
+fn train_every_regressor(c: &mut postgres::Client) -> usize {
+    c.batch_execute("SELECT pgml.load_dataset('linnerud')")
+        .unwrap();
+    let mut n = 0;
+    for a in pgml_core::algorithms::registry::ALL {
+        if !a.supports(Task::Regression) {
+            continue;
+        }
+        let accepts = |p: &str| a.params(Task::Regression).iter().any(|q| q.name == p);
+        let mut hyperparams = serde_json::Map::new();
+        for (p, v) in [
+            ("n_estimators", serde_json::json!(5)),
+            ("max_iter", serde_json::json!(20)),
+            ("max_depth", serde_json::json!(3)),
+            ("random_state", serde_json::json!(7)),
+        ] {
+            if accepts(p) {
+                hyperparams.insert(p.into(), v);
+            }
+        }
+        let hyperparams = serde_json::Value::Object(hyperparams).to_string();
+        c.query(
+            "SELECT * FROM pgml.train_joint($1, 'regression', 'pgml.linnerud',
+                                            ARRAY['weight', 'waist', 'pulse'],
+                                            algorithm => $2::text::pgml.algorithm,
+                                            hyperparams => $3::text::jsonb)",
+            &[&PROJECT, &a.as_str(), &hyperparams],
+        )
+        .unwrap_or_else(|e| panic!("{a} {hyperparams}: {e:?}"));
+        n += 1;
+    }
+    n
+}
+
+/// Every model's predict_joint on every row, by algorithm (model ids differ across servers), and
+/// the deployed model's by project name.
+fn outputs(c: &mut postgres::Client) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = c
+        .query(
+            "SELECT m.algorithm::text,
+                    array_agg(pgml.predict_joint(m.id, ARRAY[chins, situps, jumps]::real[])::text
+                              ORDER BY d.ctid)::text
+               FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id, pgml.linnerud d
+              WHERE p.name = $1 GROUP BY m.algorithm",
+            &[&PROJECT],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let deployed: String = c
+        .query_one(
+            "SELECT array_agg(pgml.predict_joint($1, ARRAY[chins, situps, jumps])::text ORDER BY ctid)::text
+               FROM pgml.linnerud",
+            &[&PROJECT],
+        )
+        .unwrap()
+        .get(0);
+    out.insert("(deployed)".into(), deployed);
+    out
+}
+
+#[test]
+fn joint_models_survive_pg_dump_and_export_import_with_identical_predictions() {
+    let servers = start_servers(&["training", "restored", "imported"]);
+    let (t, r, i) = (&servers[0], &servers[1], &servers[2]);
+    database_with_pgml(t, "train");
+    database_with_pgml(r, "serve");
+    database_with_pgml(i, "serve");
+    let mut ct = t.connect("train").unwrap();
+    let trained = train_every_regressor(&mut ct);
+    let on_source = outputs(&mut ct);
+    assert_eq!(on_source.len(), trained + 1, "{on_source:?}");
+    // Three values per row, each finite.
+    let first: String = ct
+        .query_one(
+            "SELECT pgml.predict_joint($1, ARRAY[5, 162, 60]::real[])::text",
+            &[&PROJECT],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(first.split(',').count(), 3, "{first}");
+    // The metrics are scikit-learn's multi-output averages; the model's snapshot names its labels.
+    let (labels, has_r2): (String, bool) = {
+        let row = ct
+            .query_one(
+                "SELECT s.y_column_name::text, m.metrics ? 'r2'
+                   FROM pgml.models m JOIN pgml.snapshots s ON s.id = m.snapshot_id
+                  ORDER BY m.id LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(labels, "{weight,waist,pulse}");
+    assert!(has_r2);
+
+    // pg_dump -n pgml into a server with the extension.
+    r.execute("serve", "SELECT pgml.load_dataset('linnerud')")
+        .unwrap();
+    let mut dump = t.command("pg_dump", "train");
+    dump.args(["-n", "pgml", "--no-owner", "-T", "pgml.linnerud"]);
+    let mut restore = r.command("psql", "serve");
+    restore.args(["-X", "-q", "-o", "/dev/null"]);
+    let (_, stderr) = pipe(dump, restore);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        errors.len() == 1 && errors[0].ends_with("ERROR:  schema \"pgml\" already exists"),
+        "unexpected restore errors:\n{stderr}"
+    );
+    let mut cr = r.connect("serve").unwrap();
+    assert_eq!(outputs(&mut cr), on_source, "after pg_dump -n pgml");
+
+    // pgml models export / import.
+    i.execute("serve", "SELECT pgml.load_dataset('linnerud')")
+        .unwrap();
+    let file = std::env::temp_dir().join(format!("pgml-joint-{}.pkg", std::process::id()));
+    let out = pgml(&[
+        "models",
+        "export",
+        "--source",
+        &t.url("train"),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = pgml(&[
+        "models",
+        "import",
+        "--target",
+        &i.url("serve"),
+        "--input",
+        file.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut ci = i.connect("serve").unwrap();
+    assert_eq!(outputs(&mut ci), on_source, "after export / import");
+}
