@@ -453,7 +453,11 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
             )
             .err()
             .map(|e| format!("{e:?}"));
-        let inner = if view == "events_over_filtered" { "events_filtered" } else { view };
+        let inner = if view == "events_over_filtered" {
+            "events_filtered"
+        } else {
+            view
+        };
         expect(view, err, &["0A000", "cannot apply view", inner]);
     }
 

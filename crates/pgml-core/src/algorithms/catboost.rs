@@ -1480,6 +1480,15 @@ impl CatBoostModel {
         raw
     }
 
+    /// The input a split feature stands for (a CTR: its categorical input).
+    fn input_of(&self, feature: u32) -> usize {
+        let f = feature as usize;
+        match f.checked_sub(self.num_features) {
+            Some(c) => self.categorical[self.ctrs[c].categorical as usize].input as usize,
+            None => f,
+        }
+    }
+
     /// Adds `t`'s leaf values to `raw` (`ctr_bins` from [`CatBoostModel::ctr_bins`]).
     fn add_tree(&self, t: &ObliviousTree, x: &[f32], ctr_bins: &[f32], raw: &mut [f64]) {
         let m = self.baseline.len();
@@ -1509,15 +1518,6 @@ impl crate::plots::Staged for CatBoostModel {
     fn add_stage(&self, stage: usize, x: &[f32], raw: &mut [f64]) {
         if let Some(t) = self.trees.get(stage) {
             self.add_tree(t, x, &self.ctr_bins(x), raw);
-        }
-    }
-
-    /// The input a split feature stands for (a CTR: its categorical input).
-    fn input_of(&self, feature: u32) -> usize {
-        let f = feature as usize;
-        match f.checked_sub(self.num_features) {
-            Some(c) => self.categorical[self.ctrs[c].categorical as usize].input as usize,
-            None => f,
         }
     }
 }

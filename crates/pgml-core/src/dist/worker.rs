@@ -80,6 +80,12 @@ pub fn run(
     seed: u64,
     check_interrupts: &dyn Fn(),
 ) -> Result<Outcome> {
+    if matches!(target, Target::Joint { .. }) {
+        return Err(Error::not_supported(
+            "distributed training of several labels (pgml.train_joint) is not supported",
+            "train_joint on one server",
+        ));
+    }
     let codes = match target {
         Target::Classes { codes, .. } => Some(codes),
         _ => None,
@@ -187,7 +193,8 @@ pub fn run(
             }
             ScorePartial::classification(&truth, &pred, proba.as_deref(), num_classes)
         }
-        Target::None => ScorePartial::None,
+        // Refused at the start of `run`.
+        Target::None | Target::Joint { .. } => ScorePartial::None,
     };
     Ok(Outcome {
         estimator,
@@ -223,7 +230,7 @@ fn labels_of(target: Target<'_>, rows: &[usize]) -> OwnedLabels {
         Target::Classes { codes, num_classes } => {
             OwnedLabels::Classes(rows.iter().map(|&i| codes[i]).collect(), num_classes)
         }
-        Target::None => OwnedLabels::None,
+        Target::None | Target::Joint { .. } => OwnedLabels::None,
     }
 }
 

@@ -155,7 +155,8 @@ fn run_worker(job: &Job) -> Result<serde_json::Value> {
         )
     });
     let nullable = vec![false; features.len()];
-    let data = reader::read(&rel.name, &rel.name, &features, &nullable, read_label)?;
+    let labels: Vec<_> = read_label.into_iter().collect();
+    let data = reader::read(&rel.name, &rel.name, &features, &nullable, &labels)?;
     let started = Instant::now();
     // The coordinator's classes first, then this shard's labels: the same encoding everywhere,
     // and a label the coordinator did not see is found.

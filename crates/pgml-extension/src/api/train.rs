@@ -590,7 +590,17 @@ fn train_distributed(
     let sampling = Sampling::parse(a.test_sampling)?;
     pgml_core::split::validate_test_size(f64::from(a.test_size))?;
     let rel = relation::resolve(name)?;
-    let label = match (task.needs_label(), a.y_column_name) {
+    let y_column_name = match a.y_column_names.as_deref() {
+        None => None,
+        Some([y]) => Some(y.as_str()),
+        Some(_) => {
+            return Err(PgmlError::not_supported(
+                "distributed training of several labels (pgml.train_joint) is not supported",
+            )
+            .hint("train_joint on one server"))
+        }
+    };
+    let label = match (task.needs_label(), y_column_name) {
         (true, None) => {
             return Err(
                 PgmlError::invalid(format!("{task} needs y_column_name, the label column"))
@@ -618,15 +628,8 @@ fn train_distributed(
             .map(|c| serde_json::json!({"name": c.name, "type": c.type_name}))
             .collect(),
     );
-    let snap = snapshot::create(
-        &rel,
-        label.as_ref().map(|l| l.name.as_str()),
-        a.test_size,
-        sampling,
-        false,
-        columns,
-        true,
-    )?;
+    let labels: Vec<String> = label.iter().map(|l| l.name.clone()).collect();
+    let snap = snapshot::create(&rel, &labels, a.test_size, sampling, false, columns, true)?;
     let trained = super::distributed::train(&super::distributed::Request {
         task,
         algorithm,

@@ -6,8 +6,8 @@ use pgml_core::Matrix;
 
 use crate::error::{PgmlError, Result};
 use crate::pg::quote_ident;
-use crate::pg::spi;
 use crate::pg::relation::{Column, ColumnKind};
+use crate::pg::spi;
 
 const BATCH_ROWS: i64 = 10_000;
 
@@ -96,9 +96,7 @@ pub fn read(
                 let x: Option<f64> = row.get(i + 1)?;
                 match x {
                     Some(x) => columns[i].push(finite(x, column, rows)?),
-                    None if nullable.get(i).copied().unwrap_or(false) => {
-                        columns[i].push(f32::NAN)
-                    }
+                    None if nullable.get(i).copied().unwrap_or(false) => columns[i].push(f32::NAN),
                     None => return Err(null_feature(column, rows)),
                 }
             }
