@@ -1162,9 +1162,11 @@ mod tests {
                     )
                 }));
                 assert!(stopped.is_err(), "{name} {threads}");
+                // Without a prompt stop the 100 000 trees take many minutes; the bound is loose so a
+                // busy machine (helpers' runs saw 1.2 s at load 20) cannot fail it.
                 let latency = canceled.get().unwrap().elapsed();
                 assert!(
-                    latency < Duration::from_secs(1),
+                    latency < Duration::from_secs(30),
                     "{name} {threads}: {latency:?}"
                 );
             }
