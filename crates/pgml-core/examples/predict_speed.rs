@@ -66,7 +66,7 @@ fn fit(algorithm: &str, task: Task, hyperparams: &str, train: &[Vec<f32>]) -> Fi
 
 /// µs per row of each walk over `rows`: the best of `ROUNDS` passes, the two walks taking
 /// turns so that a load on the machine hits both alike.
-fn time(rows: &[Vec<f32>], walks: [&dyn Fn(&[f32]) -> Vec<f64>; 2]) -> [f64; 2] {
+fn time(rows: &[Vec<f32>], walks: [&Walk<'_>; 2]) -> [f64; 2] {
     let mut best = [f64::INFINITY; 2];
     for _ in 0..ROUNDS {
         for (b, walk) in best.iter_mut().zip(walks) {
@@ -81,6 +81,9 @@ fn time(rows: &[Vec<f32>], walks: [&dyn Fn(&[f32]) -> Vec<f64>; 2]) -> [f64; 2] 
 }
 
 const ROUNDS: usize = 9;
+
+/// One walk of a model: a row's raw scores.
+type Walk<'a> = dyn Fn(&[f32]) -> Vec<f64> + 'a;
 
 fn main() {
     let n: usize = std::env::args()
@@ -122,8 +125,7 @@ fn main() {
     );
     for (algorithm, task, hp) in models {
         let fitted = fit(algorithm, task, hp, &train);
-        type Walk<'a> = Box<dyn Fn(&[f32]) -> Vec<f64> + 'a>;
-        let (stored, packed): (Walk<'_>, Walk<'_>) = match &fitted {
+        let (stored, packed): (Box<Walk<'_>>, Box<Walk<'_>>) = match &fitted {
             Fitted::XgboostTrees(m) => (
                 Box::new(|x| m.ensemble.margins_unpacked(x)),
                 Box::new(|x| m.ensemble.margins(x)),

@@ -27,7 +27,7 @@ fn data(seed: u64, missing: bool) -> (Matrix, Vec<f32>, Vec<u32>) {
         for v in r.iter_mut() {
             *v = uniform(&mut rng) * 4.0 - 2.0;
             // A few repeated values, so thresholds sit on values rows really have.
-            if rng.next_u64() % 5 == 0 {
+            if rng.next_u64().is_multiple_of(5) {
                 *v = v.round();
             }
         }
@@ -47,7 +47,7 @@ fn data(seed: u64, missing: bool) -> (Matrix, Vec<f32>, Vec<u32>) {
     if missing {
         for r in &mut rows {
             for v in r.iter_mut() {
-                if rng.next_u64() % 8 == 0 {
+                if rng.next_u64().is_multiple_of(8) {
                     *v = f32::NAN;
                 }
             }
@@ -72,7 +72,7 @@ fn probe_rows(seed: u64, thresholds: &[f32]) -> Vec<Vec<f32>> {
     let mut rng = SplitMix64(seed);
     (0..CHECKED_ROWS)
         .map(|_| {
-            let len = if rng.next_u64() % 20 == 0 {
+            let len = if rng.next_u64().is_multiple_of(20) {
                 (rng.next_u64() % COLS as u64) as usize
             } else {
                 COLS
@@ -121,13 +121,12 @@ fn fit(algorithm: &str, task: Task, hyperparams: &str, missing: bool, classes: u
         .clone()
 }
 
+/// A model's packed walk and its stored walk, for one row.
+type Walks<'a> = Box<dyn Fn(&[f32]) -> (Vec<f64>, Vec<f64>) + 'a>;
+
 /// Compares both walks of one model on the probe rows; returns how many rows it checked.
 fn compare(name: &str, fitted: &Fitted) -> usize {
-    let (thresholds, packed_ok, walks): (
-        Vec<f32>,
-        bool,
-        Box<dyn Fn(&[f32]) -> (Vec<f64>, Vec<f64>)>,
-    ) = match fitted {
+    let (thresholds, packed_ok, walks): (Vec<f32>, bool, Walks<'_>) = match fitted {
         Fitted::XgboostTrees(m) => {
             let e = &m.ensemble;
             let t = e
@@ -336,7 +335,7 @@ fn a_decoded_model_predicts_as_the_fitted_one() {
         );
         assert_eq!(
             decoded.predict(&r).map(f32::to_bits),
-            Some(xgb.ensemble.margins_unpacked(&r)[0] as f32).map(f32::to_bits)
+            Some((xgb.ensemble.margins_unpacked(&r)[0] as f32).to_bits())
         );
         assert_eq!(
             bits(&forest.mean_unpacked(&r)),

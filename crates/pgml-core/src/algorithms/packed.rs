@@ -275,6 +275,8 @@ impl PackedTrees {
     /// threshold sends every present value right under `<` and left under `<=`, as the stored
     /// walks do.
     #[inline(always)]
+    // `!(v < t)` on purpose: it is the stored walk's test word for word, NaN threshold included.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn goes_right<const LE: bool>(&self, n: &PackedNode, x: &[f32]) -> bool {
         let v = x
             .get((n.feature & !MISSING_LEFT) as usize)
