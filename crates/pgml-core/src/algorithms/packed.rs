@@ -209,15 +209,6 @@ impl PackedTrees {
         self.roots.len()
     }
 
-    /// The leaf row `x` reaches in tree `t`.
-    #[inline]
-    pub fn leaf(&self, t: usize, x: &[f32]) -> &PackedNode {
-        match self.rule {
-            Rule::Less => self.walk::<false>(self.roots[t], x),
-            Rule::LessEqual => self.walk::<true>(self.roots[t], x),
-        }
-    }
-
     /// Calls `f(tree, leaf)` for every tree in order.
     #[inline]
     pub fn for_each_leaf(&self, x: &[f32], f: impl FnMut(usize, &PackedNode)) {
