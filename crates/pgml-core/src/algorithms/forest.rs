@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::cart::{self, CartTree, Criterion, Grown, MaxFeatures, Size, Splitter, TreeParams};
+use super::packed::{PackedCache, PackedTrees};
 use super::params::{float, int, INF};
 use super::{Labels, Predictor};
 use crate::hyperparams::{Amount, DefaultValue, Hyperparams, Kind, Param};
@@ -271,6 +272,9 @@ pub struct ForestModel {
     /// Accuracy (classification) or r2 of each training row predicted by the trees that did not
     /// draw it, when `oob_score` was asked for.
     pub oob_score: Option<f64>,
+    /// The trees packed for predict, built on first use (never stored).
+    #[serde(skip)]
+    pub(crate) packed: PackedCache,
 }
 
 /// The same fields, checked before they become a model: a damaged model is an error at load,
@@ -301,6 +305,7 @@ impl TryFrom<StoredForest> for ForestModel {
             trees: s.trees,
             feature_importances: s.feature_importances,
             oob_score: s.oob_score,
+            packed: PackedCache::default(),
         })
     }
 }
@@ -310,8 +315,30 @@ impl ForestModel {
         self.num_classes.max(1)
     }
 
-    /// The mean of the trees' leaf outputs.
-    fn mean(&self, x: &[f32]) -> Vec<f64> {
+    /// The mean of the trees' leaf outputs, walked packed (see [`super::packed`]).
+    pub fn mean(&self, x: &[f32]) -> Vec<f64> {
+        let k = self.outputs();
+        let Some(packed) = self
+            .packed
+            .get(|| PackedTrees::from_cart(&self.trees, k))
+            .filter(|p| p.trees() == self.trees.len())
+        else {
+            return self.mean_unpacked(x);
+        };
+        let mut sum = vec![0.0f64; k];
+        packed.for_each_leaf(x, |_, leaf| {
+            for (s, &v) in sum.iter_mut().zip(packed.outputs_of(leaf)) {
+                *s += f64::from(v);
+            }
+        });
+        let n = self.trees.len() as f64;
+        sum.iter_mut().for_each(|s| *s /= n);
+        sum
+    }
+
+    /// [`ForestModel::mean`] by the stored trees: what the packed walk must equal bit for bit,
+    /// and the walk of a model whose trees could not be packed.
+    pub fn mean_unpacked(&self, x: &[f32]) -> Vec<f64> {
         let k = self.outputs();
         let mut sum = vec![0.0f64; k];
         for t in &self.trees {
@@ -576,6 +603,7 @@ pub(super) fn fit(
         trees: grown.into_iter().map(|g| g.tree).collect(),
         feature_importances: importances,
         oob_score: None,
+        packed: PackedCache::default(),
     };
     if options.oob_score {
         model.oob_score = Some(oob_score(&job, &model, &seeds, n, check_interrupts));
@@ -944,6 +972,7 @@ mod tests {
             }],
             feature_importances: vec![0.0, 1.0],
             oob_score: Some(0.5),
+            packed: PackedCache::default(),
         };
         let bytes = postcard::to_stdvec(&model).unwrap();
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

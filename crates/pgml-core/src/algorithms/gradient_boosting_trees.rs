@@ -20,6 +20,7 @@ use super::forest::{
     self, max_features, MAX_ESTIMATORS, MAX_LEAF_NODES, MIN_IMPURITY_DECREASE, MIN_SAMPLES_LEAF,
     MIN_SAMPLES_SPLIT, MIN_WEIGHT_FRACTION_LEAF,
 };
+use super::packed::{PackedCache, PackedTrees};
 use super::params::{float, int, INF};
 use super::xgboost::RANDOM_STATE;
 use super::{Fitted, Labels, Learner, Predictor};
@@ -584,6 +585,7 @@ fn boost(
         learning_rate: o.learning_rate,
         trees: Vec::new(),
         feature_importances: vec![0.0; x.cols()],
+        packed: PackedCache::default(),
     };
     let mut importance_sum = vec![0.0; x.cols()];
     let mut relevant = 0usize;
@@ -771,6 +773,9 @@ pub struct GradientBoostingModel {
     pub trees: Vec<CartTree>,
     /// Impurity-based, summing to 1 (scikit-learn's `feature_importances_`).
     pub feature_importances: Vec<f64>,
+    /// The trees packed for predict, built on first use (never stored).
+    #[serde(skip)]
+    pub(crate) packed: PackedCache,
 }
 
 #[derive(Deserialize)]
@@ -811,12 +816,33 @@ impl TryFrom<StoredGradientBoosting> for GradientBoostingModel {
             learning_rate: s.learning_rate,
             trees: s.trees,
             feature_importances: s.feature_importances,
+            packed: PackedCache::default(),
         })
     }
 }
 
 impl GradientBoostingModel {
-    fn raw(&self, x: &[f32]) -> Vec<f64> {
+    /// The raw scores: the init's plus each tree's leaf times the learning rate, in tree order,
+    /// walked packed (see [`super::packed`]).
+    pub fn raw(&self, x: &[f32]) -> Vec<f64> {
+        let Some(packed) = self
+            .packed
+            .get(|| PackedTrees::from_cart(&self.trees, 1))
+            .filter(|p| p.trees() == self.trees.len())
+        else {
+            return self.raw_unpacked(x);
+        };
+        let m = self.init.len();
+        let mut raw = self.init.clone();
+        packed.for_each_leaf(x, |i, leaf| {
+            raw[i % m] += self.learning_rate * f64::from(leaf.value());
+        });
+        raw
+    }
+
+    /// [`GradientBoostingModel::raw`] by the stored trees: what the packed walk must equal bit
+    /// for bit, and the walk of a model whose trees could not be packed.
+    pub fn raw_unpacked(&self, x: &[f32]) -> Vec<f64> {
         let m = self.init.len();
         let mut raw = self.init.clone();
         for (i, t) in self.trees.iter().enumerate() {

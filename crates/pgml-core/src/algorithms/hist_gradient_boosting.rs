@@ -19,6 +19,7 @@ use super::boosting::{
     class_priors, percentile, sigmoid, symmetric_log, validation_split, weighted_percentile, Output,
 };
 use super::hist_grower::{self, Binned, GrowParams, Grown};
+use super::packed::{PackedCache, PackedTrees};
 use super::params::{float, int, INF, NTHREAD};
 use super::trees::Tree;
 use super::xgboost::RANDOM_STATE;
@@ -705,6 +706,7 @@ fn boost(
         baseline,
         trees: Vec::new(),
         feature_importances: vec![0.0; x.cols()],
+        packed: PackedCache::default(),
     };
     let mut gains = vec![0.0; x.cols()];
     let mut scores = Vec::new();
@@ -875,6 +877,9 @@ pub struct HistGradientBoostingModel {
     pub trees: Vec<Tree>,
     /// Each feature's share of the splits' loss reduction, summing to 1.
     pub feature_importances: Vec<f64>,
+    /// The trees packed for predict, built on first use (never stored).
+    #[serde(skip)]
+    pub(crate) packed: PackedCache,
 }
 
 #[derive(Deserialize)]
@@ -912,6 +917,7 @@ impl TryFrom<StoredHistGradientBoosting> for HistGradientBoostingModel {
             baseline: s.baseline,
             trees: s.trees,
             feature_importances: s.feature_importances,
+            packed: PackedCache::default(),
         })
     }
 }
@@ -948,7 +954,27 @@ fn check_tree(t: &Tree, num_features: usize) -> std::result::Result<(), String> 
 }
 
 impl HistGradientBoostingModel {
-    fn raw(&self, x: &[f32]) -> Vec<f64> {
+    /// The raw scores: the baseline plus each tree's leaf, in tree order, walked packed (see
+    /// [`super::packed`]).
+    pub fn raw(&self, x: &[f32]) -> Vec<f64> {
+        let Some(packed) = self
+            .packed
+            .get(|| PackedTrees::from_xgboost(&self.trees))
+            .filter(|p| p.trees() == self.trees.len())
+        else {
+            return self.raw_unpacked(x);
+        };
+        let m = self.baseline.len();
+        let mut raw = self.baseline.clone();
+        packed.for_each_leaf(x, |i, leaf| {
+            raw[i % m] += f64::from(leaf.value());
+        });
+        raw
+    }
+
+    /// [`HistGradientBoostingModel::raw`] by the stored trees: what the packed walk must equal
+    /// bit for bit, and the walk of a model whose trees could not be packed.
+    pub fn raw_unpacked(&self, x: &[f32]) -> Vec<f64> {
         let m = self.baseline.len();
         let mut raw = self.baseline.clone();
         for (i, t) in self.trees.iter().enumerate() {

@@ -48,6 +48,7 @@ pub mod mini_batch_kmeans;
 pub mod nu_svm;
 pub mod optics;
 pub mod orthogonal_matching_pursuit;
+pub mod packed;
 mod params;
 pub mod passive_aggressive;
 pub mod pca;

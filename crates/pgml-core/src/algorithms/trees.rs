@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use super::packed::{PackedCache, PackedTrees};
 use crate::{Error, Result};
 
 /// Stored by XGBoost's objective name (and class count), never by variant position.
@@ -192,6 +193,9 @@ pub struct TreeEnsemble {
     pub trees: Vec<Tree>,
     /// The class (output group) each tree adds to.
     pub tree_class: Vec<u32>,
+    /// The trees packed for predict, built on first use (never stored).
+    #[serde(skip)]
+    pub(crate) packed: PackedCache,
 }
 
 fn sigmoid(m: f64) -> f64 {
@@ -199,7 +203,31 @@ fn sigmoid(m: f64) -> f64 {
 }
 
 impl TreeEnsemble {
-    fn margins(&self, x: &[f32]) -> Vec<f64> {
+    /// The margin of each output group: the trees' leaves added in tree order, walked packed
+    /// (see [`super::packed`]).
+    pub fn margins(&self, x: &[f32]) -> Vec<f64> {
+        let Some(packed) = self
+            .packed
+            .get(|| PackedTrees::from_xgboost(&self.trees))
+            .filter(|p| p.trees() == self.trees.len())
+        else {
+            return self.margins_unpacked(x);
+        };
+        let mut m = vec![f64::from(self.base_margin); self.objective.groups()];
+        // Trees beyond `tree_class` add nothing, as in the stored walk's zip.
+        let classes = &self.tree_class[..self.tree_class.len().min(packed.trees())];
+        packed.for_each_leaf(x, |t, leaf| {
+            if let Some(&class) = classes.get(t) {
+                m[class as usize] += f64::from(leaf.value());
+            }
+        });
+        m
+    }
+
+    /// [`TreeEnsemble::margins`] by the stored trees, one array per field: what the packed walk
+    /// must equal bit for bit (tests and benchmarks compare the two), and the walk of a model
+    /// whose trees could not be packed.
+    pub fn margins_unpacked(&self, x: &[f32]) -> Vec<f64> {
         let mut m = vec![f64::from(self.base_margin); self.objective.groups()];
         for (tree, &class) in self.trees.iter().zip(&self.tree_class) {
             m[class as usize] += f64::from(tree.leaf(x));
@@ -376,6 +404,7 @@ impl TreeEnsemble {
             base_margin,
             trees,
             tree_class,
+            packed: PackedCache::default(),
         })
     }
 }

@@ -241,6 +241,7 @@ impl From<EstimatorV1> for Fitted {
                             })
                             .collect(),
                         tree_class: e.tree_class,
+                        packed: Default::default(),
                     },
                     native_json: Vec::new(),
                     feature_importances: None,
