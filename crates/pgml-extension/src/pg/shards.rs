@@ -58,7 +58,7 @@ roots AS (
 ),
 leaves AS (
     SELECT t.relid FROM roots, pg_catalog.pg_partition_tree(roots.oid) t WHERE t.isleaf
-)
+),
 -- Views each shard could not apply: every shard reads its own table's columns by name, so a view
 -- under the relation may only pass columns through (an automatically updatable view, whose one
 -- query has no WHERE). Anything else would be silently ignored on the shards.
