@@ -28,7 +28,9 @@ fn train_every_regressor(c: &mut postgres::Client) -> usize {
             ("max_depth", serde_json::json!(3)),
             ("random_state", serde_json::json!(7)),
         ] {
-            if accepts(p) {
+            // max_iter and n_estimators both count iterations; where both are names of one
+            // parameter (lightgbm), give only n_estimators.
+            if accepts(p) && !(p == "max_iter" && accepts("n_estimators")) {
                 hyperparams.insert(p.into(), v);
             }
         }
