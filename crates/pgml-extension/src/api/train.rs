@@ -49,26 +49,25 @@ fn train_internal(
         name!(deployed, bool),
     ),
 > {
-    let args = Args {
-        project_name: required(project_name, "project_name").or_report(),
+    let args = Args::from_call(
+        project_name,
         task,
         relation_name,
-        y_column_names: y_column_name.map(|y| vec![y.to_string()]),
-        joint: false,
-        algorithm: algorithm.unwrap_or("linear"),
-        hyperparams: json::parse("hyperparams", hyperparams).or_report(),
+        y_column_name.map(|y| vec![y.to_string()]),
+        false,
+        algorithm,
+        hyperparams,
         search,
-        search_params: json::parse("search_params", search_params).or_report(),
-        search_args: json::parse("search_args", search_args).or_report(),
-        test_size: test_size.unwrap_or(0.25),
-        test_sampling: test_sampling.unwrap_or("stratified"),
+        search_params,
+        search_args,
+        test_size,
+        test_sampling,
         runtime,
-        automatic_deploy: automatic_deploy.unwrap_or(true),
-        materialize_snapshot: materialize_snapshot.unwrap_or(true),
-        preprocess: json::parse("preprocess", preprocess).or_report(),
-    };
-    let row = fixed_search_path(|| train(&args)).or_report();
-    TableIterator::once(row)
+        automatic_deploy,
+        materialize_snapshot,
+        preprocess,
+    );
+    TableIterator::once(fixed_search_path(|| train(&args)).or_report())
 }
 
 pub(super) struct Args<'a> {
@@ -92,7 +91,50 @@ pub(super) struct Args<'a> {
     pub(super) preprocess: serde_json::Value,
 }
 
-pub(super) fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str> {
+impl<'a> Args<'a> {
+    /// The arguments of a `_train` / `_train_joint` call with PostgresML's defaults filled in and
+    /// every JSON argument parsed (a mistake is reported here, naming the argument).
+    #[allow(clippy::too_many_arguments)] // PostgresML's signature
+    pub(super) fn from_call(
+        project_name: Option<&'a str>,
+        task: Option<&'a str>,
+        relation_name: Option<&'a str>,
+        y_column_names: Option<Vec<String>>,
+        joint: bool,
+        algorithm: Option<&'a str>,
+        hyperparams: Option<&str>,
+        search: Option<&'a str>,
+        search_params: Option<&str>,
+        search_args: Option<&str>,
+        test_size: Option<f32>,
+        test_sampling: Option<&'a str>,
+        runtime: Option<&'a str>,
+        automatic_deploy: Option<bool>,
+        materialize_snapshot: Option<bool>,
+        preprocess: Option<&str>,
+    ) -> Args<'a> {
+        Args {
+            project_name: required(project_name, "project_name").or_report(),
+            task,
+            relation_name,
+            y_column_names,
+            joint,
+            algorithm: algorithm.unwrap_or("linear"),
+            hyperparams: json::parse("hyperparams", hyperparams).or_report(),
+            search,
+            search_params: json::parse("search_params", search_params).or_report(),
+            search_args: json::parse("search_args", search_args).or_report(),
+            test_size: test_size.unwrap_or(0.25),
+            test_sampling: test_sampling.unwrap_or("stratified"),
+            runtime,
+            automatic_deploy: automatic_deploy.unwrap_or(true),
+            materialize_snapshot: materialize_snapshot.unwrap_or(true),
+            preprocess: json::parse("preprocess", preprocess).or_report(),
+        }
+    }
+}
+
+fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str> {
     v.ok_or_else(|| PgmlError::null(format!("{name} must not be NULL")))
 }
 

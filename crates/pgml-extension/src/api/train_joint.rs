@@ -8,10 +8,9 @@ use pgrx::prelude::*;
 use crate::catalog::project::Project;
 use crate::catalog::snapshot::Snapshot;
 use crate::error::{OrReport, PgmlError, Result};
-use crate::pg::json;
 use crate::pg::privilege::fixed_search_path;
 
-use super::train::{self, required, Args};
+use super::train::{self, Args};
 
 #[allow(clippy::too_many_arguments)] // PostgresML's signature
 #[pg_extern(volatile, parallel_unsafe, name = "_train_joint")]
@@ -55,26 +54,25 @@ fn train_joint_internal(
         })
         .transpose()
         .or_report();
-    let args = Args {
-        project_name: required(project_name, "project_name").or_report(),
+    let args = Args::from_call(
+        project_name,
         task,
         relation_name,
         y_column_names,
-        joint: true,
-        algorithm: algorithm.unwrap_or("linear"),
-        hyperparams: json::parse("hyperparams", hyperparams).or_report(),
+        true,
+        algorithm,
+        hyperparams,
         search,
-        search_params: json::parse("search_params", search_params).or_report(),
-        search_args: json::parse("search_args", search_args).or_report(),
-        test_size: test_size.unwrap_or(0.25),
-        test_sampling: test_sampling.unwrap_or("stratified"),
+        search_params,
+        search_args,
+        test_size,
+        test_sampling,
         runtime,
-        automatic_deploy: automatic_deploy.unwrap_or(true),
-        materialize_snapshot: materialize_snapshot.unwrap_or(true),
-        preprocess: json::parse("preprocess", preprocess).or_report(),
-    };
-    let row = fixed_search_path(|| train::train(&args)).or_report();
-    TableIterator::once(row)
+        automatic_deploy,
+        materialize_snapshot,
+        preprocess,
+    );
+    TableIterator::once(fixed_search_path(|| train::train(&args)).or_report())
 }
 
 /// What a train_joint call may ask, before anything is read: regression only, and at least two
