@@ -2,7 +2,10 @@
 driven by crates/pgml-core/examples/lightgbm_speed.rs) against LightGBM 4.7.0 from PyPI, on the same
 synthetic rows (1 000 000 x 20 by default), 100 iterations, 2 threads each, LightGBM's defaults otherwise.
 Each side trains in its own process, one after the other, RUNS times (env RUNS, default 3); the best time of
-each is compared. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/build-lightgbm built).
+each is compared. PyPI runs twice a round: as installed (its OpenMP threads spin while waiting) and with
+OMP_WAIT_POLICY=passive (the policy pgml sets, crates/pgml-openmp), since on a busy machine spinning threads
+slow each other down. Each fit's CPU seconds (user + system of the whole process) are printed too: unlike wall
+time they hardly depend on what else the machine runs. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/build-lightgbm built).
 
     cargo build --release -p pgml-core --example lightgbm_speed
     /opt/skl/bin/python benches/lightgbm_speed.py [rows]
@@ -62,9 +65,14 @@ b.predict(xt).astype("<f8").tofile(sys.argv[3])
 """
 
 
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"fit_seconds ([0-9.]+)", out).group(1))
+def run(cmd, env=None):
+    """Wall seconds of the fit (as the child measured it) and CPU seconds of the whole child process."""
+    before = os.times()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}).stdout
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return float(re.search(r"fit_seconds ([0-9.]+)", out).group(1)), cpu
 
 
 def main():
@@ -75,14 +83,21 @@ def main():
     del x, y
     import lightgbm
     print(f"{ROWS} x {P}, 100 iterations, 2 threads; LightGBM {lightgbm.__version__} from PyPI")
-    ours, theirs = [], []
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    sides = {"pgml": [], "PyPI": [], "PyPI passive": []}
     for _ in range(RUNS):
-        ours.append(run([str(EXAMPLE), "regression", TRAIN_FILE, TEST_FILE,
-                         '{"n_estimators": 100, "nthread": 2}', OUT]))
-        theirs.append(run([sys.executable, "-c", PYPI, TRAIN_FILE, TEST_FILE, OUT + ".pypi"]))
-    print("pgml lightgbm fit seconds:", " ".join(f"{t:.2f}" for t in ours))
-    print("PyPI lightgbm fit seconds:", " ".join(f"{t:.2f}" for t in theirs))
-    print(f"ratio pgml / PyPI (best of {RUNS}): {min(ours) / min(theirs):.2f}")
+        sides["pgml"].append(run([str(EXAMPLE), "regression", TRAIN_FILE, TEST_FILE,
+                                  '{"n_estimators": 100, "nthread": 2}', OUT]))
+        sides["PyPI"].append(run([sys.executable, "-c", PYPI, TRAIN_FILE, TEST_FILE, OUT + ".pypi"]))
+        sides["PyPI passive"].append(run([sys.executable, "-c", PYPI, TRAIN_FILE, TEST_FILE, OUT + ".pypi"],
+                                         {"OMP_WAIT_POLICY": "passive"}))
+    for name, runs in sides.items():
+        print(f"{name:>12}: fit seconds " + " ".join(f"{w:.2f}" for w, _ in runs)
+              + "; process CPU seconds " + " ".join(f"{c:.1f}" for _, c in runs))
+    best = {name: min(w for w, _ in runs) for name, runs in sides.items()}
+    for ref in ("PyPI", "PyPI passive"):
+        print(f"ratio pgml / {ref} (best of {RUNS}): {best['pgml'] / best[ref]:.2f}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     a = np.fromfile(OUT, dtype="<f8")
     b = np.fromfile(OUT + ".pypi", dtype="<f8")
     print(f"largest prediction difference on {TEST} test rows: {np.abs(a - b).max():.3g}")
