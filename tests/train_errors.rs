@@ -335,6 +335,18 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("predict_joint on an unknown project", "SELECT pgml.predict_joint('nope', ARRAY[1, 2, 3]::real[])", "42704", "project \"nope\" does not exist"),
     ("predict on a joint project", "SELECT pgml.predict('Joint', ARRAY[1, 2, 3]::real[])", "42809", "use pgml.predict_joint"),
     ("predict_proba on a joint project", "SELECT pgml.predict_proba('Joint', ARRAY[1, 2, 3]::real[])", "0A000", "needs a classification model"),
+    // class_weight given per class (scikit-learn's dict): keys are the label's classes.
+    ("class_weight naming a class the label lacks", "SELECT * FROM pgml.train('cw1', 'classification', 'pgml.iris', 'target', algorithm => 'random_forest', hyperparams => '{\"class_weight\": {\"0\": 1, \"7\": 2}}')", "22023", "the keys \"7\" of class_weight are not classes of the label"),
+    ("class_weight's classes in the hint", "SELECT * FROM pgml.train('cw2', 'classification', 'pgml.iris', 'target', algorithm => 'linear', hyperparams => '{\"class_weight\": {\"setosa\": 2}}')", "22023", "the classes are \"0\", \"1\", \"2\""),
+    ("class_weight with a negative weight", "SELECT * FROM pgml.train('cw3', 'classification', 'pgml.iris', 'target', algorithm => 'svm', hyperparams => '{\"class_weight\": {\"1\": -1}}')", "22023", "class_weight gives class \"1\" the weight -1; a weight must be a number at least 0"),
+    ("class_weight with a weight that is no number", "SELECT * FROM pgml.train('cw4', 'classification', 'pgml.iris', 'target', algorithm => 'hist_gradient_boosting', hyperparams => '{\"class_weight\": {\"1\": \"heavy\"}}')", "22023", "a weight must be a number at least 0"),
+    ("class_weight neither a name nor an object", "SELECT * FROM pgml.train('cw5', 'classification', 'pgml.iris', 'target', algorithm => 'extra_trees', hyperparams => '{\"class_weight\": [1, 2]}')", "22023", "or an object of class labels to weights"),
+    ("class_weight of a search candidate naming no class", "SELECT * FROM pgml.train('cw6', 'classification', 'pgml.iris', 'target', algorithm => 'linear_svm', search => 'grid', search_params => '{\"class_weight\": [{\"1\": 2}, {\"9\": 2}]}')", "22023", "the keys \"9\" of class_weight"),
+    ("class_weight for regression", "SELECT * FROM pgml.train('cw7', 'regression', 'pgml.diabetes', 'target', algorithm => 'random_forest', hyperparams => '{\"class_weight\": {\"1\": 2}}')", "22023", "unknown hyperparameter \"class_weight\""),
+    // NULL features reach only the algorithms that take missing values, and only in number columns.
+    ("a NULL feature for an algorithm without missing values", "SELECT * FROM pgml.train('mv1', 'regression', 'null_feature', 'y', algorithm => 'random_forest')", "22004", "train an algorithm that takes missing values in number columns: hist_gradient_boosting, xgboost"),
+    ("a NULL text feature for hist_gradient_boosting", "SELECT * FROM pgml.train('mv2', 'regression', 'null_text', 'y', algorithm => 'hist_gradient_boosting')", "22004", "feature column \"x\" is NULL in row 1"),
+    ("a NULL feature at predict for a model without missing values", "SELECT pgml.predict('Existing', r) FROM (SELECT NULL::real AS age, 2 AS sex, 3 AS bmi, 4 AS bp, 5 AS s1, 6 AS s2, 7 AS s3, 8 AS s4, 9 AS s5, 10 AS s6) r", "22004", "feature column \"age\" is NULL"),
 ];
 
 const FIXTURES: &str = r#"

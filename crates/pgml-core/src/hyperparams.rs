@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::labels::LabelKind;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +53,40 @@ pub enum Kind {
     /// true, false or one of the names (scikit-learn's `dual`: 'auto', true or false). Read with
     /// [`Hyperparams::bool_or_name`].
     BoolOrName(&'static [&'static str]),
+    /// scikit-learn's `class_weight`: one of the names ('balanced', …) or a JSON object from
+    /// class labels (as they appear in the label column) to weights, numbers at least 0; a
+    /// class it does not name weighs 1. Read with [`Hyperparams::class_weight`].
+    ClassWeight(&'static [&'static str]),
+}
+
+/// A `class_weight` as a learner uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassWeight {
+    /// scikit-learn's 'balanced': n / (k · count of the class), from the training rows.
+    Balanced,
+    /// A forest's 'balanced_subsample': the same on each tree's drawn rows.
+    BalancedSubsample,
+    /// A weight per class code (in code order), from a JSON object of class labels; classes it
+    /// does not name weigh 1. Empty until [`Hyperparams::bind_classes`] has told the classes
+    /// (the options are checked before the labels are read): [`ClassWeight::per_class`] refuses
+    /// it then, so a dict is never trained as no weights.
+    PerClass(Vec<f64>),
+}
+
+impl ClassWeight {
+    /// The weights of a [`ClassWeight::PerClass`] for `k` classes; None for the names, which
+    /// each learner computes from its rows as scikit-learn's estimator of it does.
+    pub fn per_class(&self, k: usize) -> Result<Option<&[f64]>> {
+        match self {
+            ClassWeight::PerClass(w) if w.len() == k => Ok(Some(w)),
+            ClassWeight::PerClass(w) => Err(Error::invalid(format!(
+                "class_weight was matched to {} classes, but the labels have {k}; \
+                 a class_weight object needs the training labels' classes",
+                w.len()
+            ))),
+            ClassWeight::Balanced | ClassWeight::BalancedSubsample => Ok(None),
+        }
+    }
 }
 
 /// A [`Kind::CountOrFraction`] value as given.
@@ -99,6 +134,8 @@ pub enum Value {
 pub struct Hyperparams {
     algorithm: String,
     values: BTreeMap<&'static str, Value>,
+    /// The training labels' classes in code order, once read ([`Hyperparams::bind_classes`]).
+    classes: Option<(Vec<String>, LabelKind)>,
 }
 
 impl Hyperparams {
@@ -216,6 +253,39 @@ impl Hyperparams {
         }
     }
 
+    /// A [`Kind::ClassWeight`] parameter; None when it is "none" (or JSON null). A JSON object
+    /// becomes a weight per class code once the classes are bound (see [`ClassWeight::PerClass`]).
+    pub fn class_weight(&self, name: &str) -> Result<Option<ClassWeight>> {
+        match self.get(name)? {
+            Value::Null => Ok(None),
+            Value::Str(s) => match s.as_str() {
+                "none" => Ok(None),
+                "balanced" => Ok(Some(ClassWeight::Balanced)),
+                "balanced_subsample" => Ok(Some(ClassWeight::BalancedSubsample)),
+                other => Err(self.wrong_type(name, "a class weight", &Value::Str(other.into()))),
+            },
+            Value::Json(Json::Object(given)) => {
+                Ok(Some(ClassWeight::PerClass(match &self.classes {
+                    Some((classes, kind)) => per_class(name, given, classes, *kind)?,
+                    None => Vec::new(),
+                })))
+            }
+            other => Err(self.wrong_type(name, "a class weight", other)),
+        }
+    }
+
+    /// Tells the training labels' classes (in code order, as [`crate::labels::encode`] gives
+    /// them), so that a `class_weight` object, whose keys are class labels, can be read per class
+    /// code. A key that is not one of the classes is an error here (scikit-learn's too), before
+    /// anything is trained.
+    pub fn bind_classes(&mut self, classes: &[String], kind: LabelKind) -> Result<()> {
+        if let Some(Value::Json(Json::Object(given))) = self.values.get("class_weight") {
+            per_class("class_weight", given, classes, kind)?;
+        }
+        self.classes = Some((classes.to_vec(), kind));
+        Ok(())
+    }
+
     /// A [`Kind::CountOrFraction`] parameter; None when it is "none".
     pub fn amount(&self, name: &str) -> Result<Option<Amount<'_>>> {
         match self.get(name)? {
@@ -293,6 +363,7 @@ pub fn resolve(algorithm: &str, params: &[Param], given: &Json) -> Result<Hyperp
     Ok(Hyperparams {
         algorithm: algorithm.to_string(),
         values,
+        classes: None,
     })
 }
 
@@ -404,7 +475,103 @@ fn check(algorithm: &str, p: &Param, j: &Json) -> Result<Value> {
             (_, Some(s)) if names.contains(&s) => Ok(Value::Str(s.to_string())),
             _ => Err(wrong(&format!("true, false or {}", names.join(", ")))),
         },
+        Kind::ClassWeight(names) => match j {
+            Json::String(s) if names.contains(&s.as_str()) => Ok(Value::Str(s.clone())),
+            Json::Object(given) => {
+                for (key, value) in given {
+                    if !value.as_f64().is_some_and(|w| w.is_finite() && w >= 0.0) {
+                        return Err(bad_class_weight(p.name, key, value));
+                    }
+                }
+                Ok(Value::Json(j.clone()))
+            }
+            _ => Err(wrong(&format!(
+                "one of {}, or an object of class labels to weights such as {{\"0\": 1, \"1\": 5}}",
+                names.join(", ")
+            ))),
+        },
     }
+}
+
+/// The weight of each class (in code order) a `class_weight` object gives, 1 for a class it does
+/// not name. Keys are matched as the labels are: numbers by value (`"1"` is the class `1.0`),
+/// booleans as true/false (also t/f, 1/0), text exactly.
+fn per_class(
+    name: &str,
+    given: &serde_json::Map<String, Json>,
+    classes: &[String],
+    kind: LabelKind,
+) -> Result<Vec<f64>> {
+    let same = |key: &str, class: &str| match kind {
+        LabelKind::Numeric => match (key.trim().parse::<f64>(), class.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        LabelKind::Boolean => {
+            let truth = |s: &str| match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" => Some(true),
+                "false" | "f" | "0" => Some(false),
+                _ => None,
+            };
+            truth(key).is_some() && truth(key) == truth(class)
+        }
+        LabelKind::Text => key == class,
+    };
+    let mut weights = vec![1.0; classes.len()];
+    let mut named: Vec<Option<&str>> = vec![None; classes.len()];
+    let mut unknown = Vec::new();
+    for (key, value) in given {
+        // Checked when the hyperparameters were resolved; checked again for a caller that
+        // built them otherwise.
+        let w = value
+            .as_f64()
+            .filter(|w| w.is_finite() && *w >= 0.0)
+            .ok_or_else(|| bad_class_weight(name, key, value))?;
+        match classes.iter().position(|c| same(key, c)) {
+            Some(code) => {
+                if let Some(first) = named[code] {
+                    return Err(Error::invalid(format!(
+                        "{name} gives class {} two weights, as \"{first}\" and as \"{key}\"",
+                        classes[code]
+                    )));
+                }
+                named[code] = Some(key.as_str());
+                weights[code] = w;
+            }
+            None => unknown.push(format!("\"{key}\"")),
+        }
+    }
+    if !unknown.is_empty() {
+        let mut shown: Vec<String> = classes
+            .iter()
+            .take(20)
+            .map(|c| format!("\"{c}\""))
+            .collect();
+        if classes.len() > 20 {
+            shown.push(format!("… ({} in all)", classes.len()));
+        }
+        return Err(Error::invalid_with_hint(
+            format!(
+                "the keys {} of {name} are not classes of the label",
+                unknown.join(", ")
+            ),
+            format!(
+                "{name} maps class labels to weights; the classes are {}",
+                shown.join(", ")
+            ),
+        ));
+    }
+    Ok(weights)
+}
+
+fn bad_class_weight(name: &str, key: &str, value: &Json) -> Error {
+    Error::invalid_with_hint(
+        format!(
+            "{name} gives class \"{key}\" the weight {}; a weight must be a number at least 0",
+            compact(value)
+        ),
+        r#"for example {"class_weight": {"0": 1, "1": 5}}"#,
+    )
 }
 
 fn known(params: &[Param]) -> String {

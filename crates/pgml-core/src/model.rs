@@ -75,6 +75,17 @@ impl Feature {
 /// Turns raw feature values (None for NULL; text as category codes) into the estimator's inputs:
 /// impute, scale, one-hot. Used on every training row and every predicted row alike.
 pub fn transform(features: &[Feature], raw: &[Option<f32>]) -> Result<Vec<f32>> {
+    transform_missing(features, raw, false)
+}
+
+/// [`transform`], where `missing` says that the estimator takes missing values itself
+/// ([`Algorithm::handles_missing_values`]): a NULL that no `impute` fills becomes NaN rather
+/// than an error.
+pub fn transform_missing(
+    features: &[Feature],
+    raw: &[Option<f32>],
+    missing: bool,
+) -> Result<Vec<f32>> {
     let mut out = Vec::with_capacity(raw.len());
     let mut at = 0;
     for f in features {
@@ -94,6 +105,8 @@ pub fn transform(features: &[Feature], raw: &[Option<f32>]) -> Result<Vec<f32>> 
                         ))
                     })? as usize;
                 out.extend((0..n).map(|i| f32::from(u8::from(i == code))));
+            } else if v.is_none() && missing && f.prep.impute.is_none() {
+                out.push(f32::NAN);
             } else {
                 let value = f.prep.apply(v).ok_or_else(|| {
                     let which = if f.width > 1 { format!("element {} of ", k + 1) } else { String::new() };
@@ -246,7 +259,7 @@ impl Model {
 
     /// Raw values to the estimator's inputs (see [`transform`]).
     pub fn transform(&self, raw: &[Option<f32>]) -> Result<Vec<f32>> {
-        transform(&self.features, raw)
+        transform_missing(&self.features, raw, self.algorithm.handles_missing_values())
     }
 
     /// Files stored beside the model that predict never reads: the library's own model format,

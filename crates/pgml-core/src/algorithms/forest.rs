@@ -19,7 +19,7 @@ use super::cart::{self, CartTree, Criterion, Grown, MaxFeatures, Size, Splitter,
 use super::packed::{PackedCache, PackedTrees};
 use super::params::{float, int, INF};
 use super::{Labels, Predictor};
-use crate::hyperparams::{Amount, DefaultValue, Hyperparams, Kind, Param};
+use crate::hyperparams::{Amount, ClassWeight, DefaultValue, Hyperparams, Kind, Param};
 use crate::metrics::{self, Metrics};
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result, Task};
@@ -125,7 +125,7 @@ pub(super) const fn max_samples(default: DefaultValue) -> Param {
 }
 pub(super) const CLASS_WEIGHT: Param = Param {
     name: "class_weight",
-    kind: Kind::Choice(&["balanced", "balanced_subsample"]),
+    kind: Kind::ClassWeight(&["balanced", "balanced_subsample"]),
     default: DefaultValue::Null,
 };
 
@@ -193,14 +193,6 @@ pub enum Draw {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClassWeight {
-    /// n / (k · count of the class), on the training rows.
-    Balanced,
-    /// The same on each tree's drawn rows.
-    BalancedSubsample,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForestOptions {
     pub tree: TreeParams,
@@ -237,11 +229,7 @@ impl ForestOptions {
         }
         // Declared for classification only.
         let class_weight = match task {
-            Task::Classification => match params.opt_str("class_weight")? {
-                None => None,
-                Some("balanced") => Some(ClassWeight::Balanced),
-                Some(_) => Some(ClassWeight::BalancedSubsample),
-            },
+            Task::Classification => params.class_weight("class_weight")?,
             _ => None,
         };
         Ok(ForestOptions {
@@ -395,14 +383,22 @@ struct Job<'a> {
     x: &'a Matrix,
     target: cart::Target<'a>,
     options: &'a ForestOptions,
-    /// Per class, for `class_weight: balanced` (on all training rows).
+    /// Per class, for `class_weight` 'balanced' (on all training rows) or given per class.
     class_weights: Option<Vec<f64>>,
 }
 
 impl Job<'_> {
-    /// The features and per-row weights of tree `seed` (0: not drawn). The same seed gives the
-    /// same draw, which out-of-bag scoring relies on.
+    /// The features and per-row weights of tree `seed` (0: not drawn), class weights applied.
     fn draw(&self, rng: &mut SplitMix64) -> (Vec<usize>, Vec<f64>) {
+        let (features, mut weight) = self.draw_rows(rng);
+        self.weigh_classes(&mut weight);
+        (features, weight)
+    }
+
+    /// The features and the times each row was drawn (0: not drawn). The same seed gives the same
+    /// draw, which out-of-bag scoring relies on (on the draws alone: a row of a class weighing 0
+    /// was still drawn).
+    fn draw_rows(&self, rng: &mut SplitMix64) -> (Vec<usize>, Vec<f64>) {
         let (n, p) = (self.x.rows(), self.x.cols());
         let mut weight = vec![0.0f64; n];
         let with_replacement = |draws: usize, weight: &mut [f64], rng: &mut SplitMix64| {
@@ -458,10 +454,18 @@ impl Job<'_> {
                 features
             }
         };
+        (features, weight)
+    }
+
+    /// Multiplies each row's draws by its class's weight ('balanced', 'balanced_subsample' on
+    /// these draws, or given per class), as scikit-learn's forests weigh their bootstrap counts.
+    fn weigh_classes(&self, weight: &mut [f64]) {
         if let cart::Target::Classes { codes, k } = self.target {
             let per_class = match self.options.class_weight {
                 None => None,
-                Some(ClassWeight::Balanced) => self.class_weights.clone(),
+                Some(ClassWeight::Balanced | ClassWeight::PerClass(_)) => {
+                    self.class_weights.clone()
+                }
                 Some(ClassWeight::BalancedSubsample) => {
                     let mut counts = vec![0.0; k];
                     for (i, &w) in weight.iter().enumerate() {
@@ -476,7 +480,6 @@ impl Job<'_> {
                 }
             }
         }
-        (features, weight)
     }
 
     fn grow(
@@ -533,6 +536,29 @@ pub(super) fn fit(
     labels: Labels<'_>,
     check_interrupts: &dyn Fn(),
 ) -> Result<ForestModel> {
+    let finished = AtomicUsize::new(0);
+    fit_counted(
+        algorithm,
+        task,
+        options,
+        x,
+        labels,
+        check_interrupts,
+        &finished,
+    )
+}
+
+/// [`fit`], adding every tree grown to `finished` as it is grown: the tests count the trees a
+/// cancel lets finish (a count, unlike a time, does not depend on the machine's load).
+fn fit_counted(
+    algorithm: &str,
+    task: Task,
+    options: &ForestOptions,
+    x: &Matrix,
+    labels: Labels<'_>,
+    check_interrupts: &dyn Fn(),
+    finished: &AtomicUsize,
+) -> Result<ForestModel> {
     let (n, p) = (x.rows(), x.cols());
     let target = match labels {
         Labels::Values(y) => cart::Target::Values(y),
@@ -550,7 +576,8 @@ pub(super) fn fit(
             options.tree.criterion
         )));
     }
-    let class_weights = match (target, options.class_weight) {
+    // As scikit-learn's forests: the class weights multiply each row's weight (its draws).
+    let class_weights = match (target, &options.class_weight) {
         (cart::Target::Classes { codes, k }, Some(ClassWeight::Balanced)) => {
             let mut counts = vec![0.0; k];
             for &c in codes {
@@ -558,6 +585,7 @@ pub(super) fn fit(
             }
             Some(balanced(&counts))
         }
+        (cart::Target::Classes { k, .. }, Some(cw)) => cw.per_class(k)?.map(<[f64]>::to_vec),
         _ => None,
     };
     let job = Job {
@@ -576,6 +604,7 @@ pub(super) fn fit(
         options.nthread.max(1),
         MAX_FOREST_BYTES,
         check_interrupts,
+        finished,
     )?;
 
     let mut importances = vec![0.0; p];
@@ -693,13 +722,20 @@ fn too_big(grown: usize, of: usize, bytes: usize, max_bytes: usize) -> Error {
     )
 }
 
-/// Grows one tree per seed, on `threads` threads, in seed order.
+/// How many grown trees may wait for the calling thread: with this bound, whatever the calling
+/// thread is doing (asleep, or unwinding from a cancel), at most `TREES_IN_FLIGHT + threads`
+/// trees finish after it last looked.
+const TREES_IN_FLIGHT: usize = 2;
+
+/// Grows one tree per seed, on `threads` threads, in seed order; counts each tree grown in
+/// `finished`.
 fn grow_all(
     job: &Job<'_>,
     seeds: &[u64],
     threads: usize,
     max_bytes: usize,
     check_interrupts: &dyn Fn(),
+    finished: &AtomicUsize,
 ) -> Result<Vec<Grown>> {
     let threads = threads.min(seeds.len()).max(1);
     if threads == 1 {
@@ -714,6 +750,7 @@ fn grow_all(
                     false
                 })
                 .map_err(|_| Error::invalid("training was stopped"))?;
+            finished.fetch_add(1, Ordering::Relaxed);
             bytes += tree_bytes(&g.tree);
             if outgrows(out.len() + 1, seeds.len(), bytes, max_bytes) {
                 return Err(too_big(out.len() + 1, seeds.len(), bytes, max_bytes));
@@ -724,8 +761,12 @@ fn grow_all(
     }
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (send, receive) = mpsc::channel::<(usize, Grown)>();
     std::thread::scope(|scope| {
+        // Bounded, so that workers never run far ahead of the calling thread. Made inside the
+        // scope, so that however this closure ends (an error, or a cancel unwinding) the receiver
+        // is dropped before the scope joins the workers: a worker blocked on a full channel then
+        // gets an error and stops rather than waiting forever.
+        let (send, receive) = mpsc::sync_channel::<(usize, Grown)>(TREES_IN_FLIGHT);
         for _ in 0..threads {
             let send = send.clone();
             let (next, stop) = (&next, &stop);
@@ -736,6 +777,7 @@ fn grow_all(
                 }
                 match job.grow(seeds[i], &mut || stop.load(Ordering::Relaxed)) {
                     Ok(g) => {
+                        finished.fetch_add(1, Ordering::Relaxed);
                         if send.send((i, g)).is_err() {
                             return;
                         }
@@ -793,7 +835,7 @@ fn oob_score(
     let mut votes = vec![0u32; n];
     for (tree, &seed) in model.trees.iter().zip(seeds) {
         check_interrupts();
-        let (_, weight) = job.draw(&mut SplitMix64(seed));
+        let (_, weight) = job.draw_rows(&mut SplitMix64(seed));
         for i in (0..n).filter(|&i| weight[i] == 0.0) {
             let leaf = tree.leaf_of_row(job.x, i);
             for (s, &v) in sums[i * k..(i + 1) * k]
@@ -831,7 +873,6 @@ fn oob_score(
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
-    use std::time::Instant;
 
     use serde_json::json;
 
@@ -1046,8 +1087,16 @@ mod tests {
         assert!(refused("extra_trees", r, json!({"criterion": "gini"}))
             .contains("squared_error, absolute_error, friedman_mse"));
         assert!(
-            refused("random_forest", c, json!({"class_weight": {"1": 2.0}}))
-                .contains("balanced, balanced_subsample")
+            refused("random_forest", c, json!({"class_weight": "heavy"}))
+                .contains("balanced, balanced_subsample, or an object of class labels")
+        );
+        assert_eq!(
+            refused("random_forest", c, json!({"class_weight": {"1": -2.0}})),
+            "class_weight gives class \"1\" the weight -2.0; a weight must be a number at least 0"
+        );
+        assert!(
+            refused("random_forest", c, json!({"class_weight": {"1": "2"}}))
+                .contains("a weight must be a number at least 0")
         );
         assert!(
             refused("random_forest", r, json!({"class_weight": "balanced"}))
@@ -1122,81 +1171,127 @@ mod tests {
         };
         let seeds: Vec<u64> = (0..50).collect();
         for threads in [1, 2] {
-            let e = grow_all(&job, &seeds, threads, 10_000, &|| {}).unwrap_err();
+            let e =
+                grow_all(&job, &seeds, threads, 10_000, &|| {}, &AtomicUsize::new(0)).unwrap_err();
             assert!(
                 e.to_string()
                     .starts_with("the forest would not fit in memory"),
                 "{e}"
             );
             assert_eq!(
-                grow_all(&job, &seeds, threads, usize::MAX, &|| {})
-                    .unwrap()
-                    .len(),
+                grow_all(
+                    &job,
+                    &seeds,
+                    threads,
+                    usize::MAX,
+                    &|| {},
+                    &AtomicUsize::new(0)
+                )
+                .unwrap()
+                .len(),
                 50
             );
         }
     }
 
+    /// The options `name`'s learner builds, as its fit would use them.
+    fn options_of(name: &str, task: Task, hp: serde_json::Value) -> ForestOptions {
+        use super::super::Learner;
+        use super::super::{
+            bagging::Bagging, extra_trees::ExtraTrees, random_forest::RandomForest,
+        };
+        let params = Algorithm::parse(name).unwrap().resolve(task, &hp).unwrap();
+        match name {
+            "random_forest" => RandomForest.options(task, &params),
+            "extra_trees" => ExtraTrees.options(task, &params),
+            _ => Bagging.options(task, &params),
+        }
+        .unwrap()
+    }
+
     /// The cancel check runs on the calling thread, before every tree (and every node on one
     /// thread), and a cancel (a panic out of the check, as PostgreSQL's unwinds) ends the fit
-    /// with the workers stopped.
+    /// with the workers stopped. Counted, not timed: the checks per tree and node, and the trees
+    /// that finish after the cancel (none on one thread; on more, at most one per worker plus
+    /// the few the bounded channel holds), so no machine load can fail it, and a fit that stops
+    /// checking, or workers that run on, do.
     #[test]
     fn cancels_reach_every_forest_promptly() {
+        const TREES: usize = 2_000;
         let (x, codes, y) = data();
         for name in ["random_forest", "extra_trees", "bagging"] {
-            for threads in [1, 2] {
-                let a = Algorithm::parse(name).unwrap();
-                let params = a
-                    .resolve(
-                        Task::Regression,
-                        &json!({"nthread": threads, "n_estimators": 20}),
-                    )
-                    .unwrap();
-                let calls = Cell::new(0usize);
-                a.fit(Task::Regression, &params, &x, Labels::Values(&y), &|| {
-                    calls.set(calls.get() + 1)
-                })
+            for threads in [1usize, 2] {
+                let o = options_of(
+                    name,
+                    Task::Regression,
+                    json!({"nthread": threads, "n_estimators": 20}),
+                );
+                let (calls, finished) = (Cell::new(0usize), AtomicUsize::new(0));
+                let model = fit_counted(
+                    name,
+                    Task::Regression,
+                    &o,
+                    &x,
+                    Labels::Values(&y),
+                    &|| calls.set(calls.get() + 1),
+                    &finished,
+                )
                 .unwrap();
+                assert_eq!(finished.load(Ordering::Relaxed), 20, "{name} {threads}");
+                // One thread: a check before every node of every tree; more: one at least for
+                // every tree received.
+                let at_least = if threads == 1 {
+                    model.trees.iter().map(CartTree::node_count).sum()
+                } else {
+                    20
+                };
                 assert!(
-                    calls.get() > 19 * (2 - threads as usize),
-                    "{name} {threads}: {}",
+                    calls.get() >= at_least,
+                    "{name} {threads}: {} checks, {at_least} expected at least",
                     calls.get()
                 );
 
-                let params = a
-                    .resolve(
-                        Task::Classification,
-                        &json!({"nthread": threads, "n_estimators": 100_000}),
-                    )
-                    .unwrap();
-                // From the cancel (the check raising) to the fit returning.
-                let canceled = Cell::new(None::<Instant>);
-                let calls = Cell::new(0usize);
+                let o = options_of(
+                    name,
+                    Task::Classification,
+                    json!({"nthread": threads, "n_estimators": TREES}),
+                );
+                // The trees finished when the check raised the cancel.
+                let (at_cancel, finished) = (Cell::new(None::<usize>), AtomicUsize::new(0));
                 let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    a.fit(
+                    fit_counted(
+                        name,
                         Task::Classification,
-                        &params,
+                        &o,
                         &x,
                         Labels::Classes {
                             codes: &codes,
                             num_classes: 3,
                         },
                         &|| {
-                            calls.set(calls.get() + 1);
-                            if calls.get() > 3 {
-                                canceled.set(Some(Instant::now()));
+                            let done = finished.load(Ordering::Relaxed);
+                            if done >= 5 {
+                                at_cancel.set(Some(done));
                                 panic!("canceling statement due to user request");
                             }
                         },
+                        &finished,
                     )
                 }));
-                assert!(stopped.is_err(), "{name} {threads}");
-                // Without a prompt stop the 100 000 trees take many minutes; the bound is loose so a
-                // busy machine (helpers' runs saw 1.2 s at load 20) cannot fail it.
-                let latency = canceled.get().unwrap().elapsed();
                 assert!(
-                    latency < Duration::from_secs(30),
-                    "{name} {threads}: {latency:?}"
+                    stopped.is_err(),
+                    "{name} {threads}: the cancel was not seen"
+                );
+                let at = at_cancel.get().unwrap();
+                let after = finished.load(Ordering::Relaxed) - at;
+                let bound = if threads == 1 {
+                    0
+                } else {
+                    threads + TREES_IN_FLIGHT
+                };
+                assert!(
+                    after <= bound,
+                    "{name} {threads}: {after} trees finished after the cancel (at {at} of {TREES}), at most {bound} expected"
                 );
             }
         }

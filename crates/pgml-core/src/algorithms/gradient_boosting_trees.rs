@@ -897,18 +897,14 @@ impl Predictor for GradientBoostingModel {
 mod tests {
     use serde_json::json;
 
+    use super::super::test_support::{self, r2, three_classes, uniform_rows};
     use super::super::Algorithm;
     use super::*;
 
     fn data(n: usize) -> (Matrix, Vec<u32>, Vec<f32>) {
         let mut rng = SplitMix64(4);
-        let rows: Vec<Vec<f32>> = (0..n)
-            .map(|_| (0..4).map(|_| rng.unit() as f32).collect())
-            .collect();
-        let codes = rows
-            .iter()
-            .map(|r| u32::from(r[0] > 0.3) + u32::from(r[1] > 0.6))
-            .collect();
+        let rows = uniform_rows(n, 4, &mut rng);
+        let codes = three_classes(&rows);
         let y = rows
             .iter()
             .map(|r| 4.0 * r[0] + r[1] * r[1] + 0.1 * (rng.unit() as f32))
@@ -922,16 +918,7 @@ mod tests {
         x: &Matrix,
         labels: Labels<'_>,
     ) -> super::super::Estimator {
-        let a = Algorithm::parse("gradient_boosting_trees").unwrap();
-        let params = a.resolve(task, &hp).unwrap();
-        a.fit(task, &params, x, labels, &|| {}).unwrap()
-    }
-
-    fn r2(m: &super::super::Estimator, x: &Matrix, y: &[f32]) -> f64 {
-        let pred: Vec<f32> = (0..x.rows())
-            .map(|i| m.predict(&x.row(i)).unwrap())
-            .collect();
-        crate::metrics::regression(y, &pred)["r2"]
+        test_support::fit("gradient_boosting_trees", hp, task, x, labels)
     }
 
     #[test]

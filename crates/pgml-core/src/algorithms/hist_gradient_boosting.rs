@@ -24,7 +24,7 @@ use super::params::{float, int, INF, NTHREAD};
 use super::trees::Tree;
 use super::xgboost::RANDOM_STATE;
 use super::{Fitted, Labels, Learner, Predictor};
-use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
+use crate::hyperparams::{ClassWeight, DefaultValue, Hyperparams, Kind, Param};
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result, Task};
 
@@ -144,7 +144,7 @@ const CLASSIFICATION: &[Param] = &[
     RANDOM_STATE,
     Param {
         name: "class_weight",
-        kind: Kind::Choice(&["balanced"]),
+        kind: Kind::ClassWeight(&["balanced"]),
         default: DefaultValue::Null,
     },
     NTHREAD,
@@ -197,7 +197,8 @@ pub struct Options {
     pub validation_fraction: f64,
     pub n_iter_no_change: usize,
     pub tol: f64,
-    pub balanced: bool,
+    /// As sample weights: 'balanced' or given per class.
+    pub class_weight: Option<ClassWeight>,
     pub random_state: u64,
     /// 0 means one thread here; the extension has already replaced 0 by its cap.
     pub nthread: usize,
@@ -347,8 +348,10 @@ impl Learner for HistGradientBoosting {
             validation_fraction,
             n_iter_no_change: params.usize("n_iter_no_change")?,
             tol: params.float("tol")?,
-            balanced: task == Task::Classification
-                && params.opt_str("class_weight")? == Some("balanced"),
+            class_weight: match task {
+                Task::Classification => params.class_weight("class_weight")?,
+                _ => None,
+            },
             random_state: params.usize("random_state")? as u64,
             nthread: params.usize("nthread")?,
         })
@@ -631,8 +634,11 @@ fn boost(
         m,
     };
     let mut master = SplitMix64(o.random_state);
-    let weight_all: Option<Vec<f64>> = match target {
-        Target::Classes { codes, k } if o.balanced => {
+    let weight_all: Option<Vec<f64>> = match (target, &o.class_weight) {
+        (Target::Classes { codes, k }, Some(cw @ ClassWeight::PerClass(_))) => cw
+            .per_class(k)?
+            .map(|w| codes.iter().map(|&c| w[c as usize]).collect()),
+        (Target::Classes { codes, k }, Some(_)) => {
             let mut counts = vec![0.0f64; k];
             codes.iter().for_each(|&c| counts[c as usize] += 1.0);
             let n = codes.len() as f64;
@@ -1029,18 +1035,14 @@ impl Predictor for HistGradientBoostingModel {
 mod tests {
     use serde_json::json;
 
+    use super::super::test_support::{self, r2, three_classes, uniform_rows};
     use super::super::{Algorithm, Estimator};
     use super::*;
 
     fn data(n: usize, seed: u64) -> (Matrix, Vec<u32>, Vec<f32>) {
         let mut rng = SplitMix64(seed);
-        let rows: Vec<Vec<f32>> = (0..n)
-            .map(|_| (0..5).map(|_| rng.unit() as f32).collect())
-            .collect();
-        let codes = rows
-            .iter()
-            .map(|r| u32::from(r[0] > 0.3) + u32::from(r[1] > 0.6))
-            .collect();
+        let rows = uniform_rows(n, 5, &mut rng);
+        let codes = three_classes(&rows);
         let y = rows
             .iter()
             .map(|r| 4.0 * r[0] + 2.0 * r[1] * r[2] + 1.0 + 0.05 * rng.unit() as f32)
@@ -1049,16 +1051,7 @@ mod tests {
     }
 
     fn fit(hp: serde_json::Value, task: Task, x: &Matrix, labels: Labels<'_>) -> Estimator {
-        let a = Algorithm::parse("hist_gradient_boosting").unwrap();
-        let params = a.resolve(task, &hp).unwrap();
-        a.fit(task, &params, x, labels, &|| {}).unwrap()
-    }
-
-    fn r2(m: &Estimator, x: &Matrix, y: &[f32]) -> f64 {
-        let pred: Vec<f32> = (0..x.rows())
-            .map(|i| m.predict(&x.row(i)).unwrap())
-            .collect();
-        crate::metrics::regression(y, &pred)["r2"]
+        test_support::fit("hist_gradient_boosting", hp, task, x, labels)
     }
 
     #[test]

@@ -31,7 +31,11 @@ const CLASSIFICATION: &[Param] = &[
         true,
         DefaultValue::Float(1.0),
     ),
-    choice("class_weight", &["none", "balanced"], "none"),
+    Param {
+        name: "class_weight",
+        kind: Kind::ClassWeight(&["none", "balanced"]),
+        default: DefaultValue::Str("none"),
+    },
     int("random_state", 0, i64::MAX, DefaultValue::Null),
     choice(
         "multi_class",
@@ -80,12 +84,6 @@ fn check_classification(params: &Hyperparams) -> Result<()> {
             "use dual false",
         ));
     }
-    if params.str("class_weight")? == "balanced" {
-        return refuse(
-            "class_weight balanced for linear classification is not supported by pgml yet".into(),
-            "use class_weight 'none'",
-        );
-    }
     if params.str("multi_class")? == "ovr" {
         return refuse(
             "multi_class ovr for linear classification is not supported by pgml yet".into(),
@@ -95,7 +93,7 @@ fn check_classification(params: &Hyperparams) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Options {
     Regression { fit_intercept: bool },
     Classification(logistic::Options),
@@ -141,6 +139,7 @@ impl Learner for Linear {
                     fit_intercept,
                     max_iter: params.usize("max_iter")?,
                     tol: params.float("tol")?,
+                    class_weight: params.class_weight("class_weight")?,
                 }
             }),
             _ => Options::Regression { fit_intercept },
@@ -160,7 +159,7 @@ impl Learner for Linear {
                 least_squares::fit_least_squares(x, y, 0.0, *fit_intercept, check_interrupts),
             )),
             (Options::Classification(o), Labels::Classes { codes, num_classes }) => Ok(
-                Fitted::Logistic(logistic::fit(x, codes, num_classes, *o, check_interrupts)?),
+                Fitted::Logistic(logistic::fit(x, codes, num_classes, o, check_interrupts)?),
             ),
             _ => Err(wrong_labels(self.name(), task)),
         }
@@ -190,7 +189,6 @@ mod tests {
                 "penalty elasticnet",
             ),
             (json!({"solver": "liblinear"}), "solver liblinear"),
-            (json!({"class_weight": "balanced"}), "class_weight balanced"),
             (json!({"multi_class": "ovr"}), "multi_class ovr"),
         ] {
             let e = linear.resolve(c, &hp).unwrap_err();

@@ -26,7 +26,7 @@ use super::params::{float, int, INF};
 use super::sgd::params::{boolean, choice};
 use super::sgd::{OvrLinearModel, Proba};
 use super::{wrong_labels, Fitted, Labels, Learner, LinearModel, LinearOutput};
-use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
+use crate::hyperparams::{ClassWeight, DefaultValue, Hyperparams, Kind, Param};
 use crate::linalg::{cholesky_solve, Sym};
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result, Task};
@@ -64,7 +64,11 @@ const CLASSIFICATION: &[Param] = &[
     choice("multi_class", &["ovr", "crammer_singer"], "ovr"),
     FIT_INTERCEPT,
     INTERCEPT_SCALING,
-    choice("class_weight", &["none", "balanced"], "none"),
+    Param {
+        name: "class_weight",
+        kind: Kind::ClassWeight(&["none", "balanced"]),
+        default: DefaultValue::Str("none"),
+    },
     VERBOSE,
     RANDOM_STATE,
     MAX_ITER,
@@ -95,7 +99,7 @@ pub enum Loss {
     SquaredEpsilonInsensitive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub loss: Loss,
     /// The l1 penalty (classification only); l2 otherwise.
@@ -106,7 +110,8 @@ pub struct Options {
     pub max_iter: usize,
     pub fit_intercept: bool,
     pub intercept_scaling: f64,
-    pub balanced: bool,
+    /// liblinear's weighted C: 'balanced' or given per class.
+    pub class_weight: Option<ClassWeight>,
     pub seed: u64,
 }
 
@@ -146,7 +151,7 @@ impl Learner for LinearSvm {
                 },
             ))
         };
-        let (loss, l1, epsilon, balanced) = match task {
+        let (loss, l1, epsilon, class_weight) = match task {
             Task::Classification => {
                 if h.str("multi_class")? == "crammer_singer" {
                     return Err(Error::not_supported(
@@ -171,7 +176,7 @@ impl Learner for LinearSvm {
                     }
                     _ => {}
                 }
-                (loss, l1, 0.0, h.str("class_weight")? == "balanced")
+                (loss, l1, 0.0, h.class_weight("class_weight")?)
             }
             _ => {
                 let loss = match h.str("loss")? {
@@ -181,7 +186,7 @@ impl Learner for LinearSvm {
                 if loss == Loss::EpsilonInsensitive && dual == Some(false) {
                     return unsupported("loss epsilon_insensitive with dual false".into());
                 }
-                (loss, false, h.float("epsilon")?, false)
+                (loss, false, h.float("epsilon")?, None)
             }
         };
         Ok(Options {
@@ -193,7 +198,7 @@ impl Learner for LinearSvm {
             max_iter: h.usize("max_iter")?,
             fit_intercept: h.bool("fit_intercept")?,
             intercept_scaling: h.float("intercept_scaling")?,
-            balanced,
+            class_weight,
             seed: h.opt_int("random_state")?.unwrap_or(0).unsigned_abs(),
         })
     }
@@ -691,13 +696,17 @@ pub fn fit_classifier(
     for &k in codes {
         counts[k as usize] += 1;
     }
-    // class_weight 'balanced': n / (k · count of the class), as scikit-learn computes it.
-    let weight = |k: usize| {
-        if o.balanced && counts[k] > 0 {
-            n as f64 / (num_classes as f64 * counts[k] as f64)
-        } else {
-            1.0
-        }
+    // class_weight 'balanced': n / (k · count of the class), as scikit-learn computes it; or
+    // as given per class.
+    let given = match &o.class_weight {
+        Some(cw) => cw.per_class(num_classes)?,
+        None => None,
+    };
+    let balanced = o.class_weight == Some(ClassWeight::Balanced);
+    let weight = |k: usize| match given {
+        Some(w) => w[k],
+        None if balanced && counts[k] > 0 => n as f64 / (num_classes as f64 * counts[k] as f64),
+        None => 1.0,
     };
     let design = Design::new(x, o);
     let mut rows = None;
@@ -759,7 +768,7 @@ mod tests {
             max_iter: 100_000,
             fit_intercept: true,
             intercept_scaling: 1.0,
-            balanced: false,
+            class_weight: None,
             seed: 0,
         }
     }

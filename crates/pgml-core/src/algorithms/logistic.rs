@@ -11,15 +11,19 @@
 use serde::{Deserialize, Serialize};
 
 use super::Predictor;
+use crate::hyperparams::ClassWeight;
 use crate::{Error, Matrix, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// Inverse regularization strength; infinity means no penalty.
     pub c: f64,
     pub fit_intercept: bool,
     pub max_iter: usize,
     pub tol: f64,
+    /// 'balanced' or given per class: each row's loss weighs its class's weight, as
+    /// scikit-learn's sample weights do.
+    pub class_weight: Option<ClassWeight>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,11 +112,16 @@ fn softmax(s: &[f64]) -> Vec<f64> {
 struct Problem<'a> {
     z: &'a [Vec<f32>],
     codes: &'a [u32],
+    /// Per class: the weight of its rows' loss (all 1 without `class_weight`).
+    class_weight: Vec<f64>,
+    /// The sum of the rows' weights: the loss is their weighted mean, as scikit-learn's
+    /// (whose penalty, 1 / (C · that sum), then means the same C).
+    total_weight: f64,
     /// Number of logits: 1 for binary, k for multinomial.
     m: usize,
     p: usize,
     fit_intercept: bool,
-    /// Penalty weight on ½‖W‖² per sample: 1 / (C · n).
+    /// Penalty weight on ½‖W‖² per unit of row weight: 1 / (C · total_weight).
     lambda: f64,
     /// Per-feature penalty scale 1/σ², so the penalty applies to raw-unit weights.
     scale: &'a [f64],
@@ -146,13 +155,15 @@ impl Problem<'_> {
             for (i, &code) in self.codes.iter().enumerate() {
                 let s = scores[i];
                 let y = f64::from(code);
+                let w = self.class_weight[code as usize];
                 // log(1 + e^s) − y·s, computed without overflow.
-                loss += if s > 0.0 {
-                    s + (-s).exp().ln_1p()
-                } else {
-                    s.exp().ln_1p()
-                } - y * s;
-                scores[i] = sigmoid(s) - y;
+                loss += w
+                    * (if s > 0.0 {
+                        s + (-s).exp().ln_1p()
+                    } else {
+                        s.exp().ln_1p()
+                    } - y * s);
+                scores[i] = w * (sigmoid(s) - y);
             }
         } else {
             let mut row = vec![0.0; m];
@@ -162,14 +173,15 @@ impl Problem<'_> {
                 }
                 let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
-                loss += max + sum.ln() - row[code as usize];
+                let w = self.class_weight[code as usize];
+                loss += w * (max + sum.ln() - row[code as usize]);
                 for c in 0..m {
                     scores[c * n + i] =
-                        (row[c] - max).exp() / sum - f64::from(u8::from(c == code as usize));
+                        w * ((row[c] - max).exp() / sum - f64::from(u8::from(c == code as usize)));
                 }
             }
         }
-        let nf = n as f64;
+        let nf = self.total_weight;
         let mut penalty = 0.0;
         for c in 0..m {
             let d = &scores[c * n..(c + 1) * n];
@@ -197,7 +209,7 @@ pub fn fit(
     x: &Matrix,
     codes: &[u32],
     num_classes: usize,
-    opts: Options,
+    opts: &Options,
     check_interrupts: &dyn Fn(),
 ) -> Result<LogisticModel> {
     let (n, p) = (x.rows(), x.cols());
@@ -226,15 +238,49 @@ pub fn fit(
         })
         .collect();
     let scale: Vec<f64> = sigma.iter().map(|s| 1.0 / (s * s)).collect();
+    let mut counts = vec![0.0f64; num_classes];
+    for &c in codes {
+        counts[c as usize] += 1.0;
+    }
+    // scikit-learn's LogisticRegression: 'balanced' is n / (k · count of the class) over the
+    // classes of the training labels.
+    let class_weight: Vec<f64> = match &opts.class_weight {
+        None => vec![1.0; num_classes],
+        Some(cw) => match cw.per_class(num_classes)? {
+            Some(w) => w.to_vec(),
+            None => {
+                let present = counts.iter().filter(|&&c| c > 0.0).count() as f64;
+                counts
+                    .iter()
+                    .map(|&c| {
+                        if c > 0.0 {
+                            n as f64 / (present * c)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            }
+        },
+    };
+    let total_weight: f64 = counts.iter().zip(&class_weight).map(|(c, w)| c * w).sum();
+    if total_weight <= 0.0 {
+        return Err(Error::invalid_with_hint(
+            "class_weight gives every training row the weight 0",
+            "give at least one class of the training rows a weight above 0",
+        ));
+    }
     let problem = Problem {
         scale: &scale,
         z: &z,
         codes,
+        class_weight,
+        total_weight,
         m: if num_classes == 2 { 1 } else { num_classes },
         p,
         fit_intercept: opts.fit_intercept,
         lambda: if opts.c.is_finite() {
-            1.0 / (opts.c * n.max(1) as f64)
+            1.0 / (opts.c * total_weight)
         } else {
             0.0
         },
@@ -368,6 +414,7 @@ mod tests {
             fit_intercept: true,
             max_iter: 100,
             tol: 1e-4,
+            class_weight: None,
         }
     }
 
@@ -381,7 +428,7 @@ mod tests {
             &Matrix::from_rows(&rows).unwrap(),
             &codes,
             2,
-            opts(),
+            &opts(),
             &|| {},
         )
         .unwrap();
@@ -399,7 +446,7 @@ mod tests {
             &Matrix::from_rows(&rows).unwrap(),
             &codes,
             3,
-            Options { c: 100.0, ..opts() },
+            &Options { c: 100.0, ..opts() },
             &|| {},
         )
         .unwrap();
@@ -418,7 +465,7 @@ mod tests {
     fn one_class_is_an_error() {
         let x = Matrix::from_rows(&[vec![1.0], vec![2.0]]).unwrap();
         assert!(matches!(
-            fit(&x, &[0, 0], 1, opts(), &|| {}),
+            fit(&x, &[0, 0], 1, &opts(), &|| {}),
             Err(Error::BadData { .. })
         ));
     }

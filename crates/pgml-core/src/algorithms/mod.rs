@@ -64,6 +64,8 @@ pub mod stochastic_gradient_descent;
 pub mod svm;
 mod svm_dual;
 pub mod svm_solver;
+#[cfg(test)]
+mod test_support;
 pub mod theil_sen;
 pub mod trees;
 pub mod xgboost;
@@ -282,6 +284,12 @@ impl Algorithm {
 
     pub fn params(self, task: Task) -> &'static [Param] {
         self.0.params(task)
+    }
+
+    /// Whether it takes missing values (NaN) itself, so that a NULL feature reaches it as NaN
+    /// ([`registry::HANDLE_MISSING_VALUES`]).
+    pub fn handles_missing_values(self) -> bool {
+        registry::HANDLE_MISSING_VALUES.contains(&self.as_str())
     }
 
     fn unsupported(self, task: Task, hint: String) -> Error {

@@ -96,7 +96,7 @@ impl Learner for PassiveAggressive {
         o.alpha = 1.0;
         o.average = h.int("average")?.unsigned_abs();
         if task == Task::Classification {
-            o.balanced = h.str("class_weight")? == "balanced";
+            o.class_weight = h.class_weight("class_weight")?;
         }
         Ok(o)
     }

@@ -64,7 +64,7 @@ impl Learner for Perceptron {
         o.alpha = h.float("alpha")?;
         o.l1_ratio = h.float("l1_ratio")?;
         o.eta0 = h.float("eta0")?;
-        o.balanced = h.str("class_weight")? == "balanced";
+        o.class_weight = h.class_weight("class_weight")?;
         Ok(o)
     }
 

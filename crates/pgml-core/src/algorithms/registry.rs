@@ -57,6 +57,17 @@ pub const ALL: &[Algorithm] = &[
     Algorithm(&lightgbm::Lightgbm),
 ];
 
+/// The algorithms that learn from missing values themselves, as their scikit-learn estimator or
+/// library does (HistGradientBoosting routes NaN at each split, XGBoost and LightGBM take NaN
+/// as missing): a NULL feature reaches them as NaN, in training and at predict. Every other
+/// algorithm refuses a NULL feature unless `preprocess` imputes it.
+pub const HANDLE_MISSING_VALUES: &[&str] = &[
+    "hist_gradient_boosting",
+    "xgboost",
+    "xgboost_random_forest",
+    "lightgbm",
+];
+
 /// Every registered name, in order.
 pub fn names() -> Vec<&'static str> {
     ALL.iter().map(|a| a.as_str()).collect()
@@ -83,6 +94,17 @@ mod tests {
 
     use super::*;
     use crate::hyperparams::DefaultValue;
+
+    #[test]
+    fn missing_value_algorithms_are_registered() {
+        for name in HANDLE_MISSING_VALUES {
+            let a = Algorithm::named(name).unwrap_or_else(|| panic!("{name} is not registered"));
+            assert!(a.handles_missing_values());
+        }
+        assert!(!Algorithm::named("random_forest")
+            .unwrap()
+            .handles_missing_values());
+    }
 
     #[test]
     fn names_and_estimator_names_are_unique() {

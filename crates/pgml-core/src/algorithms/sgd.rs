@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Predictor;
+use crate::hyperparams::ClassWeight;
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result};
 
@@ -201,7 +202,7 @@ impl Schedule {
 }
 
 /// Everything the loop needs, already checked.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub loss: Loss,
     pub penalty: Penalty,
@@ -220,7 +221,8 @@ pub struct Options {
     pub n_iter_no_change: usize,
     /// 0: no averaging; t: average the weights from the t-th update on (true is 1).
     pub average: u64,
-    pub balanced: bool,
+    /// Classification: 'balanced' or given per class; scales the update of a class's rows.
+    pub class_weight: Option<ClassWeight>,
 }
 
 /// What a classifier answers as probabilities: only the log and modified Huber losses have them
@@ -638,17 +640,20 @@ pub fn fit_classifier(
     }
     let n = codes.len();
     let rows = Rows::new(x);
-    // class_weight 'balanced': n / (k · count of the class).
+    // class_weight 'balanced': n / (k · count of the class); or as given per class.
     let mut counts = vec![0usize; num_classes];
     for &c in codes {
         counts[c as usize] += 1;
     }
-    let weight = |c: usize| {
-        if o.balanced && counts[c] > 0 {
-            n as f64 / (num_classes as f64 * counts[c] as f64)
-        } else {
-            1.0
-        }
+    let given = match &o.class_weight {
+        Some(cw) => cw.per_class(num_classes)?,
+        None => None,
+    };
+    let balanced = o.class_weight == Some(ClassWeight::Balanced);
+    let weight = |c: usize| match given {
+        Some(w) => w[c],
+        None if balanced && counts[c] > 0 => n as f64 / (num_classes as f64 * counts[c] as f64),
+        None => 1.0,
     };
     let validation = validation_split(n, o)?;
     let models = if num_classes == 2 { 1 } else { num_classes };
@@ -761,7 +766,11 @@ pub(super) mod params {
         DefaultValue::Float(0.1),
     );
     pub const N_ITER_NO_CHANGE: Param = int("n_iter_no_change", 1, 1_000_000, DefaultValue::Int(5));
-    pub const CLASS_WEIGHT: Param = choice("class_weight", &["none", "balanced"], "none");
+    pub const CLASS_WEIGHT: Param = Param {
+        name: "class_weight",
+        kind: Kind::ClassWeight(&["none", "balanced"]),
+        default: DefaultValue::Str("none"),
+    };
     /// Accepted, no effect: every train starts from zero weights.
     pub const WARM_START: Param = boolean("warm_start", false);
     /// 0 is scikit-learn's false; n averages from the n-th update on (true is 1).
@@ -798,7 +807,7 @@ pub(super) fn common_options(
         validation_fraction,
         n_iter_no_change: h.usize("n_iter_no_change")?,
         average: 0,
-        balanced: false,
+        class_weight: None,
     })
 }
 
@@ -824,7 +833,7 @@ mod tests {
             validation_fraction: 0.1,
             n_iter_no_change: 5,
             average: 0,
-            balanced: false,
+            class_weight: None,
         }
     }
 

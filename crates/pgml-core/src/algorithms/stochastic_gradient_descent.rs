@@ -80,7 +80,7 @@ const CLASSIFICATION: &[Param] = &[
     AVERAGE,
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub sgd: sgd::Options,
     pub proba: Proba,
@@ -129,7 +129,7 @@ impl Learner for StochasticGradientDescent {
         o.power_t = h.float("power_t")?;
         o.average = h.int("average")?.unsigned_abs();
         if task == Task::Classification {
-            o.balanced = h.str("class_weight")? == "balanced";
+            o.class_weight = h.class_weight("class_weight")?;
         }
         check_schedule(&o)?;
         Ok(Options {

@@ -35,7 +35,11 @@ pub(super) const VERBOSE: Param = boolean("verbose", false);
 /// -1: no limit.
 pub(super) const MAX_ITER: Param = int("max_iter", -1, i64::MAX, DefaultValue::Int(-1));
 pub(super) const PROBABILITY: Param = boolean("probability", false);
-pub(super) const CLASS_WEIGHT: Param = choice("class_weight", &["none", "balanced"], "none");
+pub(super) const CLASS_WEIGHT: Param = Param {
+    name: "class_weight",
+    kind: Kind::ClassWeight(&["none", "balanced"]),
+    default: DefaultValue::Str("none"),
+};
 /// Accepted: shapes scikit-learn's decision_function, which pgml does not expose; predict votes
 /// one-vs-one either way.
 pub(super) const DECISION_FUNCTION_SHAPE: Param =
@@ -100,7 +104,11 @@ pub(super) fn common_options(task: Task, h: &Hyperparams) -> Result<svm_solver::
         max_iter: u64::try_from(max_iter).ok(),
         cache_mb: h.float("cache_size")?,
         shrinking: h.bool("shrinking")?,
-        balanced: classification && h.str("class_weight")? == "balanced",
+        class_weight: if classification {
+            h.class_weight("class_weight")?
+        } else {
+            None
+        },
         break_ties: classification && h.bool("break_ties")?,
         probability: classification && h.bool("probability")?,
         seed: if classification {

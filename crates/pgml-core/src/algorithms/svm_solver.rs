@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::svm_dual::{self, Dual, Settings, SvcQ, SvrQ};
 use super::Predictor;
+use crate::hyperparams::ClassWeight;
 use crate::{Error, Matrix, Result};
 
 /// Stored by name.
@@ -113,7 +114,7 @@ impl Gamma {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub kernel: KernelKind,
     pub gamma: Gamma,
@@ -131,7 +132,8 @@ pub struct Options {
     pub cache_mb: f64,
     /// libsvm's shrinking heuristic (the same optimum, to `tol`, in less time).
     pub shrinking: bool,
-    pub balanced: bool,
+    /// libsvm's weighted C: C · the class's weight, 'balanced' or given per class.
+    pub class_weight: Option<ClassWeight>,
     pub break_ties: bool,
     /// Platt scaling of each pair's decision (libsvm's `probability`), fitted on 5-fold
     /// cross-validated decision values.
@@ -342,12 +344,17 @@ pub fn fit_classifier_with_probability(
         members[c as usize].push(i);
     }
     let n = codes.len() as f64;
-    let weight = |c: usize| {
-        if o.balanced && !members[c].is_empty() {
+    let given = match &o.class_weight {
+        Some(cw) => cw.per_class(num_classes)?,
+        None => None,
+    };
+    let balanced = o.class_weight == Some(ClassWeight::Balanced);
+    let weight = |c: usize| match given {
+        Some(w) => w[c],
+        None if balanced && !members[c].is_empty() => {
             n / (num_classes as f64 * members[c].len() as f64)
-        } else {
-            1.0
         }
+        None => 1.0,
     };
     let mut support = Support {
         index: HashMap::new(),
@@ -787,7 +794,7 @@ mod tests {
             max_iter: None,
             cache_mb: 200.0,
             shrinking: true,
-            balanced: false,
+            class_weight: None,
             break_ties: false,
             probability: false,
             seed: 0,

@@ -287,12 +287,17 @@ fn check_width(id: i64, m: &Model, x: &[f32]) -> Result<()> {
 }
 
 /// Raw values (NaN for NULL) to the estimator's inputs: width checked, then the model's own
-/// imputing, scaling and encoding, then every input must be finite.
+/// imputing, scaling and encoding, then every input must be finite, or NaN (missing) for an
+/// algorithm that takes missing values.
 fn prepare(id: i64, m: &Model, x: &[f32]) -> Result<Vec<f32>> {
     check_width(id, m, x)?;
     let raw: Vec<Option<f32>> = x.iter().map(|&v| (!v.is_nan()).then_some(v)).collect();
     let inputs = m.transform(&raw)?;
-    if let Some(i) = inputs.iter().position(|v| !v.is_finite()) {
+    let missing = m.algorithm.handles_missing_values();
+    if let Some(i) = inputs
+        .iter()
+        .position(|v| !(v.is_finite() || (missing && v.is_nan())))
+    {
         return Err(
             PgmlError::data(format!("model input {} is {}", i + 1, inputs[i]))
                 .hint("features must be finite numbers"),

@@ -347,9 +347,15 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
     // preprocess: parsed (and every mistake in it named) before the data is read.
     let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
     let specs = preprocess::parse(&a.preprocess, &names)?;
+    // NULL is read as NaN where it is imputed, and for the algorithms that take missing values
+    // themselves (number and boolean columns, and array elements; a NULL text is refused).
+    let missing = algorithm.handles_missing_values();
     let nullable: Vec<bool> = features
         .iter()
-        .map(|c| specs.get(&c.name).is_some_and(|s| s.impute.is_some()))
+        .map(|c| {
+            specs.get(&c.name).is_some_and(|s| s.impute.is_some())
+                || (missing && c.kind != ColumnKind::Text)
+        })
         .collect();
     // A materialized snapshot is pgml's table, read as its owner once the caller's right to train
     // the project was checked; a relation trained on directly is read with the caller's privileges.
@@ -369,7 +375,7 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         read()?
     };
     if !specs.is_empty() {
-        data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x)?;
+        data.x = apply_preprocess(&specs, &features, &mut data.features, &data.x, missing)?;
     }
     // Text columns encoded natively (not one-hot) are marked as categories (codes 0..k): the
     // values every learner sees stay the same; learners that take categories as such (catboost's
@@ -410,10 +416,20 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                 )
                 .hint("is it an id or free text rather than a class? If the classes are right, SET pgml.max_classes to more"));
             }
-            Some(enc)
+            Some((enc, kind))
         }
         _ => None,
     };
+    // A class_weight object names classes by their labels: matched to the codes now that the
+    // labels are read (a key that is no class is refused here, before any fit).
+    let (mut params, mut candidates) = (params, candidates);
+    if let Some((enc, kind)) = &encoded {
+        params.bind_classes(&enc.classes, *kind)?;
+        for c in candidates.iter_mut().flat_map(|(list, _)| list.iter_mut()) {
+            c.bind_classes(&enc.classes, *kind)?;
+        }
+    }
+    let encoded = encoded.map(|(enc, _)| enc);
     let target = match (&encoded, task) {
         (Some(enc), _) => Target::Classes {
             codes: &enc.codes,
@@ -557,6 +573,7 @@ fn apply_preprocess(
     columns: &[relation::Column],
     features: &mut [pgml_core::model::Feature],
     x: &pgml_core::Matrix,
+    missing: bool,
 ) -> Result<pgml_core::Matrix> {
     let mut at = 0;
     for (column, feature) in columns.iter().zip(features.iter_mut()) {
@@ -583,7 +600,7 @@ fn apply_preprocess(
                 .into_iter()
                 .map(|v| (!v.is_nan()).then_some(v))
                 .collect();
-            pgml_core::model::transform(features, &raw)
+            pgml_core::model::transform_missing(features, &raw, missing)
         })
         .collect::<Result<_, _>>()?;
     Ok(pgml_core::Matrix::from_rows(&rows)?)

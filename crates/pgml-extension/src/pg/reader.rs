@@ -32,7 +32,8 @@ pub struct Data {
 
 /// Reads `features` (and the `labels`) from `source` (a quoted relation name); messages call it `shown`
 /// (the user's relation, when `source` is its snapshot). `nullable[i]`: feature
-/// i may be NULL (it is imputed); its NULLs are read as NaN.
+/// i may be NULL (it is imputed, or the algorithm takes missing values); its NULLs (an array's
+/// NULL elements too) are read as NaN.
 pub fn read(
     source: &str,
     shown: &str,
@@ -89,8 +90,13 @@ pub fn read(
                     .hint("every row of an array feature must have the same length"));
                 }
                 for x in v {
-                    let x = x.ok_or_else(|| null_feature(column, rows))?;
-                    columns[i].push(finite(x, column, rows)?);
+                    match x {
+                        Some(x) => columns[i].push(finite(x, column, rows)?),
+                        None if nullable.get(i).copied().unwrap_or(false) => {
+                            columns[i].push(f32::NAN)
+                        }
+                        None => return Err(null_feature(column, rows)),
+                    }
                 }
             } else {
                 let x: Option<f64> = row.get(i + 1)?;
@@ -194,8 +200,9 @@ fn null_feature(column: &Column, row: usize) -> PgmlError {
         column.name
     ))
     .hint(format!(
-        "impute it with preprocess => '{{\"{}\": {{\"impute\": \"mean\"}}}}', or fill or leave out NULLs with a view (COALESCE, or WHERE ... IS NOT NULL)",
-        column.name.replace('\'', "''")
+        "impute it with preprocess => '{{\"{}\": {{\"impute\": \"mean\"}}}}', fill or leave out NULLs with a view (COALESCE, or WHERE ... IS NOT NULL), or train an algorithm that takes missing values in number columns: {}",
+        column.name.replace('\'', "''"),
+        pgml_core::algorithms::registry::HANDLE_MISSING_VALUES.join(", ")
     ))
 }
 

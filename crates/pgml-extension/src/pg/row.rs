@@ -64,13 +64,14 @@ pub fn features(model: &Model, row: &AnyElement) -> Result<Vec<f32>> {
             x.push(f.encode(&value)?);
             continue;
         }
-        // A NULL the model imputes is passed on as NaN; any other NULL is an error.
+        // A NULL the model imputes, or its algorithm takes as missing, is passed on as NaN; any
+        // other NULL is an error.
         read_attribute(
             &tuple,
             index,
             type_oid,
             &f.name,
-            f.prep.impute.is_some(),
+            f.prep.impute.is_some() || model.algorithm.handles_missing_values(),
             &mut x,
         )?;
         if x.len() - before != f.width {
@@ -134,7 +135,11 @@ fn read_attribute(
                         .map_err(bad)?
                         .ok_or_else(null)?;
                     for v in values.iter() {
-                        x.push(not_nan(v.map($f).ok_or_else(null)?, name)?);
+                        match v {
+                            Some(v) => x.push(not_nan($f(v), name)?),
+                            None if imputed => x.push(f32::NAN),
+                            None => return Err(null()),
+                        }
                     }
                     return Ok(());
                 }};
