@@ -5,12 +5,15 @@ pgml 1 thread, pgml 2 threads, catboost 2 threads, each in its own process. Run 
 load average printed at the start and end.
 
     cargo build --release -p pgml-core --example catboost_speed
-    /opt/skl/bin/python benches/catboost_speed.py [rows] [runs]
+    /opt/skl/bin/python benches/catboost_speed.py [rows] [runs] [iterations]
 
-Prints each run's fit seconds and r2, then the medians and the ratios.
+Prints each run's fit seconds (wall), the process's CPU seconds (user + system, the whole process: reading the
+data included) and r2, then the medians and the ratios. On a loaded machine the wall ratios mean little; the CPU
+seconds say what each side spends.
 """
 import os
 import pathlib
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,7 +26,7 @@ TARGET = os.environ.get("CARGO_TARGET_DIR", ROOT / "target")
 EXAMPLE = pathlib.Path(TARGET) / "release/examples/catboost_speed"
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-ITERATIONS = 300
+ITERATIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 300
 TEST = 20_000
 TRAIN_FILE, TEST_FILE = "/tmp/catboost_speed_train.bin", "/tmp/catboost_speed_test.bin"
 
@@ -41,10 +44,16 @@ print("fit_seconds", fit); print("score", r2_score(yt, m.predict(xt)))
 """
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd):
+    before = cpu()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     values = dict(line.split()[:2] for line in out.stdout.splitlines() if len(line.split()) >= 2)
-    return float(values["fit_seconds"]), float(values["score"])
+    return float(values["fit_seconds"]), float(values["score"]), cpu() - before
 
 
 def load():
@@ -65,14 +74,16 @@ if __name__ == "__main__":
     }
     print(f"catboost regression, {ITERATIONS} iterations, {ROWS} x 20 training rows, {TEST} test rows; load {load()}")
     times = {name: [] for name in sides}
+    cpus = {name: [] for name in sides}
     for r in range(RUNS):
         for name, cmd in sides.items():
-            fit, score = run(cmd)
+            fit, score, used = run(cmd)
             times[name].append(fit)
-            print(f"run {r}  {name:<20} {fit:8.2f} s  r2 {score:.4f}  load {load()}", flush=True)
+            cpus[name].append(used)
+            print(f"run {r}  {name:<20} fit {fit:8.2f} s wall  process {used:8.2f} s CPU  r2 {score:.4f}  load {load()}", flush=True)
     median = {name: statistics.median(t) for name, t in times.items()}
     for name, t in median.items():
-        print(f"median {name:<20} {t:8.2f} s")
+        print(f"median {name:<20} {t:8.2f} s wall  {statistics.median(cpus[name]):8.2f} s CPU")
     print(f"pgml 1 thread / pgml 2 threads: {median['pgml 1 thread'] / median['pgml 2 threads']:.2f}x")
     print(f"pgml 2 threads / catboost 2 threads: {median['pgml 2 threads'] / median['catboost 2 threads']:.2f}x")
     print(f"load at the end {load()}")
