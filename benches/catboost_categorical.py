@@ -10,7 +10,7 @@ The rule: each of the first three features is cut into deciles by rank (ties by 
 become one text column "p<a><b>" (up to 100 categories) and feature 2 a text column "c<a>", where a decile d
 is written (7 d) mod 10 (and (3 d) mod 10 for feature 1's digit), so the sorted text says nothing of the
 order of the values; the other features stay numbers. The text columns are passed as `cat_features`. `--no-combinations` sets `max_ctr_complexity` 1 (no
-combinations of categorical features, which pgml does not build).
+combinations of categorical features; CatBoost's default is 4 from 200 iterations, as pgml's).
 """
 import sys
 import csv

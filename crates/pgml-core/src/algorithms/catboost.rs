@@ -16,16 +16,21 @@
 //! Categorical (text) columns, which the matrix marks, are split by equality (one-hot) or become
 //! ordered target statistics (`catboost_ctr`). With an eval part of the training rows
 //! (`eval_fraction`, `early_stopping_rounds`, `od_*`, `use_best_model`) the loss on it is watched
-//! tree by tree. Not implemented: ordered boosting, combinations of categorical features,
-//! Depthwise/Lossguide trees, the leaf step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
+//! tree by tree. Combinations of categorical features (`max_ctr_complexity`, 4 from 200
+//! iterations as in CatBoost) are built greedily per tree from what the tree already splits on
+//! (`catboost_ctr::Combination`). A level's candidate splits are scored on up to `nthread`
+//! scoped threads (capped by `pgml.training_threads`; `thread_count` may ask for fewer), the
+//! noise drawn afterwards on the calling thread so the model does not depend on the number of
+//! threads. Not implemented (refused): ordered boosting (`boosting_type` Ordered),
+//! Depthwise/Lossguide trees; not done: the leaf step's backtracking. Prediction is the oblivious-tree lookup: `depth` comparisons give the
 //! leaf's index.
 
 use serde::{Deserialize, Serialize};
 
 use super::boosting::{sigmoid, softmax, Output};
 use super::catboost_borders::{self, NanMode};
-use super::catboost_ctr::{self, CategoricalInput, Ctr};
-use super::params::{choice, float, int, INF};
+use super::catboost_ctr::{self, CategoricalInput, Combination, Ctr, CtrTypes};
+use super::params::{choice, float, int, INF, NTHREAD};
 use super::{Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{DefaultValue, Hyperparams, Kind, Param};
 use crate::split::SplitMix64;
@@ -103,8 +108,23 @@ macro_rules! params {
                 &["SymmetricTree"],
                 DefaultValue::Str("SymmetricTree"),
             ),
-            choice("boosting_type", &["Plain"], DefaultValue::Str("Plain")),
+            choice(
+                "boosting_type",
+                &["Plain", "Ordered"],
+                DefaultValue::Str("Plain"),
+            ),
             int("one_hot_max_size", 0, 255, DefaultValue::Int(2)),
+            int("max_ctr_complexity", 1, 16, DefaultValue::Null),
+            Param {
+                name: "simple_ctr",
+                kind: Kind::Json,
+                default: DefaultValue::Null,
+            },
+            Param {
+                name: "combinations_ctr",
+                kind: Kind::Json,
+                default: DefaultValue::Null,
+            },
             int("permutation_count", 1, 16, DefaultValue::Int(4)),
             float("eval_fraction", 0.0, 0.9, true, DefaultValue::Null),
             choice("od_type", &["IncToDec", "Iter"], DefaultValue::Null),
@@ -125,6 +145,9 @@ macro_rules! params {
             ),
             int("thread_count", -1, 1024, DefaultValue::Int(-1)),
             boolean("allow_writing_files", DefaultValue::Bool(true)),
+            // pgml's thread count, which the extension caps by pgml.training_threads
+            // (thread_count may only ask for fewer).
+            NTHREAD,
         ]
     };
 }
@@ -187,6 +210,120 @@ pub struct Options {
     pub od_wait: Option<usize>,
     /// Keep the trees up to the best iteration on the held-out part.
     pub use_best_model: bool,
+    /// The most inputs a combination of categorical features joins (1: no combinations).
+    pub max_ctr_complexity: usize,
+    pub simple_ctr: CtrTypes,
+    pub combinations_ctr: CtrTypes,
+    /// Threads scoring a level's candidate splits.
+    pub threads: usize,
+}
+
+/// CatBoost's `max_ctr_complexity` when not given: 4, but 1 below 200 iterations (what
+/// CatBoost 1.2.10 reports with `get_all_params()`).
+fn default_ctr_complexity(iterations: usize) -> usize {
+    if iterations < 200 {
+        1
+    } else {
+        4
+    }
+}
+
+/// `simple_ctr` / `combinations_ctr`: a description or a list of them, CatBoost's format
+/// `CtrType[:Key=Value]...`. pgml builds Borders (priors 0/1, 0.5/1, 1/1: any of them) and
+/// Counter (prior 0/1) with CatBoost's default quantization; other types and settings are
+/// refused with 0A000.
+fn ctr_types(name: &str, value: Option<&serde_json::Value>) -> Result<CtrTypes> {
+    let Some(value) = value else {
+        return Ok(CtrTypes::DEFAULT);
+    };
+    let hint = "pgml's catboost builds Borders (Prior 0/1, 0.5/1, 1/1) and Counter (Prior 0/1), CtrBorderCount=15, CtrBorderType=Uniform, TargetBorderCount=1, TargetBorderType=MinEntropy; e.g. [\"Borders\", \"Counter\"]";
+    let items: Vec<&serde_json::Value> = match value {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    let mut types = CtrTypes {
+        priors: [false; 3],
+        counter: false,
+    };
+    for item in items {
+        let Some(text) = item.as_str() else {
+            return Err(Error::invalid_with_hint(
+                format!(
+                    "hyperparameter {name} must be a CTR description or a list of them, got {item}"
+                ),
+                hint,
+            ));
+        };
+        let mut parts = text.split(':');
+        let kind = parts.next().unwrap_or_default();
+        let mut priors = [false; 3];
+        for part in parts {
+            let (key, v) = part.split_once('=').unwrap_or((part, ""));
+            let fine = match key {
+                "CtrBorderCount" => v == "15",
+                "CtrBorderType" => v == "Uniform",
+                "TargetBorderCount" => v == "1",
+                "TargetBorderType" => v == "MinEntropy",
+                "Prior" => {
+                    let at = match (kind, v) {
+                        ("Borders" | "Counter", "0/1" | "0") => Some(0),
+                        ("Borders", "0.5/1" | "0.5") => Some(1),
+                        ("Borders", "1/1" | "1") => Some(2),
+                        _ => None,
+                    };
+                    match at {
+                        Some(i) => {
+                            priors[i] = true;
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                _ => false,
+            };
+            if !fine {
+                return Err(Error::not_supported(
+                    format!(
+                        "{name} setting {part} in {text:?} is not supported by pgml's catboost"
+                    ),
+                    hint,
+                ));
+            }
+        }
+        match kind {
+            "Borders" => {
+                let any = priors.iter().any(|&p| p);
+                for (t, p) in types.priors.iter_mut().zip(priors) {
+                    *t |= p || !any;
+                }
+            }
+            "Counter" => types.counter = true,
+            "Buckets" | "BinarizedTargetMeanValue" | "FloatTargetMeanValue" | "FeatureFreq" => {
+                return Err(Error::not_supported(
+                    format!("{name} type {kind} is not supported by pgml's catboost"),
+                    hint,
+                ))
+            }
+            _ => {
+                return Err(Error::invalid_with_hint(
+                    format!("{name} type {kind:?} is not a CatBoost CTR type"),
+                    hint,
+                ))
+            }
+        }
+    }
+    if types
+        == (CtrTypes {
+            priors: [false; 3],
+            counter: false,
+        })
+    {
+        return Err(Error::invalid_with_hint(
+            format!("hyperparameter {name} is empty"),
+            hint,
+        ));
+    }
+    Ok(types)
 }
 
 fn same(names: &[&str], a: &str, b: &str) -> Error {
@@ -339,6 +476,12 @@ impl Learner for CatBoost {
                 "leave boost_from_average out, or use it with RMSE or Logloss",
             ));
         }
+        if params.str("boosting_type")? == "Ordered" {
+            return Err(Error::not_supported(
+                "boosting_type Ordered is not implemented by pgml's catboost",
+                "use boosting_type Plain, CatBoost 1.2's default on a CPU",
+            ));
+        }
         let stopping = early_stopping(params)?;
         let use_best_model = params.opt_bool("use_best_model")?;
         let eval_fraction = params.opt_float("eval_fraction")?;
@@ -350,7 +493,28 @@ impl Learner for CatBoost {
             } else {
                 None
             };
+        let iterations_used = usize::try_from(iterations).unwrap_or(1);
+        let max_ctr_complexity = match params.opt_int("max_ctr_complexity")? {
+            Some(v) => usize::try_from(v).unwrap_or(1),
+            None => default_ctr_complexity(iterations_used),
+        };
+        // thread_count (-1: all) may only lower nthread, which the extension has capped.
+        let nthread = params.usize("nthread")?.max(1);
+        let threads = match params.int("thread_count")? {
+            c if c > 0 => nthread.min(usize::try_from(c).unwrap_or(1)),
+            0 => {
+                return Err(Error::invalid_with_hint(
+                    "hyperparameter thread_count must be -1 (all) or at least 1, got 0",
+                    "leave thread_count out to use pgml.training_threads",
+                ))
+            }
+            _ => nthread,
+        };
         Ok(Options {
+            max_ctr_complexity,
+            simple_ctr: ctr_types("simple_ctr", params.json("simple_ctr")?)?,
+            combinations_ctr: ctr_types("combinations_ctr", params.json("combinations_ctr")?)?,
+            threads,
             one_hot_max_size: usize::try_from(params.int("one_hot_max_size")?).unwrap_or(2),
             permutation_count: usize::try_from(params.int("permutation_count")?).unwrap_or(4),
             eval_fraction,
@@ -534,6 +698,33 @@ struct Column {
     borders: Vec<f32>,
 }
 
+/// A combination considered while a tree is built (CatBoost's projection): categorical inputs
+/// (indices into `Quantized::categorical`), number columns cut at a border index and one-hot
+/// columns at a value index, each list ascending so that equal combinations compare equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Projection {
+    cats: Vec<u32>,
+    thresholds: Vec<(u32, u32)>,
+    equals: Vec<(u32, u32)>,
+}
+
+impl Projection {
+    fn len(&self) -> usize {
+        self.cats.len() + self.thresholds.len() + self.equals.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn with_cat(&self, c: u32) -> Option<Projection> {
+        let at = self.cats.binary_search(&c).err()?;
+        let mut p = self.clone();
+        p.cats.insert(at, c);
+        Some(p)
+    }
+}
+
 /// The quantized training data: each column's borders and each row's bin (column-major).
 struct Quantized {
     columns: Vec<Column>,
@@ -548,6 +739,15 @@ struct Quantized {
     /// CTR bins per permutation: fold 0 (the averaging fold) sets the leaf values, folds 1.. (the
     /// learn folds, `permutation_count` of them) choose the trees' splits in turn.
     folds: usize,
+    /// Per fold, the random permutation of the rows that its ordered statistics follow (one per
+    /// fold for every CTR, simple or combined, as in CatBoost).
+    perms: Vec<Vec<u32>>,
+    /// Per categorical input, each row's category code (u32::MAX: missing); empty for one-hot
+    /// inputs, which combinations join as equality splits.
+    codes: Vec<Vec<u32>>,
+    /// The binarized target of the Borders CTRs, and its number of borders.
+    levels: Vec<u16>,
+    target_borders: usize,
 }
 
 impl Quantized {
@@ -562,11 +762,19 @@ impl Quantized {
             Target::Classes { codes, .. } => catboost_ctr::target_levels(None, Some(codes), 2),
         };
         let mut rng = SplitMix64(o.random_seed ^ CTR_SALT);
+        let folds = o.permutation_count + 1;
+        let perms: Vec<Vec<u32>> = (0..folds)
+            .map(|_| {
+                let mut order: Vec<u32> = (0..n as u32).collect();
+                rng.shuffle(&mut order);
+                order
+            })
+            .collect();
         let mut columns = Vec::with_capacity(p);
         let mut bins: Vec<u16> = Vec::with_capacity(n * p);
         let mut categorical = Vec::new();
+        let mut codes = Vec::new();
         let mut ctrs = Vec::new();
-        let folds = o.permutation_count + 1;
         let mut ctr_columns: Vec<(Ctr, Vec<Vec<u16>>)> = Vec::new();
         for j in 0..p {
             let col = x.col(j);
@@ -604,16 +812,22 @@ impl Quantized {
                     equality: true,
                     borders: present.iter().map(|&c| c as f32).collect(),
                 });
+                codes.push(Vec::new());
             } else {
-                let own = catboost_ctr::ctrs_of(index, target_borders);
+                let own = catboost_ctr::ctrs_of_types(index, target_borders, o.simple_ctr);
                 let mut per_fold: Vec<Vec<Vec<u16>>> = vec![Vec::with_capacity(folds); own.len()];
-                for _ in 0..folds {
-                    let ordered = catboost_ctr::ordered_bins(&table, &own, col, &levels, &mut rng);
+                for perm in &perms {
+                    let ordered = catboost_ctr::ordered_bins(&table, &own, col, &levels, perm);
                     for (c, b) in per_fold.iter_mut().zip(ordered) {
                         c.push(b);
                     }
                 }
                 ctr_columns.extend(own.into_iter().zip(per_fold));
+                codes.push(
+                    col.iter()
+                        .map(|&v| catboost_ctr::code(v, k).map_or(u32::MAX, |c| c as u32))
+                        .collect(),
+                );
             }
             categorical.push(table);
         }
@@ -649,6 +863,10 @@ impl Quantized {
             ctrs,
             base,
             folds,
+            perms,
+            codes,
+            levels,
+            target_borders,
         }
     }
 
@@ -678,6 +896,102 @@ impl Quantized {
             usize::from(bin) == border
         } else {
             usize::from(bin) > border
+        }
+    }
+
+    /// The projection a CTR column stands for (its categorical input alone).
+    fn projection_of(&self, j: usize) -> Option<Projection> {
+        let c = self.ctrs.get(j.checked_sub(self.base)?)?;
+        Some(Projection {
+            cats: vec![c.categorical],
+            ..Projection::default()
+        })
+    }
+
+    /// Each training row's key of `proj` (the same as [`CatBoostModel::combination_key`] gives
+    /// for the row's raw values).
+    fn keys(&self, proj: &Projection) -> Vec<Option<u64>> {
+        let n = self.n;
+        (0..n)
+            .map(|i| {
+                catboost_ctr::key(
+                    proj.cats.iter().map(|&c| {
+                        let v = self.codes[c as usize][i];
+                        (v != u32::MAX).then_some(v as usize)
+                    }),
+                    proj.thresholds
+                        .iter()
+                        .map(|&(j, b)| usize::from(self.bins[j as usize * n + i]) > b as usize)
+                        .chain(proj.equals.iter().map(|&(j, v)| {
+                            usize::from(self.bins[j as usize * n + i]) == v as usize
+                        })),
+                )
+            })
+            .collect()
+    }
+
+    /// What a model keeps of `proj`: its parts as stored features, and its statistics.
+    fn combination(&self, proj: &Projection, keys: &catboost_ctr::DenseKeys) -> Combination {
+        let (k, counts, above) = keys.table();
+        let part = |&(j, b): &(u32, u32)| {
+            let c = &self.columns[j as usize];
+            (c.feature, c.borders[b as usize])
+        };
+        Combination {
+            categorical: proj.cats.clone(),
+            thresholds: proj.thresholds.iter().map(part).collect(),
+            equals: proj.equals.iter().map(part).collect(),
+            keys: k,
+            counts,
+            above,
+            target_borders: self.target_borders as u32,
+            max_count: keys.max_count,
+        }
+    }
+}
+
+/// The rows in ascending bin order (a counting sort: CTR bins are few).
+fn bin_order(col: &[u16], bins: usize) -> Vec<u32> {
+    let mut start = vec![0usize; bins + 1];
+    for &b in col {
+        start[usize::from(b) + 1] += 1;
+    }
+    for b in 0..bins {
+        start[b + 1] += start[b];
+    }
+    let mut order = vec![0u32; col.len()];
+    for (i, &b) in col.iter().enumerate() {
+        order[start[usize::from(b)]] = i as u32;
+        start[usize::from(b)] += 1;
+    }
+    order
+}
+
+/// The CTR columns of one combination on the tree's learn fold, with what the averaging fold
+/// and the model need later.
+struct TreeCtrs {
+    proj: Projection,
+    keys: catboost_ctr::DenseKeys,
+    ctrs: Vec<Ctr>,
+    bins: Vec<Vec<u16>>,
+    order: Vec<Vec<u32>>,
+}
+
+impl TreeCtrs {
+    fn new(q: &Quantized, proj: Projection, types: CtrTypes, fold: usize) -> TreeCtrs {
+        let keys = catboost_ctr::DenseKeys::new(&q.keys(&proj), &q.levels, q.target_borders);
+        let ctrs = catboost_ctr::ctrs_of_types(0, q.target_borders, types);
+        let bins = keys.ordered_bins(&ctrs, &q.levels, &q.perms[fold]);
+        let order = bins
+            .iter()
+            .map(|b| bin_order(b, catboost_ctr::CTR_BINS))
+            .collect();
+        TreeCtrs {
+            proj,
+            keys,
+            ctrs,
+            bins,
+            order,
         }
     }
 }
@@ -852,9 +1166,224 @@ fn side_terms(stats: &[f64], l2: f64) -> (f64, f64) {
     (num, den)
 }
 
+/// What a level's split is on: a column of [`Quantized`], or a CTR of a combination built for
+/// this tree (index into the tree's [`TreeCtrs`], then into its CTRs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SplitOn {
+    Column(usize),
+    Combined(usize, usize),
+}
+
 struct Split {
-    column: usize,
+    on: SplitOn,
     border: usize,
+}
+
+/// What every candidate of one level is scored against: the leaves' sums and shares of the
+/// score, and each sampled row's leaf and statistics.
+struct Level<'a> {
+    leaves: usize,
+    stride: usize,
+    l2: f64,
+    n: usize,
+    totals: &'a [f64],
+    base_share: &'a [f64],
+    base_sums: (f64, f64),
+    leaf: &'a [u32],
+    position: &'a [u32],
+    active: &'a [u32],
+    stats: &'a [f64],
+    score_function: ScoreFunction,
+}
+
+/// One scoring thread's buffers.
+#[derive(Default)]
+struct Buffers {
+    prefix: Vec<f64>,
+    share: Vec<f64>,
+    dirty_mark: Vec<bool>,
+    dirty: Vec<usize>,
+    hist: Vec<f64>,
+    right: Vec<f64>,
+    num: Vec<f64>,
+    den: Vec<f64>,
+}
+
+/// One candidate column to score: its bins, its rows in bin order, its number of borders, and
+/// whether it splits by equality.
+struct Candidate<'a> {
+    col: &'a [u16],
+    rows: &'a [u32],
+    borders: usize,
+    equality: bool,
+}
+
+/// The score (before noise) of every border of one candidate.
+fn score_candidate(level: &Level<'_>, buf: &mut Buffers, c: &Candidate<'_>) -> Vec<f64> {
+    let (leaves, stride, l2) = (level.leaves, level.stride, level.l2);
+    let borders = c.borders;
+    buf.prefix.resize(leaves * stride, 0.0);
+    buf.share.resize(2 * leaves, 0.0);
+    buf.dirty_mark.resize(leaves, false);
+    buf.right.resize(stride, 0.0);
+    buf.num.clear();
+    buf.num.resize(borders, 0.0);
+    buf.den.clear();
+    buf.den.resize(borders, 0.0);
+    let Buffers {
+        prefix,
+        share,
+        dirty_mark,
+        dirty,
+        hist,
+        right,
+        num,
+        den,
+    } = buf;
+    let (col, leaf, stats) = (c.col, level.leaf, level.stats);
+    if c.equality {
+        // One-hot: value v's rows of each leaf go right, the rest left.
+        hist.clear();
+        hist.resize(borders * leaves * stride, 0.0);
+        for (&i, row) in level.active.iter().zip(stats.chunks_exact(stride)) {
+            let v = usize::from(col[i as usize]);
+            if v < borders {
+                let at = (v * leaves + leaf[i as usize] as usize) * stride;
+                for (h, s) in hist[at..at + stride].iter_mut().zip(row) {
+                    *h += s;
+                }
+            }
+        }
+        for v in 0..borders {
+            let (mut sn, mut sd) = (0.0, 0.0);
+            for l in 0..leaves {
+                let at = (v * leaves + l) * stride;
+                let inside = &hist[at..at + stride];
+                let total = &level.totals[l * stride..(l + 1) * stride];
+                for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(inside)) {
+                    *r = t - s;
+                }
+                let (a, b) = side_terms(inside, l2);
+                let (c, d) = side_terms(right, l2);
+                sn += a + c;
+                sd += b + d;
+            }
+            num[v] = sn;
+            den[v] = sd;
+        }
+    } else {
+        // One sweep over the rows in bin order: after bin b, each leaf's rows at or below
+        // border b are its left side. Only the leaves with rows in a bin change their share of
+        // the score there, so a bin costs its rows, not every leaf.
+        prefix.iter_mut().for_each(|v| *v = 0.0);
+        share.copy_from_slice(level.base_share);
+        let (mut sum_num, mut sum_den) = level.base_sums;
+        let rows = c.rows;
+        let n = level.n;
+        let mut k = 0;
+        for bin in 0..borders {
+            while k < n && usize::from(col[rows[k] as usize]) == bin {
+                let i = rows[k] as usize;
+                k += 1;
+                let at = level.position[i];
+                if at == u32::MAX {
+                    continue;
+                }
+                let l = leaf[i] as usize;
+                let row = &stats[at as usize * stride..(at as usize + 1) * stride];
+                for (s, v) in prefix[l * stride..(l + 1) * stride].iter_mut().zip(row) {
+                    *s += v;
+                }
+                if !dirty_mark[l] {
+                    dirty_mark[l] = true;
+                    dirty.push(l);
+                }
+            }
+            for &l in dirty.iter() {
+                dirty_mark[l] = false;
+                let left = &prefix[l * stride..(l + 1) * stride];
+                let total = &level.totals[l * stride..(l + 1) * stride];
+                for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(left)) {
+                    *r = t - s;
+                }
+                let (ln, ld) = side_terms(left, l2);
+                let (rn, rd) = side_terms(right, l2);
+                sum_num += ln + rn - share[2 * l];
+                sum_den += ld + rd - share[2 * l + 1];
+                share[2 * l] = ln + rn;
+                share[2 * l + 1] = ld + rd;
+            }
+            dirty.clear();
+            num[bin] = sum_num;
+            den[bin] = sum_den;
+        }
+    }
+    (0..borders)
+        .map(|b| match level.score_function {
+            ScoreFunction::Cosine if den[b] > 0.0 => num[b] / den[b].sqrt(),
+            ScoreFunction::Cosine => 0.0,
+            ScoreFunction::L2 => num[b],
+        })
+        .collect()
+}
+
+/// Rows × candidates below which a level is scored on the calling thread alone: a thread
+/// costs tens of microseconds to start, a candidate's sweep about a nanosecond per row.
+const PARALLEL_WORK: usize = 1 << 16;
+
+/// Scores every candidate, on up to `threads` scoped threads (contiguous shares of the
+/// candidates; the calling thread takes the first). The scores do not depend on the number of
+/// threads: each candidate is scored whole by one thread.
+fn score_all(
+    level: &Level<'_>,
+    buffers: &mut [Buffers],
+    candidates: &[Candidate<'_>],
+    threads: usize,
+) -> Vec<Vec<f64>> {
+    let threads = if level.active.len() * candidates.len() < PARALLEL_WORK {
+        1
+    } else {
+        threads
+            .clamp(1, buffers.len().max(1))
+            .min(candidates.len().max(1))
+    };
+    if threads <= 1 || buffers.len() < 2 {
+        let buf = &mut buffers[0];
+        return candidates
+            .iter()
+            .map(|c| score_candidate(level, buf, c))
+            .collect();
+    }
+    let per = candidates.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut shares = candidates.chunks(per).zip(buffers.iter_mut());
+        let first = shares.next();
+        let handles: Vec<_> = shares
+            .map(|(share, buf)| {
+                scope.spawn(move || {
+                    share
+                        .iter()
+                        .map(|c| score_candidate(level, buf, c))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<Vec<f64>> = match first {
+            Some((share, buf)) => share
+                .iter()
+                .map(|c| score_candidate(level, buf, c))
+                .collect(),
+            None => Vec::new(),
+        };
+        for h in handles {
+            match h.join() {
+                Ok(scores) => out.extend(scores),
+                // A panic in a scoring thread is a broken invariant: pass it on.
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
 
 /// The loss of raw scores `approx` (`dims` per row) on `target`: RMSE, Logloss or MultiClass's
@@ -923,12 +1452,6 @@ fn boost(
     let quantized = Quantized::new(x, target, loss, o);
     check_interrupts();
     let columns = quantized.columns.len();
-    let max_bins = quantized
-        .columns
-        .iter()
-        .map(|c| c.borders.len() + 1)
-        .max()
-        .unwrap_or(1);
     let learning_rate = o
         .learning_rate
         .unwrap_or_else(|| auto_learning_rate(loss, n, o.iterations));
@@ -958,19 +1481,16 @@ fn boost(
     let mut weights = vec![1.0; n];
     let mut leaf = vec![0u32; n];
     let mut rng = SplitMix64(o.random_seed ^ 0x00ca_7b00_57ed_5eed);
-    // The sweep's buffers: per leaf its sums, its left side's, its share of the score's
-    // numerator and denominator, and whether a bin changed it.
     let mut position = vec![u32::MAX; n];
     let mut totals: Vec<f64> = Vec::new();
-    let mut prefix: Vec<f64> = Vec::new();
     let mut base_share: Vec<f64> = Vec::new();
-    let mut share: Vec<f64> = Vec::new();
-    let mut dirty_mark: Vec<bool> = Vec::new();
-    let mut dirty: Vec<usize> = Vec::new();
-    let mut hist: Vec<f64> = Vec::new();
-    let mut right = vec![0.0; dims + 1];
-    let mut num = vec![0.0; max_bins];
-    let mut den = vec![0.0; max_bins];
+    let threads = o.threads.max(1);
+    let mut buffers: Vec<Buffers> = (0..threads).map(|_| Buffers::default()).collect();
+    // Combinations are joined to categorical inputs with CTRs only (CatBoost: not one-hot).
+    let combinable: Vec<u32> = (0..quantized.categorical.len() as u32)
+        .filter(|&c| !quantized.categorical[c as usize].one_hot)
+        .collect();
+    let combine = o.max_ctr_complexity > 1 && !combinable.is_empty();
     let mut model = CatBoostModel {
         num_features: p,
         num_classes,
@@ -981,9 +1501,11 @@ fn boost(
         categorical: quantized.categorical.clone(),
         ctrs: quantized.ctrs.clone(),
         best_iteration: None,
+        combinations: Vec::new(),
+        combination_ctrs: Vec::new(),
     };
     // The eval part: its rows with their CTR bins from all fitted rows' statistics (as at
-    // predict), and its raw scores, tree by tree.
+    // predict; recomputed when the trees add a combination), and its raw scores, tree by tree.
     let mut watched = eval.map(|(xe, te)| {
         let rows: Vec<Vec<f32>> = (0..xe.rows()).map(|i| xe.row(i)).collect();
         let ctr_bins: Vec<Vec<f32>> = rows.iter().map(|r| model.ctr_bins(r)).collect();
@@ -1026,19 +1548,20 @@ fn boost(
         leaf.iter_mut().for_each(|l| *l = 0);
         // The learn fold whose CTR bins choose this tree's splits (no CTRs: no draw, so models
         // without text columns are as before).
-        let fold = if quantized.ctrs.is_empty() {
+        let fold = if quantized.ctrs.is_empty() && !combine {
             0
         } else {
             1 + (rng.next_u64() % (quantized.folds as u64 - 1).max(1)) as usize
         };
         let mut splits: Vec<Split> = Vec::with_capacity(o.depth);
+        // This tree's combinations (CatBoost's tree CTRs), built as its levels call for them.
+        let mut tree_ctrs: Vec<TreeCtrs> = Vec::new();
         for level in 0..o.depth {
             check_interrupts();
             let leaves = 1usize << level;
             if features_per_level < columns {
                 rng.shuffle(&mut feature_order);
             }
-            let mut best_split: Option<(f64, Split)> = None;
             // Each leaf's sums, and its share of the score with every row on the right.
             totals.clear();
             totals.resize(leaves * stride, 0.0);
@@ -1056,98 +1579,101 @@ fn boost(
                 base_sums.0 += terms.0;
                 base_sums.1 += terms.1;
             }
-            prefix.resize(leaves * stride, 0.0);
-            share.resize(2 * leaves, 0.0);
-            dirty_mark.resize(leaves, false);
+            // Combinations for this level: every combinable input joined to the tree's number
+            // and one-hot splits together, and to each of its CTR splits' combination (CatBoost's
+            // greedy construction), at most max_ctr_complexity parts.
+            if combine && !splits.is_empty() {
+                let mut bases: Vec<Projection> = Vec::new();
+                let mut plain = Projection::default();
+                for s in &splits {
+                    match s.on {
+                        SplitOn::Column(j) if j < quantized.base => {
+                            if quantized.columns[j].equality {
+                                plain.equals.push((j as u32, s.border as u32));
+                            } else {
+                                plain.thresholds.push((j as u32, s.border as u32));
+                            }
+                        }
+                        SplitOn::Column(j) => bases.extend(quantized.projection_of(j)),
+                        SplitOn::Combined(t, _) => bases.push(tree_ctrs[t].proj.clone()),
+                    }
+                }
+                plain.thresholds.sort_unstable();
+                plain.thresholds.dedup();
+                plain.equals.sort_unstable();
+                plain.equals.dedup();
+                if !plain.is_empty() {
+                    bases.push(plain);
+                }
+                let mut wanted: Vec<Projection> = Vec::new();
+                for b in &bases {
+                    for &c in &combinable {
+                        if o.rsm < 1.0 && rng.unit() > o.rsm {
+                            continue;
+                        }
+                        if let Some(proj) = b.with_cat(c) {
+                            if proj.len() <= o.max_ctr_complexity && !wanted.contains(&proj) {
+                                wanted.push(proj);
+                            }
+                        }
+                    }
+                }
+                for proj in wanted {
+                    if !tree_ctrs.iter().any(|t| t.proj == proj) {
+                        tree_ctrs.push(TreeCtrs::new(&quantized, proj, o.combinations_ctr, fold));
+                    }
+                }
+            }
+            let mut on: Vec<SplitOn> = Vec::new();
+            let mut candidates: Vec<Candidate<'_>> = Vec::new();
             for &f in &feature_order[..features_per_level.min(columns)] {
                 let borders = quantized.columns[f].borders.len();
                 if borders == 0 {
                     continue;
                 }
-                let col = quantized.col(f, fold);
-                if quantized.columns[f].equality {
-                    // One-hot: value v's rows of each leaf go right, the rest left.
-                    hist.clear();
-                    hist.resize(borders * leaves * stride, 0.0);
-                    for (&i, row) in active.iter().zip(stats.chunks_exact(stride)) {
-                        let v = usize::from(col[i as usize]);
-                        if v < borders {
-                            let at = (v * leaves + leaf[i as usize] as usize) * stride;
-                            for (h, s) in hist[at..at + stride].iter_mut().zip(row) {
-                                *h += s;
-                            }
-                        }
-                    }
-                    for v in 0..borders {
-                        let (mut sn, mut sd) = (0.0, 0.0);
-                        for l in 0..leaves {
-                            let at = (v * leaves + l) * stride;
-                            let inside = &hist[at..at + stride];
-                            let total = &totals[l * stride..(l + 1) * stride];
-                            for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(inside)) {
-                                *r = t - s;
-                            }
-                            let (a, b) = side_terms(inside, l2);
-                            let (c, d) = side_terms(&right, l2);
-                            sn += a + c;
-                            sd += b + d;
-                        }
-                        num[v] = sn;
-                        den[v] = sd;
-                    }
-                } else {
-                    // One sweep over the rows in bin order: after bin b, each leaf's rows at or
-                    // below border b are its left side. Only the leaves with rows in a bin
-                    // change their share of the score there, so a bin costs its rows, not
-                    // every leaf.
-                    prefix.iter_mut().for_each(|v| *v = 0.0);
-                    share.copy_from_slice(&base_share);
-                    let (mut sum_num, mut sum_den) = base_sums;
-                    let rows = quantized.order(f, fold);
-                    let mut k = 0;
-                    for bin in 0..borders {
-                        while k < n && usize::from(col[rows[k] as usize]) == bin {
-                            let i = rows[k] as usize;
-                            k += 1;
-                            let at = position[i];
-                            if at == u32::MAX {
-                                continue;
-                            }
-                            let l = leaf[i] as usize;
-                            let row = &stats[at as usize * stride..(at as usize + 1) * stride];
-                            for (s, v) in prefix[l * stride..(l + 1) * stride].iter_mut().zip(row) {
-                                *s += v;
-                            }
-                            if !dirty_mark[l] {
-                                dirty_mark[l] = true;
-                                dirty.push(l);
-                            }
-                        }
-                        for &l in &dirty {
-                            dirty_mark[l] = false;
-                            let left = &prefix[l * stride..(l + 1) * stride];
-                            let total = &totals[l * stride..(l + 1) * stride];
-                            for (r, (t, s)) in right.iter_mut().zip(total.iter().zip(left)) {
-                                *r = t - s;
-                            }
-                            let (ln, ld) = side_terms(left, l2);
-                            let (rn, rd) = side_terms(&right, l2);
-                            sum_num += ln + rn - share[2 * l];
-                            sum_den += ld + rd - share[2 * l + 1];
-                            share[2 * l] = ln + rn;
-                            share[2 * l + 1] = ld + rd;
-                        }
-                        dirty.clear();
-                        num[bin] = sum_num;
-                        den[bin] = sum_den;
-                    }
+                on.push(SplitOn::Column(f));
+                candidates.push(Candidate {
+                    col: quantized.col(f, fold),
+                    rows: quantized.order(f, fold),
+                    borders,
+                    equality: quantized.columns[f].equality,
+                });
+            }
+            for (t, tc) in tree_ctrs.iter().enumerate() {
+                for (c, (bins, order)) in tc.bins.iter().zip(&tc.order).enumerate() {
+                    on.push(SplitOn::Combined(t, c));
+                    candidates.push(Candidate {
+                        col: bins,
+                        rows: order,
+                        borders: catboost_ctr::CTR_BINS - 1,
+                        equality: false,
+                    });
                 }
-                for b in 0..borders {
-                    let score = match o.score_function {
-                        ScoreFunction::Cosine if den[b] > 0.0 => num[b] / den[b].sqrt(),
-                        ScoreFunction::Cosine => 0.0,
-                        ScoreFunction::L2 => num[b],
-                    };
+            }
+            let scores = score_all(
+                &Level {
+                    leaves,
+                    stride,
+                    l2,
+                    n,
+                    totals: &totals,
+                    base_share: &base_share,
+                    base_sums,
+                    leaf: &leaf,
+                    position: &position,
+                    active: &active,
+                    stats: &stats,
+                    score_function: o.score_function,
+                },
+                &mut buffers,
+                &candidates,
+                threads,
+            );
+            // The noise is drawn here, in candidate order, so the model does not depend on
+            // the number of threads.
+            let mut best_split: Option<(f64, Split)> = None;
+            for (&what, scores) in on.iter().zip(&scores) {
+                for (b, &score) in scores.iter().enumerate() {
                     let score = if score_sd > 0.0 {
                         score + score_sd * normal(&mut rng)
                     } else {
@@ -1157,7 +1683,7 @@ fn boost(
                         best_split = Some((
                             score,
                             Split {
-                                column: f,
+                                on: what,
                                 border: b,
                             },
                         ));
@@ -1165,21 +1691,52 @@ fn boost(
                 }
             }
             let Some((_, split)) = best_split else { break };
-            let col = quantized.col(split.column, fold);
-            for (l, &bin) in leaf.iter_mut().zip(col) {
-                if quantized.right(split.column, bin, split.border) {
-                    *l |= 1 << level;
+            match split.on {
+                SplitOn::Column(j) => {
+                    for (l, &bin) in leaf.iter_mut().zip(quantized.col(j, fold)) {
+                        if quantized.right(j, bin, split.border) {
+                            *l |= 1 << level;
+                        }
+                    }
+                }
+                SplitOn::Combined(t, c) => {
+                    for (l, &bin) in leaf.iter_mut().zip(&tree_ctrs[t].bins[c]) {
+                        if usize::from(bin) > split.border {
+                            *l |= 1 << level;
+                        }
+                    }
                 }
             }
             splits.push(split);
         }
-        if fold != 0 && splits.iter().any(|s| s.column >= quantized.base) {
+        let is_ctr = |s: &Split| match s.on {
+            SplitOn::Column(j) => j >= quantized.base,
+            SplitOn::Combined(..) => true,
+        };
+        if fold != 0 && splits.iter().any(is_ctr) {
             // The leaves' values come from the averaging fold's CTR bins.
             leaf.iter_mut().for_each(|l| *l = 0);
             for (level, split) in splits.iter().enumerate() {
-                let col = quantized.col(split.column, 0);
+                let averaging: Vec<u16>;
+                let (col, equality) = match split.on {
+                    SplitOn::Column(j) => (quantized.col(j, 0), quantized.columns[j].equality),
+                    SplitOn::Combined(t, c) => {
+                        let tc = &tree_ctrs[t];
+                        averaging = tc
+                            .keys
+                            .ordered_bins(&tc.ctrs[c..=c], &quantized.levels, &quantized.perms[0])
+                            .pop()
+                            .unwrap_or_default();
+                        (&averaging[..], false)
+                    }
+                };
                 for (l, &bin) in leaf.iter_mut().zip(col) {
-                    if quantized.right(split.column, bin, split.border) {
+                    let right = if equality {
+                        usize::from(bin) == split.border
+                    } else {
+                        usize::from(bin) > split.border
+                    };
+                    if right {
                         *l |= 1 << level;
                     }
                 }
@@ -1207,19 +1764,35 @@ fn boost(
                 approx[i * dims + c] += values[l as usize * dims + c];
             }
         }
+        let combined_before = model.combination_ctrs.len();
+        let features: Vec<u32> = splits
+            .iter()
+            .map(|s| match s.on {
+                SplitOn::Column(j) => quantized.columns[j].feature,
+                SplitOn::Combined(t, c) => {
+                    let tc = &tree_ctrs[t];
+                    let stored = quantized.combination(&tc.proj, &tc.keys);
+                    let index = model.add_combined_ctr(stored, &tc.ctrs[c]);
+                    (p + model.ctrs.len() + index) as u32
+                }
+            })
+            .collect();
         model.trees.push(ObliviousTree {
-            features: splits
-                .iter()
-                .map(|s| quantized.columns[s.column].feature)
-                .collect(),
+            features,
             borders: splits
                 .iter()
-                .map(|s| quantized.columns[s.column].borders[s.border])
+                .map(|s| match s.on {
+                    SplitOn::Column(j) => quantized.columns[j].borders[s.border],
+                    SplitOn::Combined(..) => s.border as f32,
+                })
                 .collect(),
             leaf_values: values,
             leaf_weights,
         });
         if let Some((rows, ctr_bins, te, eval_approx)) = watched.as_mut() {
+            if model.combination_ctrs.len() != combined_before {
+                *ctr_bins = rows.iter().map(|r| model.ctr_bins(r)).collect();
+            }
             if let Some(tree) = model.trees.last() {
                 for (i, (row, bins)) in rows.iter().zip(ctr_bins.iter()).enumerate() {
                     let l = model.leaf(tree, row, bins);
@@ -1247,7 +1820,6 @@ fn boost(
     }
     Ok(model)
 }
-
 /// Each leaf's step (before the learning rate): `iterations` Newton steps
 /// Σ der / (−Σ der2 + l2) (MultiClass: the full Hessian's system), or gradient steps
 /// Σ der / (Σ w + l2), of the bootstrap-weighted rows.
@@ -1367,6 +1939,23 @@ pub struct CatBoostModel {
     pub ctrs: Vec<Ctr>,
     /// With an eval part: the iteration (from 0) of the lowest loss on it.
     pub best_iteration: Option<u32>,
+    /// The combinations the trees split on a CTR of (`max_ctr_complexity`), with their
+    /// statistics.
+    pub combinations: Vec<Combination>,
+    /// The CTR features of the combinations (`categorical` indexes `combinations`): split
+    /// feature `num_features + ctrs.len() + c` is CTR c.
+    pub combination_ctrs: Vec<Ctr>,
+}
+
+/// A field added to the stored layout after models were written without it: those end before
+/// it, and read it as its default (empty). Damaged bytes are still refused: anything left over
+/// fails `exactly`, and a tree naming a combination the model lacks fails the checks below.
+struct Added<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Added<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(Added(T::deserialize(d).unwrap_or_default()))
+    }
 }
 
 #[derive(Deserialize)]
@@ -1380,6 +1969,8 @@ struct StoredCatBoost {
     categorical: Vec<CategoricalInput>,
     ctrs: Vec<Ctr>,
     best_iteration: Option<u32>,
+    combinations: Added<Vec<Combination>>,
+    combination_ctrs: Added<Vec<Ctr>>,
 }
 
 impl TryFrom<StoredCatBoost> for CatBoostModel {
@@ -1408,7 +1999,30 @@ impl TryFrom<StoredCatBoost> for CatBoostModel {
                 _ => return Err("catboost CTR is inconsistent".into()),
             }
         }
-        let split_features = s.num_features + s.ctrs.len();
+        let (combinations, combination_ctrs) = (s.combinations.0, s.combination_ctrs.0);
+        for c in &combinations {
+            let b = c.target_borders as usize;
+            if c.keys.len() != c.counts.len()
+                || c.above.len() != c.keys.len() * b
+                || c.keys.windows(2).any(|w| w[0] >= w[1])
+                || c.categorical
+                    .iter()
+                    .any(|&i| s.categorical.get(i as usize).is_none_or(|t| t.one_hot))
+                || c.thresholds
+                    .iter()
+                    .chain(&c.equals)
+                    .any(|&(f, _)| f as usize >= s.num_features)
+            {
+                return Err("catboost combination is inconsistent".into());
+            }
+        }
+        for c in &combination_ctrs {
+            match combinations.get(c.categorical as usize) {
+                Some(t) if c.target_border < t.target_borders.max(1) => {}
+                _ => return Err("catboost combination CTR is inconsistent".into()),
+            }
+        }
+        let split_features = s.num_features + s.ctrs.len() + combination_ctrs.len();
         for (i, t) in s.trees.iter().enumerate() {
             let depth = t.features.len();
             if depth > MAX_DEPTH as usize
@@ -1430,21 +2044,81 @@ impl TryFrom<StoredCatBoost> for CatBoostModel {
             categorical: s.categorical,
             ctrs: s.ctrs,
             best_iteration: s.best_iteration,
+            combinations,
+            combination_ctrs,
         })
     }
 }
 
 impl CatBoostModel {
-    /// The bins of the model's CTRs for one row, from the stored statistics.
+    /// The bins of the model's CTRs (simple, then combined) for one row, from the stored
+    /// statistics.
     fn ctr_bins(&self, x: &[f32]) -> Vec<f32> {
-        self.ctrs
+        let mut out: Vec<f32> = self
+            .ctrs
             .iter()
             .map(|c| {
                 let t = &self.categorical[c.categorical as usize];
                 let v = x.get(t.input as usize).copied().unwrap_or(f32::NAN);
                 f32::from(c.predict_bin(t, v))
             })
-            .collect()
+            .collect();
+        if !self.combination_ctrs.is_empty() {
+            let keys: Vec<Option<u64>> = self
+                .combinations
+                .iter()
+                .map(|c| self.combination_key(c, x))
+                .collect();
+            out.extend(self.combination_ctrs.iter().map(|c| {
+                let i = c.categorical as usize;
+                f32::from(self.combinations[i].predict_bin(c, keys[i]))
+            }));
+        }
+        out
+    }
+
+    /// A row's key of a combination: its category codes, then whether each number is above its
+    /// border and each one-hot input equals its code (as training computes it from the bins).
+    fn combination_key(&self, c: &Combination, x: &[f32]) -> Option<u64> {
+        let value = |f: u32| x.get(f as usize).copied().unwrap_or(f32::NAN);
+        catboost_ctr::key(
+            c.categorical.iter().map(|&i| {
+                let t = &self.categorical[i as usize];
+                catboost_ctr::code(value(t.input), t.counts.len())
+            }),
+            c.thresholds
+                .iter()
+                .map(|&(f, b)| self.nan_mode.replace(value(f)) > b)
+                .chain(c.equals.iter().map(|&(f, v)| value(f) == v)),
+        )
+    }
+
+    /// Adds a combination's CTR (unless the model has it) and returns its index in
+    /// `combination_ctrs`.
+    fn add_combined_ctr(&mut self, combination: Combination, ctr: &Ctr) -> usize {
+        let same = |a: &Combination| {
+            a.categorical == combination.categorical
+                && a.thresholds == combination.thresholds
+                && a.equals == combination.equals
+        };
+        let at = match self.combinations.iter().position(same) {
+            Some(at) => at,
+            None => {
+                self.combinations.push(combination);
+                self.combinations.len() - 1
+            }
+        };
+        let ctr = Ctr {
+            categorical: at as u32,
+            ..ctr.clone()
+        };
+        match self.combination_ctrs.iter().position(|c| *c == ctr) {
+            Some(i) => i,
+            None => {
+                self.combination_ctrs.push(ctr);
+                self.combination_ctrs.len() - 1
+            }
+        }
     }
 
     fn one_hot(&self, input: usize) -> bool {
@@ -1480,13 +2154,30 @@ impl CatBoostModel {
         raw
     }
 
-    /// The input a split feature stands for (a CTR: its categorical input).
-    fn input_of(&self, feature: u32) -> usize {
+    /// The inputs a split feature stands for (a CTR: its categorical input; a combination's:
+    /// every input it joins).
+    fn inputs_of(&self, feature: u32) -> Vec<usize> {
         let f = feature as usize;
-        match f.checked_sub(self.num_features) {
-            Some(c) => self.categorical[self.ctrs[c].categorical as usize].input as usize,
-            None => f,
+        let Some(c) = f.checked_sub(self.num_features) else {
+            return vec![f];
+        };
+        if let Some(ctr) = self.ctrs.get(c) {
+            return vec![self.categorical[ctr.categorical as usize].input as usize];
         }
+        let Some(ctr) = self.combination_ctrs.get(c - self.ctrs.len()) else {
+            return Vec::new();
+        };
+        let comb = &self.combinations[ctr.categorical as usize];
+        comb.categorical
+            .iter()
+            .map(|&i| self.categorical[i as usize].input as usize)
+            .chain(
+                comb.thresholds
+                    .iter()
+                    .chain(&comb.equals)
+                    .map(|&(f, _)| f as usize),
+            )
+            .collect()
     }
 
     /// Adds `t`'s leaf values to `raw` (`ctr_bins` from [`CatBoostModel::ctr_bins`]).
@@ -1564,7 +2255,11 @@ impl Predictor for CatBoostModel {
                     }
                     weights[l] = w;
                 }
-                importance[self.input_of(t.features[d])] += effect;
+                // A combination's share is split evenly between the inputs it joins.
+                let inputs = self.inputs_of(t.features[d]);
+                for &i in &inputs {
+                    importance[i] += effect / inputs.len() as f64;
+                }
             }
         }
         let total: f64 = importance.iter().sum();
@@ -1761,7 +2456,38 @@ mod tests {
             json!({"bootstrap_type": "MVS", "bagging_temperature": 1})
         )
         .contains("does not apply"));
-        assert!(msg(Task::Regression, json!({"boosting_type": "Ordered"})).contains("one of Plain"));
+        assert!(
+            msg(Task::Regression, json!({"boosting_type": "Ordered"})).contains("not implemented")
+        );
+        assert!(matches!(
+            a.resolve(Task::Regression, &json!({"boosting_type": "Ordered"}))
+                .unwrap_err(),
+            Error::NotSupported { .. }
+        ));
+        assert!(msg(Task::Regression, json!({"max_ctr_complexity": 0})).contains("from 1 to 16"));
+        assert!(msg(Task::Regression, json!({"thread_count": 0})).contains("thread_count"));
+        for (hp, text) in [
+            (
+                json!({"simple_ctr": ["Buckets"]}),
+                "type Buckets is not supported",
+            ),
+            (
+                json!({"combinations_ctr": "Borders:Prior=0.3/1"}),
+                "Prior=0.3/1",
+            ),
+            (
+                json!({"simple_ctr": "Counter:CtrBorderCount=31"}),
+                "CtrBorderCount=31",
+            ),
+        ] {
+            let e = a.resolve(Task::Regression, &hp).unwrap_err();
+            assert!(matches!(e, Error::NotSupported { .. }), "{hp}: {e}");
+            assert!(e.to_string().contains(text), "{hp}: {e}");
+        }
+        assert!(msg(Task::Regression, json!({"simple_ctr": ["Nope"]}))
+            .contains("not a CatBoost CTR type"));
+        assert!(msg(Task::Regression, json!({"simple_ctr": [1]})).contains("a CTR description"));
+        assert!(msg(Task::Regression, json!({"simple_ctr": []})).contains("is empty"));
         assert!(msg(
             Task::Regression,
             json!({"od_type": "IncToDec", "od_wait": 5})
@@ -1843,6 +2569,8 @@ mod tests {
             categorical: Vec::new(),
             ctrs: Vec::new(),
             best_iteration: None,
+            combinations: Vec::new(),
+            combination_ctrs: Vec::new(),
         };
         let bytes = postcard::to_stdvec(&good).unwrap();
         assert_eq!(postcard::from_bytes::<CatBoostModel>(&bytes).unwrap(), good);
@@ -1978,6 +2706,182 @@ mod tests {
         };
         assert!(c.ctrs.is_empty() && c.categorical.iter().all(|t| t.one_hot));
         assert!(r2(&m, &xt, &yt) > 0.5, "{}", r2(&m, &xt, &yt));
+    }
+
+    /// Two 20-category inputs whose categories say nothing alone: the target is an effect of
+    /// their pair (the sum of the codes mod 20), plus a number.
+    fn pair_data(n: usize, seed: u64) -> (Matrix, Vec<f32>) {
+        let mut rng = SplitMix64(seed);
+        let effect: Vec<f32> = (0..20).map(|c| ((c * 7 % 20) as f32 / 5.0) - 2.0).collect();
+        let mut rows = Vec::with_capacity(n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let a = (rng.unit() * 20.0).floor().min(19.0) as usize;
+            let b = (rng.unit() * 20.0).floor().min(19.0) as usize;
+            let v = rng.unit() as f32;
+            y.push(effect[(a + b) % 20] + v + 0.1 * rng.unit() as f32);
+            rows.push(vec![a as f32, b as f32, v]);
+        }
+        let x = Matrix::from_rows(&rows)
+            .unwrap()
+            .with_categorical(vec![Some(20), Some(20), None])
+            .unwrap();
+        (x, y)
+    }
+
+    #[test]
+    fn combinations_of_categorical_inputs_find_what_each_alone_cannot() {
+        let (x, y) = pair_data(4000, 21);
+        let (xt, yt) = pair_data(1000, 22);
+        let hp = |complexity: Option<u32>| {
+            let mut hp = json!({"iterations": 300, "learning_rate": 0.2, "depth": 4});
+            if let Some(c) = complexity {
+                hp["max_ctr_complexity"] = json!(c);
+            }
+            hp
+        };
+        let with = fit(hp(None), Task::Regression, &x, Labels::Values(&y));
+        let without = fit(hp(Some(1)), Task::Regression, &x, Labels::Values(&y));
+        let (a, b) = (r2(&with, &xt, &yt), r2(&without, &xt, &yt));
+        assert!(a > 0.8 && a > b + 0.3, "with combinations {a}, without {b}");
+        let Fitted::CatBoost(c) = with.fitted() else {
+            panic!()
+        };
+        assert!(!c.combinations.is_empty() && !c.combination_ctrs.is_empty());
+        assert!(c.combinations.iter().any(|k| k.categorical == [0, 1]));
+        // Every combination joins at most 4 parts (the default complexity).
+        assert!(c
+            .combinations
+            .iter()
+            .all(|k| k.categorical.len() + k.thresholds.len() + k.equals.len() <= 4));
+        let Fitted::CatBoost(c1) = without.fitted() else {
+            panic!()
+        };
+        assert!(c1.combinations.is_empty());
+        // Fewer than 200 iterations: CatBoost's default complexity is 1.
+        let short = fit(
+            json!({"iterations": 50, "learning_rate": 0.3}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        let Fitted::CatBoost(s) = short.fitted() else {
+            panic!()
+        };
+        assert!(s.combinations.is_empty());
+        round_trip(&with);
+        // Unseen and missing categories get the priors.
+        assert!(with.predict(&[55.0, 1.0, 0.5]).unwrap().is_finite());
+        assert!(with
+            .predict(&[f32::NAN, f32::NAN, f32::NAN])
+            .unwrap()
+            .is_finite());
+        // Both inputs of the pair carry importance.
+        let imp = with.feature_importances().unwrap();
+        assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{imp:?}");
+        assert!(imp[0] > 0.1 && imp[1] > 0.1, "{imp:?}");
+        // Classification, with Counter-only combinations.
+        let codes: Vec<u32> = y.iter().map(|&v| u32::from(v > 0.5)).collect();
+        let m = fit(
+            json!({"iterations": 300, "learning_rate": 0.2, "depth": 4, "combinations_ctr": ["Borders:Prior=0.5/1", "Counter"]}),
+            Task::Classification,
+            &x,
+            Labels::Classes {
+                codes: &codes,
+                num_classes: 2,
+            },
+        );
+        let right = (0..xt.rows())
+            .filter(|&i| m.predict(&xt.row(i)) == Some(f32::from(u8::from(yt[i] > 0.5))))
+            .count();
+        assert!(right > 850, "{right} of 1000");
+        let Fitted::CatBoost(k) = m.fitted() else {
+            panic!()
+        };
+        assert!(k
+            .combination_ctrs
+            .iter()
+            .all(|c| c.counter || c.prior == 0.5));
+        round_trip(&m);
+    }
+
+    #[test]
+    fn models_stored_before_combinations_still_load() {
+        // The stored layout before `combinations` and `combination_ctrs` were added.
+        #[derive(Serialize)]
+        struct Before {
+            num_features: usize,
+            num_classes: usize,
+            output: Output,
+            nan_mode: NanMode,
+            baseline: Vec<f64>,
+            trees: Vec<ObliviousTree>,
+            categorical: Vec<CategoricalInput>,
+            ctrs: Vec<Ctr>,
+            best_iteration: Option<u32>,
+        }
+        let (x, y, _) = categorical_data(500, 23);
+        let m = fit(
+            json!({"iterations": 30}),
+            Task::Regression,
+            &x,
+            Labels::Values(&y),
+        );
+        let Fitted::CatBoost(c) = m.fitted().clone() else {
+            panic!()
+        };
+        assert!(c.combinations.is_empty() && !c.ctrs.is_empty());
+        let before = Before {
+            num_features: c.num_features,
+            num_classes: c.num_classes,
+            output: c.output,
+            nan_mode: c.nan_mode,
+            baseline: c.baseline.clone(),
+            trees: c.trees.clone(),
+            categorical: c.categorical.clone(),
+            ctrs: c.ctrs.clone(),
+            best_iteration: c.best_iteration,
+        };
+        let bytes = postcard::to_stdvec(&before).unwrap();
+        let back = Fitted::from_bytes("catboost_oblivious_trees", &bytes)
+            .unwrap()
+            .unwrap();
+        assert_eq!(back, Fitted::CatBoost(c.clone()));
+        // A tree naming a combined CTR the bytes lack is refused.
+        let mut bad = before;
+        bad.trees[0].features[0] = (c.num_features + c.ctrs.len()) as u32;
+        let bytes = postcard::to_stdvec(&bad).unwrap();
+        assert!(Fitted::from_bytes("catboost_oblivious_trees", &bytes)
+            .unwrap()
+            .is_err());
+    }
+
+    #[test]
+    fn threads_do_not_change_the_model() {
+        // Enough rows × candidates that two threads do score in parallel.
+        let (x, y) = pair_data(6000, 24);
+        let fits: Vec<Fitted> = [1, 2, 3]
+            .iter()
+            .map(|&t| {
+                fit(
+                    json!({"iterations": 220, "depth": 4, "nthread": t}),
+                    Task::Regression,
+                    &x,
+                    Labels::Values(&y),
+                )
+                .fitted()
+                .clone()
+            })
+            .collect();
+        assert_eq!(fits[0], fits[1]);
+        assert_eq!(fits[0], fits[2]);
+        // thread_count may lower nthread.
+        let a = Algorithm::parse("catboost").unwrap();
+        let params = a
+            .resolve(Task::Regression, &json!({"nthread": 2, "thread_count": 1}))
+            .unwrap();
+        let Options { threads, .. } = CatBoost.options(Task::Regression, &params).unwrap();
+        assert_eq!(threads, 1);
     }
 
     #[test]
