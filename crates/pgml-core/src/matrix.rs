@@ -95,6 +95,12 @@ impl Matrix {
         &self.data[j * self.rows..(j + 1) * self.rows]
     }
 
+    /// Every value, column after column (what `from_columns` took): for libraries that read a
+    /// column-major buffer in place.
+    pub fn as_column_major(&self) -> &[f32] {
+        &self.data
+    }
+
     pub fn get(&self, i: usize, j: usize) -> f32 {
         self.data[j * self.rows + i]
     }

@@ -3,7 +3,7 @@
 
 use pgml_core::algorithms::Algorithm;
 use pgml_core::hyperparams::Hyperparams;
-use pgml_core::labels::{self, LabelKind};
+use pgml_core::labels::LabelKind;
 use pgml_core::model::Model;
 use pgml_core::preprocess;
 use pgml_core::search::{self, Search};
@@ -397,7 +397,7 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                 Some(ColumnKind::Bool) => LabelKind::Boolean,
                 _ => LabelKind::Text,
             };
-            let enc = labels::encode(&data.class_labels, kind)?;
+            let enc = std::mem::take(&mut data.class_labels).encode(kind)?;
             let cap = crate::guc::MAX_CLASSES.get();
             if enc.classes.len() > usize::try_from(cap).unwrap_or(usize::MAX) {
                 return Err(PgmlError::new(
