@@ -88,11 +88,11 @@ fn main() {
         },
         _ => Target::Values(&values),
     };
-    let outcome = training::run(
+    let outcome = training::run_owned(
         task,
         a,
         &params,
-        &x,
+        x, // handed over, as the backend does (run_owned)
         target,
         0.25,
         Sampling::Random,

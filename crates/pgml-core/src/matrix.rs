@@ -95,6 +95,12 @@ impl Matrix {
         &self.data[j * self.rows..(j + 1) * self.rows]
     }
 
+    /// Every value, column after column (what `from_columns` took): for libraries that read a
+    /// column-major buffer in place.
+    pub fn as_column_major(&self) -> &[f32] {
+        &self.data
+    }
+
     pub fn get(&self, i: usize, j: usize) -> f32 {
         self.data[j * self.rows + i]
     }
@@ -102,6 +108,37 @@ impl Matrix {
     /// Row `i` copied out (for per-row prediction in tests and metrics).
     pub fn row(&self, i: usize) -> Vec<f32> {
         (0..self.cols).map(|j| self.get(i, j)).collect()
+    }
+
+    /// The same two matrices as `select_rows(train)` and `select_rows(test)`, made from this one's
+    /// buffer: the test rows are copied out, then each column's training rows are moved to the
+    /// front of the buffer, which becomes the training matrix. At most this matrix, the test rows
+    /// and one column exist at once (`select_rows` keeps this matrix and both copies).
+    pub fn split_rows(self, train: &[usize], test: &[usize]) -> (Matrix, Matrix) {
+        let (n, p, n_train) = (self.rows, self.cols, train.len());
+        let test_matrix = self.select_rows(test);
+        let Matrix {
+            mut data,
+            categorical,
+            ..
+        } = self;
+        let mut column = Vec::with_capacity(n_train);
+        for j in 0..p {
+            column.clear();
+            column.extend(train.iter().map(|&i| data[j * n + i]));
+            // The destination ends at (j + 1) * n_train <= (j + 1) * n: it overlaps no column
+            // after j, and column j itself was gathered first.
+            data[j * n_train..(j + 1) * n_train].copy_from_slice(&column);
+        }
+        data.truncate(n_train * p);
+        data.shrink_to_fit();
+        let train_matrix = Matrix {
+            rows: n_train,
+            cols: p,
+            data,
+            categorical,
+        };
+        (train_matrix, test_matrix)
     }
 
     /// A new matrix of the given rows, in the given order.
@@ -116,6 +153,29 @@ impl Matrix {
             cols: self.cols,
             data,
             categorical: self.categorical.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `split_rows` gives exactly `select_rows` of both parts, in their given orders.
+    #[test]
+    fn split_rows_is_select_rows_of_both_parts() {
+        let (n, p) = (23, 4);
+        let x = Matrix::from_columns(n, p, (0..n * p).map(|v| v as f32).collect())
+            .unwrap()
+            .with_categorical(vec![None, Some(3), None, None])
+            .unwrap();
+        let mut order: Vec<usize> = (0..n).collect();
+        crate::split::SplitMix64(5).shuffle(&mut order);
+        for cut in [0, 1, 11, n - 1, n] {
+            let (train, test) = order.split_at(cut);
+            let (a, b) = x.clone().split_rows(train, test);
+            assert_eq!(a, x.select_rows(train));
+            assert_eq!(b, x.select_rows(test));
         }
     }
 }

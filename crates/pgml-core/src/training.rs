@@ -122,12 +122,48 @@ pub fn run(
         task,
         algorithm,
         params,
-        x,
+        Rows::Select(x),
         target,
         &train,
         &test,
         check_interrupts,
     )
+}
+
+/// [`run`] on a matrix the caller no longer needs: it becomes the training and test matrices
+/// ([`Matrix::split_rows`]), so the whole matrix and the training copy never both exist during the
+/// fit (for 1 M × 20 rows, 60 MB less at the fit's peak). The same outcome as [`run`].
+#[allow(clippy::too_many_arguments)] // the train call's own parameters
+pub fn run_owned(
+    task: Task,
+    algorithm: Algorithm,
+    params: &Hyperparams,
+    x: Matrix,
+    target: Target<'_>,
+    test_size: f64,
+    sampling: Sampling,
+    seed: u64,
+    check_interrupts: &dyn Fn(),
+) -> Result<Outcome> {
+    let (train, test) = split_rows(&x, target, test_size, sampling, seed)?;
+    fit_and_score(
+        task,
+        algorithm,
+        params,
+        Rows::Owned(x),
+        target,
+        &train,
+        &test,
+        check_interrupts,
+    )
+}
+
+/// Where a fit's training and test rows come from.
+enum Rows<'a> {
+    /// Copied out of a matrix that stays.
+    Select(&'a Matrix),
+    /// Made from the matrix itself.
+    Owned(Matrix),
 }
 
 /// Chooses among `candidates` by `cv`-fold cross-validation on the training split (the task's key
@@ -186,7 +222,7 @@ pub fn run_search(
                 task,
                 algorithm,
                 params,
-                x,
+                Rows::Select(x),
                 target,
                 &fit_rows,
                 validate,
@@ -212,7 +248,7 @@ pub fn run_search(
         task,
         algorithm,
         &candidates[chosen],
-        x,
+        Rows::Select(x),
         target,
         &train,
         &test,
@@ -257,13 +293,19 @@ fn fit_and_score(
     task: Task,
     algorithm: Algorithm,
     params: &Hyperparams,
-    x: &Matrix,
+    x: Rows<'_>,
     target: Target<'_>,
     fit_rows: &[usize],
     score_rows: &[usize],
     check_interrupts: &dyn Fn(),
 ) -> Result<Outcome> {
-    let x_train = x.select_rows(fit_rows);
+    let (x_train, mut x_test) = match x {
+        Rows::Select(x) => (x.select_rows(fit_rows), Rows::Select(x)),
+        Rows::Owned(x) => {
+            let (train, test) = x.split_rows(fit_rows, score_rows);
+            (train, Rows::Owned(test))
+        }
+    };
     let y_train = target.rows(fit_rows);
     if let Owned::Classes { codes, .. } = &y_train {
         if codes.iter().all(|&c| c == codes[0]) {
@@ -295,8 +337,12 @@ fn fit_and_score(
     let fit_time = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    // Selected after the fit, so the test rows' copy does not add to the fit's peak memory.
-    let x_test = x.select_rows(score_rows);
+    // Selected after the fit, so the test rows' copy does not add to the fit's peak memory
+    // (unless the whole matrix was given away: then the test rows are all that is left of it).
+    let x_test = match &mut x_test {
+        Rows::Select(x) => x.select_rows(score_rows),
+        Rows::Owned(test) => std::mem::replace(test, Matrix::from_columns(0, 0, Vec::new())?),
+    };
     let y_test = target.rows(score_rows);
     let (mut metrics, mut plots) = evaluate(&estimator, &x_test, &y_test);
     metrics.extend(estimator.fit_metrics());

@@ -37,6 +37,17 @@ mod ffi {
         pub XGDMatrixCreateFromMat:
             unsafe extern "C" fn(*const f32, u64, u64, f32, *mut Handle) -> Status,
         pub XGDMatrixFree: unsafe extern "C" fn(Handle) -> Status,
+        pub XGProxyDMatrixCreate: unsafe extern "C" fn(*mut Handle) -> Status,
+        pub XGProxyDMatrixSetDataDense: unsafe extern "C" fn(Handle, *const c_char) -> Status,
+        pub XGQuantileDMatrixCreateFromCallback: unsafe extern "C" fn(
+            Handle,
+            Handle,
+            Handle,
+            unsafe extern "C" fn(Handle),
+            unsafe extern "C" fn(Handle) -> c_int,
+            *const c_char,
+            *mut Handle,
+        ) -> Status,
         pub XGDMatrixSetFloatInfo:
             unsafe extern "C" fn(Handle, *const c_char, *const f32, u64) -> Status,
         pub XGBoosterCreate: unsafe extern "C" fn(*const Handle, u64, *mut Handle) -> Status,
@@ -78,16 +89,25 @@ mod ffi {
         _library: libloading::Library,
     }
 
-    /// The sonames Debian's libxgboost0 and libxgboost-dev install, in that order.
-    const NAMES: [&str; 2] = ["libxgboost.so.0", "libxgboost.so"];
+    /// The files tried, in order: `PGML_XGBOOST_LIB` at run time (another build of XGBoost 1.7,
+    /// e.g. the PyPI wheel's `xgboost/lib/libxgboost.so`, for comparisons), then the sonames
+    /// Debian's libxgboost0 and libxgboost-dev install.
+    fn candidates() -> Vec<String> {
+        let mut names = Vec::new();
+        if let Some(p) = std::env::var_os("PGML_XGBOOST_LIB") {
+            names.push(p.to_string_lossy().into_owned());
+        }
+        names.extend(["libxgboost.so.0".to_string(), "libxgboost.so".to_string()]);
+        names
+    }
 
     fn load() -> std::result::Result<Api, String> {
         pgml_openmp::prepare();
         let mut errors = Vec::new();
-        for name in NAMES {
+        for name in candidates() {
             // SAFETY: loading libxgboost runs its (and libgomp's) initialisers, which have no
             // preconditions; the symbols are read with the signatures of XGBoost 1.7's c_api.h.
-            let library = match unsafe { libloading::Library::new(name) } {
+            let library = match unsafe { libloading::Library::new(&name) } {
                 Ok(l) => l,
                 Err(e) => {
                     errors.push(format!("{name}: {e}"));
@@ -105,6 +125,9 @@ mod ffi {
                 XGBGetLastError: symbol!(XGBGetLastError),
                 XGDMatrixCreateFromMat: symbol!(XGDMatrixCreateFromMat),
                 XGDMatrixFree: symbol!(XGDMatrixFree),
+                XGProxyDMatrixCreate: symbol!(XGProxyDMatrixCreate),
+                XGProxyDMatrixSetDataDense: symbol!(XGProxyDMatrixSetDataDense),
+                XGQuantileDMatrixCreateFromCallback: symbol!(XGQuantileDMatrixCreateFromCallback),
                 XGDMatrixSetFloatInfo: symbol!(XGDMatrixSetFloatInfo),
                 XGBoosterCreate: symbol!(XGBoosterCreate),
                 XGBoosterFree: symbol!(XGBoosterFree),
@@ -125,7 +148,8 @@ mod ffi {
             });
         }
         Err(format!(
-            "cannot load libxgboost ({}); install Debian's libxgboost0 (scripts/bootstrap does)",
+            "cannot load libxgboost ({}); install Debian's libxgboost0 (scripts/bootstrap does), \
+             or set PGML_XGBOOST_LIB to the path of an XGBoost 1.7 library",
             errors.join("; ")
         ))
     }
@@ -191,6 +215,88 @@ impl DMatrix {
         Ok(DMatrix { handle, rows })
     }
 
+    /// XGBoost's QuantileDMatrix (what `tree_method` hist trains on) over a column-major matrix
+    /// (`columns` holds column 0's `rows` values, then column 1's, ...), read in place: XGBoost
+    /// sketches the columns, then keeps only each value's bin (1 byte with up to 256 bins) and
+    /// no copy of the values. `from_dense` makes a CSR copy of 8 bytes a value instead, and needs
+    /// the rows row-major. The model is the same as from `from_dense` (same sketch, same bins)
+    /// as long as the booster's `max_bin` is this one (with another, XGBoost 1.7 warns and keeps
+    /// these bins).
+    /// NaN is missing, as in `from_dense`.
+    pub fn quantile_from_columns(
+        columns: &[f32],
+        rows: usize,
+        cols: usize,
+        labels: &[f32],
+        max_bin: usize,
+        nthread: usize,
+    ) -> Result<DMatrix> {
+        if rows.checked_mul(cols) != Some(columns.len()) || rows == 0 || cols == 0 {
+            return Err(Error(format!(
+                "{rows}x{cols} matrix needs {} values (and at least one), got {}",
+                rows.saturating_mul(cols),
+                columns.len()
+            )));
+        }
+        if labels.len() != rows {
+            return Err(Error(format!("{} labels for {rows} rows", labels.len())));
+        }
+        let api = api()?;
+        let mut proxy: Handle = std::ptr::null_mut();
+        #[allow(unsafe_code)]
+        // SAFETY: proxy is written on success.
+        check(unsafe { (api.XGProxyDMatrixCreate)(&mut proxy) })?;
+        // Owned by a DMatrix so that it is freed on every path; XGBoost keeps no reference to the
+        // proxy once the QuantileDMatrix is built.
+        let proxy = DMatrix {
+            handle: proxy,
+            rows: 0,
+        };
+        // NumPy's __array_interface__ (version 3) of a Fortran-order float32 array: element
+        // (i, j) is `strides[0] * i + strides[1] * j` bytes from `data`.
+        let interface = c_string(&format!(
+            "{{\"data\": [{}, true], \"shape\": [{rows}, {cols}], \"strides\": [4, {}], \
+             \"typestr\": \"<f4\", \"version\": 3}}",
+            columns.as_ptr() as usize,
+            4 * rows
+        ))?;
+        let mut batch = OneBatch {
+            api,
+            proxy: proxy.handle,
+            interface,
+            labels,
+            given: false,
+            error: None,
+        };
+        let config = c_string(&format!(
+            "{{\"missing\": NaN, \"nthread\": {}, \"max_bin\": {max_bin}}}",
+            nthread.max(1)
+        ))?;
+        let mut handle: Handle = std::ptr::null_mut();
+        #[allow(unsafe_code)]
+        // SAFETY: `batch` (the iterator handle) and the data and labels it points to outlive the
+        // call, which is the only time XGBoost calls back into it; no reference matrix; handle
+        // is written on success.
+        let status = unsafe {
+            (api.XGQuantileDMatrixCreateFromCallback)(
+                std::ptr::addr_of_mut!(batch).cast(),
+                proxy.handle,
+                std::ptr::null_mut(),
+                one_batch_reset,
+                one_batch_next,
+                config.as_ptr(),
+                &mut handle,
+            )
+        };
+        // A failure inside the callback is the first cause; XGBoost's own message then only
+        // says that no batch came.
+        if let Some(e) = batch.error.take() {
+            return Err(Error(e));
+        }
+        check(status)?;
+        Ok(DMatrix { handle, rows })
+    }
+
     pub fn set_labels(&mut self, labels: &[f32]) -> Result<()> {
         if labels.len() != self.rows {
             return Err(Error(format!(
@@ -212,6 +318,66 @@ impl DMatrix {
             )
         })
     }
+}
+
+/// The data iterator a QuantileDMatrix is built from: one batch, the whole matrix, handed out
+/// again after each reset (XGBoost reads its data in several passes: counts, sketch, bins).
+struct OneBatch<'a> {
+    api: &'static ffi::Api,
+    proxy: Handle,
+    interface: CString,
+    labels: &'a [f32],
+    given: bool,
+    error: Option<String>,
+}
+
+#[allow(unsafe_code)]
+/// SAFETY (caller, XGBoost): `iter` is the `OneBatch` passed to
+/// XGQuantileDMatrixCreateFromCallback, alive and not otherwise borrowed during the call.
+unsafe extern "C" fn one_batch_reset(iter: Handle) {
+    // SAFETY: see above.
+    let batch = unsafe { &mut *iter.cast::<OneBatch<'_>>() };
+    batch.given = false;
+}
+
+#[allow(unsafe_code)]
+/// 1 and the batch set on the proxy, or 0 when there is none left (or setting it failed: the
+/// message is kept for the caller). SAFETY (caller, XGBoost): as `one_batch_reset`.
+unsafe extern "C" fn one_batch_next(iter: Handle) -> c_int {
+    // SAFETY: see above.
+    let batch = unsafe { &mut *iter.cast::<OneBatch<'_>>() };
+    if batch.given || batch.error.is_some() {
+        return 0;
+    }
+    batch.given = true;
+    let api = batch.api;
+    let last_error = || {
+        // SAFETY: XGBGetLastError returns a thread-local, NUL-terminated string (never NULL).
+        unsafe { CStr::from_ptr((api.XGBGetLastError)()) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    // SAFETY: a proxy handle and a NUL-terminated array interface whose data outlives the build.
+    if unsafe { (api.XGProxyDMatrixSetDataDense)(batch.proxy, batch.interface.as_ptr()) } != 0 {
+        batch.error = Some(last_error());
+        return 0;
+    }
+    // The labels go with the batch (XGBoost moves a single batch's meta info into the matrix).
+    let field = c"label";
+    // SAFETY: valid proxy; XGBoost copies the labels.
+    let status = unsafe {
+        (api.XGDMatrixSetFloatInfo)(
+            batch.proxy,
+            field.as_ptr(),
+            batch.labels.as_ptr(),
+            batch.labels.len() as u64,
+        )
+    };
+    if status != 0 {
+        batch.error = Some(last_error());
+        return 0;
+    }
+    1
 }
 
 impl Drop for DMatrix {
@@ -444,6 +610,46 @@ mod tests {
             .unwrap();
         assert_eq!(trees.len(), 2);
         assert!(b.slice(0, 9).is_err(), "a slice past the end is refused");
+    }
+
+    /// The column-major matrix read in place trains the model the row-major copy trains.
+    #[test]
+    fn quantile_matrix_from_columns_trains_as_the_row_copy() {
+        let rows = 500;
+        let row_major: Vec<f32> = (0..rows)
+            .flat_map(|i| {
+                [
+                    ((i * 37) % 101) as f32 * 0.5,
+                    (i % 7) as f32,
+                    (i * i % 13) as f32,
+                ]
+            })
+            .collect();
+        let columns: Vec<f32> = (0..3)
+            .flat_map(|j| (0..rows).map(move |i| (i, j)))
+            .map(|(i, j)| row_major[i * 3 + j])
+            .collect();
+        let labels: Vec<f32> = (0..rows)
+            .map(|i| row_major[i * 3] * 2.0 - row_major[i * 3 + 2])
+            .collect();
+        let train = |d: &DMatrix| {
+            let mut b = Booster::new(d).unwrap();
+            for (k, v) in [("nthread", "2"), ("tree_method", "hist"), ("max_bin", "32")] {
+                b.set_param(k, v).unwrap();
+            }
+            for i in 0..10 {
+                b.update(i, d).unwrap();
+            }
+            b.save_json().unwrap()
+        };
+        let q = DMatrix::quantile_from_columns(&columns, rows, 3, &labels, 32, 2).unwrap();
+        let mut d = DMatrix::from_dense(&row_major, rows, 3).unwrap();
+        d.set_labels(&labels).unwrap();
+        assert!(train(&q) == train(&d), "different models");
+
+        assert!(DMatrix::quantile_from_columns(&columns, rows, 3, &labels[1..], 32, 1).is_err());
+        assert!(DMatrix::quantile_from_columns(&columns, rows, 2, &labels, 32, 1).is_err());
+        assert!(DMatrix::quantile_from_columns(&[], 0, 3, &[], 32, 1).is_err());
     }
 
     #[test]

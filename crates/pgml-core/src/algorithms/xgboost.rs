@@ -647,7 +647,7 @@ fn xgb(e: pgml_xgboost::Error) -> Error {
     Error::bad_data(e.to_string(), "check the hyperparameters")
 }
 
-/// The training matrix (in XGBoost's own copy) with its labels, the objective, and the first
+/// The training matrix (in XGBoost's own form) with its labels, the objective, and the first
 /// training rows row-major, for the self-check.
 struct Prepared {
     row_major: Vec<f32>,
@@ -655,29 +655,68 @@ struct Prepared {
     objective: Vec<(&'static str, String)>,
 }
 
-fn prepare(x: &Matrix, labels: Labels<'_>, objective: Option<&str>) -> Result<Prepared> {
-    let (n, p) = (x.rows(), x.cols());
-    let mut row_major: Vec<f32> = (0..n)
-        .flat_map(|i| (0..p).map(move |j| (i, j)))
+/// How XGBoost holds the training matrix, from the booster's parameters: `tree_method` hist (the
+/// default) trains on a QuantileDMatrix read in place from pgml's column-major matrix (one byte a
+/// value); the other tree methods need XGBoost's CSR copy (8 bytes a value) of a row-major copy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Storage {
+    Quantile { max_bin: usize, nthread: usize },
+    Rows,
+}
+
+impl Storage {
+    fn of(params: &[(&'static str, String)]) -> Storage {
+        // The last value of a name wins, as XGBoost applies them in order.
+        let get = |name: &str| {
+            params
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let number = |name: &str, default: usize| {
+            get(name)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(default)
+        };
+        match get("tree_method") {
+            Some("hist") => Storage::Quantile {
+                max_bin: number("max_bin", 256),
+                nthread: number("nthread", 1),
+            },
+            _ => Storage::Rows,
+        }
+    }
+}
+
+/// The first `rows` rows of `x`, row-major.
+fn first_rows(x: &Matrix, rows: usize) -> Vec<f32> {
+    let rows = rows.min(x.rows());
+    (0..rows)
+        .flat_map(|i| (0..x.cols()).map(move |j| (i, j)))
         .map(|(i, j)| x.get(i, j))
-        .collect();
-    let mut train = pgml_xgboost::DMatrix::from_dense(&row_major, n, p).map_err(xgb)?;
-    // XGBoost copied the rows into its own matrix: keep only those the self-check feeds it again
-    // (the whole copy was as large as the training split for the length of the fit).
-    row_major.truncate(n.min(SELF_CHECK_ROWS) * p);
-    row_major.shrink_to_fit();
-    let objective: Vec<(&str, String)> = match labels {
-        Labels::Values(y) => {
-            train.set_labels(y).map_err(xgb)?;
+        .collect()
+}
+
+fn prepare(
+    x: &Matrix,
+    labels: Labels<'_>,
+    objective: Option<&str>,
+    storage: Storage,
+) -> Result<Prepared> {
+    let (n, p) = (x.rows(), x.cols());
+    let class_values: Vec<f32>;
+    let (y, objective): (&[f32], Vec<(&str, String)>) = match labels {
+        Labels::Values(y) => (
+            y,
             vec![(
                 "objective",
                 objective.unwrap_or("reg:squarederror").to_string(),
-            )]
-        }
+            )],
+        ),
         Labels::Classes { codes, num_classes } => {
-            let y: Vec<f32> = codes.iter().map(|&c| c as f32).collect();
-            train.set_labels(&y).map_err(xgb)?;
-            match objective {
+            class_values = codes.iter().map(|&c| c as f32).collect();
+            let objective = match objective {
                 Some(o) if o.starts_with("binary:") && num_classes != 2 => {
                     return Err(Error::invalid_with_hint(
                         format!("XGBoost objective {o} needs two classes; the label has {num_classes}"),
@@ -694,7 +733,8 @@ fn prepare(x: &Matrix, labels: Labels<'_>, objective: Option<&str>) -> Result<Pr
                     ("objective", "multi:softprob".into()),
                     ("num_class", num_classes.to_string()),
                 ],
-            }
+            };
+            (&class_values, objective)
         }
         Labels::None => {
             return Err(Error::not_supported(
@@ -703,8 +743,27 @@ fn prepare(x: &Matrix, labels: Labels<'_>, objective: Option<&str>) -> Result<Pr
             ))
         }
     };
+    let train = match storage {
+        Storage::Quantile { max_bin, nthread } => pgml_xgboost::DMatrix::quantile_from_columns(
+            x.as_column_major(),
+            n,
+            p,
+            y,
+            max_bin,
+            nthread,
+        )
+        .map_err(xgb)?,
+        Storage::Rows => {
+            // XGBoost copies the rows into its own CSR matrix; this copy lives only until then.
+            let row_major = first_rows(x, n);
+            let mut train = pgml_xgboost::DMatrix::from_dense(&row_major, n, p).map_err(xgb)?;
+            drop(row_major);
+            train.set_labels(y).map_err(xgb)?;
+            train
+        }
+    };
     Ok(Prepared {
-        row_major,
+        row_major: first_rows(x, SELF_CHECK_ROWS),
         train,
         objective,
     })
@@ -728,7 +787,8 @@ pub fn fit(
     check_interrupts: &dyn Fn(),
 ) -> Result<XgboostModel> {
     let Some(stopping) = &opts.early_stopping else {
-        let prepared = prepare(x, labels, opts.objective.as_deref())?;
+        let storage = Storage::of(&opts.params);
+        let prepared = prepare(x, labels, opts.objective.as_deref(), storage)?;
         let mut booster = booster(&prepared, &opts.params)?;
         for round in 0..opts.rounds {
             check_interrupts();
@@ -736,7 +796,7 @@ pub fn fit(
             check_first_round(&booster, round, opts.rounds)?;
         }
         let native_json = booster.save_json().map_err(xgb)?;
-        let mut model = checked(x, &prepared, &booster, native_json)?;
+        let mut model = checked(x.cols(), &prepared, &booster, native_json)?;
         model.feature_importances = Some(importances(&model, &opts.importance_type)?);
         return Ok(model);
     };
@@ -762,6 +822,7 @@ pub fn fit(
     let (mut train_idx, mut valid_idx) = (train_idx.to_vec(), valid_idx.to_vec());
     train_idx.sort_unstable();
     valid_idx.sort_unstable();
+    let p = x.cols();
     let x_train = x.select_rows(&train_idx);
     let x_valid = x.select_rows(&valid_idx);
     let (train_labels, valid_labels) = split_labels(labels, &train_idx, &valid_idx);
@@ -769,11 +830,15 @@ pub fn fit(
         &x_train,
         train_labels.as_labels(labels),
         opts.objective.as_deref(),
+        Storage::of(&opts.params),
     )?;
+    drop(x_train);
+    // Only predicted on: a plain matrix (a QuantileDMatrix would need the training one's bins).
     let valid = prepare(
         &x_valid,
         valid_labels.as_labels(labels),
         opts.objective.as_deref(),
+        Storage::Rows,
     )?;
     let mut booster =
         pgml_xgboost::Booster::with_cache(&[&prepared.train, &valid.train]).map_err(xgb)?;
@@ -808,7 +873,7 @@ pub fn fit(
     }
     let kept = booster.slice(0, best_round + 1).map_err(xgb)?;
     let native_json = kept.save_json().map_err(xgb)?;
-    let mut model = checked(&x_train, &prepared, &kept, native_json)?;
+    let mut model = checked(p, &prepared, &kept, native_json)?;
     model.feature_importances = Some(importances(&model, &opts.importance_type)?);
     model
         .fit_metrics
@@ -936,7 +1001,7 @@ pub fn fit_forest(
     seed: i64,
     check_interrupts: &dyn Fn(),
 ) -> Result<XgboostModel> {
-    let prepared = prepare(x, labels, None)?;
+    let prepared = prepare(x, labels, None, Storage::of(params))?;
     let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
     let (mut grown, mut chunk) = (0usize, 1usize);
     while grown < trees {
@@ -966,7 +1031,7 @@ pub fn fit_forest(
     }
     let native_json = merge_forests(chunks, trees)?;
     let merged = pgml_xgboost::Booster::load(&native_json).map_err(xgb)?;
-    checked(x, &prepared, &merged, native_json)
+    checked(x.cols(), &prepared, &merged, native_json)
 }
 
 /// One XGBoost JSON model holding every chunk's trees, each chunk's leaves weighted by its share
@@ -1031,14 +1096,13 @@ fn merge_forests(chunks: Vec<(usize, Vec<u8>)>, total: usize) -> Result<Vec<u8>>
 /// The model, once the Rust evaluator was checked to give XGBoost's own answers on the first
 /// training rows (every time a model is trained).
 fn checked(
-    x: &Matrix,
+    p: usize,
     prepared: &Prepared,
     booster: &pgml_xgboost::Booster,
     native_json: Vec<u8>,
 ) -> Result<XgboostModel> {
-    let (n, p) = (x.rows(), x.cols());
     let ensemble = TreeEnsemble::from_xgboost_json(&native_json)?;
-    let rows = n.min(SELF_CHECK_ROWS);
+    let rows = prepared.row_major.len() / p.max(1);
     let sample =
         pgml_xgboost::DMatrix::from_dense(&prepared.row_major[..rows * p], rows, p).map_err(xgb)?;
     let theirs = booster.predict(&sample).map_err(xgb)?;
@@ -1103,7 +1167,8 @@ mod tests {
     #[test]
     fn merged_chunks_average_their_trees() {
         let (x, y) = data(300);
-        let prepared = prepare(&x, Labels::Values(&y), None).unwrap();
+        let prepared =
+            prepare(&x, Labels::Values(&y), None, Storage::of(&forest_params())).unwrap();
         let mut chunks = Vec::new();
         let mut outputs = Vec::new();
         for (k, seed) in [(3usize, 1), (2, 2)] {
@@ -1129,6 +1194,55 @@ mod tests {
         }
         let ensemble = TreeEnsemble::from_xgboost_json(&merged).unwrap();
         assert_eq!(ensemble.trees.len(), 5);
+    }
+
+    /// XGBoost's bins of pgml's column-major matrix read in place (what `hist` trains on) give
+    /// the very model its CSR copy of the rows gives: same cuts, same trees, same JSON. With
+    /// 4000 distinct values a feature, the bins come from XGBoost's quantile sketch.
+    #[test]
+    fn hist_on_the_matrix_in_place_trains_the_model_of_a_row_copy() {
+        let (x, y) = data(4000);
+        let codes: Vec<u32> = y.iter().map(|&v| u32::from(v > 1.0)).collect();
+        let mut params = forest_params();
+        params.retain(|(n, _)| *n != "num_parallel_tree");
+        params.push(("max_bin", "64".into()));
+        params.push(("nthread", "2".into()));
+        for labels in [
+            Labels::Values(&y),
+            Labels::Classes {
+                codes: &codes,
+                num_classes: 2,
+            },
+        ] {
+            let storage = Storage::of(&params);
+            assert_eq!(
+                storage,
+                Storage::Quantile {
+                    max_bin: 64,
+                    nthread: 2
+                }
+            );
+            let mut models = Vec::new();
+            for storage in [storage, Storage::Rows] {
+                let prepared = prepare(&x, labels, None, storage).unwrap();
+                let mut b = booster(&prepared, &params).unwrap();
+                for round in 0..5 {
+                    b.update(round, &prepared.train).unwrap();
+                }
+                models.push(b.save_json().unwrap());
+            }
+            assert!(
+                models[0] == models[1],
+                "the two matrices gave different models"
+            );
+        }
+        assert_eq!(
+            Storage::of(&[
+                ("tree_method", "hist".into()),
+                ("tree_method", "exact".into())
+            ]),
+            Storage::Rows
+        );
     }
 
     /// The forest is grown in chunks with a cancel check before each, and refused before it

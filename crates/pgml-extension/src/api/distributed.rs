@@ -162,9 +162,9 @@ fn run_worker(job: &Job) -> Result<serde_json::Value> {
     // and a label the coordinator did not see is found.
     let codes = match (task, &job.classes) {
         (Task::Classification, Some(classes)) => {
-            let mut all = classes.clone();
-            all.extend(data.class_labels.iter().cloned());
-            let enc = labels::encode(&all, label_kind(job.label_kind.as_deref()))?;
+            let enc = data
+                .class_labels
+                .encode_after(classes, label_kind(job.label_kind.as_deref()))?;
             if enc.classes.len() != classes.len() {
                 return Err(PgmlError::data(format!(
                     "{} has label values the coordinator did not see when it planned the job",
@@ -172,11 +172,7 @@ fn run_worker(job: &Job) -> Result<serde_json::Value> {
                 ))
                 .hint("the table changed during training; train again"));
             }
-            Some((
-                enc.codes[classes.len()..].to_vec(),
-                classes.len(),
-                enc.values,
-            ))
+            Some((enc.codes, classes.len(), enc.values))
         }
         _ => None,
     };

@@ -3,13 +3,13 @@
 
 use pgml_core::algorithms::Algorithm;
 use pgml_core::hyperparams::Hyperparams;
-use pgml_core::labels::{self, LabelKind};
+use pgml_core::labels::LabelKind;
 use pgml_core::model::Model;
 use pgml_core::preprocess;
 use pgml_core::search::{self, Search};
 use pgml_core::split::Sampling;
 use pgml_core::training::{self, Target};
-use pgml_core::Task;
+use pgml_core::{Matrix, Task};
 use pgrx::prelude::*;
 
 use crate::catalog::project::Privilege;
@@ -403,7 +403,7 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
                 Some(ColumnKind::Bool) => LabelKind::Boolean,
                 _ => LabelKind::Text,
             };
-            let enc = labels::encode(&data.class_labels, kind)?;
+            let enc = std::mem::take(&mut data.class_labels).encode(kind)?;
             let cap = crate::guc::MAX_CLASSES.get();
             if enc.classes.len() > usize::try_from(cap).unwrap_or(usize::MAX) {
                 return Err(PgmlError::new(
@@ -443,13 +443,15 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         (None, _) => Target::None,
     };
     let (test_size, seed) = (f64::from(snap.test_size), snap.seed as u64);
+    let (num_rows, num_features) = (data.x.rows(), data.x.cols());
     let (outcome, params) = match &candidates {
+        // The matrix is handed over: it becomes the training and test matrices (less memory).
         None => (
-            training::run(
+            training::run_owned(
                 task,
                 algorithm,
                 &params,
-                &data.x,
+                std::mem::replace(&mut data.x, Matrix::from_columns(0, 0, Vec::new())?),
                 target,
                 test_size,
                 snap.sampling,
@@ -483,7 +485,7 @@ pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
         snap.id,
         outcome.num_train_rows,
         outcome.num_test_rows,
-        serde_json::json!({"num_rows": data.x.rows(), "num_features": data.x.cols()}),
+        serde_json::json!({"num_rows": num_rows, "num_features": num_features}),
     )?;
     let project = match existing {
         Some(p) => p,

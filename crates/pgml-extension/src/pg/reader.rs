@@ -1,6 +1,7 @@
 //! Reads training data through an SPI cursor in batches, straight into one column-major `f32`
 //! buffer per feature, checking for NULLs, NaN and ragged arrays as it goes.
 
+use pgml_core::labels::ClassColumn;
 use pgml_core::model::{encode_categories, Feature};
 use pgml_core::Matrix;
 
@@ -27,7 +28,8 @@ pub struct Data {
     /// Numeric labels, row-major: one value per label column read as `LabelRead::Value`, per row
     /// (several for `pgml.train_joint`).
     pub values: Vec<f32>,
-    pub class_labels: Vec<String>,
+    /// Classification labels: each distinct text once, an index per row.
+    pub class_labels: ClassColumn,
 }
 
 /// Reads `features` (and the `labels`) from `source` (a quoted relation name); messages call it `shown`
@@ -61,7 +63,7 @@ pub fn read(
     // Text (categorical) columns are read as text and encoded once all rows are in.
     let mut texts: Vec<Vec<String>> = vec![Vec::new(); features.len()];
     let mut values = Vec::new();
-    let mut class_labels = Vec::new();
+    let mut class_labels = ClassColumn::new();
     let mut rows = 0usize;
 
     spi::for_each_row(&query, BATCH_ROWS, |row| {
@@ -132,8 +134,10 @@ pub fn read(
                 LabelRead::Class => {
                     let y: Option<String> = row.get(at)?;
                     let y = y.ok_or_else(null_label)?;
-                    // A numeric NaN or infinite label is no class anyone can mean.
-                    if column.kind == ColumnKind::Number
+                    // A numeric NaN or infinite label is no class anyone can mean (checked at
+                    // its first row, the row named).
+                    if class_labels.push(&y)
+                        && column.kind == ColumnKind::Number
                         && y.parse::<f64>().is_ok_and(|v| !v.is_finite())
                     {
                         return Err(PgmlError::data(format!(
@@ -142,7 +146,6 @@ pub fn read(
                         ))
                         .hint("class labels must be finite numbers, booleans or text"));
                     }
-                    class_labels.push(y);
                 }
             }
         }
