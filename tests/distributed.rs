@@ -689,6 +689,15 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
 /// `pgml train --distributed` as a role the coordinator's user mappings would not have to exist
 /// for: the shards' URLs and a relation name, nothing prepared on the coordinator.
 fn cli_train(c: &Cluster, coordinator_url: &str, extra: &[&str]) -> std::process::Output {
+    cli_train_on(c, coordinator_url, "public.events_local", extra)
+}
+
+fn cli_train_on(
+    c: &Cluster,
+    coordinator_url: &str,
+    relation: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let shards: Vec<String> = (0..3)
         .map(|i| c.shard(i).url_as("worker", "w-s3cret", "shard"))
         .collect();
@@ -704,7 +713,7 @@ fn cli_train(c: &Cluster, coordinator_url: &str, extra: &[&str]) -> std::process
         "--shard",
         &shards[2],
         "--relation",
-        "public.events_local",
+        relation,
         "--features",
         "f1,f2,f3,f4,f5,f6",
         "--label",
@@ -886,11 +895,7 @@ fn pgml_train_distributed_cli_trains_as_the_sql_form_and_refuses_each_failure() 
         assert_eq!(cli_leftovers(&c), before, "{what} left something behind");
     };
     // The relation is not on the shards.
-    let mut out = cli_train(
-        &c,
-        &trainer,
-        &["--project", "cli_fails", "--relation", "public.nope"],
-    );
+    let mut out = cli_train_on(&c, &trainer, "public.nope", &["--project", "cli_fails"]);
     refused(
         "no relation",
         out,
