@@ -646,7 +646,35 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
         assert_eq!(running, "0", "shard{i} still runs a worker");
     }
 
-    // Cancelling the coordinator's statement cancels the shards' statements.
+    // Cancelling the coordinator's statement cancels the shards' statements, and the worker
+    // threads with them: the shard backends that ran the job (whose threads hold the collective's
+    // ports) are gone within a few seconds. The watcher collects their pids while the job runs.
+    let watcher = {
+        let urls: Vec<String> = (0..3).map(|i| c.shard(i).url("shard")).collect();
+        std::thread::spawn(move || {
+            let mut pids = std::collections::BTreeSet::new();
+            let deadline = Instant::now() + Duration::from_secs(4);
+            let mut clients: Vec<postgres::Client> = urls
+                .iter()
+                .map(|u| postgres::Client::connect(u, postgres::NoTls).unwrap())
+                .collect();
+            while Instant::now() < deadline {
+                for client in &mut clients {
+                    for row in client
+                        .query(
+                            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pgml._dist_worker%' AND pid <> pg_backend_pid()",
+                            &[],
+                        )
+                        .unwrap()
+                    {
+                        pids.insert(row.get::<_, i32>(0));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            pids
+        })
+    };
     let started = Instant::now();
     let err = c.coordinator().query_text(
         "coord",
@@ -662,6 +690,7 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
             )
         ),
     );
+    let ended = Instant::now();
     let e = format!("{:?}", err.expect_err("cancelled"));
     assert!(
         e.contains("statement timeout") || e.contains("canceling"),
@@ -671,6 +700,27 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
         started.elapsed() < Duration::from_secs(20),
         "{:?}",
         started.elapsed()
+    );
+    let pids = watcher.join().unwrap();
+    assert!(pids.len() >= 3, "the shards' workers were seen: {pids:?}");
+    while pids
+        .iter()
+        .any(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        && ended.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left: Vec<_> = pids
+        .iter()
+        .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        .collect();
+    println!(
+        "after the coordinator's cancel: the shards' worker backends {pids:?} were gone {:?} after the statement ended",
+        ended.elapsed()
+    );
+    assert!(
+        left.is_empty(),
+        "shard backends {left:?} (and their worker threads and ports) still exist 10 s after the cancel"
     );
     std::thread::sleep(Duration::from_secs(2));
     for i in 0..3 {
