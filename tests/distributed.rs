@@ -252,6 +252,16 @@ fn distributed_training_equals_single_server_and_leaves_rows_on_the_shards() {
         (dist - single).abs() <= 0.005,
         "distributed {dist} vs single {single}"
     );
+    // roc_auc too, from the shards' score maps (the same rows, the same rank statistic).
+    let (dist_auc, single_auc) = (
+        metric(&c, "fraud", "roc_auc"),
+        metric(&c, "fraud_single", "roc_auc"),
+    );
+    println!("xgboost roc_auc: distributed {dist_auc:.5}, single server {single_auc:.5}");
+    assert!(
+        (dist_auc - single_auc).abs() <= 0.005,
+        "roc_auc distributed {dist_auc} vs single {single_auc}"
+    );
 
     // Lineage: every shard, its rows, and the bytes it sent (a small fraction of its data).
     let shards = c.q(
