@@ -375,6 +375,35 @@ fn distributed_training_equals_single_server_and_leaves_rows_on_the_shards() {
     ));
     let cluster_of = c.f(&format!("SELECT pgml.predict('km', {})", POINTS[0]));
     assert!((0.0..4.0).contains(&cluster_of));
+    // Its start sends no row (each shard's group means); what that costs against single-server
+    // k-means++ on the same training rows: inertia over every row, from the clusters predict gives.
+    c.q(&train_sql(
+        "km_single",
+        "clustering",
+        "events_all_x",
+        "NULL",
+        "kmeans",
+        r#"{"n_clusters": 4}"#,
+    ));
+    let inertia = |project: &str| {
+        let f = (1..=6).map(|j| format!("f{j}::float8")).collect::<Vec<_>>();
+        c.f(&format!(
+            "SELECT sum(ss) FROM (
+                 SELECT {} AS ss
+                   FROM (SELECT pgml.predict('{project}', ARRAY[f1, f2, f3, f4, f5, f6]) AS c, * FROM events_all_x) t
+                  GROUP BY c) u",
+            f.iter()
+                .map(|v| format!("sum({v} * {v}) - sum({v}) * sum({v}) / count(*)"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ))
+    };
+    let (dist, single) = (inertia("km"), inertia("km_single"));
+    println!(
+        "kmeans: inertia distributed {dist:.3}, single server (k-means++) {single:.3}, ratio {:.4}",
+        dist / single
+    );
+    assert!(dist <= single * 1.05, "{dist} vs {single}");
 
     // Pushed to a shard, the distributed model predicts there too, with the same answers.
     let push = pgml(&[
@@ -516,6 +545,23 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
         )
         .unwrap();
 
+    // A foreign server that asks for TLS: refused (the job's connections have none) rather than
+    // reached in clear text.
+    c.coordinator()
+        .execute(
+            "coord",
+            "ALTER SERVER shard1 OPTIONS (ADD sslmode 'verify-full')",
+        )
+        .unwrap();
+    expect(
+        "sslmode",
+        train(),
+        &["0A000", "shard1", "sslmode=verify-full", "no TLS"],
+    );
+    c.coordinator()
+        .execute("coord", "ALTER SERVER shard1 OPTIONS (DROP sslmode)")
+        .unwrap();
+
     // A shard server that is down.
     let mut servers = c.servers;
     servers[3].stop().unwrap();
@@ -638,4 +684,370 @@ fn every_shard_failure_names_the_shard_and_leaves_nothing_behind() {
         );
     }
     assert_eq!(leftovers(&c), before);
+}
+
+/// `pgml train --distributed` as a role the coordinator's user mappings would not have to exist
+/// for: the shards' URLs and a relation name, nothing prepared on the coordinator.
+fn cli_train(c: &Cluster, coordinator_url: &str, extra: &[&str]) -> std::process::Output {
+    cli_train_on(c, coordinator_url, "public.events_local", extra)
+}
+
+fn cli_train_on(
+    c: &Cluster,
+    coordinator_url: &str,
+    relation: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let shards: Vec<String> = (0..3)
+        .map(|i| c.shard(i).url_as("worker", "w-s3cret", "shard"))
+        .collect();
+    let mut args = vec![
+        "train",
+        "--distributed",
+        "--coordinator",
+        coordinator_url,
+        "--shard",
+        &shards[0],
+        "--shard",
+        &shards[1],
+        "--shard",
+        &shards[2],
+        "--relation",
+        relation,
+        "--features",
+        "f1,f2,f3,f4,f5,f6",
+        "--label",
+        "is_fraud",
+        "--task",
+        "classification",
+        "--algorithm",
+        "xgboost",
+        "--test-size",
+        "0.25",
+        "--test-sampling",
+        "last",
+    ];
+    args.extend_from_slice(extra);
+    pgml(&args)
+}
+
+/// What the CLI leaves on the coordinator besides models: foreign servers and user mappings of its
+/// own (the test's three are shard0..2), with the catalog counts.
+fn cli_leftovers(c: &Cluster) -> String {
+    format!(
+        "{} servers={} mappings={}",
+        leftovers(c),
+        c.q("SELECT count(*) FROM pg_foreign_server"),
+        c.q("SELECT count(*) FROM pg_user_mappings")
+    )
+}
+
+#[test]
+fn pgml_train_distributed_cli_trains_as_the_sql_form_and_refuses_each_failure() {
+    let c = cluster();
+    let n = rows_per_shard();
+    // A plain role on the coordinator: pgml_trainer, and USAGE on postgres_fdw given below.
+    c.coordinator()
+        .execute(
+            "coord",
+            "CREATE ROLE trainer LOGIN PASSWORD 't-s3cret'; GRANT pgml_trainer TO trainer;",
+        )
+        .unwrap();
+    let trainer = c.coordinator().url_as("trainer", "t-s3cret", "coord");
+    let before = cli_leftovers(&c);
+    let params = r#"{"n_estimators": 20, "max_depth": 6, "nthread": 1}"#;
+    let refused = |what: &str, out: std::process::Output, code: i32, needles: &[&str]| {
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{what}: {t}");
+        for n in needles {
+            assert!(t.contains(n), "{what}: {n:?} not in {t}");
+        }
+        assert!(
+            !t.contains("w-s3cret"),
+            "{what}: a password was printed: {t}"
+        );
+        assert_eq!(cli_leftovers(&c), before, "{what} left something behind");
+    };
+
+    // Without USAGE on postgres_fdw the plain role is refused before anything is created.
+    refused(
+        "no fdw usage",
+        cli_train(&c, &trainer, &["--project", "cli", "--hyperparams", params]),
+        7,
+        &[
+            "USAGE",
+            "GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO trainer",
+        ],
+    );
+    c.coordinator()
+        .execute(
+            "coord",
+            "GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO trainer",
+        )
+        .unwrap();
+
+    // A dry run prepares everything and rolls it back.
+    let out = cli_train(
+        &c,
+        &trainer,
+        &["--project", "cli", "--hyperparams", params, "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("password '***'"), "{}", text(&out));
+    assert_eq!(cli_leftovers(&c), before);
+
+    // The real thing, as the plain role: the same model the SQL form trains on the same rows.
+    let out = cli_train(
+        &c,
+        &trainer,
+        &["--project", "cli", "--hyperparams", params, "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["deployed"], true, "{doc}");
+    let shards = doc["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 3, "{doc}");
+    for s in shards {
+        assert_eq!(s["rows"].as_i64(), Some(n), "{doc}");
+        assert!(s["bytes_sent"].as_f64().unwrap() > 0.0, "{doc}");
+        assert!(!s["url"].as_str().unwrap().contains("w-s3cret"), "{doc}");
+    }
+    c.q(&train_sql(
+        "sql_form",
+        "classification",
+        "events_c",
+        "'is_fraud'",
+        "xgboost",
+        r#"{"distributed": true, "n_estimators": 20, "max_depth": 6, "nthread": 1}"#,
+    ));
+    let (cli, sql) = (
+        metric(&c, "cli", "accuracy"),
+        metric(&c, "sql_form", "accuracy"),
+    );
+    println!("pgml train --distributed: accuracy {cli}; the SQL form: {sql}");
+    assert_eq!(cli, sql);
+    for p in POINTS {
+        assert_eq!(
+            c.q(&format!("SELECT pgml.predict('cli', {p})")),
+            c.q(&format!("SELECT pgml.predict('sql_form', {p})"))
+        );
+    }
+    // Its lineage names every shard by address, with rows and bytes, as the SQL form's does.
+    let lineage = c.q(&format!(
+        "SELECT string_agg((e->>'port') || ':' || (e->>'rows') || ':' || (e->>'remote_table'), ' ' ORDER BY k)
+           FROM pgml.snapshots s JOIN pgml.models m ON m.snapshot_id = s.id,
+                jsonb_array_elements(s.lineage->'distributed'->'shards') WITH ORDINALITY AS x(e, k)
+          WHERE m.id = {}",
+        doc["model_id"]
+    ));
+    let expected: Vec<String> = (0..3)
+        .map(|i| format!("{}:{n}:public.events_local", c.shard(i).port()))
+        .collect();
+    assert_eq!(lineage, expected.join(" "));
+    // Only the model stays: no foreign server, mapping or table of the run.
+    let tail = |s: &str| {
+        s.split(' ')
+            .rev()
+            .take(2)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tail(&cli_leftovers(&c)), tail(&before));
+    // Pushed to a shard, it predicts there as on the coordinator.
+    let push = pgml(&[
+        "models",
+        "push",
+        "--source",
+        &c.coordinator().url("coord"),
+        "--target",
+        &c.shard(1).url("shard"),
+        "--project",
+        "cli",
+    ]);
+    assert!(push.status.success(), "{}", text(&push));
+    for p in POINTS {
+        assert_eq!(
+            c.q(&format!("SELECT pgml.predict('cli', {p})")),
+            c.shard(1)
+                .query_text("shard", &format!("SELECT pgml.predict('cli', {p})"))
+                .unwrap()
+                .unwrap()
+        );
+    }
+
+    let before = cli_leftovers(&c);
+    let fail = |extra: &[&str]| {
+        let mut a = vec![
+            "--project",
+            "cli_fails",
+            "--hyperparams",
+            r#"{"n_estimators": 3}"#,
+        ];
+        a.extend_from_slice(extra);
+        cli_train(&c, &trainer, &a)
+    };
+    let refused = |what: &str, out: std::process::Output, code: i32, needles: &[&str]| {
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{what}: {t}");
+        for n in needles {
+            assert!(t.contains(n), "{what}: {n:?} not in {t}");
+        }
+        assert_eq!(cli_leftovers(&c), before, "{what} left something behind");
+    };
+    // The relation is not on the shards.
+    let mut out = cli_train_on(&c, &trainer, "public.nope", &["--project", "cli_fails"]);
+    refused(
+        "no relation",
+        out,
+        7,
+        &["public.nope does not exist on shard 1"],
+    );
+    // ... or only not on shard 3 (pgml.train's preflight names it).
+    c.shard(2)
+        .execute("shard", "ALTER TABLE events_local RENAME TO events_gone")
+        .unwrap();
+    out = fail(&[]);
+    refused(
+        "no relation on shard 3",
+        out,
+        7,
+        &[
+            "events_local does not exist on the shard",
+            &c.shard(2).port().to_string(),
+        ],
+    );
+    c.shard(2)
+        .execute("shard", "ALTER TABLE events_gone RENAME TO events_local")
+        .unwrap();
+    // No SELECT on a shard's table.
+    c.shard(1)
+        .execute("shard", "REVOKE SELECT ON events_local FROM worker")
+        .unwrap();
+    refused(
+        "no select",
+        fail(&[]),
+        7,
+        &["GRANT SELECT ON public.events_local TO worker"],
+    );
+    c.shard(1)
+        .execute("shard", "GRANT SELECT ON events_local TO worker")
+        .unwrap();
+    // pgml missing on a shard, then another version.
+    c.shard(2)
+        .execute("shard", "DROP EXTENSION pgml CASCADE")
+        .unwrap();
+    refused(
+        "no pgml",
+        fail(&[]),
+        7,
+        &["pgml is not installed", "CREATE EXTENSION pgml"],
+    );
+    c.shard(2)
+        .execute(
+            "shard",
+            "CREATE EXTENSION pgml; GRANT pgml_trainer TO worker",
+        )
+        .unwrap();
+    c.shard(0)
+        .execute(
+            "shard",
+            "UPDATE pg_extension SET extversion = '0.3.0' WHERE extname = 'pgml'",
+        )
+        .unwrap();
+    refused(
+        "other version",
+        fail(&[]),
+        7,
+        &[
+            "pgml 0.3.0 is installed there",
+            "ALTER EXTENSION pgml UPDATE",
+        ],
+    );
+    c.shard(0)
+        .execute(
+            "shard",
+            &format!(
+                "UPDATE pg_extension SET extversion = '{}' WHERE extname = 'pgml'",
+                pgml_e2e::VERSION
+            ),
+        )
+        .unwrap();
+    // A shard URL that asks for TLS: the job's connections have none yet, so it is refused.
+    let tls = format!(
+        "{}?sslmode=require",
+        c.shard(0).url_as("worker", "w-s3cret", "shard")
+    );
+    let out = pgml(&[
+        "train",
+        "--distributed",
+        "--coordinator",
+        &trainer,
+        "--shard",
+        &tls,
+        "--relation",
+        "events_local",
+        "--label",
+        "y",
+        "--task",
+        "regression",
+        "--project",
+        "cli_fails",
+    ]);
+    refused("tls", out, 7, &["sslmode=require", "no TLS"]);
+    // A wrong password for a shard.
+    let wrong = c.shard(0).url_as("worker", "not-it", "shard");
+    let out = pgml(&[
+        "train",
+        "--distributed",
+        "--coordinator",
+        &trainer,
+        "--shard",
+        &wrong,
+        "--relation",
+        "events_local",
+        "--label",
+        "y",
+        "--task",
+        "regression",
+        "--project",
+        "cli_fails",
+    ]);
+    refused(
+        "wrong password",
+        out,
+        5,
+        &["shard 1", "password authentication failed"],
+    );
+    // A shard that is down: the first (reached by the CLI's preparation) and the last (by pgml.train).
+    let mut servers = c.servers;
+    servers[3].stop().unwrap();
+    let c = Cluster { servers };
+    let out = cli_train(&c, &trainer, &["--project", "cli_fails"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{t}");
+    assert!(
+        t.contains("cannot connect") && t.contains(&c.shard(2).port().to_string()),
+        "{t}"
+    );
+    let mut servers = c.servers;
+    servers[1].stop().unwrap();
+    let c = Cluster { servers };
+    let out = cli_train(&c, &trainer, &["--project", "cli_fails"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(5), "{t}");
+    assert!(t.contains("cannot reach shard 1"), "{t}");
+    // Nothing stored or left on the coordinator (the shards are down: only its own counts).
+    assert_eq!(
+        format!(
+            "{} servers={} mappings={}",
+            c.q("SELECT (SELECT count(*) FROM pgml.snapshots) || '/' || (SELECT count(*) FROM pgml.models)"),
+            c.q("SELECT count(*) FROM pg_foreign_server"),
+            c.q("SELECT count(*) FROM pg_user_mappings")
+        ),
+        format!(
+            "{} {}",
+            before.split('/').take(2).collect::<Vec<_>>().join("/"),
+            tail(&before).into_iter().rev().collect::<Vec<_>>().join(" ")
+        )
+    );
 }

@@ -36,6 +36,9 @@ pub enum Command {
     /// A web page over the pgml catalog: projects, models with their plots, snapshots and the
     /// fleet, read with the connection's rights (listens on 127.0.0.1:8484 by default).
     Dashboard(crate::dashboard::DashboardArgs),
+    /// Train one model over shard servers without moving their rows (`--distributed`): the
+    /// coordinator runs pgml.train's distributed job over the shard URLs and stores the model.
+    Train(crate::train::TrainArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +117,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models(ModelsCommand::Push(args)) => crate::models::transfer::push(&args),
         Command::Models(ModelsCommand::Replicate(args)) => crate::models::replicate::run(&args),
         Command::Dashboard(args) => crate::dashboard::run(&args),
+        Command::Train(args) => crate::train::run(&args),
     }
 }
 

@@ -19,6 +19,7 @@ mod pg;
 mod plan;
 mod progress;
 mod sync;
+mod train;
 
 use clap::Parser;
 

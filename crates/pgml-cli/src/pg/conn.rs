@@ -151,6 +151,22 @@ impl Server {
         self.config.connect(tls).map_err(|e| fail(describe(&e)))
     }
 
+    /// Cancels the statement running on `token`'s connection, reaching the server as `connect`
+    /// does (TLS unless sslmode=disable).
+    pub fn cancel(&self, token: &postgres::CancelToken) -> Result<()> {
+        let fail = |e: String| Error::Server {
+            message: format!("cannot cancel the statement on {}: {e}", self.masked()),
+            hint: None,
+        };
+        if self.sslmode() == "disable" {
+            return token
+                .cancel_query(postgres::NoTls)
+                .map_err(|e| fail(describe(&e)));
+        }
+        let tls = self.tls().map_err(fail)?;
+        token.cancel_query(tls).map_err(|e| fail(describe(&e)))
+    }
+
     /// The TLS connector for this sslmode, as libpq sets up OpenSSL: `require` (and `prefer`,
     /// `allow`) encrypt without checking the certificate unless a root certificate was given (then
     /// as `verify-ca`); `verify-ca` checks the chain; `verify-full` also the host name. Roots:

@@ -195,3 +195,192 @@ pub fn lloyd(
         a.inertia,
     ))
 }
+
+/// One shard's contribution to the distributed start: the centers of k-means on its own rows and
+/// how many rows each holds. Only centers of at least [`MIN_GROUP`] rows are sent: a center is a
+/// mean of rows, the statistic Lloyd's passes exchange anyway, never a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalCenters {
+    /// m × p, row-major.
+    pub centers: Vec<f32>,
+    pub counts: Vec<u64>,
+}
+
+/// The fewest rows whose mean a shard sends as a start center (one row's mean is that row).
+pub const MIN_GROUP: u64 = 2;
+
+/// A shard's k-means on its own rows (k-means++ from `seed`, then Lloyd with `max_iter` and
+/// `tol`), reduced to the centers of groups of at least [`MIN_GROUP`] rows.
+pub fn local_centers(
+    x: &Matrix,
+    k: usize,
+    seed: u64,
+    max_iter: usize,
+    tol: f64,
+    threads: usize,
+    check_interrupts: &dyn Fn(),
+) -> LocalCenters {
+    let (n, p) = (x.rows(), x.cols());
+    let k = k.min(n / MIN_GROUP as usize);
+    if k == 0 || p == 0 {
+        return LocalCenters {
+            centers: Vec::new(),
+            counts: Vec::new(),
+        };
+    }
+    let data = rows_of(x);
+    let rows = Rows { data: &data, n, p };
+    let mut rng = crate::split::SplitMix64(seed);
+    let init =
+        crate::algorithms::kmeans::kmeans_plus_plus(rows, k, &mut rng, threads, check_interrupts);
+    let (centers, _) =
+        crate::algorithms::kmeans::lloyd(rows, init, k, max_iter, tol, threads, check_interrupts);
+    let a = assign(rows, &centers, k, threads);
+    let mut out = LocalCenters {
+        centers: Vec::with_capacity(k * p),
+        counts: Vec::with_capacity(k),
+    };
+    for c in 0..k {
+        let count = a.counts[c] as u64;
+        if count >= MIN_GROUP {
+            // The exact mean of the group (Lloyd's last centers may lag its last assignment).
+            out.centers.extend(
+                a.sums[c * p..(c + 1) * p]
+                    .iter()
+                    .map(|&s| (s / count as f64) as f32),
+            );
+            out.counts.push(count);
+        }
+    }
+    out
+}
+
+fn dist2(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
+}
+
+/// k start centers from every shard's [`LocalCenters`] (merged in rank order, so every worker
+/// computes the same): weighted k-means++ (each local center counts as many rows as it holds;
+/// scikit-learn's greedy variant with 2 + ln k trials), or `random` weighted draws, then weighted
+/// Lloyd on those points. Every start center is a weighted mean of the shards' group means.
+pub fn seed_from_centers(
+    parts: &[LocalCenters],
+    p: usize,
+    k: usize,
+    plus_plus: bool,
+    rng: &mut crate::split::SplitMix64,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<f32>> {
+    let points: Vec<&[f32]> = parts
+        .iter()
+        .flat_map(|l| l.centers.chunks_exact(p.max(1)))
+        .collect();
+    let weights: Vec<f64> = parts
+        .iter()
+        .flat_map(|l| l.counts.iter().map(|&c| c as f64))
+        .collect();
+    let m = points.len();
+    if p == 0 || m != weights.len() || m < k || k == 0 {
+        return Err(Error::bad_data(
+            format!(
+                "the shards' rows form {m} groups of at least {MIN_GROUP} rows, fewer than the {k} clusters to start from"
+            ),
+            "use fewer n_clusters or more rows per shard",
+        ));
+    }
+    let draw = |rng: &mut crate::split::SplitMix64, mass: &[f64], total: f64| -> usize {
+        let mut target = rng.unit() * total;
+        for (i, &w) in mass.iter().enumerate() {
+            if target < w {
+                return i;
+            }
+            target -= w;
+        }
+        mass.iter().rposition(|&w| w > 0.0).unwrap_or(m - 1)
+    };
+    let mut centers: Vec<f32> = Vec::with_capacity(k * p);
+    if plus_plus {
+        let total: f64 = weights.iter().sum();
+        let first = draw(rng, &weights, total);
+        centers.extend_from_slice(points[first]);
+        let mut closest: Vec<f64> = points.iter().map(|x| dist2(x, points[first])).collect();
+        let trials = 2 + (k as f64).ln() as usize;
+        while centers.len() < k * p {
+            check_interrupts();
+            let mass: Vec<f64> = closest.iter().zip(&weights).map(|(d, w)| d * w).collect();
+            let potential: f64 = mass.iter().sum();
+            let mut best: Option<(usize, Vec<f64>, f64)> = None;
+            for _ in 0..trials {
+                let pick = if potential > 0.0 {
+                    draw(rng, &mass, potential)
+                } else {
+                    rng.below(m)
+                };
+                let next: Vec<f64> = points
+                    .iter()
+                    .zip(&closest)
+                    .map(|(x, &d)| d.min(dist2(x, points[pick])))
+                    .collect();
+                let total: f64 = next.iter().zip(&weights).map(|(d, w)| d * w).sum();
+                if best.as_ref().is_none_or(|b| total < b.2) {
+                    best = Some((pick, next, total));
+                }
+            }
+            if let Some((pick, next, _)) = best {
+                centers.extend_from_slice(points[pick]);
+                closest = next;
+            }
+        }
+    } else {
+        // k distinct points, each drawn with probability proportional to its rows.
+        let mut mass = weights.clone();
+        while centers.len() < k * p {
+            let total: f64 = mass.iter().sum();
+            let pick = draw(rng, &mass, total);
+            centers.extend_from_slice(points[pick]);
+            mass[pick] = 0.0;
+        }
+    }
+    // Weighted Lloyd on the points until the labels stop changing.
+    let mut labels: Vec<usize> = vec![usize::MAX; m];
+    for _ in 0..300 {
+        check_interrupts();
+        let mut changed = false;
+        let mut far: Vec<(f64, usize)> = Vec::with_capacity(m);
+        for (i, x) in points.iter().enumerate() {
+            let (best, d) = (0..k)
+                .map(|c| (c, dist2(x, &centers[c * p..(c + 1) * p])))
+                .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b });
+            if labels[i] != best {
+                labels[i] = best;
+                changed = true;
+            }
+            far.push((d * weights[i], i));
+        }
+        if !changed {
+            break;
+        }
+        let mut sums = vec![0f64; k * p];
+        let mut mass = vec![0f64; k];
+        for (i, x) in points.iter().enumerate() {
+            let c = labels[i];
+            mass[c] += weights[i];
+            for (s, &v) in sums[c * p..(c + 1) * p].iter_mut().zip(x.iter()) {
+                *s += weights[i] * f64::from(v);
+            }
+        }
+        // An empty cluster takes the point (a group mean) farthest from its center.
+        far.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut farthest = far.iter().map(|&(_, i)| i);
+        for c in 0..k {
+            if mass[c] > 0.0 {
+                for j in 0..p {
+                    centers[c * p + j] = (sums[c * p + j] / mass[c]) as f32;
+                }
+            } else if let Some(i) = farthest.next() {
+                centers[c * p..(c + 1) * p].copy_from_slice(points[i]);
+            }
+        }
+    }
+    Ok(centers)
+}

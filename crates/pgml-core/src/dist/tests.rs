@@ -193,6 +193,105 @@ fn kmeans_moves_an_empty_center_onto_the_farthest_row_like_single_server() {
     assert!(dist.iter().all(|&v| v > 0.0), "the empty center was moved");
 }
 
+/// Blobs: `k` centers in [0, 10)^p, rows around them (noise ±`spread`); with `sorted` the rows
+/// come cluster by cluster, so that contiguous shards hold different clusters.
+fn blobs(n: usize, p: usize, k: usize, spread: f64, sorted: bool, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = SplitMix64(seed);
+    let centers: Vec<Vec<f64>> = (0..k)
+        .map(|_| (0..p).map(|_| rng.unit() * 10.0).collect())
+        .collect();
+    (0..n)
+        .map(|i| {
+            let c = if sorted { i * k / n } else { rng.below(k) };
+            centers[c]
+                .iter()
+                .map(|&v| (v + (rng.unit() - 0.5) * 2.0 * spread) as f32)
+                .collect()
+        })
+        .collect()
+}
+
+fn inertia_of(x: &Matrix, centers: &[f32], k: usize) -> f64 {
+    let data = rows_of(x);
+    let rows = Rows {
+        data: &data,
+        n: x.rows(),
+        p: x.cols(),
+    };
+    crate::algorithms::kmeans::assign(rows, centers, k, 1).inertia
+}
+
+/// The distributed start (each shard's group means, seeded by weighted k-means++, then Lloyd over
+/// the shards) against single-server k-means++ and Lloyd: what not sending a row costs in
+/// inertia, over several seeds and layouts (shards holding mixed or different clusters). The
+/// figures are in docs/distributed-training.md.
+#[test]
+fn kmeans_start_without_rows_costs_little_inertia() {
+    let (n, p) = (6000, 4);
+    let mut worst: f64 = 0.0;
+    for (k, spread, sorted) in [
+        (4, 1.5, false),
+        (8, 1.0, false),
+        (8, 1.0, true),
+        (3, 4.0, false),
+    ] {
+        let mut ratios = Vec::new();
+        for seed in 0..5u64 {
+            let rows = blobs(n, p, k, spread, sorted, 100 + seed);
+            let x = Matrix::from_rows(&rows).unwrap();
+            let cuts = [0, n / 3, n / 3 + 900, n];
+            let parts: Vec<Matrix> = cuts
+                .windows(2)
+                .map(|w| Matrix::from_rows(&rows[w[0]..w[1]]).unwrap())
+                .collect();
+            let mut opts = crate::algorithms::kmeans::Options::new(k);
+            opts.seed = seed;
+            let single = crate::algorithms::kmeans::fit(&x, &opts, &|| {}).unwrap();
+            let single_inertia = inertia_of(&x, &single.centroids, k);
+            let tol = crate::algorithms::kmeans::scaled_tol(&x, opts.tol);
+            let local: Vec<kmeans::LocalCenters> = parts
+                .iter()
+                .enumerate()
+                .map(|(r, m)| kmeans::local_centers(m, k, seed + 7 * r as u64, 300, tol, 1, &|| {}))
+                .collect();
+            for l in &local {
+                assert!(
+                    l.counts.iter().all(|&c| c >= kmeans::MIN_GROUP),
+                    "a group mean of one row"
+                );
+            }
+            let mut rng = SplitMix64(seed);
+            let init = kmeans::seed_from_centers(&local, p, k, true, &mut rng, &|| {}).unwrap();
+            let mut shards: Vec<LocalShard> = parts.iter().map(|m| LocalShard::new(m, 1)).collect();
+            let mut refs: Vec<&mut dyn KMeansShard> = shards
+                .iter_mut()
+                .map(|s| s as &mut dyn KMeansShard)
+                .collect();
+            let (model, dist_inertia) =
+                kmeans::lloyd(&mut refs, init, k, 300, tol, &|| {}).unwrap();
+            let check = inertia_of(&x, &model.centroids, k);
+            close(&[dist_inertia], &[check], 1e-6);
+            ratios.push(dist_inertia / single_inertia);
+        }
+        let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        let max = ratios.iter().copied().fold(0.0, f64::max);
+        println!(
+            "k-means start without rows: k={k} spread={spread} shards hold {}: inertia / single-server k-means++'s: mean {mean:.4}, max {max:.4}, each {ratios:.4?}",
+            if sorted { "different clusters" } else { "mixed clusters" }
+        );
+        worst = worst.max(mean);
+    }
+    assert!(
+        worst < 1.05,
+        "the distributed start costs {worst} × single-server inertia"
+    );
+    // Too few groups for k: a clear error, not a row.
+    let tiny = Matrix::from_rows(&[vec![1.0, 2.0], vec![1.5, 2.5], vec![3.0, 1.0]]).unwrap();
+    let l = kmeans::local_centers(&tiny, 3, 0, 300, 0.0, 1, &|| {});
+    assert_eq!(l.counts, vec![3]);
+    assert!(kmeans::seed_from_centers(&[l], 2, 3, true, &mut SplitMix64(0), &|| {}).is_err());
+}
+
 #[test]
 fn bad_partials_are_refused() {
     let (x, _, _) = shards(100, 2);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::kmeans::{self as dist_kmeans, KMeansPartial, KMeansShard, LocalShard};
 use super::score::ScorePartial;
 use super::{fit_least_squares, fit_pca, Moments};
-use crate::algorithms::kmeans::{self, KMeansModel, Rows};
+use crate::algorithms::kmeans::{self, KMeansModel};
 use crate::algorithms::pca::WhitenedPca;
 use crate::algorithms::{self, Algorithm, Estimator, Fitted, Labels};
 use crate::hyperparams::Hyperparams;
@@ -299,8 +299,11 @@ impl KMeansShard for CollectiveShard<'_> {
     }
 }
 
-/// Lloyd over the collective. The start is k-means++ on rank 0's rows (broadcast to the others:
-/// k rows of shard 0 cross the network once); the iterations then move only sums and counts.
+/// Lloyd over the collective, started without sending a row: every shard runs k-means on its own
+/// rows and sends the means of its groups (at least two rows each) with their sizes; every worker
+/// seeds k centers from all of them the same way (weighted k-means++, or weighted random draws for
+/// `init: random`), `n_init` times with successive seeds, runs Lloyd from each over the collective
+/// (sums and counts) and keeps the lowest inertia.
 fn fit_kmeans(
     comm: &Communicator,
     x: &Matrix,
@@ -312,43 +315,47 @@ fn fit_kmeans(
     if m.n < k as u64 {
         return Err(kmeans::too_few_rows(usize::try_from(m.n).unwrap_or(0), k));
     }
-    let mut init = vec![0u8; k * p * 4];
-    if comm.rank() == 0 {
-        if x.rows() < k {
-            return Err(Error::bad_data(
-                format!("the first shard has {} training rows, fewer than the {k} clusters to start from", x.rows()),
-                "use fewer n_clusters",
-            ));
-        }
-        let data = crate::algorithms::clustering::rows_of(x);
-        let rows = Rows {
-            data: &data,
-            n: x.rows(),
-            p,
-        };
-        let mut rng = SplitMix64(o.seed);
-        let centers = match o.init {
-            kmeans::Init::KMeansPlusPlus => {
-                kmeans::kmeans_plus_plus(rows, k, &mut rng, o.nthread.max(1), check_interrupts)
-            }
-            kmeans::Init::Random => kmeans::random_centers(rows, k, &mut rng),
-        };
-        for (chunk, v) in init.chunks_exact_mut(4).zip(centers) {
-            chunk.copy_from_slice(&v.to_le_bytes());
-        }
-    }
-    comm.broadcast(&mut init, 0).map_err(collective)?;
-    let init: Vec<f32> = init
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let tol = o.tol * m.mean_variance();
+    // Each shard its own seed, so that shards holding alike rows do not pick alike starts.
+    let local_seed = o
+        .seed
+        .wrapping_add((comm.rank() as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mine = dist_kmeans::local_centers(
+        x,
+        k,
+        local_seed,
+        o.max_iter,
+        tol,
+        o.nthread.max(1),
+        check_interrupts,
+    );
+    let parts = allgather(comm, &encode(&mine)?)?
+        .iter()
+        .map(|b| decode(b))
+        .collect::<Result<Vec<dist_kmeans::LocalCenters>>>()?;
     let mut shard = CollectiveShard {
         local: LocalShard::new(x, o.nthread),
         comm,
         p,
     };
-    let mut shards: [&mut dyn KMeansShard; 1] = [&mut shard];
-    let tol = o.tol * m.mean_variance();
-    let (model, _) = dist_kmeans::lloyd(&mut shards, init, k, o.max_iter, tol, check_interrupts)?;
-    Ok(model)
+    let mut rng = SplitMix64(o.seed);
+    let mut best: Option<(KMeansModel, f64)> = None;
+    for _ in 0..o.n_init.max(1) {
+        let init = dist_kmeans::seed_from_centers(
+            &parts,
+            p,
+            k,
+            matches!(o.init, kmeans::Init::KMeansPlusPlus),
+            &mut rng,
+            check_interrupts,
+        )?;
+        let mut shards: [&mut dyn KMeansShard; 1] = [&mut shard];
+        let (model, inertia) =
+            dist_kmeans::lloyd(&mut shards, init, k, o.max_iter, tol, check_interrupts)?;
+        if best.as_ref().is_none_or(|b| inertia < b.1) {
+            best = Some((model, inertia));
+        }
+    }
+    best.map(|b| b.0)
+        .ok_or_else(|| Error::invalid("k-means ran no start"))
 }

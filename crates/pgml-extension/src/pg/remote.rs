@@ -68,6 +68,13 @@ pub fn connect(
     superuser: bool,
     connect_timeout: Duration,
 ) -> Result<postgres::Client, ShardError> {
+    if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = shard.sslmode.as_deref() {
+        return Err(ShardError::new(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("the foreign server asks for sslmode={mode}, but pgml's connections to the shards have no TLS yet"),
+        )
+        .hint("put the coordinator and the shards on a private network and set the foreign server's sslmode to disable or prefer (ALTER SERVER ... OPTIONS (SET sslmode 'prefer'))"));
+    }
     let password_required = shard.password_required.as_deref() != Some("false");
     if !superuser && password_required {
         if shard.password.is_none() {

@@ -18,6 +18,10 @@ pub struct Shard {
     pub host: Option<String>,
     pub port: Option<String>,
     pub dbname: Option<String>,
+    /// The foreign server's sslmode: the job's connections have no TLS, so one that asks for it is
+    /// refused rather than used in clear text.
+    #[serde(default)]
+    pub sslmode: Option<String>,
     /// The table on the shard server, quoted and schema-qualified (postgres_fdw's
     /// schema_name/table_name options, or the partition's own names).
     pub remote_table: Option<String>,
@@ -84,6 +88,7 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
         'host', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'host'),
         'port', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'port'),
         'dbname', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'dbname'),
+        'sslmode', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'sslmode'),
         'remote_table', CASE WHEN ft.ftrelid IS NOT NULL THEN
             pg_catalog.quote_ident(COALESCE((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
                                    WHERE option_name = 'schema_name'), n.nspname::text))
