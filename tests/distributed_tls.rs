@@ -85,7 +85,7 @@ fn shards_reached_over_tls_with_the_foreign_servers_settings() {
         coord.query_text(
             "coord",
             &format!(
-                "SELECT status FROM pgml.train('{project}', 'classification', 'events_v', 'label',
+                "SELECT deployed FROM pgml.train('{project}', 'classification', 'events_v', 'label',
                      algorithm => 'xgboost', hyperparams => '{{\"distributed\": true, \"n_estimators\": 5}}')"
             ),
         )

@@ -355,6 +355,7 @@ pub fn every_algorithm_outputs(
 
 /// A CA, a server certificate for `localhost` only, and a client certificate for `certuser`, in a
 /// directory the server's OS user owns (PostgreSQL refuses a key others can read).
+#[derive(Debug)]
 pub struct Certs {
     dir: PathBuf,
 }
