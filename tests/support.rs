@@ -352,3 +352,57 @@ pub fn every_algorithm_outputs(
     }
     out
 }
+
+/// A CA, a server certificate for `localhost` only, and a client certificate for `certuser`, in a
+/// directory the server's OS user owns (PostgreSQL refuses a key others can read).
+#[derive(Debug)]
+pub struct Certs {
+    dir: PathBuf,
+}
+
+impl Certs {
+    /// `name` keeps the certificates of tests running at once apart.
+    pub fn make(name: &str) -> Certs {
+        let dir = std::env::temp_dir().join(format!("pgml-e2e-tls-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let certs = Certs { dir };
+        certs.sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pgml-test-ca \
+              -keyout ca.key -out ca.crt 2>/dev/null
+            printf 'subjectAltName=DNS:localhost\\n' > server.ext
+            openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr 2>/dev/null
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+              -extfile server.ext -out server.crt 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=certuser -keyout client.key -out client.csr 2>/dev/null
+            openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out client.crt 2>/dev/null
+            chmod 600 server.key client.key
+            chmod 755 .
+            chown postgres server.key server.crt ca.crt");
+        certs
+    }
+
+    /// Runs a shell script in the certificates' directory.
+    pub fn sh(&self, script: &str) {
+        let out = std::process::Command::new("sh")
+            .arg("-ec")
+            .arg(script)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Certs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -116,7 +116,6 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         .collect::<Result<_>>()?;
     let (remote_schema, remote_table) = split_relation(&args.relation)?;
     let hyperparams = distributed_hyperparams(&args.hyperparams)?;
-    check_shard_urls(&shards)?;
 
     let mut client = coordinator.connect()?;
     preflight(&mut client, &coordinator)?;
@@ -253,29 +252,6 @@ fn distributed_hyperparams(given: &str) -> Result<serde_json::Value> {
     }
     obj.insert("distributed".into(), serde_json::Value::Bool(true));
     Ok(v)
-}
-
-/// The coordinator's connections to the shards carry no TLS yet (docs/distributed-training.md):
-/// a URL that asks for it is refused rather than silently used without.
-fn check_shard_urls(shards: &[Shard]) -> Result<()> {
-    for s in shards {
-        let mode = s.server.sslmode();
-        if matches!(mode, "require" | "verify-ca" | "verify-full") {
-            return Err(Error::Refused {
-                message: format!(
-                    "{} asks for sslmode={mode}, but the coordinator's connections to the shards \
-                     (the job's, made by pgml inside the coordinator) have no TLS yet; nothing was changed",
-                    s.label()
-                ),
-                hint: Some(
-                    "put the coordinator and the shards on a private network and use sslmode=disable \
-                     or prefer in the shard URLs"
-                        .into(),
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// What the coordinator must have before anything is created: pgml at this command's version,

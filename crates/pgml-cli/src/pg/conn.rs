@@ -132,23 +132,13 @@ impl Server {
             ),
         }
         };
-        let mode = self.sslmode();
-        if mode == "disable" {
-            return self
-                .config
-                .connect(postgres::NoTls)
-                .map_err(|e| fail(describe(&e)));
-        }
-        let tls = self.tls().map_err(fail)?;
-        if mode == "allow" {
-            // libpq's "allow": plain first, TLS only if the server refuses that.
-            let mut plain = self.config.clone();
-            plain.ssl_mode(SslMode::Disable);
-            if let Ok(c) = plain.connect(postgres::NoTls) {
-                return Ok(c);
-            }
-        }
-        self.config.connect(tls).map_err(|e| fail(describe(&e)))
+        let get = |k: &str| self.get(k).map(str::to_string);
+        pgml_tls::Tls::new(&get, pgml_tls::home_dir())
+            .connect(&self.config)
+            .map_err(|e| match e {
+                pgml_tls::Error::Settings(e) => fail(e),
+                pgml_tls::Error::Connect(e) => fail(describe(&e)),
+            })
     }
 
     /// Cancels the statement running on `token`'s connection, reaching the server as `connect`
@@ -163,173 +153,11 @@ impl Server {
                 .cancel_query(postgres::NoTls)
                 .map_err(|e| fail(describe(&e)));
         }
-        let tls = self.tls().map_err(fail)?;
+        let get = |k: &str| self.get(k).map(str::to_string);
+        let tls = pgml_tls::Tls::new(&get, pgml_tls::home_dir())
+            .connector()
+            .map_err(fail)?;
         token.cancel_query(tls).map_err(|e| fail(describe(&e)))
-    }
-
-    /// The TLS connector for this sslmode, as libpq sets up OpenSSL: `require` (and `prefer`,
-    /// `allow`) encrypt without checking the certificate unless a root certificate was given (then
-    /// as `verify-ca`); `verify-ca` checks the chain; `verify-full` also the host name. Roots:
-    /// `sslrootcert` (a file, or `system`), else ~/.postgresql/root.crt if it exists, else the
-    /// system's store. `sslcrl` / `sslcrldir` revoke certificates; `sslcert` / `sslkey` (any PEM
-    /// key OpenSSL reads: PKCS#8, PKCS#1, EC; encrypted ones with `sslpassword`) identify the client.
-    fn tls(&self) -> std::result::Result<postgres_openssl::MakeTlsConnector, String> {
-        use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
-        use openssl::x509::store::{X509Lookup, X509StoreBuilder};
-        use openssl::x509::verify::X509VerifyFlags;
-        use openssl::x509::X509;
-
-        let ssl = |what: &str, e: openssl::error::ErrorStack| format!("{what}: {e}");
-        let mut b = SslConnector::builder(SslMethod::tls_client())
-            .map_err(|e| ssl("cannot set up TLS", e))?;
-        let roots = self.root_cert_file();
-        let mode = self.sslmode().to_string();
-        let verify_chain = match mode.as_str() {
-            "verify-ca" | "verify-full" => true,
-            _ => roots.is_some(),
-        };
-        let crl_file = self.get("sslcrl").filter(|f| !f.is_empty());
-        let crl_dir = self.get("sslcrldir").filter(|f| !f.is_empty());
-        if roots.is_some() || crl_file.is_some() || crl_dir.is_some() {
-            // libpq trusts only the given file, not the system's store as well.
-            let mut store = X509StoreBuilder::new().map_err(|e| ssl("cannot set up TLS", e))?;
-            match &roots {
-                Some(file) => {
-                    let pem = std::fs::read(file)
-                        .map_err(|e| format!("cannot read sslrootcert {}: {e}", file.display()))?;
-                    let certs = X509::stack_from_pem(&pem)
-                        .ok()
-                        .filter(|c| !c.is_empty())
-                        .ok_or_else(|| {
-                            format!("sslrootcert {} holds no PEM certificate", file.display())
-                        })?;
-                    for c in certs {
-                        store.add_cert(c).map_err(|e| ssl("sslrootcert", e))?;
-                    }
-                }
-                None => store
-                    .set_default_paths()
-                    .map_err(|e| ssl("the system's certificates", e))?,
-            }
-            if let Some(file) = crl_file {
-                if !Path::new(file).is_file() {
-                    return Err(format!("cannot read sslcrl {file}: no such file"));
-                }
-                store
-                    .add_lookup(X509Lookup::file())
-                    .and_then(|l| l.load_crl_file(file, SslFiletype::PEM).map(|_| ()))
-                    .map_err(|e| ssl(&format!("sslcrl {file} is not a PEM revocation list"), e))?;
-            }
-            if let Some(dir) = crl_dir {
-                store
-                    .add_lookup(X509Lookup::hash_dir())
-                    .and_then(|l| l.add_dir(dir, SslFiletype::PEM))
-                    .map_err(|e| ssl(&format!("sslcrldir {dir}"), e))?;
-            }
-            if crl_file.is_some() || crl_dir.is_some() {
-                store
-                    .set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL)
-                    .map_err(|e| ssl("sslcrl", e))?;
-            }
-            b.set_verify_cert_store(store.build())
-                .map_err(|e| ssl("cannot set up TLS", e))?;
-        }
-        // libpq's protocol bounds: at least TLSv1.2 unless told otherwise.
-        let version = |key: &str, default: Option<&str>| match self
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .or(default)
-        {
-            None => Ok(None),
-            Some("TLSv1") => Ok(Some(openssl::ssl::SslVersion::TLS1)),
-            Some("TLSv1.1") => Ok(Some(openssl::ssl::SslVersion::TLS1_1)),
-            Some("TLSv1.2") => Ok(Some(openssl::ssl::SslVersion::TLS1_2)),
-            Some("TLSv1.3") => Ok(Some(openssl::ssl::SslVersion::TLS1_3)),
-            Some(other) => Err(format!(
-                "invalid {key} \"{other}\" (TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)"
-            )),
-        };
-        let (min, max) = (
-            version("ssl_min_protocol_version", Some("TLSv1.2"))?,
-            version("ssl_max_protocol_version", None)?,
-        );
-        b.set_min_proto_version(min)
-            .and_then(|()| b.set_max_proto_version(max))
-            .map_err(|e| ssl("ssl_min/max_protocol_version", e))?;
-        let sni = self.get("sslsni") != Some("0");
-        b.set_verify(if verify_chain {
-            SslVerifyMode::PEER
-        } else {
-            SslVerifyMode::NONE
-        });
-        if let Some((cert, key)) = self.client_cert_files() {
-            b.set_certificate_chain_file(&cert).map_err(|e| {
-                ssl(
-                    &format!("sslcert {} is not a PEM certificate", cert.display()),
-                    e,
-                )
-            })?;
-            let pem = std::fs::read(&key)
-                .map_err(|e| format!("cannot read sslkey {}: {e}", key.display()))?;
-            let pkey = match self.get("sslpassword") {
-                Some(password) => openssl::pkey::PKey::private_key_from_pem_passphrase(
-                    &pem,
-                    password.as_bytes(),
-                ),
-                None => openssl::pkey::PKey::private_key_from_pem(&pem),
-            }
-            .map_err(|_| {
-                format!(
-                    "sslkey {} is not a PEM private key, or is encrypted and sslpassword does not open it",
-                    key.display()
-                )
-            })?;
-            b.set_private_key(&pkey)
-                .and_then(|()| b.check_private_key())
-                .map_err(|e| {
-                    ssl(
-                        &format!(
-                            "sslkey {} does not belong to sslcert {}",
-                            key.display(),
-                            cert.display()
-                        ),
-                        e,
-                    )
-                })?;
-        }
-        let mut connector = postgres_openssl::MakeTlsConnector::new(b.build());
-        connector.set_callback(move |config, _domain| {
-            // The host name is checked by verify-full only (verify-ca checks the chain alone).
-            config.set_verify_hostname(mode == "verify-full");
-            config.set_use_server_name_indication(sni);
-            Ok(())
-        });
-        Ok(connector)
-    }
-
-    /// The root certificates file, or None for the system's store.
-    fn root_cert_file(&self) -> Option<PathBuf> {
-        match self.get("sslrootcert") {
-            Some("system") => None,
-            Some(f) if !f.is_empty() => Some(PathBuf::from(f)),
-            _ => home_file("root.crt"),
-        }
-    }
-
-    fn client_cert_files(&self) -> Option<(PathBuf, PathBuf)> {
-        let cert = match self.get("sslcert") {
-            Some(f) if !f.is_empty() => PathBuf::from(f),
-            _ => home_file("postgresql.crt")?,
-        };
-        // libpq sends no certificate when the file is missing (the server decides).
-        if !cert.is_file() {
-            return None;
-        }
-        let key = match self.get("sslkey") {
-            Some(f) if !f.is_empty() => PathBuf::from(f),
-            _ => cert.with_extension("key"),
-        };
-        Some((cert, key))
     }
 
     /// The connection settings a server that pgml configures (postgres_fdw's foreign server, a
@@ -405,7 +233,12 @@ impl Server {
         // pgml verifies against the system's store by default; Debian's libpq 15 knows no
         // sslrootcert=system, so children are pointed at the system bundle explicitly.
         let verifies = matches!(self.sslmode(), "verify-ca" | "verify-full");
-        if verifies && self.root_cert_file().is_none() {
+        let get = |k: &str| self.get(k).map(str::to_string);
+        if verifies
+            && pgml_tls::Tls::new(&get, pgml_tls::home_dir())
+                .root_cert_file()
+                .is_none()
+        {
             env.retain(|(k, _)| *k != "PGSSLROOTCERT");
             if let Some(bundle) = system_bundle() {
                 env.push(("PGSSLROOTCERT", bundle.display().to_string()));
@@ -413,13 +246,6 @@ impl Server {
         }
         env
     }
-}
-
-fn home_file(name: &str) -> Option<PathBuf> {
-    let f = PathBuf::from(std::env::var_os("HOME")?)
-        .join(".postgresql")
-        .join(name);
-    f.is_file().then_some(f)
 }
 
 /// The system's CA bundle, where Debian, Fedora and Alpine keep it.

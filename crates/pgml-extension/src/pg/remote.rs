@@ -68,13 +68,6 @@ pub fn connect(
     superuser: bool,
     connect_timeout: Duration,
 ) -> Result<postgres::Client, ShardError> {
-    if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = shard.sslmode.as_deref() {
-        return Err(ShardError::new(
-            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            format!("the foreign server asks for sslmode={mode}, but pgml's connections to the shards have no TLS yet"),
-        )
-        .hint("put the coordinator and the shards on a private network and set the foreign server's sslmode to disable or prefer (ALTER SERVER ... OPTIONS (SET sslmode 'prefer'))"));
-    }
     let password_required = shard.password_required.as_deref() != Some("false");
     if !superuser && password_required {
         if shard.password.is_none() {
@@ -85,9 +78,11 @@ pub fn connect(
             .hint("ALTER USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (ADD password '...')"));
         }
         // A connection with a wrong password that succeeds means the shard does not check it.
-        if config(shard, Some("pgml-probe-not-the-password"), connect_timeout)
-            .connect(postgres::NoTls)
-            .is_ok()
+        if tls_connect(
+            shard,
+            &config(shard, Some("pgml-probe-not-the-password"), connect_timeout),
+        )
+        .is_ok()
         {
             return Err(ShardError::new(
                 PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
@@ -96,15 +91,47 @@ pub fn connect(
             .hint("make the shard's pg_hba.conf ask for a password (scram-sha-256) from the coordinator"));
         }
     }
-    config(shard, shard.password.as_deref(), connect_timeout)
-        .connect(postgres::NoTls)
-        .map_err(|e| {
-            ShardError::new(
+    tls_connect(
+        shard,
+        &config(shard, shard.password.as_deref(), connect_timeout),
+    )
+}
+
+/// The shard's TLS settings as libpq would read them from the foreign server and user mapping,
+/// with `~/.postgresql/` defaults looked up in this server's OS user's home, as postgres_fdw's
+/// libpq does.
+fn tls_settings(shard: &Shard) -> impl Fn(&str) -> Option<String> + '_ {
+    move |k: &str| shard.ssl.get(k).cloned()
+}
+
+fn tls_connect(shard: &Shard, config: &postgres::Config) -> Result<postgres::Client, ShardError> {
+    let get = tls_settings(shard);
+    pgml_tls::Tls::new(&get, pgml_tls::home_dir())
+        .connect(config)
+        .map_err(|e| match e {
+            pgml_tls::Error::Settings(e) => ShardError::new(
+                PgSqlErrorCode::ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
+                format!("the foreign server's TLS settings: {e}"),
+            )
+            .hint("fix the ssl* options of the foreign server or user mapping (ALTER SERVER ... OPTIONS (SET ...))"),
+            pgml_tls::Error::Connect(e) => ShardError::new(
                 PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
                 format!("cannot connect: {}", error_text(&e)),
             )
-            .hint("start the shard server, or fix the foreign server's host/port/dbname and the user mapping")
+            .hint("start the shard server, or fix the foreign server's host/port/dbname/ssl* options and the user mapping"),
         })
+}
+
+/// Sends a cancel request for the statement running on `token`'s connection, over TLS when the
+/// shard's connection used it.
+fn cancel(shard: &Shard, token: &postgres::CancelToken) {
+    let get = tls_settings(shard);
+    let tls = pgml_tls::Tls::new(&get, pgml_tls::home_dir());
+    if tls.sslmode() == "disable" {
+        let _ = token.cancel_query(postgres::NoTls);
+    } else if let Ok(connector) = tls.connector() {
+        let _ = token.cancel_query(connector);
+    }
 }
 
 /// The server's message when there is one (rust-postgres's Display says only "db error").
@@ -157,6 +184,7 @@ pub fn run_all<T: Send + 'static>(
     drop(tx);
     let guard = CancelGuard {
         cancels: cancels.clone(),
+        shards: shards.to_vec(),
         armed: true,
     };
     let mut results: Vec<Option<T>> = (0..shards.len()).map(|_| None).collect();
@@ -209,17 +237,23 @@ pub fn run_all<T: Send + 'static>(
 /// was cancelled or failed while the shards worked).
 struct CancelGuard {
     cancels: Arc<Mutex<Vec<Option<postgres::CancelToken>>>>,
+    /// Each token's shard: its cancel request goes over TLS as its connection did.
+    shards: Vec<Shard>,
     armed: bool,
 }
 
 impl CancelGuard {
     fn cancel_all(&self) {
-        let tokens: Vec<postgres::CancelToken> = match self.cancels.lock() {
-            Ok(c) => c.iter().flatten().cloned().collect(),
+        let tokens: Vec<(usize, postgres::CancelToken)> = match self.cancels.lock() {
+            Ok(c) => c
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.clone().map(|t| (i, t)))
+                .collect(),
             Err(_) => return,
         };
-        for t in tokens {
-            let _ = t.cancel_query(postgres::NoTls);
+        for (i, t) in tokens {
+            cancel(&self.shards[i], &t);
         }
     }
 }

@@ -18,10 +18,10 @@ pub struct Shard {
     pub host: Option<String>,
     pub port: Option<String>,
     pub dbname: Option<String>,
-    /// The foreign server's sslmode: the job's connections have no TLS, so one that asks for it is
-    /// refused rather than used in clear text.
+    /// The TLS settings (libpq's `ssl*` options) of the foreign server, overridden by the user
+    /// mapping's, as postgres_fdw hands both to libpq.
     #[serde(default)]
-    pub sslmode: Option<String>,
+    pub ssl: std::collections::BTreeMap<String, String>,
     /// The table on the shard server, quoted and schema-qualified (postgres_fdw's
     /// schema_name/table_name options, or the partition's own names).
     pub remote_table: Option<String>,
@@ -88,7 +88,13 @@ SELECT (SELECT pg_catalog.count(*) FROM roots)::int8,
         'host', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'host'),
         'port', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'port'),
         'dbname', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'dbname'),
-        'sslmode', (SELECT option_value FROM pg_catalog.pg_options_to_table(fs.srvoptions) WHERE option_name = 'sslmode'),
+        'ssl', COALESCE((SELECT pg_catalog.jsonb_object_agg(option_name, option_value)
+                           FROM pg_catalog.pg_options_to_table(fs.srvoptions)
+                          WHERE pg_catalog.starts_with(option_name, 'ssl')), '{}'::pg_catalog.jsonb)
+               OPERATOR(pg_catalog.||)
+               COALESCE((SELECT pg_catalog.jsonb_object_agg(option_name, option_value)
+                           FROM pg_catalog.pg_options_to_table(um.umoptions)
+                          WHERE pg_catalog.starts_with(option_name, 'ssl')), '{}'::pg_catalog.jsonb),
         'remote_table', CASE WHEN ft.ftrelid IS NOT NULL THEN
             pg_catalog.quote_ident(COALESCE((SELECT option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions)
                                    WHERE option_name = 'schema_name'), n.nspname::text))
