@@ -786,6 +786,9 @@ pub fn fit_classifier(
     })
 }
 
+/// One one-vs-rest model: `(class, should_stop) → (weights, intercept)`.
+type BinaryFit<'a> = dyn Fn(usize, &dyn Fn() -> bool) -> Result<(Vec<f64>, f64)> + Sync + 'a;
+
 /// How often the thread waiting for one-vs-rest workers runs the cancel check.
 const WAIT_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -796,7 +799,7 @@ const WAIT_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
 fn one_vs_rest(
     models: usize,
     threads: usize,
-    binary: &(dyn Fn(usize, &dyn Fn() -> bool) -> Result<(Vec<f64>, f64)> + Sync),
+    binary: &BinaryFit<'_>,
     check_interrupts: &dyn Fn(),
 ) -> Result<Vec<(Vec<f64>, f64)>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
