@@ -186,6 +186,7 @@ fn one_label_joint_models_answer_one_element_arrays() {
     let mut c = s.connect("train").unwrap();
     c.batch_execute("SELECT pgml.load_dataset('linnerud')")
         .unwrap();
+    // With one label, the other two (waist, pulse) are features, as pgml.train makes them.
     for (algorithm, hyperparams) in [
         ("ridge", "{}"),
         (
@@ -214,8 +215,8 @@ fn one_label_joint_models_answer_one_element_arrays() {
         let (joint, single): (Vec<f32>, f32) = {
             let row = c
                 .query_one(
-                    "SELECT pgml.predict_joint($1, ARRAY[5, 162, 60]::real[]),
-                            pgml.predict($2, ARRAY[5, 162, 60]::real[])",
+                    "SELECT pgml.predict_joint($1, ARRAY[5, 162, 60, 36, 50]::real[]),
+                            pgml.predict($2, ARRAY[5, 162, 60, 36, 50]::real[])",
                     &[
                         &format!("One Joint {algorithm}"),
                         &format!("One Single {algorithm}"),
@@ -228,7 +229,7 @@ fn one_label_joint_models_answer_one_element_arrays() {
         // pgml.predict on it says to use predict_joint; a retrain reuses the one-label snapshot.
         let err = c
             .query_one(
-                "SELECT pgml.predict($1, ARRAY[5, 162, 60]::real[])",
+                "SELECT pgml.predict($1, ARRAY[5, 162, 60, 36, 50]::real[])",
                 &[&format!("One Joint {algorithm}")],
             )
             .unwrap_err();

@@ -317,7 +317,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("train_joint with no label", "SELECT * FROM pgml.train_joint('j3', 'regression', 'pgml.linnerud', '{}'::text[])", "22023", "at least one label column"),
     ("train on a one-label joint project", "SELECT * FROM pgml.train('Joint One', algorithm => 'ridge')", "22023", "was trained by pgml.train_joint on labels weight"),
     ("train_joint on a one-label single-label project", "SELECT * FROM pgml.train_joint('Existing', 'regression', 'pgml.diabetes', ARRAY['target'])", "22023", "was trained by pgml.train;"),
-    ("predict on a one-label joint project", "SELECT pgml.predict('Joint One', ARRAY[1, 2, 3]::real[])", "42809", "use pgml.predict_joint"),
+    ("predict on a one-label joint project", "SELECT pgml.predict('Joint One', ARRAY[1, 2, 3, 4, 5]::real[])", "42809", "use pgml.predict_joint"),
     ("train_joint with a NULL label name", "SELECT * FROM pgml.train_joint('j4', 'regression', 'pgml.linnerud', ARRAY['weight', NULL])", "22004", "element 2 of y_column_name is NULL"),
     ("train_joint with a label twice", "SELECT * FROM pgml.train_joint('j5', 'regression', 'pgml.linnerud', ARRAY['weight', 'weight'])", "22023", "names label column \"weight\" twice"),
     ("train_joint with an unknown label", "SELECT * FROM pgml.train_joint('j6', 'regression', 'pgml.linnerud', ARRAY['weight', 'nope'])", "42703", "column \"nope\" does not exist"),
