@@ -3,7 +3,7 @@
 //! environment and service files, and no password in anything pgml prints.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use pgml_e2e::{database_with_pgml, pgml_bin, start_servers, text, Certs, Server};

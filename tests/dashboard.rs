@@ -873,3 +873,71 @@ fn bad_arguments_are_refused() {
     assert_eq!(code, Some(5), "{err}");
     assert!(!err.contains("not-the-password"), "{err}");
 }
+
+/// A joint model (`pgml.train_joint`) shows every label: on its snapshot's page (the facts, one
+/// distribution per label, a badge on each label column) and on its model page (the lineage and
+/// the `pgml.predict_joint` SQL), not only the first.
+#[test]
+fn joint_models_show_every_label() {
+    let server = Server::start("dashboard-joint").unwrap();
+    database_with_pgml(&server, "dash");
+    server
+        .execute(
+            "dash",
+            "SELECT pgml.load_dataset('linnerud');
+             SELECT * FROM pgml.train_joint('Exercise', 'regression', 'pgml.linnerud',
+                                            ARRAY['weight', 'waist', 'pulse'], algorithm => 'ridge');",
+        )
+        .expect("train a joint model");
+    let mut c = server.connect("dash").unwrap();
+    let dash = Dashboard::start(&server.url("dash"), &[]);
+    let base = dash.url.clone();
+    let model = id(&mut c, "SELECT max(id) FROM pgml.models");
+    let snap = id(&mut c, "SELECT max(id) FROM pgml.snapshots");
+
+    let url = format!("{base}/snapshots/{snap}");
+    let page = dom(&url);
+    screenshot(&url, "snapshot-joint");
+    assert!(
+        page.contains("weight, waist, pulse"),
+        "the snapshot's facts name every label"
+    );
+    assert_eq!(
+        plots(&page)
+            .iter()
+            .filter(|k| *k == "label_distribution")
+            .count(),
+        3,
+        "one distribution per label"
+    );
+    for label in ["weight", "waist", "pulse"] {
+        let row = &page[page.find(&format!("data-column=\"{label}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("class=\"badge\">label<"), "{label}: no badge");
+    }
+    let feature = &page[page.find("data-column=\"chins\"").unwrap()..];
+    assert!(!feature[..feature.find("</tr>").unwrap()].contains("class=\"badge\""));
+
+    let url = format!("{base}/models/{model}");
+    let page = dom(&url);
+    screenshot(&url, "model-joint");
+    assert!(page.contains("label columns"), "the lineage says columns");
+    assert!(page.contains("weight, waist, pulse"));
+    let sql = &page[page.find("id=\"predict-sql\"").unwrap()..];
+    let sql = &sql[..sql.find("</pre>").unwrap()];
+    assert!(
+        sql.contains("pgml.predict_joint('Exercise', ARRAY[chins, situps, jumps]::real[])")
+            && sql.contains(&format!("pgml.predict_joint({model}, ARRAY["))
+            && !sql.contains("pgml.predict("),
+        "{sql}"
+    );
+    // The SQL the page shows runs.
+    let shown: Vec<f32> = c
+        .query_one(
+            "SELECT pgml.predict_joint('Exercise', ARRAY[chins, situps, jumps]::real[]) FROM pgml.linnerud LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(shown.len(), 3);
+}

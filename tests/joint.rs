@@ -1,6 +1,7 @@
 //! `pgml.train_joint` / `pgml.predict_joint` (issue 11): one multi-output model per registered
-//! regression algorithm on linnerud (weight, waist, pulse), moved by `pg_dump -n pgml` and by
-//! `pgml models export` / `import`, answers the same on every row on every server.
+//! regression algorithm on linnerud (weight, waist, pulse), read on a hot standby, moved by
+//! `pg_dump -n pgml` and by `pgml models export` / `import`, answers the same on every row on
+//! every server. A one-label joint model answers a one-element array.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the test's failure report
 
 use std::collections::BTreeMap;
@@ -110,6 +111,25 @@ fn joint_models_survive_pg_dump_and_export_import_with_identical_predictions() {
     };
     assert_eq!(labels, "{weight,waist,pulse}");
     assert!(has_r2);
+    // The forests are one multi-output forest each (scikit-learn's 2-D fit): their importances
+    // are stored, as a single-label forest's are.
+    let forests_with_importances: i64 = ct
+        .query_one(
+            "SELECT count(*) FROM pgml.models
+              WHERE algorithm IN ('random_forest', 'extra_trees') AND feature_importances IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(forests_with_importances, 2);
+
+    // A hot standby of the training server answers the same (predict only reads).
+    let standby = t.standby("joint-standby").unwrap();
+    t.wait_for_replay(&standby).unwrap();
+    let mut cs = standby.connect("train").unwrap();
+    assert_eq!(outputs(&mut cs), on_source, "on a hot standby");
+    drop(cs);
+    drop(standby);
 
     // pg_dump -n pgml into a server with the extension.
     r.execute("serve", "SELECT pgml.load_dataset('linnerud')")
@@ -152,4 +172,82 @@ fn joint_models_survive_pg_dump_and_export_import_with_identical_predictions() {
     assert!(out.status.success(), "{}", text(&out));
     let mut ci = i.connect("serve").unwrap();
     assert_eq!(outputs(&mut ci), on_source, "after export / import");
+}
+
+/// PostgresML accepts a one-element y_column_name: the model is a joint one (predict_joint answers
+/// a one-element array, pgml.predict refuses it), later trains reuse its snapshot, and its value
+/// is what a single-label model of the same algorithm on the same split predicts (`last`: the
+/// split does not depend on the snapshot's seed).
+#[test]
+fn one_label_joint_models_answer_one_element_arrays() {
+    let servers = start_servers(&["one-label"]);
+    let s = &servers[0];
+    database_with_pgml(s, "train");
+    let mut c = s.connect("train").unwrap();
+    c.batch_execute("SELECT pgml.load_dataset('linnerud')")
+        .unwrap();
+    // With one label, the other two (waist, pulse) are features, as pgml.train makes them.
+    for (algorithm, hyperparams) in [
+        ("ridge", "{}"),
+        (
+            "random_forest",
+            r#"{"n_estimators": 10, "random_state": 3}"#,
+        ),
+    ] {
+        for (function, project) in [("train_joint", "One Joint"), ("train", "One Single")] {
+            let label = if function == "train_joint" {
+                "ARRAY['weight']"
+            } else {
+                "'weight'"
+            };
+            let project = format!("{project} {algorithm}");
+            c.query(
+                &format!(
+                    "SELECT * FROM pgml.{function}($1, 'regression', 'pgml.linnerud', {label},
+                                                   algorithm => $2::text::pgml.algorithm,
+                                                   hyperparams => $3::text::jsonb,
+                                                   test_sampling => 'last')"
+                ),
+                &[&project, &algorithm, &hyperparams],
+            )
+            .unwrap_or_else(|e| panic!("{function} {algorithm}: {e:?}"));
+        }
+        let (joint, single): (Vec<f32>, f32) = {
+            let row = c
+                .query_one(
+                    "SELECT pgml.predict_joint($1, ARRAY[5, 162, 60, 36, 50]::real[]),
+                            pgml.predict($2, ARRAY[5, 162, 60, 36, 50]::real[])",
+                    &[
+                        &format!("One Joint {algorithm}"),
+                        &format!("One Single {algorithm}"),
+                    ],
+                )
+                .unwrap();
+            (row.get(0), row.get(1))
+        };
+        assert_eq!(joint, vec![single], "{algorithm}");
+        // pgml.predict on it says to use predict_joint; a retrain reuses the one-label snapshot.
+        let err = c
+            .query_one(
+                "SELECT pgml.predict($1, ARRAY[5, 162, 60, 36, 50]::real[])",
+                &[&format!("One Joint {algorithm}")],
+            )
+            .unwrap_err();
+        assert_eq!(err.code().unwrap().code(), "42809", "{err:?}");
+        c.query(
+            "SELECT * FROM pgml.train_joint($1, algorithm => $2::text::pgml.algorithm)",
+            &[&format!("One Joint {algorithm}"), &algorithm],
+        )
+        .unwrap();
+        let models: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id
+                  JOIN pgml.snapshots s ON s.id = m.snapshot_id
+                 WHERE p.name = $1 AND s.y_column_name = ARRAY['weight']",
+                &[&format!("One Joint {algorithm}")],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(models, 2, "{algorithm}");
+    }
 }

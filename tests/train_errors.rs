@@ -319,8 +319,10 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("lightgbm GPU", "SELECT * FROM pgml.train('lg10', 'regression', 'pgml.diabetes', 'target', algorithm => 'lightgbm', hyperparams => '{\"device_type\": \"gpu\"}')", "22023", "device_type of lightgbm must be one of cpu"),
     // pgml.train_joint / pgml.predict_joint (issue 11): multi-output regression.
     ("train_joint for classification", "SELECT * FROM pgml.train_joint('j1', 'classification', 'pgml.linnerud', ARRAY['weight', 'waist'])", "0A000", "supports regression only"),
-    ("train_joint with one label", "SELECT * FROM pgml.train_joint('j2', 'regression', 'pgml.linnerud', ARRAY['weight'])", "22023", "at least two label columns"),
-    ("train_joint with no label", "SELECT * FROM pgml.train_joint('j3', 'regression', 'pgml.linnerud', '{}'::text[])", "22023", "at least two label columns"),
+    ("train_joint with no label", "SELECT * FROM pgml.train_joint('j3', 'regression', 'pgml.linnerud', '{}'::text[])", "22023", "at least one label column"),
+    ("train on a one-label joint project", "SELECT * FROM pgml.train('Joint One', algorithm => 'ridge')", "22023", "was trained by pgml.train_joint on labels weight"),
+    ("train_joint on a one-label single-label project", "SELECT * FROM pgml.train_joint('Existing', 'regression', 'pgml.diabetes', ARRAY['target'])", "22023", "was trained by pgml.train;"),
+    ("predict on a one-label joint project", "SELECT pgml.predict('Joint One', ARRAY[1, 2, 3, 4, 5]::real[])", "42809", "use pgml.predict_joint"),
     ("train_joint with a NULL label name", "SELECT * FROM pgml.train_joint('j4', 'regression', 'pgml.linnerud', ARRAY['weight', NULL])", "22004", "element 2 of y_column_name is NULL"),
     ("train_joint with a label twice", "SELECT * FROM pgml.train_joint('j5', 'regression', 'pgml.linnerud', ARRAY['weight', 'weight'])", "22023", "names label column \"weight\" twice"),
     ("train_joint with an unknown label", "SELECT * FROM pgml.train_joint('j6', 'regression', 'pgml.linnerud', ARRAY['weight', 'nope'])", "42703", "column \"nope\" does not exist"),
@@ -329,6 +331,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("train_joint without labels on a new project", "SELECT * FROM pgml.train_joint('j10', 'regression', 'pgml.linnerud')", "22023", "needs y_column_name"),
     ("train_joint with an unsupported algorithm", "SELECT * FROM pgml.train_joint('j11', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist'], algorithm => 'spectral_co')", "0A000", "supported algorithms"),
     ("train_joint with a bad hyperparameter", "SELECT * FROM pgml.train_joint('j12', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist'], algorithm => 'ridge', hyperparams => '{\"alpha\": -1}')", "22023", "at least 0"),
+    ("train_joint forest with absolute_error", "SELECT * FROM pgml.train_joint('j13', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist'], algorithm => 'random_forest', hyperparams => '{\"criterion\": \"absolute_error\"}')", "0A000", "criterion absolute_error is not supported by pgml.train_joint"),
     ("train on a joint project", "SELECT * FROM pgml.train('Joint', algorithm => 'ridge')", "22023", "was trained by pgml.train_joint"),
     ("train_joint on a single-label project", "SELECT * FROM pgml.train_joint('Existing', algorithm => 'ridge')", "22023", "was trained by pgml.train;"),
     ("train_joint on a clustering project's task", "SELECT * FROM pgml.train_joint('Iris PCA', algorithm => 'ridge')", "0A000", "supports regression only, not decomposition"),
@@ -360,6 +363,7 @@ const FIXTURES: &str = r#"
     SELECT pgml.load_dataset('digits');
     SELECT pgml.load_dataset('linnerud');
     SELECT * FROM pgml.train_joint('Joint', 'regression', 'pgml.linnerud', ARRAY['weight', 'waist', 'pulse']);
+    SELECT * FROM pgml.train_joint('Joint One', 'regression', 'pgml.linnerud', ARRAY['weight']);
     CREATE TABLE two_labels_only AS SELECT g::real AS a, g::real AS b FROM generate_series(1, 20) g;
     CREATE TABLE joint_text_label AS SELECT g::real AS x, g::real AS a, 'a' || g AS b FROM generate_series(1, 20) g;
     SELECT * FROM pgml.train('Existing', 'regression', 'pgml.diabetes', 'target');

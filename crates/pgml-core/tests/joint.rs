@@ -146,3 +146,45 @@ fn ransac_shares_one_inlier_set_across_targets_as_scikit_learn() {
     println!("ransac joint mean r2 over {seeds} seeds {mean:.4} (scikit-learn -0.1932)");
     assert!(mean >= -0.1932 - 0.02, "mean r2 {mean}");
 }
+
+/// RandomForestRegressor / ExtraTreesRegressor with a 2-D y grow one multi-output tree per
+/// estimator (a split minimizes the mean of the targets' squared errors); pgml grows the same
+/// trees with its own random stream, so single seeds differ as two scikit-learn seeds do and
+/// seed means are compared. On 15 training rows the 5-seed mean swings by about 0.1 from one
+/// set of seeds to the next (scikit-learn's extra trees: −0.2286 over seeds 0..4, −0.3463 over
+/// 0..49), so the bound is asserted on 50 seeds and the 5-seed mean is printed for the table.
+#[test]
+fn forests_grow_multi_output_trees_as_scikit_learn() {
+    // (algorithm, scikit-learn's mean r2 over seeds 0..4, over 0..49), from
+    // benches/joint_accuracy_sklearn.py.
+    for (algorithm, sk5, sk50) in [
+        ("random_forest", -0.4187, -0.4140),
+        ("extra_trees", -0.2286, -0.3463),
+    ] {
+        let mean = |seeds: u32| {
+            let scores: Vec<(f64, f64, f64)> = (0..seeds)
+                .map(|seed| {
+                    let (r2, mse, mae, _) =
+                        joint_scores(algorithm, &format!(r#"{{"random_state": {seed}}}"#));
+                    (r2, mse, mae)
+                })
+                .collect();
+            let n = f64::from(seeds);
+            (
+                scores.iter().map(|s| s.0).sum::<f64>() / n,
+                scores.iter().map(|s| s.1).sum::<f64>() / n,
+                scores.iter().map(|s| s.2).sum::<f64>() / n,
+            )
+        };
+        let (r2_5, mse_5, mae_5) = mean(5);
+        let (r2_50, mse_50, _) = mean(50);
+        println!(
+            "{algorithm:14} mean over 5 seeds r2 {r2_5:.4} mse {mse_5:.4} mae {mae_5:.4} (scikit-learn r2 {sk5:.4}); \
+             over 50 seeds r2 {r2_50:.4} mse {mse_50:.4} (scikit-learn {sk50:.4})"
+        );
+        assert!(
+            r2_50 >= sk50 - 0.02,
+            "{algorithm}: mean r2 over 50 seeds {r2_50} vs scikit-learn {sk50}"
+        );
+    }
+}

@@ -153,6 +153,17 @@ fn compare(name: &str, fitted: &Fitted) -> usize {
             let ok = PackedTrees::from_cart(&m.trees, k).map(|p| p.trees()) == Some(m.trees.len());
             (t, ok, Box::new(move |x| (m.mean(x), m.mean_unpacked(x))))
         }
+        Fitted::MultiOutputForest(m) => {
+            let t = m
+                .trees
+                .iter()
+                .flat_map(|t| t.nodes.iter().filter(|n| n.children != 0))
+                .map(|n| n.threshold)
+                .collect();
+            let ok = PackedTrees::from_cart(&m.trees, m.num_outputs).map(|p| p.trees())
+                == Some(m.trees.len());
+            (t, ok, Box::new(move |x| (m.mean(x), m.mean_unpacked(x))))
+        }
         Fitted::GradientBoosting(m) => {
             let t = m
                 .trees
@@ -341,5 +352,37 @@ fn a_decoded_model_predicts_as_the_fitted_one() {
             bits(&forest.mean_unpacked(&r)),
             bits(&decoded_forest.mean(&r))
         );
+    }
+}
+
+/// Multi-output forests (`pgml.train_joint`): leaves with one value per label, packed as a
+/// classification forest's leaves are.
+#[test]
+fn multi_output_forests_packed_walk_is_bit_identical() {
+    let (x, y, codes) = data(7, false);
+    // Three labels a row: the regression target, the class code and a mix of both.
+    let joint: Vec<f32> = y
+        .iter()
+        .zip(&codes)
+        .flat_map(|(&v, &c)| [v, c as f32, v * 0.5 - c as f32])
+        .collect();
+    let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    for (algorithm, hyperparams) in [
+        ("random_forest", r#"{"n_estimators": 12, "max_depth": 8}"#),
+        ("extra_trees", r#"{"n_estimators": 12}"#),
+    ] {
+        let a = Algorithm::parse(algorithm).unwrap();
+        let params = a
+            .resolve(
+                Task::Regression,
+                &serde_json::from_str(hyperparams).unwrap(),
+            )
+            .unwrap();
+        let e = algorithms::joint::fit(a, &params, &x, &joint, &names, &|| {}).unwrap();
+        let Fitted::Joint(j) = e.fitted() else {
+            panic!("{algorithm}: not a joint model");
+        };
+        assert_eq!(j.models.len(), 1, "{algorithm}: one forest for the labels");
+        assert!(compare(algorithm, &j.models[0]) > 0);
     }
 }

@@ -311,7 +311,9 @@ pub fn may_deploy(c: &mut Client, project: i64) -> bool {
 pub struct Snapshot {
     pub id: i64,
     pub relation_name: String,
-    pub y_column_name: Option<String>,
+    /// Every label column, in order: one for `pgml.train`, several for `pgml.train_joint`, none
+    /// for clustering and decomposition.
+    pub y_column_names: Vec<String>,
     pub test_size: f32,
     pub test_sampling: String,
     pub status: String,
@@ -327,7 +329,7 @@ pub struct Snapshot {
 
 pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Result<Option<Snapshot>> {
     let sql = format!(
-        "SELECT s.id, s.relation_name, s.y_column_name[1], s.test_size, s.test_sampling::text, s.status::text,
+        "SELECT s.id, s.relation_name, s.y_column_name, s.test_size, s.test_sampling::text, s.status::text,
                 s.materialized, s.num_train_rows, s.num_test_rows, to_char(s.created_at, {TS}),
                 s.columns::text, {}, {}, {}
            FROM pgml.snapshots s WHERE s.id = $1",
@@ -340,7 +342,12 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Result<Option<Snapsh
         .map(|r| Snapshot {
             id: r.get(0),
             relation_name: r.get(1),
-            y_column_name: r.get(2),
+            y_column_names: r
+                .get::<_, Option<Vec<Option<String>>>>(2)
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect(),
             test_size: r.get(3),
             test_sampling: r.get(4),
             status: r.get(5),

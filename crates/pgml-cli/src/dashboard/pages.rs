@@ -583,8 +583,13 @@ pub fn model(c: &mut Client, cols: &Columns, id: i64, offer: &DeployOffer) -> Pa
             ));
             lineage.push(("relation".into(), esc(&s.relation_name)));
             lineage.push((
-                "label column".into(),
-                esc(s.y_column_name.as_deref().unwrap_or("–")),
+                if s.y_column_names.len() > 1 {
+                    "label columns"
+                } else {
+                    "label column"
+                }
+                .into(),
+                esc(&labels_text(&s.y_column_names)),
             ));
             lineage.push((
                 "split".into(),
@@ -994,6 +999,26 @@ fn predict_sql(m: &catalog::Model, snap: Option<&catalog::Snapshot>) -> String {
         })
         .unwrap_or_default();
     let relation = snap.map_or("my_table".to_string(), |s| s.relation_name.clone());
+    // A model of several labels (pgml.train_joint) answers pgml.predict_joint, which takes the
+    // features as an array.
+    if let Some(s) = snap.filter(|s| s.y_column_names.len() > 1) {
+        let mut sql = format!(
+            "-- every label ({}) of the project's deployed model (follows every deploy):\n",
+            s.y_column_names.join(", ")
+        );
+        if !names.is_empty() {
+            w!(
+                sql,
+                "SELECT pgml.predict_joint({}, ARRAY[{}]::real[]) FROM {relation};\n\
+                 -- this model, whatever is deployed:\nSELECT pgml.predict_joint({}, ARRAY[{}]::real[]) FROM {relation};\n",
+                sql_literal(&m.project),
+                names.join(", "),
+                m.id,
+                names.join(", ")
+            );
+        }
+        return format!("<pre class=\"sql\" id=\"predict-sql\">{}</pre>", esc(&sql));
+    }
     let fun = match m.task.as_str() {
         "decomposition" => "pgml.decompose",
         _ => "pgml.predict",
@@ -1067,8 +1092,12 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
     fact(&mut b, "sampling", &esc(&s.test_sampling));
     fact(
         &mut b,
-        "label",
-        &esc(s.y_column_name.as_deref().unwrap_or("–")),
+        if s.y_column_names.len() > 1 {
+            "labels"
+        } else {
+            "label"
+        },
+        &esc(&labels_text(&s.y_column_names)),
     );
     b.push_str("</div>");
 
@@ -1097,13 +1126,21 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
             key_value_table(&mut b, &cols, "no columns recorded");
         }
         Some(stats) => {
-            if let Some(label) = s
-                .y_column_name
-                .as_ref()
-                .and_then(|y| stats.iter().find(|c| &c.name == y))
-            {
-                b.push_str("<h2>Label distribution</h2><div class=\"grid\">");
-                b.push_str(&label_plot(label));
+            // Every label's distribution (a joint snapshot has several), in the labels' order.
+            let labels: Vec<_> = s
+                .y_column_names
+                .iter()
+                .filter_map(|y| stats.iter().find(|c| &c.name == y))
+                .collect();
+            if !labels.is_empty() {
+                b.push_str(if labels.len() > 1 {
+                    "<h2>Label distributions</h2><div class=\"grid\">"
+                } else {
+                    "<h2>Label distribution</h2><div class=\"grid\">"
+                });
+                for label in labels {
+                    b.push_str(&label_plot(label));
+                }
                 b.push_str("</div>");
             }
             b.push_str(
@@ -1139,7 +1176,7 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
                      <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"hist\">{dist}</td></tr>",
                     esc(&c.name),
                     esc(&c.name),
-                    if s.y_column_name.as_deref() == Some(c.name.as_str()) { " <span class=\"badge\">label</span>" } else { "" },
+                    if s.y_column_names.contains(&c.name) { " <span class=\"badge\">label</span>" } else { "" },
                     esc(&c.pg_type),
                     c.rows,
                     c.nulls,
@@ -1197,6 +1234,15 @@ pub fn snapshot(c: &mut Client, cols: &Columns, id: i64) -> Page {
     Page::Ok {
         title: format!("Snapshot {}", s.id),
         body: b,
+    }
+}
+
+/// The label columns as one line: "–" for none, "weight, waist, pulse" for a joint snapshot.
+fn labels_text(labels: &[String]) -> String {
+    if labels.is_empty() {
+        "–".into()
+    } else {
+        labels.join(", ")
     }
 }
 

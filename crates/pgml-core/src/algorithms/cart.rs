@@ -116,19 +116,40 @@ pub struct TreeParams {
     pub min_impurity_decrease: f64,
 }
 
-/// What the tree learns: class codes 0..k, or values.
+/// What the tree learns: class codes 0..k, values, or several values a row.
 #[derive(Debug, Clone, Copy)]
 pub enum Target<'a> {
-    Classes { codes: &'a [u32], k: usize },
+    Classes {
+        codes: &'a [u32],
+        k: usize,
+    },
     Values(&'a [f32]),
+    /// Multi-output regression (scikit-learn's `DecisionTreeRegressor` with a 2-D `y`): `y` is
+    /// row-major, `t` values a row. A node's impurity is the mean of its outputs' impurities, a
+    /// leaf holds one mean per output. Squared error and Friedman's MSE only: the forests refuse
+    /// absolute error for several outputs before growing a tree.
+    Joint {
+        y: &'a [f32],
+        t: usize,
+    },
 }
 
 impl Target<'_> {
-    /// Values per leaf: class probabilities, or one value.
+    /// Values per leaf: class probabilities, one value, or one value per output.
     pub fn outputs(&self) -> usize {
         match self {
             Target::Classes { k, .. } => *k,
             Target::Values(_) => 1,
+            Target::Joint { t, .. } => *t,
+        }
+    }
+
+    /// Regression outputs (what the squared-error sums are kept for): 0 for classes.
+    fn regression_outputs(&self) -> usize {
+        match self {
+            Target::Classes { .. } => 0,
+            Target::Values(_) => 1,
+            Target::Joint { t, .. } => *t,
         }
     }
 }
@@ -249,7 +270,8 @@ pub fn grow(
 #[derive(Debug, Clone)]
 struct Stats {
     w: f64,
-    /// Classification: weighted count per class. Regression: [Σw·y, Σw·y²].
+    /// Classification: weighted count per class. Regression: [Σw·y, Σw·y²]; with `t` outputs
+    /// [Σw·y₀ … Σw·yₜ₋₁, Σw·y₀² … Σw·yₜ₋₁²].
     sums: Vec<f64>,
 }
 
@@ -318,6 +340,11 @@ impl<'a> Builder<'a> {
         params: &'a TreeParams,
         rng: &'a mut SplitMix64,
     ) -> Builder<'a> {
+        debug_assert!(
+            !(matches!(target, Target::Joint { .. })
+                && params.criterion == Criterion::AbsoluteError),
+            "absolute error is refused for several outputs before a tree is grown"
+        );
         // scikit-learn resolves fractions against the rows handed to the tree (all of them for a
         // bootstrapped forest, whose draws are weights).
         let n = x.rows();
@@ -481,6 +508,7 @@ impl<'a> Builder<'a> {
                 match self.target {
                     Target::Classes { k, .. } => k,
                     Target::Values(_) => 2,
+                    Target::Joint { t, .. } => 2 * t,
                 }
             ],
         };
@@ -495,6 +523,15 @@ impl<'a> Builder<'a> {
                     s.sums[0] += w * y;
                     s.sums[1] += w * y * y;
                 }
+                Target::Joint { y, t } => {
+                    let (sums, squares) = s.sums.split_at_mut(t);
+                    for ((s, q), &y) in sums.iter_mut().zip(squares).zip(&y[row * t..(row + 1) * t])
+                    {
+                        let y = f64::from(y);
+                        *s += w * y;
+                        *q += w * y * y;
+                    }
+                }
             }
         }
         s
@@ -504,10 +541,20 @@ impl<'a> Builder<'a> {
         match self.params.criterion {
             Criterion::Gini => gini(&s.sums, s.w),
             Criterion::Entropy => entropy(&s.sums, s.w),
-            Criterion::SquaredError | Criterion::FriedmanMse => {
-                let mean = s.sums[0] / s.w;
-                s.sums[1] / s.w - mean * mean
-            }
+            Criterion::SquaredError | Criterion::FriedmanMse => match self.target {
+                Target::Joint { t, .. } => {
+                    // scikit-learn's MSE.node_impurity: Σy²/w − Σ mean², over the outputs.
+                    let mut impurity = s.sums[t..].iter().sum::<f64>() / s.w;
+                    for &sum in &s.sums[..t] {
+                        impurity -= (sum / s.w) * (sum / s.w);
+                    }
+                    impurity / t as f64
+                }
+                _ => {
+                    let mean = s.sums[0] / s.w;
+                    s.sums[1] / s.w - mean * mean
+                }
+            },
             Criterion::AbsoluteError => {
                 let (ys, median) = self.weighted_median(start, end);
                 ys.iter().map(|&(y, w)| w * (y - median).abs()).sum::<f64>() / s.w
@@ -547,7 +594,10 @@ impl<'a> Builder<'a> {
             Criterion::Gini | Criterion::Entropy => {
                 s.sums.iter().map(|&c| (c / s.w) as f32).collect()
             }
-            Criterion::SquaredError | Criterion::FriedmanMse => vec![(s.sums[0] / s.w) as f32],
+            Criterion::SquaredError | Criterion::FriedmanMse => {
+                let t = self.target.regression_outputs();
+                s.sums[..t].iter().map(|&sum| (sum / s.w) as f32).collect()
+            }
             Criterion::AbsoluteError => vec![self.weighted_median(start, end).1 as f32],
         }
     }
@@ -653,7 +703,11 @@ impl<'a> Builder<'a> {
         let left = self.stats(start, pos);
         let right = self.stats(pos, end);
         if self.params.criterion == Criterion::FriedmanMse {
-            let diff = right.w * left.sums[0] - left.w * right.sums[0];
+            // scikit-learn's FriedmanMSE sums the outputs, and divides the difference by their
+            // number (one output: exactly the single-output formula).
+            let t = self.target.regression_outputs();
+            let (sl, sr) = (total(&left.sums[..t]), total(&right.sums[..t]));
+            let diff = (right.w * sl - left.w * sr) / t as f64;
             return diff * diff / (left.w * right.w * parent.w);
         }
         let il = self.impurity(&left, start, pos);
@@ -778,6 +832,39 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            Target::Joint { y, t } => {
+                // scikit-learn's multi-output proxies: Σₖ (slₖ²/wl + srₖ²/wr) for the squared
+                // error; Friedman's on the sums over the outputs.
+                let friedman = self.params.criterion == Criterion::FriedmanMse;
+                let totals = &stats.sums[..t];
+                let mut sl = vec![0.0f64; t];
+                let mut wl = 0.0;
+                for p in 1..m {
+                    let r = row(p - 1);
+                    let w = self.weight[r];
+                    wl += w;
+                    for (s, &v) in sl.iter_mut().zip(&y[r * t..(r + 1) * t]) {
+                        *s += w * f64::from(v);
+                    }
+                    let wr = stats.w - wl;
+                    let sl = &sl;
+                    consider(p, wl, wr, &|| {
+                        if friedman {
+                            let (a, b) = (total(sl), total(totals) - total(sl));
+                            let diff = wr * a - wl * b;
+                            diff * diff / (wl * wr)
+                        } else {
+                            sl.iter()
+                                .zip(totals)
+                                .map(|(&l, &all)| {
+                                    let r = all - l;
+                                    l * l / wl + r * r / wr
+                                })
+                                .sum()
+                        }
+                    });
+                }
+            }
         }
         match best {
             None => FeatureSplit::None,
@@ -842,12 +929,21 @@ impl<'a> Builder<'a> {
                 -left.w * il - right.w * ir
             }
             Criterion::SquaredError => {
-                let sr = stats.sums[0] - left.sums[0];
-                left.sums[0] * left.sums[0] / left.w + sr * sr / right_w
+                let t = self.target.regression_outputs();
+                left.sums[..t]
+                    .iter()
+                    .zip(&stats.sums[..t])
+                    .map(|(&l, &all)| {
+                        let sr = all - l;
+                        l * l / left.w + sr * sr / right_w
+                    })
+                    .sum()
             }
             Criterion::FriedmanMse => {
-                let sr = stats.sums[0] - left.sums[0];
-                let diff = right_w * left.sums[0] - left.w * sr;
+                let t = self.target.regression_outputs();
+                let sl = total(&left.sums[..t]);
+                let sr = total(&stats.sums[..t]) - sl;
+                let diff = right_w * sl - left.w * sr;
                 diff * diff / (left.w * right_w)
             }
         };
@@ -981,6 +1077,11 @@ impl Ord for Frontier {
             .total_cmp(&other.improvement)
             .then(other.order.cmp(&self.order))
     }
+}
+
+/// A sum in index order (one value: that value, bit for bit).
+fn total(v: &[f64]) -> f64 {
+    v.iter().sum()
 }
 
 fn gini(counts: &[f64], w: f64) -> f64 {
@@ -1422,6 +1523,82 @@ mod tests {
             &mut || true,
         );
         assert_eq!(stopped.unwrap_err(), Stopped);
+    }
+
+    /// scikit-learn's multi-output criteria: one output through the joint path is the single
+    /// output tree bit for bit; the same column twice splits exactly as that column alone (the
+    /// mean impurity is the column's, the proxies scale by 2 or 4) with each leaf's value twice.
+    #[test]
+    fn multi_output_trees_reduce_to_single_output_ones() {
+        let (x, _, y) = data(300);
+        for criterion in [Criterion::SquaredError, Criterion::FriedmanMse] {
+            for splitter in [Splitter::Best, Splitter::Random] {
+                for max_leaf_nodes in [None, Some(9)] {
+                    let p = TreeParams {
+                        splitter,
+                        max_leaf_nodes,
+                        max_features: MaxFeatures::Sqrt,
+                        ..params(criterion)
+                    };
+                    let single = fit(&x, Target::Values(&y), &p, 5);
+                    let one = fit(&x, Target::Joint { y: &y, t: 1 }, &p, 5);
+                    assert_eq!(one.tree, single.tree, "{criterion:?} {splitter:?}");
+                    assert_eq!(one.importances, single.importances);
+                    let twice: Vec<f32> = y.iter().flat_map(|&v| [v, v]).collect();
+                    let two = fit(&x, Target::Joint { y: &twice, t: 2 }, &p, 5);
+                    assert_eq!(
+                        two.tree.nodes, single.tree.nodes,
+                        "{criterion:?} {splitter:?}"
+                    );
+                    let doubled: Vec<f32> = single
+                        .tree
+                        .leaf_values
+                        .iter()
+                        .flat_map(|&v| [v, v])
+                        .collect();
+                    assert_eq!(two.tree.leaf_values, doubled);
+                    for (a, b) in two.importances.iter().zip(&single.importances) {
+                        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two unrelated outputs: the split serves both (the mean impurity), leaves hold each
+    /// output's mean, and a node's impurity is the mean of the outputs' variances.
+    #[test]
+    fn a_multi_output_split_minimizes_the_mean_impurity() {
+        // Output a steps at x = 3.5 by 10; output b at x = 5.5 by 1: the squared error summed
+        // over outputs is lowest splitting a's step first.
+        let xs = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let x = Matrix::from_rows(&xs.map(|v| vec![v])).unwrap();
+        let y: Vec<f32> = xs
+            .iter()
+            .flat_map(|&v| [if v > 3.5 { 10.0 } else { 0.0 }, f32::from(v > 5.5)])
+            .collect();
+        let p = TreeParams {
+            max_depth: Some(1),
+            ..params(Criterion::SquaredError)
+        };
+        let g = fit(&x, Target::Joint { y: &y, t: 2 }, &p, 0);
+        assert_eq!(g.tree.nodes[0].threshold, 3.5);
+        assert_eq!(g.tree.leaf_outputs(&[1.0], 2), [0.0, 0.0]);
+        assert_eq!(g.tree.leaf_outputs(&[8.0], 2), [10.0, 0.6]);
+        let mut rng = SplitMix64(0);
+        let mut b = Builder::new(
+            &x,
+            Target::Joint { y: &y, t: 2 },
+            &[1.0; 8],
+            (0..8).collect(),
+            vec![0],
+            &p,
+            &mut rng,
+        );
+        let s = b.stats(0, 8);
+        // Variances: a 10² · 3/8 · 5/8, b 1 · 3/8 · 5/8; their mean.
+        let expected = (100.0 + 1.0) * (3.0 / 8.0) * (5.0 / 8.0) / 2.0;
+        assert!((b.impurity(&s, 0, 8) - expected).abs() < 1e-12);
     }
 
     fn node(feature: u32, threshold: f32, children: u32) -> Node {

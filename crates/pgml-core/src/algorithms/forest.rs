@@ -305,38 +305,133 @@ impl ForestModel {
 
     /// The mean of the trees' leaf outputs, walked packed (see [`super::packed`]).
     pub fn mean(&self, x: &[f32]) -> Vec<f64> {
-        let k = self.outputs();
-        let Some(packed) = self
-            .packed
-            .get(|| PackedTrees::from_cart(&self.trees, k))
-            .filter(|p| p.trees() == self.trees.len())
-        else {
-            return self.mean_unpacked(x);
-        };
-        let mut sum = vec![0.0f64; k];
-        packed.for_each_leaf(x, |_, leaf| {
-            for (s, &v) in sum.iter_mut().zip(packed.outputs_of(leaf)) {
-                *s += f64::from(v);
-            }
-        });
-        let n = self.trees.len() as f64;
-        sum.iter_mut().for_each(|s| *s /= n);
-        sum
+        mean_of(&self.trees, &self.packed, self.outputs(), x)
     }
 
     /// [`ForestModel::mean`] by the stored trees: what the packed walk must equal bit for bit,
     /// and the walk of a model whose trees could not be packed.
     pub fn mean_unpacked(&self, x: &[f32]) -> Vec<f64> {
-        let k = self.outputs();
-        let mut sum = vec![0.0f64; k];
-        for t in &self.trees {
-            for (s, &v) in sum.iter_mut().zip(t.leaf_outputs(x, k)) {
-                *s += f64::from(v);
-            }
+        mean_unpacked_of(&self.trees, self.outputs(), x)
+    }
+}
+
+/// The mean of the trees' leaf outputs (`k` a leaf), walked packed (see [`super::packed`]).
+fn mean_of(trees: &[CartTree], packed: &PackedCache, k: usize, x: &[f32]) -> Vec<f64> {
+    let Some(packed) = packed
+        .get(|| PackedTrees::from_cart(trees, k))
+        .filter(|p| p.trees() == trees.len())
+    else {
+        return mean_unpacked_of(trees, k, x);
+    };
+    let mut sum = vec![0.0f64; k];
+    packed.for_each_leaf(x, |_, leaf| {
+        for (s, &v) in sum.iter_mut().zip(packed.outputs_of(leaf)) {
+            *s += f64::from(v);
         }
-        let n = self.trees.len() as f64;
-        sum.iter_mut().for_each(|s| *s /= n);
-        sum
+    });
+    let n = trees.len() as f64;
+    sum.iter_mut().for_each(|s| *s /= n);
+    sum
+}
+
+/// [`mean_of`] by the stored trees.
+fn mean_unpacked_of(trees: &[CartTree], k: usize, x: &[f32]) -> Vec<f64> {
+    let mut sum = vec![0.0f64; k];
+    for t in trees {
+        for (s, &v) in sum.iter_mut().zip(t.leaf_outputs(x, k)) {
+            *s += f64::from(v);
+        }
+    }
+    let n = trees.len() as f64;
+    sum.iter_mut().for_each(|s| *s /= n);
+    sum
+}
+
+/// A multi-output regression forest: scikit-learn's `RandomForestRegressor` /
+/// `ExtraTreesRegressor` fitted on a 2-D `y` (`pgml.train_joint`). Each tree is one multi-output
+/// CART tree (`cart::Target::Joint`: a split minimizes the mean of the outputs' impurities) whose
+/// leaves hold one mean per output; predictions are the trees' means. Stored as its own fitted
+/// kind, `cart_forest_multi_output` (inside a `joint_model`), so `cart_forest` bytes never change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredMultiOutputForest")]
+pub struct MultiOutputForest {
+    pub num_features: usize,
+    /// Values a leaf holds: one per label, in the joint model's order.
+    pub num_outputs: usize,
+    pub trees: Vec<CartTree>,
+    /// Impurity-based importances, summing to 1 (scikit-learn's `feature_importances_`).
+    pub feature_importances: Vec<f64>,
+    /// Mean r2 over the outputs of the out-of-bag predictions, when `oob_score` was asked for.
+    pub oob_score: Option<f64>,
+    /// The trees packed for predict, built on first use (never stored).
+    #[serde(skip)]
+    pub(crate) packed: PackedCache,
+}
+
+/// The stored layout (postcard is positional: never reorder), checked before it becomes a model.
+#[derive(Deserialize)]
+struct StoredMultiOutputForest {
+    num_features: usize,
+    num_outputs: usize,
+    trees: Vec<CartTree>,
+    feature_importances: Vec<f64>,
+    oob_score: Option<f64>,
+}
+
+impl TryFrom<StoredMultiOutputForest> for MultiOutputForest {
+    type Error = String;
+    fn try_from(s: StoredMultiOutputForest) -> std::result::Result<MultiOutputForest, String> {
+        if s.trees.is_empty() || s.num_outputs == 0 {
+            return Err("a multi-output forest without trees or outputs".into());
+        }
+        for (i, t) in s.trees.iter().enumerate() {
+            t.check(s.num_features, s.num_outputs)
+                .map_err(|e| format!("tree {i}: {e}"))?;
+        }
+        Ok(MultiOutputForest {
+            num_features: s.num_features,
+            num_outputs: s.num_outputs,
+            trees: s.trees,
+            feature_importances: s.feature_importances,
+            oob_score: s.oob_score,
+            packed: PackedCache::default(),
+        })
+    }
+}
+
+impl MultiOutputForest {
+    /// The mean of the trees' leaves, one value per output, walked packed.
+    pub fn mean(&self, x: &[f32]) -> Vec<f64> {
+        mean_of(&self.trees, &self.packed, self.num_outputs, x)
+    }
+
+    /// [`MultiOutputForest::mean`] by the stored trees, not packed (what the packed walk must
+    /// equal bit for bit).
+    pub fn mean_unpacked(&self, x: &[f32]) -> Vec<f64> {
+        mean_unpacked_of(&self.trees, self.num_outputs, x)
+    }
+}
+
+impl Predictor for MultiOutputForest {
+    fn num_features(&self) -> usize {
+        self.num_features
+    }
+    /// Several values, no single one: `predict_joint` answers.
+    fn predict(&self, _x: &[f32]) -> Option<f32> {
+        None
+    }
+    fn predict_joint(&self, x: &[f32]) -> Option<Vec<f32>> {
+        Some(self.mean(x).iter().map(|&v| v as f32).collect())
+    }
+    fn feature_importances(&self) -> Option<Vec<f64>> {
+        Some(self.feature_importances.clone())
+    }
+    fn fit_metrics(&self) -> Metrics {
+        let mut m = Metrics::new();
+        if let Some(s) = self.oob_score {
+            m.insert("oob_score".into(), s);
+        }
+        m
     }
 }
 
@@ -559,7 +654,6 @@ fn fit_counted(
     check_interrupts: &dyn Fn(),
     finished: &AtomicUsize,
 ) -> Result<ForestModel> {
-    let (n, p) = (x.rows(), x.cols());
     let target = match labels {
         Labels::Values(y) => cart::Target::Values(y),
         Labels::Classes { codes, num_classes } => cart::Target::Classes {
@@ -576,6 +670,84 @@ fn fit_counted(
             options.tree.criterion
         )));
     }
+    let grown = grow_forest(x, target, options, check_interrupts, finished)?;
+    Ok(ForestModel {
+        num_features: x.cols(),
+        num_classes: match target {
+            cart::Target::Classes { k, .. } => k,
+            _ => 0,
+        },
+        trees: grown.trees,
+        feature_importances: grown.importances,
+        oob_score: grown.oob_score,
+        packed: PackedCache::default(),
+    })
+}
+
+/// Trains a multi-output regression forest (`pgml.train_joint`) on `y`, row-major with `t`
+/// values a row: one tree per estimator for all outputs, as scikit-learn's forests fit a 2-D `y`.
+pub(super) fn fit_joint(
+    options: &ForestOptions,
+    x: &Matrix,
+    y: &[f32],
+    t: usize,
+    check_interrupts: &dyn Fn(),
+) -> Result<MultiOutputForest> {
+    if t == 0 || y.len() != x.rows() * t {
+        return Err(Error::invalid(format!(
+            "{} target values for {} rows of {t} targets",
+            y.len(),
+            x.rows()
+        )));
+    }
+    check_data(x, options)?;
+    match options.tree.criterion {
+        Criterion::SquaredError | Criterion::FriedmanMse => {}
+        Criterion::AbsoluteError => {
+            return Err(Error::not_supported(
+                "criterion absolute_error is not supported by pgml.train_joint's multi-output forests",
+                "use criterion squared_error (the default) or friedman_mse, or train one project per label with pgml.train",
+            ))
+        }
+        c => {
+            return Err(Error::invalid(format!(
+                "criterion {c:?} does not fit regression"
+            )))
+        }
+    }
+    // One output: exactly the single-label tree (the same sums in the same order).
+    let target = if t == 1 {
+        cart::Target::Values(y)
+    } else {
+        cart::Target::Joint { y, t }
+    };
+    let grown = grow_forest(x, target, options, check_interrupts, &AtomicUsize::new(0))?;
+    Ok(MultiOutputForest {
+        num_features: x.cols(),
+        num_outputs: t,
+        trees: grown.trees,
+        feature_importances: grown.importances,
+        oob_score: grown.oob_score,
+        packed: PackedCache::default(),
+    })
+}
+
+/// What a forest's fit made, before it becomes a stored kind.
+struct GrownForest {
+    trees: Vec<CartTree>,
+    importances: Vec<f64>,
+    oob_score: Option<f64>,
+}
+
+/// Grows the trees (checked data), averages their importances, and scores out of bag if asked.
+fn grow_forest(
+    x: &Matrix,
+    target: cart::Target<'_>,
+    options: &ForestOptions,
+    check_interrupts: &dyn Fn(),
+    finished: &AtomicUsize,
+) -> Result<GrownForest> {
+    let (n, p) = (x.rows(), x.cols());
     // As scikit-learn's forests: the class weights multiply each row's weight (its draws).
     let class_weights = match (target, &options.class_weight) {
         (cart::Target::Classes { codes, k }, Some(ClassWeight::Balanced)) => {
@@ -623,21 +795,15 @@ fn fit_counted(
     if counted > 0 && total > 0.0 {
         importances.iter_mut().for_each(|v| *v /= total);
     }
-    let mut model = ForestModel {
-        num_features: p,
-        num_classes: match target {
-            cart::Target::Classes { k, .. } => k,
-            cart::Target::Values(_) => 0,
-        },
-        trees: grown.into_iter().map(|g| g.tree).collect(),
-        feature_importances: importances,
-        oob_score: None,
-        packed: PackedCache::default(),
-    };
-    if options.oob_score {
-        model.oob_score = Some(oob_score(&job, &model, &seeds, n, check_interrupts));
-    }
-    Ok(model)
+    let trees: Vec<CartTree> = grown.into_iter().map(|g| g.tree).collect();
+    let oob_score = options
+        .oob_score
+        .then(|| oob_score(&job, &trees, target.outputs(), &seeds, n, check_interrupts));
+    Ok(GrownForest {
+        trees,
+        importances,
+        oob_score,
+    })
 }
 
 /// Refuses what cannot be trained before any tree is grown.
@@ -825,15 +991,15 @@ impl Drop for StopOnDrop<'_> {
 /// Each training row predicted by the trees that did not draw it: accuracy or r2.
 fn oob_score(
     job: &Job<'_>,
-    model: &ForestModel,
+    trees: &[CartTree],
+    k: usize,
     seeds: &[u64],
     n: usize,
     check_interrupts: &dyn Fn(),
 ) -> f64 {
-    let k = model.outputs();
     let mut sums = vec![0.0f64; n * k];
     let mut votes = vec![0u32; n];
-    for (tree, &seed) in model.trees.iter().zip(seeds) {
+    for (tree, &seed) in trees.iter().zip(seeds) {
         check_interrupts();
         let (_, weight) = job.draw_rows(&mut SplitMix64(seed));
         for i in (0..n).filter(|&i| weight[i] == 0.0) {
@@ -863,6 +1029,26 @@ fn oob_score(
                 .map(|&i| (sums[i] / f64::from(votes[i])) as f32)
                 .collect();
             metrics::regression(&truth, &pred)
+                .get("r2")
+                .copied()
+                .unwrap_or(f64::NAN)
+        }
+        cart::Target::Joint { y, t } => {
+            // scikit-learn's oob_score_ for a 2-D y: r2 averaged over the outputs.
+            let truth: Vec<f32> = scored
+                .iter()
+                .flat_map(|&i| y[i * t..(i + 1) * t].iter().copied())
+                .collect();
+            let pred: Vec<f32> = scored
+                .iter()
+                .flat_map(|&i| {
+                    let votes = f64::from(votes[i]);
+                    sums[i * k..(i + 1) * k]
+                        .iter()
+                        .map(move |&s| (s / votes) as f32)
+                })
+                .collect();
+            metrics::regression_joint(&truth, &pred, t)
                 .get("r2")
                 .copied()
                 .unwrap_or(f64::NAN)

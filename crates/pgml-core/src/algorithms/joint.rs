@@ -11,15 +11,21 @@
 //! estimators that couple the targets: `GaussianProcessRegressor` optimizes one set of kernel
 //! hyperparameters for all targets, and so does `gaussian_process::fit_joint` here. `RANSACRegressor`
 //! picks one inlier set for all targets, as `ransac::fit_joint` does. CART-based forests
-//! (`RandomForestRegressor`, `ExtraTreesRegressor`: each split by the squared error summed over
-//! targets) are still fitted per target (documented in docs/algorithms.md as not yet joint).
+//! (`RandomForestRegressor`, `ExtraTreesRegressor`) grow one multi-output tree per estimator,
+//! splitting on the mean of the targets' impurities: `forest::fit_joint` does the same and stores
+//! one `cart_forest_multi_output` model for all targets.
 //!
 //! The stored form is the list of (fitted kind, bytes) pairs, each encoded as that kind encodes
 //! itself, so a per-target model is stored exactly as a single-label model of its kind would be.
+//! Each model answers as many targets as it has outputs (one, or all of a multi-output forest's),
+//! in order: the outputs add up to the targets.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{gaussian_process, ransac, Algorithm, Estimator, Fitted, Labels, Learner, Predictor};
+use super::{
+    extra_trees, forest, gaussian_process, random_forest, ransac, Algorithm, Estimator, Fitted,
+    Labels, Learner, Predictor,
+};
 use crate::hyperparams::Hyperparams;
 use crate::{Error, Matrix, Result, Task};
 
@@ -28,7 +34,7 @@ use crate::{Error, Matrix, Result, Task};
 pub struct JointModel {
     /// The label columns, in the order predictions are returned.
     pub targets: Vec<String>,
-    /// One regressor per target, same order.
+    /// One regressor per target, same order; a multi-output model answers several targets.
     pub models: Vec<Fitted>,
 }
 
@@ -65,13 +71,6 @@ impl<'de> Deserialize<'de> for JointModel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let stored = Stored::deserialize(d)?;
-        if stored.targets.len() != stored.models.len() {
-            return Err(D::Error::custom(format!(
-                "joint model names {} targets but holds {} models",
-                stored.targets.len(),
-                stored.models.len()
-            )));
-        }
         let models = stored
             .models
             .iter()
@@ -83,10 +82,25 @@ impl<'de> Deserialize<'de> for JointModel {
                     .map_err(D::Error::custom)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        let outputs: usize = models.iter().map(outputs).sum();
+        if stored.targets.len() != outputs {
+            return Err(D::Error::custom(format!(
+                "joint model names {} targets but its models predict {outputs}",
+                stored.targets.len(),
+            )));
+        }
         Ok(JointModel {
             targets: stored.targets,
             models,
         })
+    }
+}
+
+/// How many targets a model inside a joint model answers.
+fn outputs(m: &Fitted) -> usize {
+    match m {
+        Fitted::MultiOutputForest(f) => f.num_outputs,
+        _ => 1,
     }
 }
 
@@ -103,10 +117,29 @@ impl Predictor for JointModel {
     }
 
     fn predict_joint(&self, x: &[f32]) -> Option<Vec<f32>> {
-        self.models
-            .iter()
-            .map(|m| m.predictor().predict(x))
-            .collect()
+        let mut out = Vec::with_capacity(self.targets.len());
+        for m in &self.models {
+            match m {
+                Fitted::MultiOutputForest(f) => out.extend(f.predict_joint(x)?),
+                _ => out.push(m.predictor().predict(x)?),
+            }
+        }
+        Some(out)
+    }
+
+    /// One model for every target (a multi-output forest): its importances.
+    fn feature_importances(&self) -> Option<Vec<f64>> {
+        match self.models.as_slice() {
+            [m] => m.predictor().feature_importances(),
+            _ => None,
+        }
+    }
+
+    fn fit_metrics(&self) -> crate::metrics::Metrics {
+        match self.models.as_slice() {
+            [m] => m.predictor().fit_metrics(),
+            _ => crate::metrics::Metrics::new(),
+        }
     }
 }
 
@@ -145,7 +178,20 @@ pub fn fit(
             }),
         )
     };
+    // Forests of multi-output trees, as scikit-learn grows them for a 2-D y.
+    let multi_output_forest = |options: &forest::ForestOptions| -> Result<Estimator> {
+        let model = forest::fit_joint(options, x, y, t, check_interrupts)?;
+        Ok(shared(vec![Fitted::MultiOutputForest(model)]))
+    };
     match algorithm.as_str() {
+        "random_forest" => {
+            let options = random_forest::RandomForest.options(Task::Regression, params)?;
+            return multi_output_forest(&options);
+        }
+        "extra_trees" => {
+            let options = extra_trees::ExtraTrees.options(Task::Regression, params)?;
+            return multi_output_forest(&options);
+        }
         "gaussian_process" => {
             let options = gaussian_process::GaussianProcess.options(Task::Regression, params)?;
             let models = gaussian_process::fit_joint(x, &columns(), &options, check_interrupts)?;
@@ -245,9 +291,18 @@ mod tests {
         let bytes = joint.fitted().to_bytes().unwrap();
         let back = Fitted::from_bytes("joint_model", &bytes).unwrap().unwrap();
         assert_eq!(&back, joint.fitted());
+        let Fitted::Joint(j) = joint.fitted() else {
+            panic!("not a joint model");
+        };
+        assert_eq!(
+            j.models.len(),
+            1,
+            "one multi-output forest for both targets"
+        );
+        let kind = b"cart_forest_multi_output";
         let at = bytes
-            .windows(11)
-            .position(|w| w == b"cart_forest")
+            .windows(kind.len())
+            .position(|w| w == kind)
             .expect("the inner kind is stored by name");
         // A damaged inner kind is refused, not misread.
         let mut damaged = bytes.clone();
@@ -255,6 +310,92 @@ mod tests {
         assert!(Fitted::from_bytes("joint_model", &damaged)
             .unwrap()
             .is_err());
+    }
+
+    /// random_forest and extra_trees grow one multi-output tree per estimator (scikit-learn's
+    /// forests with a 2-D y): one model answers every target, in order; absolute error is refused.
+    #[test]
+    fn forests_fit_every_target_with_one_forest() {
+        let (x, y, names) = data();
+        for name in ["random_forest", "extra_trees"] {
+            let a = Algorithm::parse(name).unwrap();
+            let params = a
+                .resolve(
+                    Task::Regression,
+                    &json!({"n_estimators": 20, "random_state": 3, "bootstrap": true, "oob_score": true}),
+                )
+                .unwrap();
+            let e = fit(a, &params, &x, &y, &names, &|| {}).unwrap();
+            assert_eq!(e.name(), a.estimator_name(Task::Regression));
+            let Fitted::Joint(j) = e.fitted() else {
+                panic!("{name}: not joint");
+            };
+            let Fitted::MultiOutputForest(f) = &j.models[0] else {
+                panic!("{name}: not a multi-output forest");
+            };
+            assert_eq!((j.models.len(), f.num_outputs), (1, 2));
+            // y0 = x0 + 2 x1 and y1 = 3 - x0 on the training rows: close, each in its place.
+            let out = e.predict_joint(&[1.0, 2.0]).unwrap();
+            assert!(
+                (out[0] - 5.0).abs() < 1.5 && (out[1] - 2.0).abs() < 0.6,
+                "{name}: {out:?}"
+            );
+            let oob = e.fit_metrics()["oob_score"];
+            assert!(oob > 0.5 && oob <= 1.0, "{name}: oob {oob}");
+            assert!(e.feature_importances().is_some());
+            // One label: the same forest kind, one output, and its trees are the single-label
+            // forest's (the single-output tree, bit for bit).
+            let column: Vec<f32> = y.iter().step_by(2).copied().collect();
+            let one = fit(a, &params, &x, &column, &names[..1], &|| {}).unwrap();
+            let single = a
+                .fit(
+                    Task::Regression,
+                    &params,
+                    &x,
+                    Labels::Values(&column),
+                    &|| {},
+                )
+                .unwrap();
+            let (Fitted::Joint(j), Fitted::Forest(s)) = (one.fitted(), single.fitted()) else {
+                panic!("{name}: kinds");
+            };
+            let Fitted::MultiOutputForest(f) = &j.models[0] else {
+                panic!("{name}: not a multi-output forest");
+            };
+            assert_eq!(f.trees, s.trees, "{name}");
+            assert_eq!(
+                one.predict_joint(&[1.0, 2.0]).unwrap(),
+                [single.predict(&[1.0, 2.0]).unwrap()]
+            );
+            let mae = a
+                .resolve(Task::Regression, &json!({"criterion": "absolute_error"}))
+                .unwrap();
+            let err = fit(a, &mae, &x, &y, &names, &|| {}).unwrap_err();
+            assert!(
+                matches!(err, Error::NotSupported { .. })
+                    && err.to_string().contains("absolute_error"),
+                "{name}: {err}"
+            );
+        }
+    }
+
+    /// A stored joint model whose models answer more or fewer values than it names targets is
+    /// refused at load.
+    #[test]
+    fn a_joint_model_must_answer_each_target_once() {
+        let (x, y, names) = data();
+        let forest = Algorithm::parse("random_forest").unwrap();
+        let params = forest
+            .resolve(Task::Regression, &json!({"n_estimators": 2}))
+            .unwrap();
+        let e = fit(forest, &params, &x, &y, &names, &|| {}).unwrap();
+        let Fitted::Joint(j) = e.fitted() else {
+            panic!("not joint");
+        };
+        let mut three = j.clone();
+        three.targets.push("c".into());
+        let bytes = Fitted::Joint(three).to_bytes().unwrap();
+        assert!(Fitted::from_bytes("joint_model", &bytes).unwrap().is_err());
     }
 
     #[test]

@@ -484,6 +484,7 @@ fitted_kinds! {
     Lightgbm(lightgbm::LightgbmModel) = "lightgbm_trees",
     Joint(joint::JointModel) = "joint_model",
     GaussianProcessClassifier(gaussian_process_classifier::GaussianProcessClassifierModel) = "gaussian_process_classifier_model",
+    MultiOutputForest(forest::MultiOutputForest) = "cart_forest_multi_output",
 }
 
 /// Decodes `bytes` as one `T`, refusing bytes left over (a sign of a layout mismatch).
@@ -761,6 +762,7 @@ mod tests {
                 "lightgbm_trees",
                 "joint_model",
                 "gaussian_process_classifier_model",
+                "cart_forest_multi_output",
             ]
         );
         assert!(Fitted::from_bytes("random_forest_trees", &[]).is_none());

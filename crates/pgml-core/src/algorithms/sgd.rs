@@ -223,6 +223,9 @@ pub struct Options {
     pub average: u64,
     /// Classification: 'balanced' or given per class; scales the update of a class's rows.
     pub class_weight: Option<ClassWeight>,
+    /// One-vs-rest classes fitted side by side (`nthread`; the extension caps it by
+    /// `pgml.training_threads`). 0 or 1: one at a time on the calling thread.
+    pub threads: usize,
 }
 
 /// What a classifier answers as probabilities: only the log and modified Huber losses have them
@@ -337,10 +340,13 @@ fn sigmoid(s: f64) -> f64 {
     }
 }
 
-/// The training rows, row-major in f64 (scikit-learn's SGD also works on float64 rows).
+/// The training rows, row-major. Kept in f32 (each value widened to f64 exactly where it is
+/// used, as scikit-learn's float64 copy holds it): a random row is then 80 bytes instead of 160 for
+/// 20 features, and the epoch's random walk over the rows, not the arithmetic, is what an epoch
+/// waits for on a large table.
 struct Rows {
     p: usize,
-    data: Vec<f64>,
+    data: Vec<f32>,
 }
 
 impl Rows {
@@ -349,19 +355,95 @@ impl Rows {
         let mut data = vec![0.0; n * p];
         for j in 0..p {
             for (i, &v) in x.col(j).iter().enumerate() {
-                data[i * p + j] = f64::from(v);
+                data[i * p + j] = v;
             }
         }
         Rows { p, data }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
+    fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.p..(i + 1) * self.p]
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Σ aⱼ·xⱼ in f64, four running sums (the loop's latency, not its work, bounds a small p).
+fn dot(a: &[f64], x: &[f32]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
+    let x = &x[..a.len()];
+    let (x4, x_rest) = x.split_at(a4.len());
+    for (a, x) in a4.chunks_exact(4).zip(x4.chunks_exact(4)) {
+        s[0] += a[0] * f64::from(x[0]);
+        s[1] += a[1] * f64::from(x[1]);
+        s[2] += a[2] * f64::from(x[2]);
+        s[3] += a[3] * f64::from(x[3]);
+    }
+    let mut tail = 0.0;
+    for (a, &x) in a_rest.iter().zip(x_rest) {
+        tail += a * f64::from(x);
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Σ xⱼ² (the passive-aggressive steps' ‖x‖²).
+fn squared_norm(x: &[f32]) -> f64 {
+    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
+}
+
+/// The weights as scikit-learn's `WeightVector` keeps them: w = scale · data, so the L2 shrink
+/// every sample costs one multiplication instead of one per feature (scikit-learn's `scale`,
+/// `add` and `reset_wscale`, with its 1e-9 threshold).
+struct Weights {
+    data: Vec<f64>,
+    scale: f64,
+}
+
+impl Weights {
+    fn new(p: usize) -> Weights {
+        Weights {
+            data: vec![0.0; p],
+            scale: 1.0,
+        }
+    }
+
+    #[inline]
+    fn dot(&self, x: &[f32]) -> f64 {
+        dot(&self.data, x) * self.scale
+    }
+
+    /// w *= c.
+    #[inline]
+    fn shrink(&mut self, c: f64) {
+        self.scale *= c;
+        if self.scale < 1e-9 {
+            self.reset_scale();
+        }
+    }
+
+    fn reset_scale(&mut self) {
+        let scale = self.scale;
+        self.data.iter_mut().for_each(|v| *v *= scale);
+        self.scale = 1.0;
+    }
+
+    /// w += c·x.
+    #[inline]
+    fn add(&mut self, x: &[f32], c: f64) {
+        let c = c / self.scale;
+        for (w, &v) in self.data.iter_mut().zip(x) {
+            *w += f64::from(v) * c;
+        }
+    }
+
+    /// wⱼ itself.
+    #[inline]
+    fn get(&self, j: usize) -> f64 {
+        self.data[j] * self.scale
+    }
+
+    fn values(&self) -> Vec<f64> {
+        self.data.iter().map(|v| v * self.scale).collect()
+    }
 }
 
 /// Samples between interrupt checks inside an epoch (an epoch of a large table can take longer
@@ -403,14 +485,14 @@ fn plain_sgd(
     weight_neg: f64,
     seed: u64,
     o: &Options,
-    check_interrupts: &dyn Fn(),
+    should_stop: &dyn Fn() -> bool,
 ) -> Result<(Vec<f64>, f64)> {
     let p = rows.p;
     let train: Vec<usize> = (0..y.len()).filter(|&i| !validation[i]).collect();
     let held: Vec<usize> = (0..y.len()).filter(|&i| validation[i]).collect();
     let mut order = train.clone();
     let mut rng = SplitMix64(seed);
-    let mut w = vec![0.0; p];
+    let mut w = Weights::new(p);
     let mut b = 0.0;
     let averaging = o.average > 0;
     let mut avg_w = vec![0.0; if averaging { p } else { 0 }];
@@ -436,18 +518,20 @@ fn plain_sgd(
     let mut no_improvement = 0usize;
     let train_count = train.len() as f64;
     for epoch in 0..o.max_iter {
-        check_interrupts();
+        if should_stop() {
+            return Err(stopped());
+        }
         if o.shuffle {
             rng.shuffle(&mut order);
         }
         let mut sumloss = 0.0;
         for (k, &i) in order.iter().enumerate() {
-            if k % CHECK_EVERY == CHECK_EVERY - 1 {
-                check_interrupts();
+            if k % CHECK_EVERY == CHECK_EVERY - 1 && should_stop() {
+                return Err(stopped());
             }
             let x = rows.row(i);
             let yi = y[i];
-            let score = dot(&w, x) + b;
+            let score = w.dot(x) + b;
             match o.schedule {
                 Schedule::Optimal => eta = 1.0 / (o.alpha * (optimal_init + t - 1.0)),
                 Schedule::InvScaling => eta = o.eta0 / t.powf(o.power_t),
@@ -459,7 +543,7 @@ fn plain_sgd(
             let class_weight = if yi > 0.0 { weight_pos } else { weight_neg };
             let mut update = match o.schedule {
                 Schedule::Pa1(c) | Schedule::Pa2(c) => {
-                    let norm = dot(x, x);
+                    let norm = squared_norm(x);
                     let l = o.loss.loss(score, yi);
                     let step = if let Schedule::Pa1(_) = o.schedule {
                         if norm == 0.0 {
@@ -482,39 +566,38 @@ fn plain_sgd(
             };
             update *= class_weight;
             if l2 {
-                let shrink = (1.0 - (1.0 - o.l1_ratio) * eta * o.alpha).max(0.0);
-                w.iter_mut().for_each(|v| *v *= shrink);
+                w.shrink((1.0 - (1.0 - o.l1_ratio) * eta * o.alpha).max(0.0));
             }
             if update != 0.0 {
-                for (wj, &xj) in w.iter_mut().zip(x) {
-                    *wj += update * xj;
-                }
+                w.add(x, update);
                 if o.fit_intercept {
                     b += update;
                 }
             }
             if averaging && o.average as f64 <= t {
                 let count = t - o.average as f64 + 1.0;
-                for (a, &v) in avg_w.iter_mut().zip(&w) {
-                    *a += (v - *a) / count;
+                for (j, a) in avg_w.iter_mut().enumerate() {
+                    *a += (w.get(j) - *a) / count;
                 }
                 avg_b += (b - avg_b) / count;
             }
             if l1 {
+                // scikit-learn's l1penalty on the scaled weights.
                 u += o.l1_ratio * eta * o.alpha;
-                for (wj, qj) in w.iter_mut().zip(q.iter_mut()) {
+                let scale = w.scale;
+                for (wj, qj) in w.data.iter_mut().zip(q.iter_mut()) {
                     let z = *wj;
-                    if z > 0.0 {
-                        *wj = (z - (u + *qj)).max(0.0);
-                    } else if z < 0.0 {
-                        *wj = (z + (u - *qj)).min(0.0);
+                    if scale * z > 0.0 {
+                        *wj = (z - (u + *qj) / scale).max(0.0);
+                    } else if scale * z < 0.0 {
+                        *wj = (z + (u - *qj) / scale).min(0.0);
                     }
-                    *qj += *wj - z;
+                    *qj += scale * (*wj - z);
                 }
             }
             t += 1.0;
         }
-        if !w.iter().all(|v| v.is_finite()) || !b.is_finite() {
+        if !w.data.iter().all(|v| v.is_finite()) || !w.scale.is_finite() || !b.is_finite() {
             return Err(Error::bad_data(
                 format!(
                     "floating-point overflow in stochastic gradient descent at epoch {}",
@@ -524,10 +607,11 @@ fn plain_sgd(
             ));
         }
         if o.early_stopping {
+            let current = w.values();
             let (vw, vb) = if averaging && o.average as f64 <= t - 1.0 {
                 (&avg_w, avg_b)
             } else {
-                (&w, b)
+                (&current, b)
             };
             let score = validation_score(rows, y, &held, vw, vb, classification);
             if score < best_score + o.tol {
@@ -557,8 +641,14 @@ fn plain_sgd(
     if averaging && o.average as f64 <= t - 1.0 {
         Ok((avg_w, avg_b))
     } else {
-        Ok((w, b))
+        Ok((w.values(), b))
     }
+}
+
+/// A worker told to stop (another failed, or the caller's cancel check unwound): never what a
+/// user sees, since the cancel itself is reported on the calling thread.
+fn stopped() -> Error {
+    Error::invalid("training was stopped")
 }
 
 /// Accuracy (classification, ±1 targets) or R² (regression) on the held-out rows.
@@ -604,17 +694,10 @@ pub fn fit_regressor(
     let rows = Rows::new(x);
     let y: Vec<f64> = y.iter().map(|&v| f64::from(v)).collect();
     let validation = validation_split(y.len(), o)?;
-    let (coef, b) = plain_sgd(
-        &rows,
-        &y,
-        &validation,
-        false,
-        1.0,
-        1.0,
-        o.seed,
-        o,
-        check_interrupts,
-    )?;
+    let (coef, b) = plain_sgd(&rows, &y, &validation, false, 1.0, 1.0, o.seed, o, &|| {
+        check_interrupts();
+        false
+    })?;
     Ok(super::LinearModel {
         p: x.cols(),
         coef,
@@ -657,10 +740,19 @@ pub fn fit_classifier(
     };
     let validation = validation_split(n, o)?;
     let models = if num_classes == 2 { 1 } else { num_classes };
+    // Each class's seed is drawn in class order, so the model is the same whatever the threads.
     let mut seeds = SplitMix64(o.seed);
-    let mut coef = Vec::with_capacity(models * x.cols());
-    let mut intercept = Vec::with_capacity(models);
-    for m in 0..models {
+    let seeds: Vec<u64> = (0..models)
+        .map(|_| {
+            if num_classes == 2 {
+                o.seed
+            } else {
+                seeds.next_u64()
+            }
+        })
+        .collect();
+    // One binary model: class m against the rest (class 1 against 0 for two classes).
+    let binary = |m: usize, should_stop: &dyn Fn() -> bool| {
         let positive = if num_classes == 2 { 1 } else { m };
         let y: Vec<f64> = codes
             .iter()
@@ -671,22 +763,22 @@ pub fn fit_classifier(
         } else {
             (weight(m), 1.0)
         };
-        let seed = if num_classes == 2 {
-            o.seed
-        } else {
-            seeds.next_u64()
-        };
-        let (w, b) = plain_sgd(
+        plain_sgd(
             &rows,
             &y,
             &validation,
             true,
             weight_pos,
             weight_neg,
-            seed,
+            seeds[m],
             o,
-            check_interrupts,
-        )?;
+            should_stop,
+        )
+    };
+    let fitted = one_vs_rest(models, o.threads, &binary, check_interrupts)?;
+    let mut coef = Vec::with_capacity(models * x.cols());
+    let mut intercept = Vec::with_capacity(models);
+    for (w, b) in fitted {
         coef.extend(w);
         intercept.push(b);
     }
@@ -696,6 +788,77 @@ pub fn fit_classifier(
         coef,
         intercept,
         proba,
+    })
+}
+
+/// One one-vs-rest model: `(class, should_stop) → (weights, intercept)`.
+type BinaryFit<'a> = dyn Fn(usize, &dyn Fn() -> bool) -> Result<(Vec<f64>, f64)> + Sync + 'a;
+
+/// How often the thread waiting for one-vs-rest workers runs the cancel check.
+const WAIT_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Fits `models` binary models, `binary(m, should_stop)`, on at most `threads` scoped threads (as
+/// scikit-learn's `n_jobs` runs one-vs-rest classes in parallel), in class order. The calling
+/// thread runs the cancel check (PostgreSQL's must run there) between waits; a cancel unwinding
+/// out of it, or a failed class, stops the workers at their next check.
+fn one_vs_rest(
+    models: usize,
+    threads: usize,
+    binary: &BinaryFit<'_>,
+    check_interrupts: &dyn Fn(),
+) -> Result<Vec<(Vec<f64>, f64)>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::mpsc;
+
+    let threads = threads.clamp(1, models.max(1));
+    if threads == 1 {
+        let stop = || {
+            check_interrupts();
+            false
+        };
+        return (0..models).map(|m| binary(m, &stop)).collect();
+    }
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (send, receive) = mpsc::channel::<(usize, Result<(Vec<f64>, f64)>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let send = send.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || loop {
+                let m = next.fetch_add(1, Ordering::Relaxed);
+                if m >= models || stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let fitted = binary(m, &|| stop.load(Ordering::Relaxed));
+                if send.send((m, fitted)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(send);
+        let _stop_workers = StopOnDrop(&stop);
+        let mut out: Vec<Option<(Vec<f64>, f64)>> = (0..models).map(|_| None).collect();
+        let mut done = 0;
+        while done < models {
+            check_interrupts();
+            match receive.recv_timeout(WAIT_CHECK) {
+                Ok((m, fitted)) => {
+                    out[m] = Some(fitted?);
+                    done += 1;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Every worker is gone: one panicked (the scope re-raises it on join).
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        out.into_iter().map(|f| f.ok_or_else(stopped)).collect()
     })
 }
 
@@ -808,6 +971,7 @@ pub(super) fn common_options(
         n_iter_no_change: h.usize("n_iter_no_change")?,
         average: 0,
         class_weight: None,
+        threads: 1,
     })
 }
 
@@ -834,6 +998,7 @@ mod tests {
             n_iter_no_change: 5,
             average: 0,
             class_weight: None,
+            threads: 1,
         }
     }
 
@@ -883,6 +1048,37 @@ mod tests {
                 None => assert_eq!(proba, Proba::None),
             }
         }
+    }
+
+    /// One-vs-rest classes fitted on several threads give the model one thread gives (each
+    /// class's seed is drawn in class order), and a cancel stops the workers.
+    #[test]
+    fn one_vs_rest_threads_do_not_change_the_model() {
+        let (x, y) = line();
+        let codes: Vec<u32> = y.iter().map(|&v| (v.max(0.0) as u32).min(3)).collect();
+        let fit = |threads: usize| {
+            let o = Options {
+                threads,
+                ..options(Loss::Hinge(1.0), Schedule::Optimal)
+            };
+            fit_classifier(&x, &codes, 4, &o, Proba::None, &|| {}).unwrap()
+        };
+        let one = fit(1);
+        assert_eq!(one.intercept.len(), 4);
+        assert_eq!(one, fit(2));
+        assert_eq!(one, fit(3));
+        assert_eq!(one, fit(8));
+        // A cancel (the check unwinding on the calling thread) stops every worker.
+        let o = Options {
+            threads: 2,
+            max_iter: 1_000_000,
+            tol: f64::NEG_INFINITY,
+            ..options(Loss::Hinge(1.0), Schedule::Optimal)
+        };
+        let cancelled = std::panic::catch_unwind(|| {
+            fit_classifier(&x, &codes, 4, &o, Proba::None, &|| panic!("cancel"))
+        });
+        assert!(cancelled.is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `stochastic_gradient_descent`: SGDRegressor and SGDClassifier (see `sgd.rs` for the loop).
 
-use super::params::FIT_INTERCEPT;
+use super::params::{FIT_INTERCEPT, NTHREAD};
 use super::sgd::params::*;
 use super::sgd::{self, Loss, Penalty, Proba, Schedule};
 use super::{wrong_labels, Fitted, Labels, Learner};
@@ -56,6 +56,7 @@ const CLASSIFICATION: &[Param] = &[
     VERBOSE,
     EPSILON,
     N_JOBS,
+    NTHREAD,
     RANDOM_STATE,
     choice("learning_rate", LEARNING_RATES, "optimal"),
     super::params::float(
@@ -130,6 +131,7 @@ impl Learner for StochasticGradientDescent {
         o.average = h.int("average")?.unsigned_abs();
         if task == Task::Classification {
             o.class_weight = h.class_weight("class_weight")?;
+            o.threads = h.usize("nthread")?;
         }
         check_schedule(&o)?;
         Ok(Options {

@@ -2,9 +2,11 @@
 //! `pgml.train` except `y_column_name text[]`; one model predicts every label (`pgml.predict_joint`).
 //! The SQL wrapper is in `train_joint.sql`; the work is `train::train` with several labels.
 
+use pgml_core::algorithms::Fitted;
 use pgml_core::Task;
 use pgrx::prelude::*;
 
+use crate::catalog::model;
 use crate::catalog::project::Project;
 use crate::catalog::snapshot::Snapshot;
 use crate::error::{OrReport, PgmlError, Result};
@@ -75,9 +77,9 @@ fn train_joint_internal(
     TableIterator::once(fixed_search_path(|| train::train(&args)).or_report())
 }
 
-/// What a train_joint call may ask, before anything is read: regression only, and at least two
-/// distinct labels when it names them (one label is `pgml.train`'s job, and the count is what tells
-/// a joint project from a single-label one).
+/// What a train_joint call may ask, before anything is read: regression only, and at least one
+/// distinct label when it names them (PostgresML accepts a one-element `y_column_name`; its model
+/// is still a joint one, answered by `pgml.predict_joint` with a one-element array).
 pub(super) fn check_call(task: Task, labels: Option<&[String]>) -> Result<()> {
     if task != Task::Regression {
         return Err(PgmlError::not_supported(format!(
@@ -88,14 +90,11 @@ pub(super) fn check_call(task: Task, labels: Option<&[String]>) -> Result<()> {
         )));
     }
     if let Some(labels) = labels {
-        if labels.len() < 2 {
-            return Err(PgmlError::invalid(format!(
-                "pgml.train_joint needs at least two label columns in y_column_name, got {}",
-                labels.len()
-            ))
-            .hint(
-                "for one label use pgml.train(project_name, 'regression', relation_name, 'label')",
-            ));
+        if labels.is_empty() {
+            return Err(PgmlError::invalid(
+                "pgml.train_joint needs at least one label column in y_column_name, got an empty array",
+            )
+            .hint("name the label columns, e.g. ARRAY['weight', 'waist', 'pulse']"));
         }
         if let Some(dup) = labels
             .iter()
@@ -111,13 +110,19 @@ pub(super) fn check_call(task: Task, labels: Option<&[String]>) -> Result<()> {
     Ok(())
 }
 
-/// A project holds models of one kind: trained by train_joint (several labels) or by train (one
-/// label or none), told by the labels of its newest model's snapshot.
+/// A project holds models of one kind: trained by train_joint or by train. Several labels on the
+/// newest model's snapshot mean train_joint; with one label, the newest model itself tells (a
+/// joint model with one label is train_joint's too).
 pub(super) fn check_project(p: &Project, last: Option<&Snapshot>, joint: bool) -> Result<()> {
     let Some(last) = last else {
         return Ok(());
     };
-    let was_joint = last.y_column_names.len() > 1;
+    let was_joint = match last.y_column_names.len() {
+        0 => false,
+        1 if p.task == Task::Regression => newest_is_joint(p.id)?,
+        1 => false,
+        _ => true,
+    };
     match (was_joint, joint) {
         (true, false) => Err(PgmlError::invalid(format!(
             "project \"{}\" was trained by pgml.train_joint on labels {}; pgml.train cannot add a single-label model to it",
@@ -132,6 +137,15 @@ pub(super) fn check_project(p: &Project, last: Option<&Snapshot>, joint: bool) -
         .hint("use another project name for a joint model")),
         _ => Ok(()),
     }
+}
+
+/// Whether the project's newest model was trained by train_joint (its fitted data is a joint
+/// model). Only asked for one-label regression projects.
+fn newest_is_joint(project_id: i64) -> Result<bool> {
+    let Some(id) = model::newest_of_project(project_id)? else {
+        return Ok(false);
+    };
+    Ok(model::load(id)?.is_some_and(|(_, m)| matches!(m.estimator.fitted(), Fitted::Joint(_))))
 }
 
 extension_sql_file!(

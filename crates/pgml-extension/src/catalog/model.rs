@@ -157,6 +157,17 @@ pub fn project_of(id: i64) -> Result<Option<i64>> {
     })
 }
 
+/// The project's newest model (the one whose snapshot `snapshot::last_for_project` reads).
+pub fn newest_of_project(project_id: i64) -> Result<Option<i64>> {
+    as_owner(|| {
+        read_one::<i64>(
+            "SELECT m.id FROM pgml.models m JOIN pgml.snapshots s ON s.id = m.snapshot_id
+              WHERE m.project_id = $1 ORDER BY m.id DESC LIMIT 1",
+            &[project_id.into()],
+        )
+    })
+}
+
 /// Reads model `id` back from its parts (verifying order and checksums) and decodes it.
 /// Returns the project id with it; None when there is no such model. Model files are readable by
 /// the extension's owner only: callers check the caller's right on the project first.
