@@ -11,32 +11,14 @@
 //! training's. Prints `fit_seconds`, `score` (r2 on the test file) and `trees`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the failure report
 
-use std::io::{BufReader, Read};
 use std::time::Instant;
 
 use pgml_core::algorithms::{self, Algorithm, Labels};
-use pgml_core::{metrics, Matrix, Task};
+use pgml_core::{metrics, Task};
 
-fn read(path: &str) -> (Matrix, Vec<f32>) {
-    let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
-    let mut word = [0u8; 4];
-    let mut next = |f: &mut BufReader<std::fs::File>| {
-        f.read_exact(&mut word).unwrap();
-        word
-    };
-    let n = u32::from_le_bytes(next(&mut f)) as usize;
-    let p = u32::from_le_bytes(next(&mut f)) as usize;
-    let mut columns = vec![0.0f32; n * p];
-    let mut row = vec![0u8; p * 4];
-    for i in 0..n {
-        f.read_exact(&mut row).unwrap();
-        for j in 0..p {
-            columns[j * n + i] = f32::from_le_bytes(row[j * 4..j * 4 + 4].try_into().unwrap());
-        }
-    }
-    let y = (0..n).map(|_| f32::from_le_bytes(next(&mut f))).collect();
-    (Matrix::from_columns(n, p, columns).unwrap(), y)
-}
+#[path = "support/bench_file.rs"]
+mod bench_file;
+use bench_file::read;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
