@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod package;
 pub mod plots;
+pub mod pool;
 pub mod preprocess;
 pub mod search;
 pub mod split;

@@ -9,8 +9,12 @@
 //! `validation_fraction`. Missing values are routed as scikit-learn routes them.
 //!
 //! The fitted trees are `trees::Tree`s, walked by the same flat evaluator as XGBoost's.
-//! Threads: the histograms of large nodes and the binning use up to `nthread` (capped by
-//! `pgml.training_threads`); the cancel check runs before every split, on the calling thread.
+//! Threads: the binning and every tree's histograms and partitions use up to `nthread` (capped
+//! by `pgml.training_threads`), on one `Pool` started for the fit, whose idle workers sleep;
+//! the fitted model is the same whatever the threads. The cancel check runs before every
+//! split, on the calling thread.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -18,13 +22,14 @@ use serde_json::Value as Json;
 use super::boosting::{
     class_priors, percentile, sigmoid, symmetric_log, validation_split, weighted_percentile, Output,
 };
-use super::hist_grower::{self, Binned, GrowParams, Grown};
+use super::hist_grower::{self, Binned, Gradients, GrowParams, Grown};
 use super::packed::{PackedCache, PackedTrees};
 use super::params::{float, int, INF, NTHREAD};
 use super::trees::Tree;
 use super::xgboost::RANDOM_STATE;
 use super::{Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{ClassWeight, DefaultValue, Hyperparams, Kind, Param};
+use crate::pool::Pool;
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result, Task};
 
@@ -676,7 +681,14 @@ fn boost(
     let val = side(val_rows);
     let n = train.rows.len();
     let threads = o.nthread.max(1);
-    let binned = hist_grower::bin(x, &train.rows, o.max_bins, master.next_u64(), threads);
+    let binned = Arc::new(hist_grower::bin(
+        x,
+        &train.rows,
+        o.max_bins,
+        master.next_u64(),
+        threads,
+    ));
+    let pool = Pool::new(threads);
     check_interrupts();
 
     let baseline = fit.baseline(&train);
@@ -690,19 +702,19 @@ fn boost(
         .flat_map(|&b| std::iter::repeat_n(b, n_val))
         .collect();
     let constant_hessian = o.loss.constant_hessian() && train.weight.is_none();
-    let mut g = vec![0.0f32; n * m];
-    let mut h = if constant_hessian {
+    // Shared with the pool's tasks while a tree grows; written in place between trees.
+    let mut g = Arc::new(vec![0.0f32; n * m]);
+    let mut h = Arc::new(if constant_hessian {
         Vec::new()
     } else {
         vec![0.0f32; n * m]
-    };
+    });
     let params = GrowParams {
         max_leaf_nodes: o.max_leaf_nodes,
         max_depth: o.max_depth,
         min_samples_leaf: o.min_samples_leaf,
         l2_regularization: o.l2_regularization,
         max_features: o.max_features,
-        threads,
     };
     let mut rng = SplitMix64(master.next_u64());
     let mut model = HistGradientBoostingModel {
@@ -722,17 +734,27 @@ fn boost(
     let mut bytes = 0usize;
     for iteration in 0..o.max_iter {
         check_interrupts();
-        fit.gradients(&train, &raw, &mut g, &mut h);
+        fit.gradients(
+            &train,
+            &raw,
+            Arc::make_mut(&mut g).as_mut_slice(),
+            Arc::make_mut(&mut h).as_mut_slice(),
+        );
         for c in 0..m {
-            let hess = (!constant_hessian).then(|| &h[c * n..(c + 1) * n]);
+            let gradients = Gradients {
+                g: Arc::clone(&g),
+                h: (!constant_hessian).then(|| Arc::clone(&h)),
+                offset: c * n,
+            };
             let grown = hist_grower::grow(
                 &binned,
-                &g[c * n..(c + 1) * n],
-                hess,
+                &gradients,
                 &params,
                 &mut rng,
+                &pool,
                 check_interrupts,
             );
+            drop(gradients);
             let leaf_values = leaf_values(&fit, &train, &grown, &raw[c * n..(c + 1) * n], o);
             for (node, &v) in grown.nodes.iter().zip(&leaf_values) {
                 if node.is_leaf() {

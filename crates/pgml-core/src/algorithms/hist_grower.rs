@@ -11,13 +11,19 @@
 //!   to left with them going left; a feature without missing values sends them at predict time to
 //!   the child with more rows.
 //!
-//! Binned rows are stored row after row (one byte a feature), so a node's rows each cost one
-//! cache line when its histogram is built. Histograms of large nodes are built on `threads`
-//! scoped threads, each summing a share of the rows into its own histogram; the calling thread
-//! takes a share and joins the others, so nothing waits busy and nothing outlives the call.
+//! Binned rows are stored row after row (one byte a feature) and feature after feature: a
+//! small node's rows each cost one cache line when its histogram is built, a large node's
+//! histogram and every partition read one feature's bytes side by side.
+//!
+//! Threads: a tree is grown on a [`Pool`] that lives for the whole fit (idle workers sleep on a
+//! channel; the calling thread does any task no worker has claimed). Histograms and partitions
+//! are cut into tasks by the node's size alone and partial sums are added in task order, so the
+//! tree is bit for bit the same on 1 thread or many. Binning runs once, on scoped threads.
 
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
+use crate::pool::Pool;
 use crate::split::SplitMix64;
 use crate::Matrix;
 
@@ -29,10 +35,14 @@ const MIN_HESSIAN_TO_SPLIT: f64 = 1e-3;
 const BINNING_SUBSAMPLE: usize = 200_000;
 /// scikit-learn's ALMOST_INF: finite thresholds stay below it.
 const ALMOST_INF: f64 = 1e300;
-/// Nodes with fewer row-features than this build their histogram on one thread.
+/// A node with fewer row-features than this sums its histogram row by row, even when dense.
 const PARALLEL_WORK: usize = 1 << 17;
 /// A node holding at least 1/DENSE of the rows builds its histogram feature by feature.
 const DENSE: usize = 4;
+/// Rows a histogram task sums (a sparse node's); fixed, so the sums' order is too.
+const FILL_CHUNK: usize = 16_384;
+/// Rows a partition task splits.
+const PARTITION_CHUNK: usize = 32_768;
 /// The most the frontier's histograms may hold (24 bytes × 256 bins × features each): with
 /// `max_leaf_nodes` in the thousands the frontier could otherwise hold a histogram per leaf.
 const FRONTIER_HISTOGRAM_BYTES: usize = 256 << 20;
@@ -108,7 +118,8 @@ fn thresholds(mut values: Vec<f64>, max_bins: usize) -> Vec<f32> {
 }
 
 /// Bins the rows `rows` of `x` (row i of the result is row `rows[i]`), thresholds found on a
-/// random subsample of at most 200 000 of them.
+/// random subsample of at most 200 000 of them. Features are binned on up to `threads` scoped
+/// threads (a run of features each), then the row-major copy is written by rows in parallel.
 pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usize) -> Binned {
     let (n, p) = (rows.len(), x.cols());
     let sample: Vec<usize> = if n > BINNING_SUBSAMPLE {
@@ -123,55 +134,78 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
     } else {
         (0..n).collect()
     };
-    let thresholds: Vec<Vec<f32>> = (0..p)
-        .map(|j| {
-            let col = x.col(j);
-            let values = sample
-                .iter()
-                .map(|&i| col[rows[i]])
-                .filter(|v| !v.is_nan())
-                .map(f64::from)
-                .collect();
-            thresholds(values, max_bins)
-        })
-        .collect();
     let missing_bin = max_bins as u8;
-    let mut bins = vec![0u8; n * p];
-    let chunk = n.div_ceil(threads.max(1)).max(1);
-    let fill = |start: usize, part: &mut [u8]| {
-        for j in 0..p {
-            let col = x.col(j);
-            let t = &thresholds[j];
-            for (r, i) in (start..start + part.len() / p.max(1)).enumerate() {
-                let v = col[rows[i]];
-                part[r * p + j] = if v.is_nan() {
-                    missing_bin
-                } else {
-                    t.partition_point(|&edge| edge < v) as u8
-                };
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        let mut parts = bins.chunks_mut(chunk * p.max(1)).enumerate();
-        let first = parts.next();
-        for (c, part) in parts {
-            scope.spawn(move || fill(c * chunk, part));
-        }
-        if let Some((_, part)) = first {
-            fill(0, part);
-        }
-    });
-    let mut columns = vec![0u8; n * p];
-    for (i, row) in bins.chunks_exact(p).enumerate() {
-        for (j, &b) in row.iter().enumerate() {
-            columns[j * n + i] = b;
-        }
-    }
-    let mut has_missing = vec![false; p];
-    for (j, m) in has_missing.iter_mut().enumerate() {
+    let threads = threads.clamp(1, p.max(1));
+    // One feature: its thresholds, its column of bins, whether it has missing values.
+    let one = |j: usize, column: &mut [u8]| -> (Vec<f32>, bool) {
         let col = x.col(j);
-        *m = rows.iter().any(|&i| col[i].is_nan());
+        let values = sample
+            .iter()
+            .map(|&i| col[rows[i]])
+            .filter(|v| !v.is_nan())
+            .map(f64::from)
+            .collect();
+        let t = thresholds(values, max_bins);
+        let mut missing = false;
+        for (out, &i) in column.iter_mut().zip(rows) {
+            let v = col[i];
+            *out = if v.is_nan() {
+                missing = true;
+                missing_bin
+            } else {
+                t.partition_point(|&edge| edge < v) as u8
+            };
+        }
+        (t, missing)
+    };
+    let mut columns = vec![0u8; n * p];
+    let per = p.div_ceil(threads).max(1);
+    let features: Vec<(Vec<f32>, bool)> = if n == 0 {
+        (0..p).map(|_| (Vec::new(), false)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let one = &one;
+            let run = move |first: usize, part: &mut [u8]| -> Vec<(Vec<f32>, bool)> {
+                part.chunks_mut(n)
+                    .enumerate()
+                    .map(|(k, column)| one(first + k, column))
+                    .collect()
+            };
+            let mut parts = columns.chunks_mut(per * n).enumerate();
+            let first = parts.next();
+            let handles: Vec<_> = parts
+                .map(|(t, part)| scope.spawn(move || run(t * per, part)))
+                .collect();
+            let mut out = first.map_or_else(Vec::new, |(_, part)| run(0, part));
+            for h in handles {
+                // A worker's panic is a bug; re-raise it here.
+                out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            out
+        })
+    };
+    let (thresholds, has_missing): (Vec<Vec<f32>>, Vec<bool>) = features.into_iter().unzip();
+    let mut bins = vec![0u8; n * p];
+    if p > 0 && n > 0 {
+        let chunk = n.div_ceil(threads).max(1);
+        let columns = &columns;
+        let transpose = move |start: usize, part: &mut [u8]| {
+            for (r, row) in part.chunks_exact_mut(p).enumerate() {
+                for (j, b) in row.iter_mut().enumerate() {
+                    *b = columns[j * n + start + r];
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            let mut parts = bins.chunks_mut(chunk * p).enumerate();
+            let first = parts.next();
+            for (c, part) in parts {
+                scope.spawn(move || transpose(c * chunk, part));
+            }
+            if let Some((_, part)) = first {
+                transpose(0, part);
+            }
+        });
     }
     Binned {
         rows: n,
@@ -184,15 +218,89 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
     }
 }
 
+/// What a histogram sums per bin. Two layouts: [`UnitBin`] when every hessian is 1 (the count
+/// is the hessian, 16 bytes a bin) and [`Bin`] otherwise (24 bytes); the smaller one keeps more
+/// of a node's histogram in cache while rows are added.
+pub trait HistBin: Copy + Default + Send + Sync + 'static {
+    /// Whether the hessians are read (false: each is 1).
+    const HESSIAN: bool;
+    fn add(&mut self, g: f32, h: f32);
+    fn merge(&mut self, other: &Self);
+    fn subtract(&mut self, other: &Self);
+    fn g(&self) -> f64;
+    fn h(&self) -> f64;
+    fn count(&self) -> usize;
+}
+
+/// Sums of one bin when every hessian is 1. The count is kept as f64, exact below 2^53 rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnitBin {
+    g: f64,
+    count: f64,
+}
+
+impl HistBin for UnitBin {
+    const HESSIAN: bool = false;
+    #[inline(always)]
+    fn add(&mut self, g: f32, _h: f32) {
+        self.g += f64::from(g);
+        self.count += 1.0;
+    }
+    fn merge(&mut self, o: &Self) {
+        self.g += o.g;
+        self.count += o.count;
+    }
+    fn subtract(&mut self, o: &Self) {
+        self.g -= o.g;
+        self.count -= o.count;
+    }
+    fn g(&self) -> f64 {
+        self.g
+    }
+    fn h(&self) -> f64 {
+        self.count
+    }
+    fn count(&self) -> usize {
+        self.count as usize
+    }
+}
+
 /// Sums of one bin.
 #[derive(Debug, Clone, Copy, Default)]
-struct Bin {
+pub struct Bin {
     g: f64,
     h: f64,
     count: u32,
 }
 
-type Histogram = Vec<Bin>;
+impl HistBin for Bin {
+    const HESSIAN: bool = true;
+    #[inline(always)]
+    fn add(&mut self, g: f32, h: f32) {
+        self.g += f64::from(g);
+        self.h += f64::from(h);
+        self.count += 1;
+    }
+    fn merge(&mut self, o: &Self) {
+        self.g += o.g;
+        self.h += o.h;
+        self.count += o.count;
+    }
+    fn subtract(&mut self, o: &Self) {
+        self.g -= o.g;
+        self.h -= o.h;
+        self.count -= o.count;
+    }
+    fn g(&self) -> f64 {
+        self.g
+    }
+    fn h(&self) -> f64 {
+        self.h
+    }
+    fn count(&self) -> usize {
+        self.count as usize
+    }
+}
 
 #[derive(Debug)]
 pub struct GrowParams {
@@ -202,7 +310,16 @@ pub struct GrowParams {
     pub l2_regularization: f64,
     /// scikit-learn's `max_features`: the share of features a split may look at.
     pub max_features: f64,
-    pub threads: usize,
+}
+
+/// The gradients (and hessians) a tree is grown on: rows `offset..offset + n` of shared
+/// vectors, which hold every output's, output after output.
+#[derive(Debug, Clone)]
+pub struct Gradients {
+    pub g: Arc<Vec<f32>>,
+    /// None: every hessian is 1 (the losses with a constant hessian, unweighted).
+    pub h: Option<Arc<Vec<f32>>>,
+    pub offset: usize,
 }
 
 /// A node of a grown tree. Leaves hold `partition[start..end]`.
@@ -236,12 +353,12 @@ pub struct Grown {
 }
 
 /// One splittable leaf waiting in the frontier.
-struct Candidate {
+struct Candidate<B> {
     node: usize,
     depth: usize,
     /// Kept for its children's subtraction while the frontier's histograms fit
     /// [`FRONTIER_HISTOGRAM_BYTES`]; beyond that both children are built from their rows.
-    histogram: Option<Histogram>,
+    histogram: Option<Vec<B>>,
     /// Order of creation: the earlier of two equal gains is split first.
     order: usize,
     split: Split,
@@ -249,18 +366,18 @@ struct Candidate {
     sum_h: f64,
 }
 
-impl PartialEq for Candidate {
+impl<B> PartialEq for Candidate<B> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
-impl Eq for Candidate {}
-impl PartialOrd for Candidate {
+impl<B> Eq for Candidate<B> {}
+impl<B> PartialOrd for Candidate<B> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Candidate {
+impl<B> Ord for Candidate<B> {
     /// The larger gain first; on a tie the candidate made first.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.split
@@ -284,62 +401,86 @@ struct Split {
     n_right: usize,
 }
 
-struct Grower<'a> {
-    binned: &'a Binned,
-    gradients: &'a [f32],
-    /// None: every hessian is 1 (the losses with a constant hessian, unweighted).
-    hessians: Option<&'a [f32]>,
+struct Grower<'a, B> {
+    binned: Arc<Binned>,
+    gradients: Gradients,
     params: &'a GrowParams,
     rng: &'a mut SplitMix64,
-    partition: Vec<u32>,
-    scratch: Vec<u32>,
+    pool: &'a Pool,
+    /// Shared with the pool's tasks while they read it; unique again between steps.
+    partition: Arc<Vec<u32>>,
     nodes: Vec<GrownNode>,
     gains: Vec<f64>,
+    _bin: std::marker::PhantomData<B>,
 }
 
-/// Grows one tree on the gradients (and hessians) of every binned row. `check_interrupts` runs
-/// before every split.
+/// Grows one tree on the gradients (and hessians) of every binned row, its histograms and
+/// partitions shared out on `pool`. The tree is the same whatever the pool's size: work is cut
+/// into tasks by the node's size alone and partial sums are added in task order.
+/// `check_interrupts` runs before every split, on the calling thread.
 pub fn grow(
-    binned: &Binned,
-    gradients: &[f32],
-    hessians: Option<&[f32]>,
+    binned: &Arc<Binned>,
+    gradients: &Gradients,
     params: &GrowParams,
     rng: &mut SplitMix64,
+    pool: &Pool,
+    check_interrupts: &dyn Fn(),
+) -> Grown {
+    if gradients.h.is_some() {
+        grow_with::<Bin>(binned, gradients, params, rng, pool, check_interrupts)
+    } else {
+        grow_with::<UnitBin>(binned, gradients, params, rng, pool, check_interrupts)
+    }
+}
+
+fn grow_with<B: HistBin>(
+    binned: &Arc<Binned>,
+    gradients: &Gradients,
+    params: &GrowParams,
+    rng: &mut SplitMix64,
+    pool: &Pool,
     check_interrupts: &dyn Fn(),
 ) -> Grown {
     let n = binned.rows;
-    let mut g = Grower {
-        binned,
-        gradients,
-        hessians,
+    let mut g = Grower::<B> {
+        binned: Arc::clone(binned),
+        gradients: gradients.clone(),
         params,
         rng,
-        partition: (0..n as u32).collect(),
-        scratch: vec![0; n],
+        pool,
+        partition: Arc::new((0..n as u32).collect()),
         nodes: Vec::new(),
         gains: vec![0.0; binned.features],
+        _bin: std::marker::PhantomData,
     };
     g.run(check_interrupts);
+    let partition = Arc::try_unwrap(g.partition).unwrap_or_else(|shared| (*shared).clone());
     Grown {
         nodes: g.nodes,
-        partition: g.partition,
+        partition,
         gains: g.gains,
     }
 }
 
 /// The splittable leaves, best gain first, holding their histograms up to a byte budget.
-#[derive(Default)]
-struct Frontier {
-    heap: BinaryHeap<Candidate>,
+struct Frontier<B> {
+    heap: BinaryHeap<Candidate<B>>,
     histogram_bytes: usize,
 }
 
-impl Frontier {
-    fn push(&mut self, mut c: Candidate) {
+impl<B> Frontier<B> {
+    fn new() -> Self {
+        Frontier {
+            heap: BinaryHeap::new(),
+            histogram_bytes: 0,
+        }
+    }
+
+    fn push(&mut self, mut c: Candidate<B>) {
         let bytes = c
             .histogram
             .as_ref()
-            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+            .map_or(0, |h| std::mem::size_of_val(h.as_slice()));
         if self.histogram_bytes + bytes > FRONTIER_HISTOGRAM_BYTES {
             c.histogram = None;
         } else {
@@ -348,18 +489,18 @@ impl Frontier {
         self.heap.push(c);
     }
 
-    fn pop(&mut self) -> Option<Candidate> {
+    fn pop(&mut self) -> Option<Candidate<B>> {
         let c = self.heap.pop()?;
         let bytes = c
             .histogram
             .as_ref()
-            .map_or(0, |h| h.len() * std::mem::size_of::<Bin>());
+            .map_or(0, |h| std::mem::size_of_val(h.as_slice()));
         self.histogram_bytes -= bytes;
         Some(c)
     }
 }
 
-impl Grower<'_> {
+impl<B: HistBin> Grower<'_, B> {
     fn leaf(&mut self, start: usize, end: usize, value: f64) -> usize {
         self.nodes.push(GrownNode {
             feature: 0,
@@ -380,9 +521,13 @@ impl Grower<'_> {
 
     fn run(&mut self, check_interrupts: &dyn Fn()) {
         let n = self.binned.rows;
-        let sum_g: f64 = self.gradients.iter().map(|&v| f64::from(v)).sum();
-        let sum_h: f64 = match self.hessians {
-            Some(h) => h.iter().map(|&v| f64::from(v)).sum(),
+        let range = self.gradients.offset..self.gradients.offset + n;
+        let sum_g: f64 = self.gradients.g[range.clone()]
+            .iter()
+            .map(|&v| f64::from(v))
+            .sum();
+        let sum_h: f64 = match &self.gradients.h {
+            Some(h) => h[range].iter().map(|&v| f64::from(v)).sum(),
             None => n as f64,
         };
         // scikit-learn's root has value 0: a tree that cannot split adds nothing (and the
@@ -393,7 +538,7 @@ impl Grower<'_> {
             return;
         }
         let max_leaves = self.params.max_leaf_nodes.unwrap_or(usize::MAX);
-        let mut frontier = Frontier::default();
+        let mut frontier = Frontier::new();
         let histogram = self.histogram(0, n);
         if let Some(c) = self.candidate(root, 0, histogram, sum_g, sum_h, 0.0) {
             frontier.push(c);
@@ -450,9 +595,7 @@ impl Grower<'_> {
             let large_hist = match c.histogram {
                 Some(mut parent) => {
                     for (a, b) in parent.iter_mut().zip(&small_hist) {
-                        a.g -= b.g;
-                        a.h -= b.h;
-                        a.count -= b.count;
+                        a.subtract(b);
                     }
                     parent
                 }
@@ -488,11 +631,11 @@ impl Grower<'_> {
         &mut self,
         node: usize,
         depth: usize,
-        histogram: Histogram,
+        histogram: Vec<B>,
         sum_g: f64,
         sum_h: f64,
         value: f64,
-    ) -> Option<Candidate> {
+    ) -> Option<Candidate<B>> {
         let n = self.nodes[node].end - self.nodes[node].start;
         let split = self.best_split(&histogram, n, sum_g, sum_h, value)?;
         Some(Candidate {
@@ -510,7 +653,7 @@ impl Grower<'_> {
     /// `max_features` share of them).
     fn best_split(
         &mut self,
-        histogram: &[Bin],
+        histogram: &[B],
         n: usize,
         sum_g: f64,
         sum_h: f64,
@@ -539,15 +682,13 @@ impl Grower<'_> {
     fn scan(
         &self,
         feature: usize,
-        h: &[Bin],
+        h: &[B],
         n: usize,
         sum_g: f64,
         sum_h: f64,
         value: f64,
         best: &mut Option<Split>,
     ) {
-        let constant = self.hessians.is_none();
-        let hess = |b: &Bin| if constant { f64::from(b.count) } else { b.h };
         let l2 = self.params.l2_regularization;
         let min_leaf = self.params.min_samples_leaf;
         let loss_current = sum_g * value;
@@ -565,9 +706,9 @@ impl Grower<'_> {
         let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0usize);
         let mut found: Option<Split> = None;
         for (bin, b) in h.iter().enumerate().take(end) {
-            nl += b.count as usize;
-            hl += hess(b);
-            gl += b.g;
+            nl += b.count();
+            hl += b.h();
+            gl += b.g();
             let nr = n - nl;
             let (gr, hr) = (sum_g - gl, sum_h - hl);
             if nl < min_leaf {
@@ -604,9 +745,9 @@ impl Grower<'_> {
             let (mut gr, mut hr, mut nr) = (0.0, 0.0, 0usize);
             for bin in (0..value_bins - 1).rev() {
                 let b = &h[bin + 1];
-                nr += b.count as usize;
-                hr += hess(b);
-                gr += b.g;
+                nr += b.count();
+                hr += b.h();
+                gr += b.g();
                 let nl = n - nr;
                 let (gl, hl) = (sum_g - gr, sum_h - hr);
                 if nr < min_leaf {
@@ -645,215 +786,151 @@ impl Grower<'_> {
     }
 
     /// Orders `partition[start..end]` left rows first (keeping their order); returns where the
-    /// right rows begin.
+    /// right rows begin. Runs of [`PARTITION_CHUNK`] rows are split as tasks, each returning its
+    /// left rows then its right rows; they are gathered back in order.
     fn partition_rows(&mut self, start: usize, end: usize, s: &Split) -> usize {
-        let n = self.binned.rows;
-        let column = &self.binned.columns[s.feature * n..(s.feature + 1) * n];
-        let missing = self.binned.missing_bin;
-        let (split_bin, missing_left) = (s.bin, s.missing_left);
-        let goes_left = |row: u32| {
-            let b = column[row as usize];
-            if b == missing {
-                missing_left
-            } else {
-                b <= split_bin
-            }
-        };
-        // One chunk: its left rows to the front of `rows`, its right rows into `right`; counts.
-        let split_chunk = |rows: &mut [u32], right: &mut [u32]| -> (usize, usize) {
-            let (mut l, mut r) = (0usize, 0usize);
-            for k in 0..rows.len() {
-                let row = rows[k];
-                if goes_left(row) {
-                    rows[l] = row;
-                    l += 1;
-                } else {
-                    right[r] = row;
-                    r += 1;
-                }
-            }
-            (l, r)
-        };
         let len = end - start;
-        let threads = if len * 8 < PARALLEL_WORK {
-            1
-        } else {
-            self.params.threads.max(1)
+        let tasks = len.div_ceil(PARTITION_CHUNK);
+        let binned = Arc::clone(&self.binned);
+        let partition = Arc::clone(&self.partition);
+        let (feature, split_bin, missing_left) = (s.feature, s.bin, s.missing_left);
+        let split = move |t: usize| -> (Vec<u32>, usize) {
+            let n = binned.rows;
+            let column = &binned.columns[feature * n..(feature + 1) * n];
+            let missing = binned.missing_bin;
+            let from = start + t * PARTITION_CHUNK;
+            let rows = &partition[from..(from + PARTITION_CHUNK).min(end)];
+            // Both candidate slots are written and one index moves: no branch to mispredict
+            // on rows that go either way at random.
+            let mut left = vec![0u32; rows.len() + 1];
+            let mut right = vec![0u32; rows.len() + 1];
+            let (mut l, mut r) = (0usize, 0usize);
+            for &row in rows {
+                let b = column[row as usize];
+                let goes_left = (b <= split_bin && b != missing) || (b == missing && missing_left);
+                left[l] = row;
+                right[r] = row;
+                l += usize::from(goes_left);
+                r += usize::from(!goes_left);
+            }
+            left.truncate(l);
+            left.extend_from_slice(&right[..r]);
+            (left, l)
         };
-        let rows = &mut self.partition[start..end];
-        let right = &mut self.scratch[..len];
-        let chunk = len.div_ceil(threads).max(1);
-        // Each chunk is split on its own thread, the calling thread taking the first.
-        let counts: Vec<(usize, usize)> = if threads == 1 {
-            vec![split_chunk(rows, right)]
-        } else {
-            std::thread::scope(|scope| {
-                let mut pairs = rows.chunks_mut(chunk).zip(right.chunks_mut(chunk));
-                let first = pairs.next();
-                let handles: Vec<_> = pairs
-                    .map(|(rows, right)| scope.spawn(|| split_chunk(rows, right)))
-                    .collect();
-                let mut counts =
-                    vec![first.map_or((0, 0), |(rows, right)| split_chunk(rows, right))];
-                for h in handles {
-                    counts.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-                }
-                counts
-            })
-        };
-        // Gather: every chunk's left rows in chunk order, then every chunk's right rows.
-        let mut l = counts[0].0;
-        for (c, &(cl, _)) in counts.iter().enumerate().skip(1) {
-            rows.copy_within(c * chunk..c * chunk + cl, l);
-            l += cl;
+        let parts = self.pool.map(tasks, split);
+        let rows = &mut Arc::make_mut(&mut self.partition)[start..end];
+        let mut l = 0;
+        for (part, left) in &parts {
+            rows[l..l + left].copy_from_slice(&part[..*left]);
+            l += left;
         }
         let mut r = l;
-        for (c, &(_, cr)) in counts.iter().enumerate() {
-            rows[r..r + cr].copy_from_slice(&right[c * chunk..c * chunk + cr]);
-            r += cr;
+        for (part, left) in &parts {
+            let right = &part[*left..];
+            rows[r..r + right.len()].copy_from_slice(right);
+            r += right.len();
         }
         debug_assert_eq!(l, s.n_left);
         debug_assert_eq!(r - l, s.n_right);
         start + l
     }
 
-    /// The histogram of the rows `partition[start..end]`.
-    fn histogram(&self, start: usize, end: usize) -> Histogram {
-        let rows = &self.partition[start..end];
+    /// The histogram of the rows `partition[start..end]`. A node holding a large share of the
+    /// rows is summed feature by feature (one task a feature, each reading its column); a
+    /// smaller one in runs of [`FILL_CHUNK`] rows (one task a run), added in run order.
+    fn histogram(&self, start: usize, end: usize) -> Vec<B> {
         let p = self.binned.features;
-        let threads = if rows.len() * p < PARALLEL_WORK {
-            1
-        } else {
-            self.params.threads.max(1)
-        };
-        let build = |rows: &[u32]| -> Histogram {
-            let mut hist = vec![Bin::default(); p * STRIDE];
-            match self.hessians {
-                None => fill::<false>(&mut hist, rows, &self.binned.bins, p, self.gradients, &[]),
-                Some(h) => fill::<true>(&mut hist, rows, &self.binned.bins, p, self.gradients, h),
-            }
-            hist
-        };
-        if rows.len() * DENSE >= self.binned.rows {
-            return self.histogram_by_feature(rows, threads);
-        }
-        if threads == 1 {
-            return build(rows);
-        }
-        let chunk = rows.len().div_ceil(threads);
-        let mut parts = rows.chunks(chunk);
-        let first = parts.next().unwrap_or(&[]);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = parts.map(|part| scope.spawn(move || build(part))).collect();
-            let mut hist = build(first);
-            for h in handles {
-                // A worker's panic is a bug; re-raise it here.
-                let other = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                for (a, b) in hist.iter_mut().zip(&other) {
-                    a.g += b.g;
-                    a.h += b.h;
-                    a.count += b.count;
-                }
-            }
-            hist
-        })
-    }
-}
-
-impl Grower<'_> {
-    /// A dense node's histogram feature by feature (scikit-learn's way): its rows' gradients
-    /// gathered once, then one pass over each feature's column into that feature's 256 bins,
-    /// which stay in the first-level cache. Threads take whole features, so nothing is summed
-    /// twice.
-    fn histogram_by_feature(&self, rows: &[u32], threads: usize) -> Histogram {
-        let p = self.binned.features;
-        let n = self.binned.rows;
-        let ordered_g: Vec<f32> = rows.iter().map(|&r| self.gradients[r as usize]).collect();
-        let ordered_h: Vec<f32> = match self.hessians {
-            Some(h) => rows.iter().map(|&r| h[r as usize]).collect(),
-            None => Vec::new(),
-        };
-        let mut hist = vec![Bin::default(); p * STRIDE];
-        let columns = &self.binned.columns;
-        let (og, oh) = (&ordered_g, &ordered_h);
-        let one = |f: usize, out: &mut [Bin; STRIDE]| {
-            let column = &columns[f * n..(f + 1) * n];
-            if oh.is_empty() {
-                for (&r, &g) in rows.iter().zip(og) {
-                    let bin = &mut out[usize::from(column[r as usize])];
-                    bin.g += f64::from(g);
-                    bin.count += 1;
-                }
-            } else {
-                for ((&r, &g), &h) in rows.iter().zip(og).zip(oh) {
-                    let bin = &mut out[usize::from(column[r as usize])];
-                    bin.g += f64::from(g);
-                    bin.h += f64::from(h);
-                    bin.count += 1;
-                }
-            }
-        };
-        let (features, _) = hist.as_chunks_mut::<STRIDE>();
-        let features = &mut features[..p];
-        if threads <= 1 {
-            for (f, out) in features.iter_mut().enumerate() {
-                one(f, out);
-            }
-            return hist;
-        }
-        // Contiguous runs of features per thread; the calling thread takes the first.
-        let per = p.div_ceil(threads);
-        std::thread::scope(|scope| {
-            let mut parts = features.chunks_mut(per).enumerate();
-            let first = parts.next();
-            let handles: Vec<_> = parts
-                .map(|(t, part)| {
-                    scope.spawn(move || {
-                        for (k, out) in part.iter_mut().enumerate() {
-                            one(t * per + k, out);
+        let len = end - start;
+        let binned = Arc::clone(&self.binned);
+        let partition = Arc::clone(&self.partition);
+        let gradients = self.gradients.clone();
+        if len * DENSE >= self.binned.rows && len * p >= PARALLEL_WORK {
+            let per_feature = self.pool.map(p, move |f| {
+                let n = binned.rows;
+                let column = &binned.columns[f * n..(f + 1) * n];
+                let rows = &partition[start..end];
+                let g = &gradients.g[gradients.offset..gradients.offset + n];
+                let mut out = [B::default(); STRIDE];
+                match &gradients.h {
+                    None => {
+                        for &r in rows {
+                            out[usize::from(column[r as usize])].add(g[r as usize], 1.0);
                         }
-                    })
-                })
-                .collect();
-            if let Some((_, part)) = first {
-                for (k, out) in part.iter_mut().enumerate() {
-                    one(k, out);
+                    }
+                    Some(h) => {
+                        let h = &h[gradients.offset..gradients.offset + n];
+                        for &r in rows {
+                            let r = r as usize;
+                            out[usize::from(column[r])].add(g[r], h[r]);
+                        }
+                    }
                 }
-            }
-            for h in handles {
-                // A worker's panic is a bug; re-raise it here.
-                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            }
+                out
+            });
+            return per_feature.into_iter().flatten().collect();
+        }
+        let tasks = len.div_ceil(FILL_CHUNK).max(1);
+        let parts = self.pool.map(tasks, move |t| {
+            let n = binned.rows;
+            let from = start + t * FILL_CHUNK;
+            let rows = &partition[from..(from + FILL_CHUNK).min(end)];
+            let g = &gradients.g[gradients.offset..gradients.offset + n];
+            let h = gradients
+                .h
+                .as_ref()
+                .map(|h| &h[gradients.offset..gradients.offset + n]);
+            let mut hist = vec![B::default(); p * STRIDE];
+            fill(&mut hist, rows, &binned.bins, p, g, h);
+            hist
         });
+        let mut parts = parts.into_iter();
+        let mut hist = parts
+            .next()
+            .unwrap_or_else(|| vec![B::default(); p * STRIDE]);
+        for other in parts {
+            for (a, b) in hist.iter_mut().zip(&other) {
+                a.merge(b);
+            }
+        }
         hist
     }
 }
 
+/// Rows gathered at a time by [`fill`].
+const GATHER: usize = 512;
+
 /// Adds `rows` to the histogram: each row's gradient (and hessian) into the bin of each feature.
-/// Features are walked as fixed 256-bin arrays, so a bin byte indexes without a bounds check.
+/// A block of rows' bins and gradients is first copied side by side (independent loads the
+/// processor overlaps), then added; features are walked as fixed 256-bin arrays, so a bin byte
+/// indexes without a bounds check.
 #[inline(never)]
-fn fill<const HESSIAN: bool>(
-    hist: &mut [Bin],
+fn fill<B: HistBin>(
+    hist: &mut [B],
     rows: &[u32],
     bins: &[u8],
     p: usize,
     gradients: &[f32],
-    hessians: &[f32],
+    hessians: Option<&[f32]>,
 ) {
     let (features, _) = hist.as_chunks_mut::<STRIDE>();
     let features = &mut features[..p];
-    for &row in rows {
-        let r = row as usize;
-        let g = f64::from(gradients[r]);
-        let h = if HESSIAN { f64::from(hessians[r]) } else { 0.0 };
-        let row_bins = &bins[r * p..(r + 1) * p];
-        for (feature, &b) in features.iter_mut().zip(row_bins) {
-            let bin = &mut feature[usize::from(b)];
-            bin.g += g;
-            if HESSIAN {
-                bin.h += h;
+    let mut block = vec![0u8; GATHER * p];
+    let mut block_g = [0f32; GATHER];
+    let mut block_h = [1f32; GATHER];
+    for chunk in rows.chunks(GATHER) {
+        for (k, &row) in chunk.iter().enumerate() {
+            let r = row as usize;
+            block[k * p..(k + 1) * p].copy_from_slice(&bins[r * p..(r + 1) * p]);
+            block_g[k] = gradients[r];
+            if let Some(h) = hessians {
+                block_h[k] = h[r];
             }
-            bin.count += 1;
+        }
+        for (k, row_bins) in block.chunks_exact(p.max(1)).take(chunk.len()).enumerate() {
+            let (g, h) = (block_g[k], block_h[k]);
+            for (feature, &b) in features.iter_mut().zip(row_bins) {
+                feature[usize::from(b)].add(g, h);
+            }
         }
     }
 }
@@ -889,21 +966,31 @@ mod tests {
         assert_eq!(b.split_threshold(0, 2), f32::INFINITY);
     }
 
-    fn grow_simple(x: &Matrix, g: &[f32], params: &GrowParams) -> (Binned, Grown) {
+    fn grow_on(x: &Matrix, g: &[f32], params: &GrowParams, threads: usize) -> (Binned, Grown) {
         let rows: Vec<usize> = (0..x.rows()).collect();
-        let b = bin(x, &rows, 255, 0, 1);
-        let grown = grow(&b, g, None, params, &mut SplitMix64(0), &|| {});
+        let b = Arc::new(bin(x, &rows, 255, 0, threads));
+        let gradients = Gradients {
+            g: Arc::new(g.to_vec()),
+            h: None,
+            offset: 0,
+        };
+        let pool = Pool::new(threads);
+        let grown = grow(&b, &gradients, params, &mut SplitMix64(0), &pool, &|| {});
+        let b = Arc::try_unwrap(b).expect("the grower keeps no copy of the bins");
         (b, grown)
     }
 
-    fn params(threads: usize) -> GrowParams {
+    fn grow_simple(x: &Matrix, g: &[f32], params: &GrowParams) -> (Binned, Grown) {
+        grow_on(x, g, params, 1)
+    }
+
+    fn params() -> GrowParams {
         GrowParams {
             max_leaf_nodes: Some(31),
             max_depth: None,
             min_samples_leaf: 1,
             l2_regularization: 0.0,
             max_features: 1.0,
-            threads,
         }
     }
 
@@ -913,7 +1000,7 @@ mod tests {
         let values = [1.0, 2.0, f32::NAN, 3.0, 4.0, f32::NAN];
         let x = Matrix::from_rows(&values.map(|v| vec![v])).unwrap();
         let g = [-1.0, -1.0, -1.0, 1.0, 1.0, -1.0];
-        let (b, grown) = grow_simple(&x, &g, &params(1));
+        let (b, grown) = grow_simple(&x, &g, &params());
         let root = &grown.nodes[0];
         assert!(!root.is_leaf());
         assert_eq!(b.split_threshold(0, root.bin), 2.5);
@@ -926,8 +1013,9 @@ mod tests {
 
     #[test]
     fn threads_and_limits_do_not_change_the_tree() {
+        // Enough rows for several histogram and partition tasks per node.
         let mut rng = SplitMix64(3);
-        let rows: Vec<Vec<f32>> = (0..20_000)
+        let rows: Vec<Vec<f32>> = (0..200_000)
             .map(|_| (0..8).map(|_| rng.unit() as f32).collect())
             .collect();
         let g: Vec<f32> = rows
@@ -935,29 +1023,83 @@ mod tests {
             .map(|r| if r[0] + r[1] * r[2] > 0.7 { 1.0 } else { -1.0 })
             .collect();
         let x = Matrix::from_rows(&rows).unwrap();
-        let (_, one) = grow_simple(&x, &g, &params(1));
-        let (_, two) = grow_simple(&x, &g, &params(2));
-        let shape = |t: &Grown| -> Vec<(usize, u8, usize, usize)> {
+        let (b1, one) = grow_on(&x, &g, &params(), 1);
+        let shape = |t: &Grown| -> Vec<(usize, u8, usize, usize, u64)> {
             t.nodes
                 .iter()
-                .map(|n| (n.feature, n.bin, n.start, n.end))
+                .map(|n| (n.feature, n.bin, n.start, n.end, n.value.to_bits()))
                 .collect()
         };
-        assert_eq!(shape(&one), shape(&two));
+        for threads in [2, 3] {
+            let (b, other) = grow_on(&x, &g, &params(), threads);
+            assert_eq!(b.bins, b1.bins);
+            assert_eq!(b.columns, b1.columns);
+            assert_eq!(shape(&one), shape(&other), "{threads} threads");
+            assert_eq!(one.partition, other.partition, "{threads} threads");
+        }
         let leaves = one.nodes.iter().filter(|n| n.is_leaf()).count();
         assert_eq!(leaves, 31);
+        // Every leaf's rows really fall on its side of each split above it.
+        for node in one.nodes.iter().filter(|n| !n.is_leaf()) {
+            let (l, r) = (&one.nodes[node.left], &one.nodes[node.right]);
+            let bins = |range: &[u32]| {
+                range
+                    .iter()
+                    .map(|&i| b1.bins[i as usize * 8 + node.feature])
+                    .collect::<Vec<_>>()
+            };
+            assert!(bins(&one.partition[l.start..l.end])
+                .iter()
+                .all(|&v| v <= node.bin));
+            assert!(bins(&one.partition[r.start..r.end])
+                .iter()
+                .all(|&v| v > node.bin));
+        }
         let p = GrowParams {
             max_leaf_nodes: None,
             max_depth: Some(3),
             min_samples_leaf: 500,
-            ..params(2)
+            ..params()
         };
-        let (_, t) = grow_simple(&x, &g, &p);
+        let (_, t) = grow_on(&x, &g, &p, 2);
         assert!(t
             .nodes
             .iter()
             .filter(|n| n.is_leaf())
             .all(|n| n.end - n.start >= 500));
         assert!(t.nodes.iter().filter(|n| n.is_leaf()).count() <= 8);
+    }
+
+    #[test]
+    fn hessians_give_the_same_tree_as_unit_bins_when_all_are_one() {
+        let mut rng = SplitMix64(5);
+        let rows: Vec<Vec<f32>> = (0..50_000)
+            .map(|_| (0..4).map(|_| rng.unit() as f32).collect())
+            .collect();
+        let g: Vec<f32> = rows.iter().map(|r| r[1] - r[3] * 0.5).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let all: Vec<usize> = (0..x.rows()).collect();
+        let b = Arc::new(bin(&x, &all, 255, 0, 2));
+        let pool = Pool::new(2);
+        let grow_h = |h: Option<Arc<Vec<f32>>>| {
+            let gradients = Gradients {
+                g: Arc::new(g.clone()),
+                h,
+                offset: 0,
+            };
+            grow(&b, &gradients, &params(), &mut SplitMix64(0), &pool, &|| {})
+        };
+        let unit = grow_h(None);
+        let ones = grow_h(Some(Arc::new(vec![1.0; g.len()])));
+        let shape = |t: &Grown| -> Vec<(usize, u8, usize, usize)> {
+            t.nodes
+                .iter()
+                .map(|n| (n.feature, n.bin, n.start, n.end))
+                .collect()
+        };
+        assert_eq!(shape(&unit), shape(&ones));
+        for (a, b) in unit.nodes.iter().zip(&ones.nodes) {
+            assert!((a.value - b.value).abs() < 1e-9);
+        }
     }
 }
