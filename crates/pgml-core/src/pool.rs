@@ -181,6 +181,30 @@ impl Pool {
     }
 }
 
+/// `f` on every item, on up to `threads` scoped threads (the caller is one of them), for work
+/// that borrows the caller's data. Items are claimed one at a time, so a thread the scheduler
+/// has not run yet holds up only its own start, not a share of the items.
+pub fn scoped_each<T: Send>(threads: usize, items: Vec<T>, f: impl Fn(T) + Sync) {
+    let helpers = threads.max(1).min(items.len()).saturating_sub(1);
+    let queue = Mutex::new(items.into_iter());
+    let work = || loop {
+        let item = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+        match item {
+            Some(item) => f(item),
+            None => return,
+        }
+    };
+    if helpers == 0 {
+        return work();
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(work);
+        }
+        work();
+    });
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         self.workers.clear();
@@ -224,6 +248,20 @@ mod tests {
             // No copy of the closure (and so of `d`) outlives the map.
             assert_eq!(Arc::strong_count(&data), 1);
             Arc::make_mut(&mut data).iter_mut().for_each(|v| *v += 1);
+        }
+    }
+
+    #[test]
+    fn scoped_each_runs_every_item_once() {
+        for threads in [1, 2, 4] {
+            let mut out = vec![0u32; 1000];
+            let items: Vec<(usize, &mut [u32])> = out.chunks_mut(64).enumerate().collect();
+            scoped_each(threads, items, |(k, run)| {
+                for (i, v) in run.iter_mut().enumerate() {
+                    *v += (k * 64 + i) as u32;
+                }
+            });
+            assert!(out.iter().enumerate().all(|(i, &v)| v == i as u32));
         }
     }
 

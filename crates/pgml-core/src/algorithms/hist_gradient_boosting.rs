@@ -29,7 +29,7 @@ use super::trees::Tree;
 use super::xgboost::RANDOM_STATE;
 use super::{Fitted, Labels, Learner, Predictor};
 use crate::hyperparams::{ClassWeight, DefaultValue, Hyperparams, Kind, Param};
-use crate::pool::Pool;
+use crate::pool::{scoped_each, Pool};
 use crate::split::SplitMix64;
 use crate::{Error, Matrix, Result, Task};
 
@@ -38,6 +38,8 @@ pub struct HistGradientBoosting;
 
 /// The most the fitted trees may take in memory; refused early, as for the forests.
 pub const MAX_MODEL_BYTES: usize = super::forest::MAX_FOREST_BYTES;
+/// The fewest rows a thread computes gradients or adds leaf values for.
+const GRADIENT_CHUNK: usize = 16_384;
 /// `early_stopping` 'auto' turns it on above this many rows (scikit-learn's rule).
 const AUTO_EARLY_STOPPING_ROWS: usize = 10_000;
 
@@ -440,6 +442,10 @@ struct Side {
     weight: Option<Vec<f64>>,
 }
 
+/// A run of training rows: its first row, its slice of every output's gradients, of every
+/// output's hessians (none when they are constant).
+type GradientRun<'a> = (usize, Vec<&'a mut [f32]>, Vec<&'a mut [f32]>);
+
 struct Fit<'a> {
     loss: Loss,
     target: Target<'a>,
@@ -508,13 +514,44 @@ impl Fit<'_> {
     }
 
     /// Gradients and hessians (f32, output-major) of the training rows at the raw scores
-    /// (output-major too), times the sample weights.
-    fn gradients(&self, train: &Side, raw: &[f64], g: &mut [f32], h: &mut [f32]) {
+    /// (output-major too), times the sample weights; runs of rows on up to `threads` threads.
+    fn gradients(&self, train: &Side, raw: &[f64], g: &mut [f32], h: &mut [f32], threads: usize) {
+        let n = train.rows.len();
+        if n == 0 {
+            return;
+        }
+        let chunk = n.div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+        // Per run of rows: its first row and its slice of every output's gradients (hessians).
+        let mut g_outputs: Vec<_> = g.chunks_mut(n).map(|o| o.chunks_mut(chunk)).collect();
+        let mut h_outputs: Vec<_> = h.chunks_mut(n).map(|o| o.chunks_mut(chunk)).collect();
+        let runs: Vec<GradientRun<'_>> = (0..n.div_ceil(chunk))
+            .map(|k| {
+                let gs = g_outputs.iter_mut().filter_map(Iterator::next).collect();
+                let hs = h_outputs.iter_mut().filter_map(Iterator::next).collect();
+                (k * chunk, gs, hs)
+            })
+            .collect();
+        scoped_each(threads, runs, |(start, mut gs, mut hs)| {
+            self.gradients_of_run(train, raw, start, &mut gs, &mut hs);
+        });
+    }
+
+    /// [`Self::gradients`] of the rows `start..start + gs[0].len()`.
+    fn gradients_of_run(
+        &self,
+        train: &Side,
+        raw: &[f64],
+        start: usize,
+        gs: &mut [&mut [f32]],
+        hs: &mut [&mut [f32]],
+    ) {
         let n = train.rows.len();
         let m = self.m;
         let w = train.weight.as_deref();
         let mut scores = vec![0.0; m];
-        for (j, &i) in train.rows.iter().enumerate() {
+        let len = gs.first().map_or(0, |g| g.len());
+        for (k, &i) in train.rows[start..start + len].iter().enumerate() {
+            let j = start + k;
             let wj = w.map_or(1.0, |w| w[j]);
             if m > 1 {
                 for c in 0..m {
@@ -526,8 +563,8 @@ impl Fit<'_> {
                 };
                 for (c, &pc) in scores.iter().enumerate() {
                     let y = f64::from(u8::from(codes[i] as usize == c));
-                    g[c * n + j] = (wj * (pc - y)) as f32;
-                    h[c * n + j] = (wj * pc * (1.0 - pc)) as f32;
+                    gs[c][k] = (wj * (pc - y)) as f32;
+                    hs[c][k] = (wj * pc * (1.0 - pc)) as f32;
                 }
                 continue;
             }
@@ -558,9 +595,9 @@ impl Fit<'_> {
                     (p - y, p * (1.0 - p))
                 }
             };
-            g[j] = (wj * gj) as f32;
-            if !h.is_empty() {
-                h[j] = (wj * hj) as f32;
+            gs[0][k] = (wj * gj) as f32;
+            if let Some(h) = hs.first_mut() {
+                h[k] = (wj * hj) as f32;
             }
         }
     }
@@ -739,6 +776,7 @@ fn boost(
             &raw,
             Arc::make_mut(&mut g).as_mut_slice(),
             Arc::make_mut(&mut h).as_mut_slice(),
+            threads,
         );
         for c in 0..m {
             let gradients = Gradients {
@@ -756,17 +794,15 @@ fn boost(
             );
             drop(gradients);
             let leaf_values = leaf_values(&fit, &train, &grown, &raw[c * n..(c + 1) * n], o);
-            for (node, &v) in grown.nodes.iter().zip(&leaf_values) {
-                if node.is_leaf() {
-                    for &row in &grown.partition[node.start..node.end] {
-                        raw[c * n + row as usize] += v;
-                    }
-                }
-            }
+            add_leaf_values(&grown, &leaf_values, &mut raw[c * n..(c + 1) * n], threads);
             let tree = to_tree(&binned, &grown, &leaf_values);
-            for (j, &i) in val.rows.iter().enumerate() {
-                raw_val[c * n_val + j] += f64::from(leaf_of_row(&tree, x, i));
-            }
+            add_tree(
+                &tree,
+                x,
+                &val.rows,
+                &mut raw_val[c * n_val..(c + 1) * n_val],
+                threads,
+            );
             gains
                 .iter_mut()
                 .zip(&grown.gains)
@@ -800,6 +836,38 @@ fn boost(
         model.feature_importances = gains.iter().map(|v| v / total).collect();
     }
     Ok(model)
+}
+
+/// Adds each training row's leaf value to its raw score. A leaf's rows are in increasing order
+/// (the partition is stable), so a run of raw scores finds its rows in each leaf by bisection
+/// and the runs are written on up to `threads` threads, each only its own.
+fn add_leaf_values(grown: &Grown, leaf_values: &[f64], raw: &mut [f64], threads: usize) {
+    let n = raw.len();
+    if n == 0 {
+        return;
+    }
+    let leaves: Vec<(&[u32], f64)> = grown
+        .nodes
+        .iter()
+        .zip(leaf_values)
+        .filter(|(node, _)| node.is_leaf())
+        .map(|(node, &v)| (&grown.partition[node.start..node.end], v))
+        .collect();
+    let chunk = n.div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+    let runs: Vec<(usize, &mut [f64])> = raw
+        .chunks_mut(chunk)
+        .enumerate()
+        .map(|(k, run)| (k * chunk, run))
+        .collect();
+    scoped_each(threads, runs, |(start, run)| {
+        let end = (start + run.len()) as u32;
+        for &(rows, v) in &leaves {
+            let from = rows.partition_point(|&r| r < start as u32);
+            for &r in rows[from..].iter().take_while(|&&r| r < end) {
+                run[r as usize - start] += v;
+            }
+        }
+    });
 }
 
 /// Each node's output times the learning rate: −G / (H + λ), or for absolute_error and quantile
@@ -866,6 +934,18 @@ fn to_tree(binned: &Binned, grown: &Grown, leaf_values: &[f64]) -> Tree {
         }
     }
     t
+}
+
+/// Adds the tree's value of each of `rows` (of `x`) to its raw score, runs of rows on up to
+/// `threads` threads.
+fn add_tree(tree: &Tree, x: &Matrix, rows: &[usize], raw: &mut [f64], threads: usize) {
+    let chunk = rows.len().div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+    let runs: Vec<(&[usize], &mut [f64])> = rows.chunks(chunk).zip(raw.chunks_mut(chunk)).collect();
+    scoped_each(threads, runs, |(rows, raw)| {
+        for (&i, r) in rows.iter().zip(raw) {
+            *r += f64::from(leaf_of_row(tree, x, i));
+        }
+    });
 }
 
 /// The leaf value of row `i` of a training matrix, read in place.

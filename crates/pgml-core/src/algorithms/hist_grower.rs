@@ -41,8 +41,9 @@ const PARALLEL_WORK: usize = 1 << 17;
 const DENSE: usize = 4;
 /// Rows a histogram task sums (a sparse node's); fixed, so the sums' order is too.
 const FILL_CHUNK: usize = 16_384;
-/// Rows a partition task splits.
-const PARTITION_CHUNK: usize = 32_768;
+/// The fewest rows a partition task splits (a stable partition's result does not depend on
+/// how the rows are cut, so the cut may follow the threads).
+const PARTITION_CHUNK: usize = 8_192;
 /// The most the frontier's histograms may hold (24 bytes × 256 bins × features each): with
 /// `max_leaf_nodes` in the thousands the frontier could otherwise hold a histogram per leaf.
 const FRONTIER_HISTOGRAM_BYTES: usize = 256 << 20;
@@ -786,11 +787,12 @@ impl<B: HistBin> Grower<'_, B> {
     }
 
     /// Orders `partition[start..end]` left rows first (keeping their order); returns where the
-    /// right rows begin. Runs of [`PARTITION_CHUNK`] rows are split as tasks, each returning its
-    /// left rows then its right rows; they are gathered back in order.
+    /// right rows begin. Runs of rows (two a thread, at least [`PARTITION_CHUNK`]) are split as
+    /// tasks, each returning its left rows then its right rows; they are gathered back in order.
     fn partition_rows(&mut self, start: usize, end: usize, s: &Split) -> usize {
         let len = end - start;
-        let tasks = len.div_ceil(PARTITION_CHUNK);
+        let chunk = len.div_ceil(2 * self.pool.threads()).max(PARTITION_CHUNK);
+        let tasks = len.div_ceil(chunk);
         let binned = Arc::clone(&self.binned);
         let partition = Arc::clone(&self.partition);
         let (feature, split_bin, missing_left) = (s.feature, s.bin, s.missing_left);
@@ -798,8 +800,8 @@ impl<B: HistBin> Grower<'_, B> {
             let n = binned.rows;
             let column = &binned.columns[feature * n..(feature + 1) * n];
             let missing = binned.missing_bin;
-            let from = start + t * PARTITION_CHUNK;
-            let rows = &partition[from..(from + PARTITION_CHUNK).min(end)];
+            let from = start + t * chunk;
+            let rows = &partition[from..(from + chunk).min(end)];
             // Both candidate slots are written and one index moves: no branch to mispredict
             // on rows that go either way at random.
             let mut left = vec![0u32; rows.len() + 1];
@@ -869,27 +871,44 @@ impl<B: HistBin> Grower<'_, B> {
             });
             return per_feature.into_iter().flatten().collect();
         }
-        let tasks = len.div_ceil(FILL_CHUNK).max(1);
-        let parts = self.pool.map(tasks, move |t| {
+        // Runs of FILL_CHUNK rows; when there are fewer runs than threads, each run is also cut
+        // into groups of features. A bin's sum is the same whatever the groups (each is its own
+        // rows' sum, in row order), so they may follow the threads.
+        let runs = len.div_ceil(FILL_CHUNK).max(1);
+        let threads = self.pool.threads();
+        let groups = if runs < threads && len * p >= PARALLEL_WORK {
+            threads.div_ceil(runs).min(p.max(1))
+        } else {
+            1
+        };
+        let per_group = p.div_ceil(groups).max(1);
+        let groups = p.div_ceil(per_group).max(1);
+        let parts = self.pool.map(runs * groups, move |t| {
+            let (run, group) = (t / groups, t % groups);
             let n = binned.rows;
-            let from = start + t * FILL_CHUNK;
+            let from = start + run * FILL_CHUNK;
             let rows = &partition[from..(from + FILL_CHUNK).min(end)];
             let g = &gradients.g[gradients.offset..gradients.offset + n];
             let h = gradients
                 .h
                 .as_ref()
                 .map(|h| &h[gradients.offset..gradients.offset + n]);
-            let mut hist = vec![B::default(); p * STRIDE];
-            fill(&mut hist, rows, &binned.bins, p, g, h);
+            let features = group * per_group..((group + 1) * per_group).min(p);
+            let mut hist = vec![B::default(); features.len() * STRIDE];
+            fill(&mut hist, rows, &binned.bins, p, features, g, h);
             hist
         });
-        let mut parts = parts.into_iter();
-        let mut hist = parts
-            .next()
-            .unwrap_or_else(|| vec![B::default(); p * STRIDE]);
-        for other in parts {
-            for (a, b) in hist.iter_mut().zip(&other) {
-                a.merge(b);
+        // Task t is run t / groups, group t % groups: each group's runs added in run order.
+        let mut hist = vec![B::default(); p * STRIDE];
+        for (t, part) in parts.iter().enumerate() {
+            let offset = (t % groups) * per_group * STRIDE;
+            let out = &mut hist[offset..offset + part.len()];
+            if t < groups {
+                out.copy_from_slice(part);
+            } else {
+                for (a, b) in out.iter_mut().zip(part) {
+                    a.merge(b);
+                }
             }
         }
         hist
@@ -899,36 +918,39 @@ impl<B: HistBin> Grower<'_, B> {
 /// Rows gathered at a time by [`fill`].
 const GATHER: usize = 512;
 
-/// Adds `rows` to the histogram: each row's gradient (and hessian) into the bin of each feature.
-/// A block of rows' bins and gradients is first copied side by side (independent loads the
-/// processor overlaps), then added; features are walked as fixed 256-bin arrays, so a bin byte
-/// indexes without a bounds check.
+/// Adds `rows` to the histogram of the features `features` (`hist` holds theirs only): each row's
+/// gradient (and hessian) into the bin of each feature.
+/// A block of rows' gradients is gathered first (independent loads the processor overlaps),
+/// then added; features are walked as fixed 256-bin arrays, so a bin byte indexes without a
+/// bounds check.
 #[inline(never)]
 fn fill<B: HistBin>(
     hist: &mut [B],
     rows: &[u32],
     bins: &[u8],
     p: usize,
+    features: std::ops::Range<usize>,
     gradients: &[f32],
     hessians: Option<&[f32]>,
 ) {
-    let (features, _) = hist.as_chunks_mut::<STRIDE>();
-    let features = &mut features[..p];
-    let mut block = vec![0u8; GATHER * p];
+    let (out, _) = hist.as_chunks_mut::<STRIDE>();
+    let out = &mut out[..features.len()];
     let mut block_g = [0f32; GATHER];
     let mut block_h = [1f32; GATHER];
     for chunk in rows.chunks(GATHER) {
         for (k, &row) in chunk.iter().enumerate() {
-            let r = row as usize;
-            block[k * p..(k + 1) * p].copy_from_slice(&bins[r * p..(r + 1) * p]);
-            block_g[k] = gradients[r];
-            if let Some(h) = hessians {
-                block_h[k] = h[r];
+            block_g[k] = gradients[row as usize];
+        }
+        if let Some(h) = hessians {
+            for (k, &row) in chunk.iter().enumerate() {
+                block_h[k] = h[row as usize];
             }
         }
-        for (k, row_bins) in block.chunks_exact(p.max(1)).take(chunk.len()).enumerate() {
+        for (k, &row) in chunk.iter().enumerate() {
+            let r = row as usize * p;
             let (g, h) = (block_g[k], block_h[k]);
-            for (feature, &b) in features.iter_mut().zip(row_bins) {
+            let row_bins = &bins[r + features.start..r + features.end];
+            for (feature, &b) in out.iter_mut().zip(row_bins) {
                 feature[usize::from(b)].add(g, h);
             }
         }
