@@ -802,22 +802,25 @@ impl<B: HistBin> Grower<'_, B> {
             let missing = binned.missing_bin;
             let from = start + t * chunk;
             let rows = &partition[from..(from + chunk).min(end)];
-            // Both candidate slots are written and one index moves: no branch to mispredict
-            // on rows that go either way at random.
-            let mut left = vec![0u32; rows.len() + 1];
-            let mut right = vec![0u32; rows.len() + 1];
+            // Left rows fill `out` from the front, right rows from the back. Each row is
+            // written to both candidate slots and one index moves: no branch to mispredict on
+            // rows that go either way at random. A slot's last write is always its own row's
+            // (a stray write lands only on the next free slot of the other side, which that
+            // side's next row overwrites).
+            let len = rows.len();
+            let mut out = vec![0u32; len];
             let (mut l, mut r) = (0usize, 0usize);
             for &row in rows {
                 let b = column[row as usize];
                 let goes_left = (b <= split_bin && b != missing) || (b == missing && missing_left);
-                left[l] = row;
-                right[r] = row;
+                out[l.min(len - 1)] = row;
+                out[len - 1 - r.min(len - 1)] = row;
                 l += usize::from(goes_left);
                 r += usize::from(!goes_left);
             }
-            left.truncate(l);
-            left.extend_from_slice(&right[..r]);
-            (left, l)
+            // The right rows were written last to first: put them back in their order.
+            out[l..].reverse();
+            (out, l)
         };
         let parts = self.pool.map(tasks, split);
         let rows = &mut Arc::make_mut(&mut self.partition)[start..end];
@@ -1061,6 +1064,16 @@ mod tests {
         }
         let leaves = one.nodes.iter().filter(|n| n.is_leaf()).count();
         assert_eq!(leaves, 31);
+        // The partition is stable (each leaf's rows in increasing order, which the raw-score
+        // update relies on) and holds every row once.
+        for node in one.nodes.iter().filter(|n| n.is_leaf()) {
+            assert!(one.partition[node.start..node.end]
+                .windows(2)
+                .all(|w| w[0] < w[1]));
+        }
+        let mut all = one.partition.clone();
+        all.sort_unstable();
+        assert!(all.iter().enumerate().all(|(i, &r)| r as usize == i));
         // Every leaf's rows really fall on its side of each split above it.
         for node in one.nodes.iter().filter(|n| !n.is_leaf()) {
             let (l, r) = (&one.nodes[node.left], &one.nodes[node.right]);
