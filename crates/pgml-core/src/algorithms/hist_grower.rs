@@ -856,7 +856,21 @@ impl<B: HistBin> Grower<'_, B> {
                 let rows = &partition[start..end];
                 let g = &gradients.g[gradients.offset..gradients.offset + n];
                 let mut out = [B::default(); STRIDE];
+                // The root (every row, the partition still in row order) reads the column and
+                // the gradients straight through.
+                let root = rows.len() == n;
                 match &gradients.h {
+                    None if root => {
+                        for (&b, &g) in column.iter().zip(g) {
+                            out[usize::from(b)].add(g, 1.0);
+                        }
+                    }
+                    Some(h) if root => {
+                        let h = &h[gradients.offset..gradients.offset + n];
+                        for ((&b, &g), &h) in column.iter().zip(g).zip(h) {
+                            out[usize::from(b)].add(g, h);
+                        }
+                    }
                     None => {
                         for &r in rows {
                             out[usize::from(column[r as usize])].add(g[r as usize], 1.0);
