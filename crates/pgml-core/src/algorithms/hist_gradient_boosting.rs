@@ -38,8 +38,14 @@ pub struct HistGradientBoosting;
 
 /// The most the fitted trees may take in memory; refused early, as for the forests.
 pub const MAX_MODEL_BYTES: usize = super::forest::MAX_FOREST_BYTES;
-/// The fewest rows a thread computes gradients or adds leaf values for.
+/// The fewest rows a thread computes gradients, adds leaf values or scores validation rows for.
 const GRADIENT_CHUNK: usize = 16_384;
+
+/// Rows per run for the per-row steps of an iteration: about four runs a thread (a thread the
+/// scheduler starts late leaves its runs to the others), at least [`GRADIENT_CHUNK`].
+fn run_length(rows: usize, threads: usize) -> usize {
+    rows.div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK)
+}
 /// `early_stopping` 'auto' turns it on above this many rows (scikit-learn's rule).
 const AUTO_EARLY_STOPPING_ROWS: usize = 10_000;
 
@@ -520,7 +526,7 @@ impl Fit<'_> {
         if n == 0 {
             return;
         }
-        let chunk = n.div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+        let chunk = run_length(n, threads);
         // Per run of rows: its first row and its slice of every output's gradients (hessians).
         let mut g_outputs: Vec<_> = g.chunks_mut(n).map(|o| o.chunks_mut(chunk)).collect();
         let mut h_outputs: Vec<_> = h.chunks_mut(n).map(|o| o.chunks_mut(chunk)).collect();
@@ -853,7 +859,7 @@ fn add_leaf_values(grown: &Grown, leaf_values: &[f64], raw: &mut [f64], threads:
         .filter(|(node, _)| node.is_leaf())
         .map(|(node, &v)| (&grown.partition[node.start..node.end], v))
         .collect();
-    let chunk = n.div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+    let chunk = run_length(n, threads);
     let runs: Vec<(usize, &mut [f64])> = raw
         .chunks_mut(chunk)
         .enumerate()
@@ -939,7 +945,7 @@ fn to_tree(binned: &Binned, grown: &Grown, leaf_values: &[f64]) -> Tree {
 /// Adds the tree's value of each of `rows` (of `x`) to its raw score, runs of rows on up to
 /// `threads` threads.
 fn add_tree(tree: &Tree, x: &Matrix, rows: &[usize], raw: &mut [f64], threads: usize) {
-    let chunk = rows.len().div_ceil(4 * threads.max(1)).max(GRADIENT_CHUNK);
+    let chunk = run_length(rows.len(), threads);
     let runs: Vec<(&[usize], &mut [f64])> = rows.chunks(chunk).zip(raw.chunks_mut(chunk)).collect();
     scoped_each(threads, runs, |(rows, raw)| {
         for (&i, r) in rows.iter().zip(raw) {

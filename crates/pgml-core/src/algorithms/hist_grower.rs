@@ -23,7 +23,7 @@
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use crate::pool::Pool;
+use crate::pool::{scoped_each, Pool};
 use crate::split::SplitMix64;
 use crate::Matrix;
 
@@ -120,7 +120,7 @@ fn thresholds(mut values: Vec<f64>, max_bins: usize) -> Vec<f32> {
 
 /// Bins the rows `rows` of `x` (row i of the result is row `rows[i]`), thresholds found on a
 /// random subsample of at most 200 000 of them. Features are binned on up to `threads` scoped
-/// threads (a run of features each), then the row-major copy is written by rows in parallel.
+/// threads (a feature at a time), then the row-major copy is written by runs of rows likewise.
 pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usize) -> Binned {
     let (n, p) = (rows.len(), x.cols());
     let sample: Vec<usize> = if n > BINNING_SUBSAMPLE {
@@ -160,51 +160,26 @@ pub fn bin(x: &Matrix, rows: &[usize], max_bins: usize, seed: u64, threads: usiz
         (t, missing)
     };
     let mut columns = vec![0u8; n * p];
-    let per = p.div_ceil(threads).max(1);
-    let features: Vec<(Vec<f32>, bool)> = if n == 0 {
-        (0..p).map(|_| (Vec::new(), false)).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let one = &one;
-            let run = move |first: usize, part: &mut [u8]| -> Vec<(Vec<f32>, bool)> {
-                part.chunks_mut(n)
-                    .enumerate()
-                    .map(|(k, column)| one(first + k, column))
-                    .collect()
-            };
-            let mut parts = columns.chunks_mut(per * n).enumerate();
-            let first = parts.next();
-            let handles: Vec<_> = parts
-                .map(|(t, part)| scope.spawn(move || run(t * per, part)))
-                .collect();
-            let mut out = first.map_or_else(Vec::new, |(_, part)| run(0, part));
-            for h in handles {
-                // A worker's panic is a bug; re-raise it here.
-                out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            out
-        })
-    };
+    let mut features: Vec<(Vec<f32>, bool)> = vec![(Vec::new(), false); p];
+    if n > 0 {
+        let items: Vec<_> = columns
+            .chunks_mut(n)
+            .zip(features.iter_mut())
+            .enumerate()
+            .collect();
+        scoped_each(threads, items, |(j, (column, out))| *out = one(j, column));
+    }
     let (thresholds, has_missing): (Vec<Vec<f32>>, Vec<bool>) = features.into_iter().unzip();
     let mut bins = vec![0u8; n * p];
     if p > 0 && n > 0 {
         let chunk = n.div_ceil(threads).max(1);
-        let columns = &columns;
-        let transpose = move |start: usize, part: &mut [u8]| {
+        let items: Vec<_> = bins.chunks_mut(chunk * p).enumerate().collect();
+        scoped_each(threads, items, |(c, part)| {
+            let start = c * chunk;
             for (r, row) in part.chunks_exact_mut(p).enumerate() {
                 for (j, b) in row.iter_mut().enumerate() {
                     *b = columns[j * n + start + r];
                 }
-            }
-        };
-        std::thread::scope(|scope| {
-            let mut parts = bins.chunks_mut(chunk * p).enumerate();
-            let first = parts.next();
-            for (c, part) in parts {
-                scope.spawn(move || transpose(c * chunk, part));
-            }
-            if let Some((_, part)) = first {
-                transpose(0, part);
             }
         });
     }
@@ -321,6 +296,14 @@ pub struct Gradients {
     /// None: every hessian is 1 (the losses with a constant hessian, unweighted).
     pub h: Option<Arc<Vec<f32>>>,
     pub offset: usize,
+}
+
+impl Gradients {
+    /// This tree's gradients and hessians of the `n` binned rows.
+    fn of_rows(&self, n: usize) -> (&[f32], Option<&[f32]>) {
+        let rows = self.offset..self.offset + n;
+        (&self.g[rows.clone()], self.h.as_ref().map(|h| &h[rows]))
+    }
 }
 
 /// A node of a grown tree. Leaves hold `partition[start..end]`.
@@ -522,13 +505,10 @@ impl<B: HistBin> Grower<'_, B> {
 
     fn run(&mut self, check_interrupts: &dyn Fn()) {
         let n = self.binned.rows;
-        let range = self.gradients.offset..self.gradients.offset + n;
-        let sum_g: f64 = self.gradients.g[range.clone()]
-            .iter()
-            .map(|&v| f64::from(v))
-            .sum();
-        let sum_h: f64 = match &self.gradients.h {
-            Some(h) => h[range].iter().map(|&v| f64::from(v)).sum(),
+        let (g, h) = self.gradients.of_rows(n);
+        let sum_g: f64 = g.iter().map(|&v| f64::from(v)).sum();
+        let sum_h: f64 = match h {
+            Some(h) => h.iter().map(|&v| f64::from(v)).sum(),
             None => n as f64,
         };
         // scikit-learn's root has value 0: a tree that cannot split adds nothing (and the
@@ -854,19 +834,18 @@ impl<B: HistBin> Grower<'_, B> {
                 let n = binned.rows;
                 let column = &binned.columns[f * n..(f + 1) * n];
                 let rows = &partition[start..end];
-                let g = &gradients.g[gradients.offset..gradients.offset + n];
+                let (g, h) = gradients.of_rows(n);
                 let mut out = [B::default(); STRIDE];
                 // The root (every row, the partition still in row order) reads the column and
                 // the gradients straight through.
                 let root = rows.len() == n;
-                match &gradients.h {
+                match h {
                     None if root => {
                         for (&b, &g) in column.iter().zip(g) {
                             out[usize::from(b)].add(g, 1.0);
                         }
                     }
                     Some(h) if root => {
-                        let h = &h[gradients.offset..gradients.offset + n];
                         for ((&b, &g), &h) in column.iter().zip(g).zip(h) {
                             out[usize::from(b)].add(g, h);
                         }
@@ -877,7 +856,6 @@ impl<B: HistBin> Grower<'_, B> {
                         }
                     }
                     Some(h) => {
-                        let h = &h[gradients.offset..gradients.offset + n];
                         for &r in rows {
                             let r = r as usize;
                             out[usize::from(column[r])].add(g[r], h[r]);
@@ -905,11 +883,7 @@ impl<B: HistBin> Grower<'_, B> {
             let n = binned.rows;
             let from = start + run * FILL_CHUNK;
             let rows = &partition[from..(from + FILL_CHUNK).min(end)];
-            let g = &gradients.g[gradients.offset..gradients.offset + n];
-            let h = gradients
-                .h
-                .as_ref()
-                .map(|h| &h[gradients.offset..gradients.offset + n]);
+            let (g, h) = gradients.of_rows(n);
             let features = group * per_group..((group + 1) * per_group).min(p);
             let mut hist = vec![B::default(); features.len() * STRIDE];
             fill(&mut hist, rows, &binned.bins, p, features, g, h);
