@@ -1,11 +1,11 @@
-"""lightgbm training time: pgml's `lightgbm` (LightGBM 4.7.0's C library built by scripts/build-lightgbm,
+"""lightgbm training time: pgml's `lightgbm` (LightGBM 4.7.0's C library installed by scripts/install-lightgbm,
 driven by crates/pgml-core/examples/lightgbm_speed.rs) against LightGBM 4.7.0 from PyPI, on the same
 synthetic rows (1 000 000 x 20 by default), 100 iterations, 2 threads each, LightGBM's defaults otherwise.
 Each side trains in its own process, one after the other, RUNS times (env RUNS, default 3); the best time of
 each is compared. PyPI runs twice a round: as installed (its OpenMP threads spin while waiting) and with
 OMP_WAIT_POLICY=passive (the policy pgml sets, crates/pgml-openmp), since on a busy machine spinning threads
 slow each other down. Each fit's CPU seconds (user + system of the whole process) are printed too: unlike wall
-time they hardly depend on what else the machine runs. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/build-lightgbm built).
+time they hardly depend on what else the machine runs. PGML_LIGHTGBM_LIB chooses the library pgml loads (default: the one scripts/install-lightgbm installed).
 
     cargo build --release -p pgml-core --example lightgbm_speed
     /opt/skl/bin/python benches/lightgbm_speed.py [rows]

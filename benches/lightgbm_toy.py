@@ -1,5 +1,5 @@
 """lightgbm predictions against LightGBM from PyPI on the toy datasets: the same training rows, the same
-parameters, LightGBM 4.7.0 on both sides (pgml: the C library built by scripts/build-lightgbm, driven by
+parameters, LightGBM 4.7.0 on both sides (pgml: the C library installed by scripts/install-lightgbm, driven by
 crates/pgml-core/examples/lightgbm_speed.rs, predictions by pgml's Rust tree evaluator; PyPI: lgb.train
 and Booster.predict). Prints, per dataset and parameter set, the largest difference between the two
 sides' outputs (values, or class probabilities) on the held-out rows: 0 means identical.

@@ -159,14 +159,59 @@ fn load(name: &str, label: Option<&str>) -> (Matrix, Vec<String>) {
     (Matrix::from_rows(&x).unwrap(), labels)
 }
 
+/// The four tests below split the (algorithm, task, toy dataset) cases between them so that the
+/// test threads share them: together they were one test of about 75 s, most of it classifiers
+/// on digits. Every case falls in exactly one part (the match in `part` is exhaustive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Regression,
+    ClassificationOnDigits,
+    ClassificationElsewhere,
+    Unsupervised,
+}
+
+fn part(task: Task, dataset: &str) -> Part {
+    match task {
+        Task::Regression => Part::Regression,
+        Task::Classification if dataset == "digits" => Part::ClassificationOnDigits,
+        Task::Classification => Part::ClassificationElsewhere,
+        Task::Clustering | Task::Decomposition => Part::Unsupervised,
+    }
+}
+
+#[test]
+fn every_regressor_trains_with_its_defaults_on_every_toy_regression_dataset() {
+    train_every_case_of(Part::Regression);
+}
+
+#[test]
+fn every_classifier_trains_with_its_defaults_on_digits() {
+    train_every_case_of(Part::ClassificationOnDigits);
+}
+
+#[test]
+fn every_classifier_trains_with_its_defaults_on_the_other_toy_classification_datasets() {
+    train_every_case_of(Part::ClassificationElsewhere);
+}
+
+#[test]
+fn every_clusterer_and_decomposer_trains_with_its_defaults_on_every_toy_dataset() {
+    train_every_case_of(Part::Unsupervised);
+}
+
 /// What `pgml.train(project, task, dataset, label, algorithm)` does with no hyperparameters:
 /// defaults, a 25 % stratified split, fit, score.
-#[test]
-fn every_algorithm_trains_with_its_defaults_on_every_toy_dataset_of_its_tasks() {
+/// The cases of one `Part`.
+fn train_every_case_of(only: Part) {
+    let mut cases = 0;
     for a in Algorithm::all() {
         for &task in a.tasks() {
             let params = a.resolve(task, &serde_json::json!({})).unwrap();
             for (name, label) in toy_datasets(task) {
+                if part(task, name) != only {
+                    continue;
+                }
+                cases += 1;
                 let (x, texts) = load(name, label);
                 let values: Vec<f32>;
                 let encoded;
@@ -248,4 +293,5 @@ fn every_algorithm_trains_with_its_defaults_on_every_toy_dataset_of_its_tasks() 
             }
         }
     }
+    assert!(cases > 0, "no case of {only:?}");
 }

@@ -1,5 +1,5 @@
 //! A minimal, safe binding to LightGBM's C API, declared by hand from the `c_api.h` of the
-//! version pgml builds (4.7.0, see scripts/build-lightgbm): only the calls pgml needs to train,
+//! version pgml installs (4.7.0, see scripts/install-lightgbm): only the calls pgml needs to train,
 //! to check its own tree evaluator and to export a model.
 //!
 //! Every handle is owned by a Rust value and freed on drop; every call's status is checked and a
@@ -15,10 +15,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 type Handle = *mut c_void;
 
-/// The LightGBM release whose C API is declared here and which scripts/build-lightgbm builds.
+/// The LightGBM release whose C API is declared here and which scripts/install-lightgbm installs.
 pub const VERSION: &str = "4.7.0";
 
-/// Where scripts/build-lightgbm caches the library it builds (CI's cache directory, keyed by
+/// Where scripts/install-lightgbm caches the library it installs (CI's cache directory, keyed by
 /// version). `PGML_LIGHTGBM_LIB` (at run time, or when pgml is built) names another file.
 pub const DEFAULT_PATH: &str = "/var/cache/pgml-ci/lightgbm-4.7.0/lib_lightgbm.so";
 
@@ -94,7 +94,7 @@ mod ffi {
     }
 
     /// The files tried, in order: `PGML_LIGHTGBM_LIB` at run time, then when pgml was built,
-    /// then the cache of scripts/build-lightgbm, then the dynamic loader's own search.
+    /// then the cache of scripts/install-lightgbm, then the dynamic loader's own search.
     fn candidates() -> Vec<String> {
         let mut names = Vec::new();
         if let Some(p) = std::env::var_os("PGML_LIGHTGBM_LIB") {
@@ -148,8 +148,8 @@ mod ffi {
             });
         }
         Err(format!(
-            "cannot load LightGBM {VERSION}'s lib_lightgbm.so ({}); scripts/bootstrap builds it \
-             (scripts/build-lightgbm), or set PGML_LIGHTGBM_LIB to its path",
+            "cannot load LightGBM {VERSION}'s lib_lightgbm.so ({}); scripts/bootstrap installs it \
+             (scripts/install-lightgbm), or set PGML_LIGHTGBM_LIB to its path",
             errors.join("; ")
         ))
     }

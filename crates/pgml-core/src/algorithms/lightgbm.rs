@@ -1,5 +1,5 @@
-//! `lightgbm`: gradient-boosted trees trained by LightGBM itself (its C library, 4.7.0, built once
-//! per machine by scripts/build-lightgbm and loaded at the first train by `pgml-lightgbm`), and
+//! `lightgbm`: gradient-boosted trees trained by LightGBM itself (its C library, 4.7.0, installed once
+//! per machine by scripts/install-lightgbm and loaded at the first train by `pgml-lightgbm`), and
 //! evaluated in Rust.
 //!
 //! Hyperparameters are LightGBM's, by its names and every alias it accepts (`lightgbm_params`,
