@@ -234,20 +234,37 @@ impl Dataset {
     /// `data` is row-major, `rows` × `cols`; `params` is LightGBM's "key=value key=value" text
     /// (the dataset's parameters, such as max_bin, are read from it).
     pub fn from_dense(data: &[f32], rows: usize, cols: usize, params: &str) -> Result<Dataset> {
+        Self::from_mat(data, rows, cols, true, params)
+    }
+
+    /// `data` is column-major (each column's `rows` values one after another), as pgml keeps
+    /// its training matrix: LightGBM reads it in place, no row-major copy is made.
+    pub fn from_columns(data: &[f32], rows: usize, cols: usize, params: &str) -> Result<Dataset> {
+        Self::from_mat(data, rows, cols, false, params)
+    }
+
+    fn from_mat(
+        data: &[f32],
+        rows: usize,
+        cols: usize,
+        row_major: bool,
+        params: &str,
+    ) -> Result<Dataset> {
         let (r, c) = shape(data, rows, cols)?;
         let params = c_string(params)?;
         let api = api()?;
         let mut handle: Handle = std::ptr::null_mut();
         #[allow(unsafe_code)]
-        // SAFETY: data holds rows*cols f32 and outlives the call (LightGBM bins it into its own
-        // storage); no reference dataset; handle is written on success.
+        // SAFETY: data holds rows*cols f32 (shape checked it), in the order `row_major` tells
+        // LightGBM, and outlives the call (LightGBM bins it into its own storage); no reference
+        // dataset; handle is written on success.
         check(unsafe {
             (api.LGBM_DatasetCreateFromMat)(
                 data.as_ptr().cast(),
                 C_API_DTYPE_FLOAT32,
                 r,
                 c,
-                1,
+                i32::from(row_major),
                 params.as_ptr(),
                 std::ptr::null_mut(),
                 &mut handle,
@@ -498,6 +515,31 @@ mod tests {
         assert_eq!(split.len(), 2);
         assert!(split[0] > 0.0);
         assert!(b.feature_importance(Importance::Gain).unwrap()[0] > 0.0);
+    }
+
+    #[test]
+    fn column_major_data_trains_the_same_model_as_row_major() {
+        let rows = 500;
+        let (data, labels) = grid(rows);
+        let columns: Vec<f32> = (0..2)
+            .flat_map(|j| (0..rows).map(move |i| (i, j)))
+            .map(|(i, j)| data[i * 2 + j])
+            .collect();
+        let params = "objective=regression num_threads=2 verbosity=-1 min_data_in_leaf=5";
+        let model = |d: Dataset| {
+            let mut d = d;
+            d.set_labels(&labels).unwrap();
+            let mut b = Booster::new(&d, params).unwrap();
+            for _ in 0..20 {
+                b.update().unwrap();
+            }
+            b.save_model_string().unwrap()
+        };
+        let by_rows = model(Dataset::from_dense(&data, rows, 2, params).unwrap());
+        let by_columns = model(Dataset::from_columns(&columns, rows, 2, params).unwrap());
+        assert!(by_rows.contains("Tree=19"), "{}", &by_rows[..200]);
+        assert_eq!(by_rows, by_columns);
+        assert!(Dataset::from_columns(&columns, rows + 1, 2, params).is_err());
     }
 
     #[test]

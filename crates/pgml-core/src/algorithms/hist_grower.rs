@@ -833,7 +833,7 @@ impl<B: HistBin> Grower<'_, B> {
     }
 
     /// The histogram of the rows `partition[start..end]`. A node holding a large share of the
-    /// rows is summed feature by feature (one task two features, each reading their columns); a
+    /// rows is summed column by column (two features a task, each reading its columns); a
     /// smaller one in runs of [`FILL_CHUNK`] rows (one task a run), added in run order.
     fn histogram(&self, start: usize, end: usize) -> Vec<B> {
         let p = self.binned.features;
