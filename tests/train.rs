@@ -479,6 +479,102 @@ fn training_threads_are_capped_by_a_superuser_setting() {
     );
 }
 
+/// CPU seconds (user + system, all threads) the process `pid` has used so far.
+fn cpu_seconds(pid: i32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm)".
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    let out = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .unwrap();
+    ticks
+        / String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+}
+
+#[test]
+fn openmp_workers_sleep_unless_a_superuser_chooses_otherwise() {
+    let servers = start_servers(&["openmp"]);
+    let s = &servers[0];
+    database_with_pgml(s, "app");
+    s.execute(
+        "app",
+        "CREATE TABLE rows AS SELECT random()::real AS a, random()::real AS b, random()::real AS c
+           FROM generate_series(1, 20000);
+         ALTER TABLE rows ADD COLUMN y real;
+         UPDATE rows SET y = a * 3 + b * c;
+         CREATE ROLE analyst LOGIN PASSWORD 'analyst';
+         GRANT pgml_trainer TO analyst; GRANT SELECT ON rows TO analyst",
+    )
+    .unwrap();
+    // Trains XGBoost on 2 threads in a session opened with `options`, then measures the CPU its
+    // backend uses while it sits idle: an OpenMP worker that spins shows up here.
+    let idle_cpu = |options: &str| -> (String, f64) {
+        let mut config: postgres::Config = s.url("app").parse().unwrap();
+        config.options(options);
+        let mut c = config.connect(postgres::NoTls).unwrap();
+        c.batch_execute(
+            "SET pgml.training_threads = 2;
+             SELECT * FROM pgml.train('Spin', 'regression', 'rows', 'y', algorithm => 'xgboost',
+                                      hyperparams => '{\"n_estimators\": 20}')",
+        )
+        .unwrap();
+        let row = c
+            .query_one(
+                "SELECT pg_backend_pid(), current_setting('pgml.openmp_wait_policy')",
+                &[],
+            )
+            .unwrap();
+        let pid: i32 = row.get(0);
+        let before = cpu_seconds(pid);
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        (row.get(1), cpu_seconds(pid) - before)
+    };
+    let (policy, passive) = idle_cpu("");
+    assert_eq!(policy, "passive");
+    assert!(
+        passive < 0.2,
+        "an idle backend used {passive:.2} CPU s in 2 s: its OpenMP workers spin by default"
+    );
+    let (policy, active) = idle_cpu("-c pgml.openmp_wait_policy=active");
+    assert_eq!(policy, "active");
+    assert!(
+        active > 0.4,
+        "with 'active' the idle worker should spin, but the backend used only {active:.2} CPU s in 2 s \
+         (is the setting handed to OpenMP?)"
+    );
+
+    // Fixed for a session: it cannot change once the session has started.
+    let mut c = s.connect("app").unwrap();
+    c.batch_execute("SELECT pgml.version()").unwrap();
+    let err = c
+        .batch_execute("SET pgml.openmp_wait_policy = 'active'")
+        .unwrap_err();
+    assert_eq!(
+        err.as_db_error().map(|d| d.code().code()),
+        Some("55P02"),
+        "{err:?}"
+    );
+    // And a role that is not superuser cannot choose it when connecting: the value is discarded
+    // when the library defines the setting.
+    let mut config: postgres::Config = s.url_as("analyst", "analyst", "app").parse().unwrap();
+    config.options("-c pgml.openmp_wait_policy=active");
+    let mut analyst = config.connect(postgres::NoTls).unwrap();
+    let shown: String = analyst
+        .query_one(
+            "SELECT pgml.version(), current_setting('pgml.openmp_wait_policy')",
+            &[],
+        )
+        .unwrap()
+        .get(1);
+    assert_eq!(shown, "passive");
+}
+
 #[test]
 fn text_features_are_categories_encoded_as_in_training() {
     let servers = start_servers(&["text"]);

@@ -1,6 +1,6 @@
 //! pgml's settings (GUCs).
 
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
 /// Upper bound on the threads one training call may use (XGBoost's `nthread` is capped by it).
 /// Default 1: a training call on a production primary takes one core, like any other query,
@@ -20,6 +20,33 @@ pub static DISTRIBUTED_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30);
 /// listens (an IP address; the port is chosen per job).
 pub static DISTRIBUTED_ADDRESS: GucSetting<Option<std::ffi::CString>> =
     GucSetting::<Option<std::ffi::CString>>::new(Some(c"127.0.0.1"));
+
+/// How the idle OpenMP workers of XGBoost and LightGBM wait (`pgml_openmp::WaitPolicy`). libgomp
+/// reads it once per process, when a session first trains with either library, so it can only be
+/// set where it holds for a whole session: in postgresql.conf, or by a superuser when connecting
+/// (a spinning worker keeps a core busy for as long as its backend lives).
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpenmpWaitPolicy {
+    #[name = c"passive"]
+    Passive,
+    #[name = c"spin_then_sleep"]
+    SpinThenSleep,
+    #[name = c"active"]
+    Active,
+}
+
+pub static OPENMP_WAIT_POLICY: GucSetting<OpenmpWaitPolicy> =
+    GucSetting::<OpenmpWaitPolicy>::new(OpenmpWaitPolicy::Passive);
+
+/// Hands `pgml.openmp_wait_policy` to OpenMP's loader: call before anything that may load XGBoost
+/// or LightGBM. The setting cannot change within a session, so a later call agrees with the first.
+pub fn choose_openmp_wait_policy() {
+    pgml_openmp::choose(match OPENMP_WAIT_POLICY.get() {
+        OpenmpWaitPolicy::Passive => pgml_openmp::WaitPolicy::Passive,
+        OpenmpWaitPolicy::SpinThenSleep => pgml_openmp::WaitPolicy::SpinThenSleep,
+        OpenmpWaitPolicy::Active => pgml_openmp::WaitPolicy::Active,
+    });
+}
 
 pub fn distributed_address() -> String {
     DISTRIBUTED_ADDRESS
@@ -65,6 +92,14 @@ pub fn init() {
         1,
         1024,
         GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"pgml.openmp_wait_policy",
+        c"How idle OpenMP workers of XGBoost and LightGBM wait: passive (sleep), spin_then_sleep, active.",
+        c"Read when a session first trains with XGBoost or LightGBM. passive keeps idle workers off the CPU; spin_then_sleep (OpenMP's own default, what Python users get) and active are faster on an idle server dedicated to training and slower on a busy one.",
+        &OPENMP_WAIT_POLICY,
+        GucContext::SuBackend,
         GucFlags::default(),
     );
 }

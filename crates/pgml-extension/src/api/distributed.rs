@@ -122,6 +122,7 @@ fn columns(rel: &Relation, job: &Job) -> Result<(Vec<Column>, Option<Column>)> {
 }
 
 fn run_worker(job: &Job) -> Result<serde_json::Value> {
+    crate::guc::choose_openmp_wait_policy();
     let rel = relation::resolve(&job.relation)?;
     let (features, label) = columns(&rel, job)?;
     let task = Task::parse(&job.task)?;

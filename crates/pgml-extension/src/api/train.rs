@@ -143,6 +143,7 @@ fn is_empty(j: &serde_json::Value) -> bool {
 }
 
 pub(super) fn train(a: &Args<'_>) -> Result<(String, String, String, bool)> {
+    crate::guc::choose_openmp_wait_policy();
     guard::ensure_writable("train")?;
     if a.runtime == Some("python") {
         // PostgresML's queries name the runtime that ran scikit-learn; pgml's algorithms follow
