@@ -5,13 +5,12 @@
 //! library loads first, and nowhere else: a second copy of this logic could only disagree.
 #![forbid(unsafe_code)]
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Once;
+use std::sync::{Mutex, Once, PoisonError};
 
 static PREPARED: Once = Once::new();
 
-/// The policy a caller chose with [`choose`] (a [`WaitPolicy`] + 1), or 0: none chosen.
-static CHOSEN: AtomicU8 = AtomicU8::new(0);
+/// The policy a caller chose with [`choose`], if any.
+static CHOSEN: Mutex<Option<WaitPolicy>> = Mutex::new(None);
 
 /// How OpenMP's idle workers wait for the next piece of work (what `OMP_WAIT_POLICY` tells
 /// libgomp).
@@ -27,10 +26,6 @@ pub enum WaitPolicy {
     /// Never sleep (`OMP_WAIT_POLICY=active`): an idle worker keeps its core busy for as long
     /// as the process lives.
     Active,
-}
-
-impl WaitPolicy {
-    const ALL: [WaitPolicy; 3] = [Self::Passive, Self::SpinThenSleep, Self::Active];
 }
 
 /// One change [`prepare`] makes to the environment libgomp reads.
@@ -66,18 +61,12 @@ fn changes(chosen: Option<WaitPolicy>, in_environment: bool) -> Vec<Change> {
 /// a process reads it: call it before anything that may train with XGBoost or LightGBM. Returns
 /// false when OpenMP's settings were already made (the choice then has no effect).
 pub fn choose(policy: WaitPolicy) -> bool {
-    let code = WaitPolicy::ALL
-        .iter()
-        .position(|p| *p == policy)
-        .map_or(0, |i| i as u8 + 1);
-    CHOSEN.store(code, Ordering::SeqCst);
+    *CHOSEN.lock().unwrap_or_else(PoisonError::into_inner) = Some(policy);
     !PREPARED.is_completed()
 }
 
 fn chosen() -> Option<WaitPolicy> {
-    let code = CHOSEN.load(Ordering::SeqCst);
-    code.checked_sub(1)
-        .and_then(|i| WaitPolicy::ALL.get(usize::from(i)).copied())
+    *CHOSEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Call before loading a library that links libgomp. Sets `OMP_WAIT_POLICY` as [`choose`] asked,
@@ -127,7 +116,11 @@ mod tests {
     #[test]
     fn the_choice_is_read_back_and_ignored_once_openmp_is_prepared() {
         // One test touches the process-wide state, so nothing else races it.
-        for p in WaitPolicy::ALL {
+        for p in [
+            WaitPolicy::Passive,
+            WaitPolicy::SpinThenSleep,
+            WaitPolicy::Active,
+        ] {
             assert!(super::choose(p));
             assert_eq!(super::chosen(), Some(p));
         }
